@@ -1,0 +1,108 @@
+// The user's settings (config.yaml). Missing file = defaults; a bad field = one clear line naming it.
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { parseDocument } from 'yaml';
+import { resolvePaths, type Paths } from './paths.js';
+
+export type KeyStoreChoice = 'auto' | 'keychain' | 'file';
+export type SigningAlgorithm = 'RS256' | 'ES256';
+
+export interface EscdConfig {
+  /** The local organization: the default org of environment names and the `aws:<org>` audience. */
+  readonly org: string;
+  /** `context.pulumi.user.login` and the tokens' `trigger_user`. */
+  readonly user: string;
+  readonly issuer: {
+    /** The `iss` of every token; where `escd oidc publish` output is hosted. */
+    readonly url: string;
+    readonly algorithm: SigningAlgorithm;
+    /** Lifetime of minted OIDC tokens, in seconds (short: minutes). */
+    readonly tokenLifetimeSeconds: number;
+  };
+  readonly keystore: KeyStoreChoice;
+  readonly aws: {
+    readonly region: string;
+    /** Overrides the STS endpoint (AWS_ENDPOINT_URL_STS also does). */
+    readonly stsEndpoint?: string;
+  };
+}
+
+export class ConfigError extends Error {}
+
+export function defaultConfig(env: Readonly<Record<string, string | undefined>> = process.env): EscdConfig {
+  const user = env.ESCD_USER ?? safeUsername();
+  return {
+    org: env.ESCD_ORG ?? 'local',
+    user,
+    issuer: { url: 'https://oidc.escd.invalid', algorithm: 'RS256', tokenLifetimeSeconds: 300 },
+    keystore: 'auto',
+    aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' },
+  };
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'user';
+  }
+}
+
+/** Reads config.yaml; a missing file gives the defaults. Throws ConfigError with `file:line: message`. */
+export async function loadConfig(paths: Paths = resolvePaths(), env = process.env): Promise<EscdConfig> {
+  let text: string;
+  try {
+    text = await readFile(paths.configFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(env);
+    throw new ConfigError(`${paths.configFile}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, paths.configFile, env);
+}
+
+export function parseConfig(text: string, file: string, env = process.env): EscdConfig {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0].line;
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const defaults = defaultConfig(env);
+  const fail = (field: string, want: string): never => {
+    throw new ConfigError(`${file}: ${field} must be ${want}`);
+  };
+  const obj = (v: unknown, field: string): Record<string, unknown> =>
+    v === undefined ? {} : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'a mapping');
+  const str = (v: unknown, field: string, dflt: string): string =>
+    v === undefined ? dflt : typeof v === 'string' && v.length > 0 ? v : fail(field, 'a non-empty string');
+  const oneOf = <T extends string>(v: unknown, field: string, allowed: readonly T[], dflt: T): T =>
+    v === undefined ? dflt : allowed.includes(v as T) ? (v as T) : fail(field, `one of ${allowed.join(', ')}`);
+
+  const top = obj(raw, 'the file');
+  const known = new Set(['org', 'user', 'issuer', 'keystore', 'aws']);
+  for (const key of Object.keys(top)) if (!known.has(key)) fail(`'${key}'`, `one of the known fields (${[...known].join(', ')})`);
+  const issuer = obj(top.issuer, 'issuer');
+  const aws = obj(top.aws, 'aws');
+  const lifetime = issuer.tokenLifetimeSeconds ?? defaults.issuer.tokenLifetimeSeconds;
+  if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 60 || lifetime > 3600) {
+    fail('issuer.tokenLifetimeSeconds', 'a whole number of seconds from 60 to 3600');
+  }
+  const url = str(issuer.url, 'issuer.url', defaults.issuer.url);
+  if (!/^https?:\/\/[^\s/]+/.test(url)) fail('issuer.url', 'an https:// URL');
+  const stsEndpoint = aws.stsEndpoint === undefined ? undefined : str(aws.stsEndpoint, 'aws.stsEndpoint', '');
+  return {
+    org: str(top.org, 'org', defaults.org),
+    user: str(top.user, 'user', defaults.user),
+    issuer: {
+      url: url.replace(/\/+$/, ''),
+      algorithm: oneOf(issuer.algorithm, 'issuer.algorithm', ['RS256', 'ES256'] as const, 'RS256'),
+      tokenLifetimeSeconds: lifetime as number,
+    },
+    keystore: oneOf(top.keystore, 'keystore', ['auto', 'keychain', 'file'] as const, 'auto'),
+    aws: {
+      region: str(aws.region, 'aws.region', defaults.aws.region),
+      ...(stsEndpoint ? { stsEndpoint } : {}),
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Where escd keeps its files. One function a place; every module asks here.
+import { join } from 'node:path';
+import { socketPath, userHome } from '../protocol/socket-path.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Paths {
+  /** Configuration: config.yaml and the environments directory. */
+  readonly configDir: string;
+  readonly configFile: string;
+  readonly environmentsDir: string;
+  /** State: audit log, the file key store, published issuer files. */
+  readonly stateDir: string;
+  readonly auditLog: string;
+  readonly fileKeyStore: string;
+  readonly socket: string;
+}
+
+/** ESCD_HOME puts everything under one directory; otherwise the XDG base directories. */
+export function resolvePaths(env: Env = process.env): Paths {
+  const home = userHome(env);
+  const configDir = env.ESCD_HOME ?? join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'escd');
+  const stateDir = env.ESCD_HOME ? join(env.ESCD_HOME, 'state') : join(env.XDG_STATE_HOME ?? join(home, '.local', 'state'), 'escd');
+  return {
+    configDir,
+    configFile: join(configDir, 'config.yaml'),
+    environmentsDir: env.ESCD_ENVIRONMENTS_DIR ?? join(configDir, 'environments'),
+    stateDir,
+    auditLog: join(stateDir, 'audit.log'),
+    fileKeyStore: join(stateDir, 'keys', 'keystore.json'),
+    socket: socketPath(env),
+  };
+}

@@ -1,0 +1,52 @@
+// The evaluator's public contract. Implemented by src/esc/evaluate.ts; used by the CLI, the daemon,
+// the conformance runner and the benchmarks.
+import type { Cipher } from '../secrets/cipher.js';
+import type { ProviderRegistry } from '../providers/types.js';
+import type { EscValue, JsonObject } from './value.js';
+
+export type Stage = 'load' | 'check' | 'eval' | 'rotate';
+
+export interface Diagnostic {
+  readonly stage: Stage;
+  readonly severity: 'error' | 'warning';
+  readonly summary: string;
+  /** Environment name the diagnostic belongs to; absent for range-less (YAML syntax) errors. */
+  readonly file?: string;
+  /** 1-based. */
+  readonly line?: number;
+  /** 1-based. */
+  readonly column?: number;
+  /** Document path, e.g. `values.a.b[0]["fn::open::test"].inputs`. */
+  readonly path?: string;
+}
+
+export interface LoadedEnvironment {
+  readonly name: string;
+  /** The YAML text. */
+  readonly source: string;
+}
+
+/** Maps an environment name to its source; rejects with an Error whose message is reported verbatim. */
+export type EnvironmentLoader = (name: string) => Promise<LoadedEnvironment>;
+
+export interface EvaluateOptions {
+  readonly loader: EnvironmentLoader;
+  readonly providers: ProviderRegistry;
+  readonly cipher: Cipher;
+  /** The execution context (`context.pulumi.*`); the evaluator adds currentEnvironment/rootEnvironment. */
+  readonly context: JsonObject;
+  /** `check` type-checks without calling providers or decrypting (unless showSecrets). */
+  readonly mode: 'check' | 'eval';
+  readonly showSecrets?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface EvaluateResult {
+  /** The merged, evaluated `values`; absent for a YAML syntax error or an empty environment. */
+  readonly values?: EscValue;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The earliest expiry reported by any provider opened during evaluation. */
+  readonly expiresAt?: Date;
+  /** Every environment name that was loaded (root and imports), for cache invalidation. */
+  readonly environments: readonly string[];
+}

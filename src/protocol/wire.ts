@@ -1,0 +1,75 @@
+// The wire protocol between the daemon and its clients (shim, CLI): one JSON object per line over
+// the Unix socket. Node built-ins only and no imports: the shim loads this file.
+
+export const PROTOCOL_VERSION = 1;
+/** Longest request line the daemon reads before answering `too_large` and closing. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type KubeApiVersion = 'client.authentication.k8s.io/v1' | 'client.authentication.k8s.io/v1beta1';
+
+export interface MethodParams {
+  /** credential_process answer for the environment's AWS_* environmentVariables. */
+  'aws.credentials': { env: string };
+  /** ExecCredential for kubectl: an EKS token, or with `oidc` an issuer-signed JWT. */
+  'kube.credentials': { env: string; cluster: string; region?: string; oidc?: boolean; audience?: string; apiVersion: KubeApiVersion };
+  /** The evaluated environment (redacted unless showSecrets). */
+  'env.open': { env: string; showSecrets?: boolean };
+  status: Record<string, never>;
+  /** Drops one cached environment, or all. */
+  flush: { env?: string };
+  shutdown: Record<string, never>;
+  ping: Record<string, never>;
+}
+
+export type Method = keyof MethodParams;
+export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'flush', 'shutdown', 'ping'];
+
+export interface Request<M extends Method = Method> {
+  v: typeof PROTOCOL_VERSION;
+  id: string | number;
+  method: M;
+  params: MethodParams[M];
+}
+
+/** The JSON `credential_process` expects, printed by the shim as is. */
+export interface AwsProcessCredentials {
+  Version: 1;
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken?: string;
+  /** ISO 8601; absent for credentials that do not expire. */
+  Expiration?: string;
+}
+
+export interface ExecCredential {
+  apiVersion: KubeApiVersion;
+  kind: 'ExecCredential';
+  spec?: Record<string, unknown>;
+  status: { token: string; expirationTimestamp: string };
+}
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'too_large'
+  | 'unsupported_version'
+  | 'unknown_method'
+  | 'not_found'
+  | 'evaluation_failed'
+  | 'not_credentials'
+  | 'upstream_failed'
+  | 'shutting_down'
+  | 'internal';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  /** One line, for people; never contains a secret. */
+  message: string;
+}
+
+export type Response =
+  | { v: typeof PROTOCOL_VERSION; id: string | number | null; ok: true; result: unknown }
+  | { v: typeof PROTOCOL_VERSION; id: string | number | null; ok: false; error: ErrorBody };
+
+export function encodeLine(message: Request | Response): string {
+  return JSON.stringify(message) + '\n';
+}
