@@ -1,0 +1,166 @@
+// What each protocol method does. Answers for warm environments come from text precomputed on the
+// session, so a cache hit does no evaluation and little allocation.
+import type { AuditAction, AuditSink } from '../src/audit/audit-log.js';
+import type { EntryStatus, EnvironmentCache, Served, Session } from '../src/cache/environment-cache.js';
+import { CacheError } from '../src/cache/source.js';
+import type { Clock } from '../src/clock/clock.js';
+import { toJSON } from '../src/esc/value.js';
+import type { ErrorBody, MethodParams, Request } from '../src/protocol/wire.js';
+import { awsProcessJson } from './credentials.js';
+import { kubeCredentialJson, type KubeTokenSources } from './kube-tokens.js';
+import type { Dispatch, Reply } from './server.js';
+
+export interface DaemonInfo {
+  readonly pid: number;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly socket: string;
+  /** True when systemd (or launchd) passed the listening socket. */
+  readonly socketActivated: boolean;
+  readonly keystore?: { readonly backend: string; readonly location: string };
+  readonly issuer?: string;
+}
+
+export interface StatusEnvironment {
+  readonly environment: string;
+  readonly expiresAt?: string;
+  readonly nextRefreshAt?: string;
+  readonly refreshing: boolean;
+  readonly stale: boolean;
+  readonly lastRefresh?: { readonly at: string; readonly ok: boolean; readonly error?: ErrorBody };
+  readonly consecutiveFailures: number;
+  readonly hits: number;
+  readonly lastUsedAt: string;
+}
+
+export interface StatusResult {
+  readonly daemon: Omit<DaemonInfo, 'startedAt'> & {
+    readonly startedAt: string;
+    readonly uptimeSeconds: number;
+    readonly connections: number;
+    readonly evaluations: number;
+  };
+  readonly environments: readonly StatusEnvironment[];
+}
+
+export interface HandlerDeps {
+  readonly cache: EnvironmentCache;
+  readonly kube: KubeTokenSources;
+  readonly clock: Clock;
+  readonly audit: AuditSink;
+  readonly info: () => DaemonInfo;
+  readonly defaultRegion: () => string;
+  readonly connections: () => number;
+  /** Called after the shutdown answer is queued. */
+  readonly requestShutdown: () => void;
+  /** Unexpected failures (bugs), one line each; never shown to clients. */
+  readonly log: (message: string) => void;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function statusEnvironment(entry: EntryStatus): StatusEnvironment {
+  const { lastRefresh } = entry;
+  return {
+    environment: entry.environment,
+    ...(entry.expiresAt !== undefined ? { expiresAt: iso(entry.expiresAt) } : {}),
+    ...(entry.nextRefreshAt !== undefined ? { nextRefreshAt: iso(entry.nextRefreshAt) } : {}),
+    refreshing: entry.refreshing,
+    stale: entry.stale,
+    ...(lastRefresh
+      ? { lastRefresh: { at: iso(lastRefresh.at), ok: lastRefresh.ok, ...(lastRefresh.error ? { error: lastRefresh.error as ErrorBody } : {}) } }
+      : {}),
+    consecutiveFailures: entry.consecutiveFailures,
+    hits: entry.hits,
+    lastUsedAt: iso(entry.lastUsedAt),
+  };
+}
+
+function openJson(session: Session, showSecrets: boolean): string {
+  const key = showSecrets ? 'env.open:plain' : 'env.open:redacted';
+  const memo = session.memo.get(key);
+  if (typeof memo === 'string') return memo;
+  const values = session.result.values;
+  const text = JSON.stringify({
+    environment: session.environment,
+    values: values ? toJSON(values, { redact: !showSecrets }) : {},
+    ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
+  });
+  session.memo.set(key, text);
+  return text;
+}
+
+export function createDispatch(deps: HandlerDeps): Dispatch {
+  const ok = (result: string): Reply => ({ ok: true, result });
+
+  /** Runs a credential method: audit line for the outcome, CacheError → error reply. */
+  const serve = async (
+    action: AuditAction,
+    env: string,
+    extra: { cluster?: string },
+    answer: (served: Served) => Promise<string> | string,
+  ): Promise<Reply> => {
+    try {
+      const served = await deps.cache.get(env);
+      const result = await answer(served);
+      const { expiresAt } = served.session;
+      deps.audit.record({
+        environment: env,
+        action,
+        outcome: 'ok',
+        source: served.source,
+        ...extra,
+        ...(expiresAt !== undefined ? { expiresAt: iso(expiresAt) } : {}),
+      });
+      return ok(result);
+    } catch (err) {
+      const error = toErrorBody(err, deps.log);
+      deps.audit.record({ environment: env, action, outcome: 'error', code: error.code, ...extra });
+      return { ok: false, error };
+    }
+  };
+
+  const methods: { [M in Request['method']]: (params: MethodParams[M]) => Promise<Reply> } = {
+    'aws.credentials': (p) => serve('aws.credentials', p.env, {}, (served) => awsProcessJson(served.session)),
+    'kube.credentials': (p) =>
+      serve('kube.credentials', p.env, { cluster: p.cluster }, (served) =>
+        kubeCredentialJson(served.session, p, { sources: deps.kube, defaultRegion: deps.defaultRegion(), now: () => deps.clock.now() }),
+      ),
+    'env.open': (p) => serve('env.open', p.env, {}, (served) => openJson(served.session, p.showSecrets ?? false)),
+    status: async () => {
+      const info = deps.info();
+      const now = deps.clock.now();
+      const result: StatusResult = {
+        daemon: {
+          ...info,
+          startedAt: iso(info.startedAt),
+          uptimeSeconds: Math.max(0, Math.round((now - info.startedAt) / 1000)),
+          connections: deps.connections(),
+          evaluations: deps.cache.evaluations,
+        },
+        environments: deps.cache.status().map(statusEnvironment),
+      };
+      return ok(JSON.stringify(result));
+    },
+    flush: async (p) => ok(JSON.stringify({ flushed: deps.cache.flush(p.env) })),
+    shutdown: async () => {
+      setImmediate(deps.requestShutdown);
+      return ok(JSON.stringify({ stopping: true, pid: deps.info().pid }));
+    },
+    ping: async () => {
+      const info = deps.info();
+      return ok(JSON.stringify({ pong: true, pid: info.pid, version: info.version }));
+    },
+  };
+
+  return (request) => {
+    const handler = methods[request.method] as (params: unknown) => Promise<Reply>;
+    return handler(request.params);
+  };
+}
+
+export function toErrorBody(err: unknown, log: (message: string) => void): ErrorBody {
+  if (err instanceof CacheError) return { code: err.code, message: err.message.split('\n')[0] ?? err.code };
+  log(`internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  return { code: 'internal', message: 'internal error (see the daemon log)' };
+}

@@ -1,0 +1,142 @@
+// Getting a listening socket: the one systemd passed (socket activation), or our own Unix socket in a
+// private directory. A socket file left by a dead daemon is replaced; a live daemon's is never taken.
+import { lstatSync, mkdirSync, statSync, unlinkSync, chmodSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { dirname } from 'node:path';
+
+/** An expected start-up failure; its message is the one line to print. */
+export class ListenError extends Error {}
+
+export interface Listener {
+  readonly server: Server;
+  readonly path: string;
+  /** True when the socket came from the service manager (it owns the file: we never remove it). */
+  readonly activated: boolean;
+  /** Inode of the socket file we bound, to notice when someone replaces or removes it. */
+  readonly inode?: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** sd_listen_fds(3): fds start at 3 and are ours only if LISTEN_PID names this process. */
+export function activationFd(env: Env, pid = process.pid): number | undefined {
+  if (env.LISTEN_PID === undefined || env.LISTEN_FDS === undefined) return undefined;
+  if (env.LISTEN_PID !== String(pid)) return undefined;
+  const count = Number(env.LISTEN_FDS);
+  return Number.isInteger(count) && count >= 1 ? 3 : undefined;
+}
+
+export async function listen(path: string, env: Env = process.env): Promise<Listener> {
+  const fd = activationFd(env);
+  // Not for our children (the variables describe this process only).
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_FDNAMES;
+  if (fd !== undefined) {
+    const server = createServer();
+    await listenOn(server, { fd });
+    return { server, path, activated: true };
+  }
+  return listenOnPath(path);
+}
+
+async function listenOnPath(path: string): Promise<Listener> {
+  preparePrivateDir(dirname(path));
+  await clearStaleSocket(path);
+  const server = createServer();
+  // The socket is created with the process umask: make it 0600 from the first instant.
+  const previous = process.umask(0o177);
+  try {
+    await listenOn(server, { path });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      // Another daemon bound it between our probe and our bind.
+      throw new ListenError(`another escd daemon is already listening on ${path}`);
+    }
+    throw new ListenError(`cannot listen on ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    process.umask(previous);
+  }
+  chmodSync(path, 0o600);
+  return { server, path, activated: false, inode: statSync(path).ino };
+}
+
+/** The socket's directory must be ours and closed to others: created 0700, refused if anyone else can enter. */
+function preparePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ListenError(`cannot create the socket directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const st = statSync(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+  if (st.uid !== uid) throw new ListenError(`the socket directory ${dir} belongs to another user (uid ${st.uid}); choose another with ESCD_SOCKET`);
+  if ((st.mode & 0o077) !== 0) {
+    throw new ListenError(
+      `the socket directory ${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 700 ${dir}\` or choose a private directory with ESCD_SOCKET`,
+    );
+  }
+}
+
+/** Removes a socket file nobody answers on; refuses when a daemon is alive or the path is not a socket. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new ListenError(`${path} exists and is not a socket; remove it or choose another path with ESCD_SOCKET`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    const timer = setTimeout(() => {
+      probe.destroy();
+      resolve(true); // accepted but silent: treat as alive rather than steal it
+    }, 1_000);
+    probe.on('connect', () => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  if (alive) throw new ListenError(`another escd daemon is already listening on ${path} (stop it with \`escd stop\`)`);
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ListenError(`cannot remove the stale socket ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+}
+
+function listenOn(server: Server, options: { path: string } | { fd: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** True while the file at `listener.path` is still the socket we bound. */
+export function stillOurs(listener: Listener): boolean {
+  if (listener.activated || listener.inode === undefined) return true;
+  try {
+    return statSync(listener.path).ino === listener.inode;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes our socket file, unless it was passed to us or has been replaced by someone else's. */
+export function removeSocket(listener: Listener): void {
+  if (listener.activated || !stillOurs(listener)) return;
+  try {
+    unlinkSync(listener.path);
+  } catch {
+    // already gone
+  }
+}

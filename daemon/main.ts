@@ -1,0 +1,148 @@
+// The daemon's life: listen, serve, renew, and stop cleanly. What it serves comes from a DaemonBackend
+// (the real runtime in `escd daemon`, fakes in tests).
+//
+// SIGTERM/SIGINT (or a `shutdown` request): stop accepting, finish in-flight requests (≤ 10 s), remove
+// the socket, flush the audit log, resolve 0. SIGHUP: reload the configuration; if it changed, every
+// cached environment is dropped (they were evaluated under the old settings).
+import { AuditLog } from '../src/audit/audit-log.js';
+import { EnvironmentCache, type EnvironmentCacheOptions } from '../src/cache/environment-cache.js';
+import type { EnvironmentSource } from '../src/cache/source.js';
+import type { Clock } from '../src/clock/clock.js';
+import { createDispatch, type DaemonInfo } from './handlers.js';
+import type { KubeTokenSources } from './kube-tokens.js';
+import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
+import { DEFAULT_LIMITS, RequestServer, type ServerLimits } from './server.js';
+
+export interface BackendDescription {
+  readonly keystore?: { readonly backend: string; readonly location: string };
+  readonly issuer?: string;
+  /** config.aws.region. */
+  readonly defaultRegion: string;
+}
+
+export interface DaemonBackend {
+  /** Stable object; after a reload it evaluates with the new settings. */
+  readonly source: EnvironmentSource;
+  readonly kube: KubeTokenSources;
+  describe(): BackendDescription;
+  /** Re-reads the configuration; resolves true when it changed. Rejects with a one-line message when it is invalid. */
+  reload(): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  readonly socketPath: string;
+  readonly auditFile: string;
+  readonly backend: DaemonBackend;
+  readonly clock: Clock;
+  readonly version: string;
+  /** process.env by default; LISTEN_* are read from here (and removed). */
+  readonly env?: Record<string, string | undefined>;
+  readonly log?: (message: string) => void;
+  readonly limits?: ServerLimits;
+  readonly cache?: Partial<Omit<EnvironmentCacheOptions, 'source' | 'clock' | 'audit'>>;
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (default true). */
+  readonly signals?: boolean;
+  /** Called once the socket is listening. */
+  readonly onListening?: (info: DaemonInfo) => void;
+}
+
+export function stderrLog(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} escd: ${message}\n`);
+}
+
+/** Runs until told to stop; resolves with the process exit code. */
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const log = options.log ?? stderrLog;
+  const { backend, clock } = options;
+  let listener;
+  try {
+    listener = await listen(options.socketPath, options.env ?? process.env);
+  } catch (err) {
+    if (err instanceof ListenError) {
+      log(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  const audit = new AuditLog(options.auditFile, { now: () => clock.now(), warn: log });
+  const cache = new EnvironmentCache({ ...options.cache, source: backend.source, clock, audit });
+  const startedAt = clock.now();
+  const info = (): DaemonInfo => {
+    const described = backend.describe();
+    return {
+      pid: process.pid,
+      version: options.version,
+      startedAt,
+      socket: listener.path,
+      socketActivated: listener.activated,
+      ...(described.keystore ? { keystore: described.keystore } : {}),
+      ...(described.issuer ? { issuer: described.issuer } : {}),
+    };
+  };
+
+  let stop: (reason: string) => void = () => {};
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    stop = (reason) => {
+      if (stopping) return;
+      stopping = true;
+      log(`stopping (${reason})`);
+      void (async () => {
+        clearInterval(watchdog);
+        for (const [signal, handler] of handlers) process.off(signal, handler);
+        await server.close();
+        cache.close();
+        removeSocket(listener);
+        await audit.close();
+        await backend.close?.().catch(() => {});
+        resolve(0);
+      })();
+    };
+  });
+
+  const server = new RequestServer(
+    listener.server,
+    createDispatch({
+      cache,
+      kube: backend.kube,
+      clock,
+      audit,
+      info,
+      defaultRegion: () => backend.describe().defaultRegion,
+      connections: () => server.connectionCount,
+      requestShutdown: () => stop('shutdown requested'),
+      log,
+    }),
+    options.limits ?? DEFAULT_LIMITS,
+  );
+
+  const reload = (): void => {
+    backend.reload().then(
+      (changed) => {
+        const flushed = changed ? cache.flush() : 0;
+        log(changed ? `configuration reloaded; dropped ${flushed} cached environment(s)` : 'configuration reloaded; unchanged');
+      },
+      (err: unknown) => log(`configuration not reloaded, keeping the previous one: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`),
+    );
+  };
+  const handlers: [NodeJS.Signals, () => void][] =
+    options.signals === false
+      ? []
+      : [
+          ['SIGTERM', () => stop('SIGTERM')],
+          ['SIGINT', () => stop('SIGINT')],
+          ['SIGHUP', reload],
+        ];
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+
+  // If our socket file is removed or taken over, nobody can reach us: make way rather than linger.
+  const watchdog = setInterval(() => {
+    if (!stillOurs(listener)) stop(`the socket ${listener.path} was removed or replaced`);
+  }, 10_000);
+  watchdog.unref();
+
+  log(`listening on ${listener.path}${listener.activated ? ' (socket activation)' : ''}, pid ${process.pid}, version ${options.version}`);
+  options.onListening?.(info());
+  return stopped;
+}

@@ -1,0 +1,180 @@
+// The socket side of the daemon: reads newline-delimited JSON requests, hands each to `dispatch`,
+// writes the answers. Everything a client can do wrong ends in an error response (and, for framing
+// errors, a closed connection) — never in a crash or unbounded memory.
+//
+// Bounds, per connection: one request line ≤ MAX_REQUEST_BYTES (64 KiB) buffered; ≤ 16 requests in
+// flight (reading pauses beyond); ≤ 1 MiB of unread answers (the connection is destroyed beyond).
+// At most 1024 connections. A partial line must complete within 5 s; an idle connection closes after 60 s.
+import type { Server, Socket } from 'node:net';
+import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ErrorBody, type Request } from '../src/protocol/wire.js';
+import { parseRequest } from './validate.js';
+
+/** A handler's answer; `result` is already JSON text so cached answers are written without re-encoding. */
+export type Reply = { ok: true; result: string } | { ok: false; error: ErrorBody };
+export type Dispatch = (request: Request) => Promise<Reply>;
+
+export interface ServerLimits {
+  readonly maxConnections: number;
+  readonly maxRequestBytes: number;
+  readonly partialLineTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxWriteBufferBytes: number;
+  readonly maxInFlightPerConnection: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxConnections: 1024,
+  maxRequestBytes: MAX_REQUEST_BYTES,
+  partialLineTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxWriteBufferBytes: 1024 * 1024,
+  maxInFlightPerConnection: 16,
+};
+
+export function frame(id: string | number | null, reply: Reply): string {
+  if (reply.ok) return `{"v":${PROTOCOL_VERSION},"id":${JSON.stringify(id)},"ok":true,"result":${reply.result}}\n`;
+  return JSON.stringify({ v: PROTOCOL_VERSION, id, ok: false, error: reply.error }) + '\n';
+}
+
+interface Connection {
+  readonly socket: Socket;
+  inFlight: number;
+  closing: boolean;
+}
+
+export class RequestServer {
+  private readonly connections = new Set<Connection>();
+  private stopping = false;
+  private readonly drained: (() => void)[] = [];
+
+  constructor(
+    private readonly server: Server,
+    private readonly dispatch: Dispatch,
+    private readonly limits: ServerLimits = DEFAULT_LIMITS,
+  ) {
+    server.maxConnections = limits.maxConnections;
+    server.on('connection', (socket: Socket) => this.serve(socket));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (at most `graceMs`), then closes every connection. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const conn of this.connections) this.endWhenIdle(conn);
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const conn of this.connections) conn.socket.destroy();
+    await closed;
+  }
+
+  private serve(socket: Socket): void {
+    const conn: Connection = { socket, inFlight: 0, closing: false };
+    const limits = this.limits;
+    this.connections.add(conn);
+    let partial: Buffer[] = [];
+    let partialBytes = 0;
+    let partialTimer: NodeJS.Timeout | undefined;
+
+    const clearPartial = (): void => {
+      partial = [];
+      partialBytes = 0;
+      if (partialTimer) clearTimeout(partialTimer);
+      partialTimer = undefined;
+    };
+    const fatal = (error: ErrorBody): void => {
+      clearPartial();
+      this.write(conn, frame(null, { ok: false, error }));
+      conn.closing = true;
+      socket.end();
+      // A client that keeps sending after the error is not read any further.
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    };
+
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (conn.inFlight === 0 && partialBytes === 0) socket.destroy();
+    });
+    socket.on('error', () => {}); // EPIPE/ECONNRESET: the peer went away; 'close' cleans up
+    socket.on('close', () => {
+      clearPartial();
+      this.connections.delete(conn);
+      if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.closing) return;
+      let start = 0;
+      for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
+        let line = chunk.subarray(start, newline);
+        start = newline + 1;
+        if (partialBytes > 0) {
+          line = Buffer.concat([...partial, line], partialBytes + line.length);
+          clearPartial();
+        }
+        if (line.length > limits.maxRequestBytes) return fatal(tooLarge(limits));
+        this.handleLine(conn, line);
+        if (conn.closing) return;
+      }
+      if (start < chunk.length) {
+        partial.push(Buffer.from(chunk.subarray(start))); // a copy: do not pin the whole chunk
+        partialBytes += chunk.length - start;
+        if (partialBytes > limits.maxRequestBytes) return fatal(tooLarge(limits));
+        partialTimer ??= setTimeout(
+          () => fatal({ code: 'bad_request', message: `incomplete request: no end of line within ${limits.partialLineTimeoutMs / 1000} s` }),
+          limits.partialLineTimeoutMs,
+        );
+      }
+    });
+  }
+
+  private handleLine(conn: Connection, raw: Buffer): void {
+    const text = raw.toString('utf8').trim();
+    if (text.length === 0) return;
+    const parsed = parseRequest(text);
+    if (!parsed.ok) return this.write(conn, frame(parsed.id, { ok: false, error: parsed.error }));
+    const { request } = parsed;
+    if (this.stopping) {
+      return this.write(conn, frame(request.id, { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } }));
+    }
+    conn.inFlight++;
+    if (conn.inFlight >= this.limits.maxInFlightPerConnection) conn.socket.pause();
+    const done = (line: string): void => {
+      conn.inFlight--;
+      this.write(conn, line);
+      if (conn.inFlight < this.limits.maxInFlightPerConnection && !conn.closing) conn.socket.resume();
+      if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
+    };
+    this.dispatch(request).then(
+      (reply) => done(frame(request.id, reply)),
+      () => done(frame(request.id, { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } })),
+    );
+  }
+
+  private write(conn: Connection, line: string): void {
+    const { socket } = conn;
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(line);
+    // A client that does not read its answers is cut off before it costs unbounded memory.
+    if (socket.writableLength > this.limits.maxWriteBufferBytes) socket.destroy();
+  }
+
+  private endWhenIdle(conn: Connection): void {
+    if (conn.inFlight > 0) return;
+    conn.closing = true;
+    conn.socket.end(() => conn.socket.destroy());
+  }
+}
+
+function tooLarge(limits: ServerLimits): ErrorBody {
+  return { code: 'too_large', message: `request line longer than ${limits.maxRequestBytes} bytes` };
+}

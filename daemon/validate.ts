@@ -1,0 +1,93 @@
+// Turns one request line into a typed Request, or into the error the client should get.
+// Every check names the field at fault; nothing here throws.
+import { METHODS, PROTOCOL_VERSION, type ErrorBody, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
+
+export type Parsed = { ok: true; request: Request } | { ok: false; id: string | number | null; error: ErrorBody };
+
+const KUBE_API_VERSIONS: readonly KubeApiVersion[] = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
+const MAX_ID_LENGTH = 128;
+const MAX_NAME_LENGTH = 512;
+
+type Fields = Record<string, unknown>;
+
+class FieldError extends Error {}
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function requiredString(params: Fields, field: string): string {
+  const value = params[field];
+  if (typeof value !== 'string' || value.length === 0) throw new FieldError(`params.${field} must be a non-empty string`);
+  if (value.length > MAX_NAME_LENGTH || value.includes('\0')) throw new FieldError(`params.${field} is not a valid name`);
+  return value;
+}
+
+function optionalString(params: Fields, field: string): string | undefined {
+  return params[field] === undefined ? undefined : requiredString(params, field);
+}
+
+function optionalBoolean(params: Fields, field: string): boolean | undefined {
+  const value = params[field];
+  if (value !== undefined && typeof value !== 'boolean') throw new FieldError(`params.${field} must be true or false`);
+  return value;
+}
+
+const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
+  'aws.credentials': (p) => ({ env: requiredString(p, 'env') }),
+  'kube.credentials': (p) => {
+    const apiVersion = p.apiVersion ?? 'client.authentication.k8s.io/v1beta1';
+    if (!KUBE_API_VERSIONS.includes(apiVersion as KubeApiVersion)) throw new FieldError(`params.apiVersion must be one of ${KUBE_API_VERSIONS.join(', ')}`);
+    const region = optionalString(p, 'region');
+    const oidc = optionalBoolean(p, 'oidc');
+    const audience = optionalString(p, 'audience');
+    return {
+      env: requiredString(p, 'env'),
+      cluster: requiredString(p, 'cluster'),
+      apiVersion: apiVersion as KubeApiVersion,
+      ...(region !== undefined ? { region } : {}),
+      ...(oidc !== undefined ? { oidc } : {}),
+      ...(audience !== undefined ? { audience } : {}),
+    };
+  },
+  'env.open': (p) => {
+    const showSecrets = optionalBoolean(p, 'showSecrets');
+    return { env: requiredString(p, 'env'), ...(showSecrets !== undefined ? { showSecrets } : {}) };
+  },
+  status: () => ({}),
+  flush: (p) => {
+    const env = optionalString(p, 'env');
+    return env === undefined ? {} : { env };
+  },
+  shutdown: () => ({}),
+  ping: () => ({}),
+};
+
+export function parseRequest(line: string): Parsed {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { ok: false, id: null, error: { code: 'bad_request', message: 'the request is not valid JSON' } };
+  }
+  if (!isRecord(raw)) return { ok: false, id: null, error: { code: 'bad_request', message: 'the request must be a JSON object' } };
+  const { id } = raw;
+  const validId = (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || (typeof id === 'number' && Number.isFinite(id));
+  if (!validId) return { ok: false, id: null, error: { code: 'bad_request', message: `id must be a string (up to ${MAX_ID_LENGTH} characters) or a number` } };
+  const fail = (code: ErrorBody['code'], message: string): Parsed => ({ ok: false, id, error: { code, message } });
+  if (raw.v !== PROTOCOL_VERSION) {
+    return fail('unsupported_version', `protocol version ${JSON.stringify(raw.v) ?? 'missing'} is not supported (this daemon speaks ${PROTOCOL_VERSION})`);
+  }
+  const method = raw.method;
+  if (typeof method !== 'string') return fail('bad_request', 'method must be a string');
+  if (!(METHODS as readonly string[]).includes(method)) return fail('unknown_method', `unknown method '${method.slice(0, 64)}'`);
+  const params = raw.params ?? {};
+  if (!isRecord(params)) return fail('bad_request', 'params must be a JSON object');
+  try {
+    const typed = paramParsers[method as Method](params);
+    return { ok: true, request: { v: PROTOCOL_VERSION, id, method: method as Method, params: typed } };
+  } catch (err) {
+    if (err instanceof FieldError) return fail('bad_request', err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,131 @@
+// The audit log: one JSON line per credential served or session refreshed. Lines are queued and
+// written asynchronously so the request path never waits on the disk; the file is 0600 and rotated
+// by size (audit.log, audit.log.1, audit.log.2 by default). Events carry names, outcomes and error
+// codes only — the event type has no field that could hold a secret.
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ErrorCode } from '../protocol/wire.js';
+
+export type AuditAction = 'aws.credentials' | 'kube.credentials' | 'env.open' | 'refresh';
+
+export interface AuditEvent {
+  readonly environment: string;
+  readonly action: AuditAction;
+  readonly outcome: 'ok' | 'error';
+  /** For served credentials: answered from the cache or after an evaluation. */
+  readonly source?: 'cache' | 'evaluated' | 'stale';
+  /** Expiry of what was served or refreshed (ISO 8601). */
+  readonly expiresAt?: string;
+  readonly code?: ErrorCode;
+  /** Extra non-secret detail, e.g. the cluster for kube credentials. */
+  readonly cluster?: string;
+}
+
+export interface AuditSink {
+  record(event: AuditEvent): void;
+}
+
+export const NO_AUDIT: AuditSink = { record: () => {} };
+
+export interface AuditLogOptions {
+  /** Rotate once the file reaches this size. */
+  readonly maxBytes?: number;
+  /** Files kept in total, the live one included. */
+  readonly files?: number;
+  /** Lines queued while the disk is slow; beyond this new lines are dropped (and counted). */
+  readonly maxQueued?: number;
+  readonly now?: () => number;
+  /** Told once per failure streak when the log cannot be written. */
+  readonly warn?: (message: string) => void;
+}
+
+export class AuditLog implements AuditSink {
+  private readonly maxBytes: number;
+  private readonly files: number;
+  private readonly maxQueued: number;
+  private readonly now: () => number;
+  private readonly warn: (message: string) => void;
+  private queue: string[] = [];
+  private handle: FileHandle | undefined;
+  private size = 0;
+  private writing: Promise<void> | undefined;
+  private failing = false;
+  /** Lines lost to a full queue or a write error. */
+  dropped = 0;
+
+  constructor(
+    readonly file: string,
+    options: AuditLogOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
+    this.files = Math.max(1, options.files ?? 3);
+    this.maxQueued = options.maxQueued ?? 10_000;
+    this.now = options.now ?? Date.now;
+    this.warn = options.warn ?? (() => {});
+  }
+
+  record(event: AuditEvent): void {
+    if (this.queue.length >= this.maxQueued) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(JSON.stringify({ time: new Date(this.now()).toISOString(), ...event }) + '\n');
+    this.writing ??= this.drain();
+  }
+
+  /** Resolves once every queued line is on disk (or dropped); then closes the file. */
+  async close(): Promise<void> {
+    while (this.writing) await this.writing;
+    await this.handle?.close().catch(() => {});
+    this.handle = undefined;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the current request finish before touching the disk; batch whatever queued meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.join('');
+        const lines = this.queue.length;
+        this.queue = [];
+        try {
+          await this.append(batch);
+          this.failing = false;
+        } catch (err) {
+          this.dropped += lines;
+          await this.handle?.close().catch(() => {});
+          this.handle = undefined;
+          if (!this.failing) this.warn(`cannot write the audit log ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          this.failing = true;
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async append(text: string): Promise<void> {
+    if (!this.handle) {
+      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+      this.handle = await open(this.file, 'a', 0o600);
+      await this.handle.chmod(0o600); // an existing file may have been created with looser bits
+      this.size = (await this.handle.stat()).size;
+    }
+    const bytes = Buffer.byteLength(text);
+    await this.handle.appendFile(text);
+    this.size += bytes;
+    if (this.size >= this.maxBytes) await this.rotate();
+  }
+
+  private async rotate(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+    const name = (n: number): string => (n === 0 ? this.file : `${this.file}.${n}`);
+    await rm(name(this.files - 1), { force: true });
+    for (let n = this.files - 2; n >= 0; n--) {
+      await rename(name(n), name(n + 1)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// What the cache needs from the rest of escd: a way to evaluate an environment by name and to find
+// the file behind a name. The daemon wires the real runtime; tests pass small fakes.
+import type { EvaluateResult } from '../esc/types.js';
+import type { ErrorCode } from '../protocol/wire.js';
+
+export interface EnvironmentSource {
+  /** Watched for edits (recursively where the platform allows). */
+  readonly environmentsDir: string;
+  /**
+   * The file that holds environment `name`. Throws a CacheError (`bad_request` for a name that is not
+   * allowed, e.g. one escaping the directory) — not finding the file is not an error here.
+   */
+  filePath(name: string): string;
+  /** Evaluates with secrets (mode eval); diagnostics with severity error mean failure. */
+  evaluate(name: string): Promise<EvaluateResult>;
+}
+
+/** A failure with a protocol error code and a one-line message that never holds a secret. */
+export class CacheError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
