@@ -114,7 +114,8 @@ async function clearStaleSocket(path: string): Promise<void> {
 function listenOn(server: Server, options: { path: string } | { fd: number }): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options, () => {
+    // A burst of clients (e.g. many shims at once) must queue, not get EAGAIN.
+    server.listen({ ...options, backlog: 1024 }, () => {
       server.off('error', reject);
       resolve();
     });
