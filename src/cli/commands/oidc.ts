@@ -1,4 +1,75 @@
-import type { Command } from 'commander';
+// `escd oidc …`: the local OIDC issuer (publish its keys, print trust policies and tokens, rotate).
+import { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function register(program: Command): void {
+  const oidc = program
+    .command('oidc')
+    .description("Manage escd's OIDC issuer: publish its keys, trust it from AWS, rotate its signing key")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ escd oidc publish --out ./site                # then host ./site at issuer.url over HTTPS
+  $ escd oidc trust-policy --role-account 123456789012 --env myproj/dev --sub
+  $ escd oidc token myproj/dev | cut -d. -f2 | base64 -d 2>/dev/null
+  $ escd oidc rotate && escd oidc publish --out ./site`,
+    );
+
+  oidc
+    .command('publish')
+    .description('Write .well-known/openid-configuration and jwks.json for hosting at the issuer URL')
+    .requiredOption('--out <dir>', 'directory to write (its root is served as the issuer URL)')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', '\nExample:\n  $ escd oidc publish --out ./site && aws s3 sync ./site s3://my-issuer-bucket/')
+    .action(async (opts: { out: string; json?: boolean }) => (await import('../../oidc/cli-actions.js')).publish(opts));
+
+  oidc
+    .command('trust-policy')
+    .description('Print the IAM role trust policy that lets this issuer assume a role')
+    .requiredOption('--role-account <account>', 'the 12-digit AWS account of the role and the OIDC provider')
+    .requiredOption('--env <env>', 'environment that will assume the role, [org/]project/env (its org sets the audience aws:<org>)')
+    .option('--user <user>', 'with --sub: restrict to this user (pulumi.user.login)')
+    .option('--sub', 'also require the subject (currentEnvironment.name, and pulumi.user.login with --user)')
+    .option('--partition <partition>', 'AWS partition', 'aws')
+    .addHelpText('after', '\nExample:\n  $ escd oidc trust-policy --role-account 123456789012 --env myproj/dev --sub --user alice > trust.json')
+    .action(async (opts: { roleAccount: string; env: string; user?: string; sub?: boolean; partition?: string }) =>
+      (await import('../../oidc/cli-actions.js')).printTrustPolicy(opts),
+    );
+
+  oidc
+    .command('token')
+    .description('Print a fresh OIDC token for an environment (for debugging trust policies; it is a credential)')
+    .argument('<env>', 'environment name, [org/]project/env')
+    .option('--audience <aud>', 'the aud claim (default aws:<org>)')
+    .option('--subject-attribute <name>', 'add to sub as aws-login subjectAttributes does (repeatable)', collect)
+    .option('--lifetime <seconds>', 'token lifetime (default issuer.tokenLifetimeSeconds)')
+    .option('--json', 'print {"token": …}')
+    .addHelpText('after', '\nExample:\n  $ escd oidc token myproj/dev --subject-attribute currentEnvironment.name')
+    .action(async (env: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }) =>
+      (await import('../../oidc/cli-actions.js')).printToken(env, opts),
+    );
+
+  oidc
+    .command('thumbprint')
+    .description("Print the SHA-1 thumbprint of the issuer host's top certificate, as IAM asks for")
+    .option('--connect <host:port>', 'read the certificate from here instead of the issuer host')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  $ aws iam create-open-id-connect-provider --url "$ISSUER" --client-id-list aws:local --thumbprint-list "$(escd oidc thumbprint)"')
+    .action(async (opts: { connect?: string; json?: boolean }) => (await import('../../oidc/cli-actions.js')).printThumbprint(opts));
+
+  oidc
+    .command('rotate')
+    .description('Add a new active signing key; older keys stay published until their tokens have expired')
+    .option('--json', 'print the new key as JSON')
+    .addHelpText('after', '\nExample:\n  $ escd oidc rotate && escd oidc publish --out ./site')
+    .action(async (opts: { json?: boolean }) => (await import('../../oidc/cli-actions.js')).rotate(opts));
+
+  oidc
+    .command('keys')
+    .description('List the signing keys (kid, algorithm, dates, which one is active)')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  $ escd oidc keys --json')
+    .action(async (opts: { json?: boolean }) => (await import('../../oidc/cli-actions.js')).listKeys(opts));
+}

@@ -1,0 +1,43 @@
+// A cross-process lock as a file created with O_EXCL: the daemon and a CLI command may both try
+// to create a key at the same moment, and exactly one of them must win.
+import { open, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface LockOptions {
+  /** Give up after this long. */
+  readonly timeoutMs?: number;
+  /** A lock file older than this is left over from a crashed process and is taken over. */
+  readonly staleMs?: number;
+}
+
+export class LockTimeoutError extends Error {}
+
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`).finally(() => handle.close());
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const age = await stat(lockPath).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    if (age > staleMs) {
+      await rm(lockPath, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new LockTimeoutError(`timed out waiting for the lock ${lockPath} (remove it if no escd process is running)`);
+    await sleep(Math.min(10 * 2 ** Math.min(attempt, 4), 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}

@@ -1,0 +1,88 @@
+// The OS keychain backend (macOS Keychain, Secret Service on Linux, Credential Manager on Windows)
+// through @napi-rs/keyring's async API, so the daemon's event loop never waits on D-Bus.
+import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import { withFileLock } from './file-lock.js';
+import { KeyStoreError, type KeyStore } from './types.js';
+
+export const KEYCHAIN_SERVICE = 'escd';
+
+// On Linux the library otherwise falls back to the kernel keyring, which forgets everything at
+// logout or reboot: losing the data key would make every stored secret unreadable.
+const ENTRY_OPTIONS: EntryOptions | undefined = process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+
+export function keychainLocation(service = KEYCHAIN_SERVICE): string {
+  const where =
+    process.platform === 'darwin' ? 'macOS Keychain' : process.platform === 'win32' ? 'Windows Credential Manager' : 'Secret Service';
+  return `${where} (service "${service}")`;
+}
+
+/** The first line of a keyring error; these never contain the stored value. */
+export function keyringReason(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+export class KeychainKeyStore implements KeyStore {
+  readonly backend = 'keychain';
+  readonly location: string;
+
+  /** `lockFile` serialises setIfAbsent across processes (the keychain has no compare-and-set). */
+  constructor(
+    private readonly lockFile: string,
+    readonly note?: string,
+    private readonly service = KEYCHAIN_SERVICE,
+  ) {
+    this.location = keychainLocation(service);
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    return this.call('reading', name, async (entry) => (await entry.getPassword()) ?? undefined);
+  }
+
+  async set(name: string, value: string): Promise<void> {
+    await this.call('writing', name, (entry) => entry.setPassword(value));
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.call('deleting', name, async (entry) => void (await entry.deleteCredential()));
+  }
+
+  async setIfAbsent(name: string, value: string): Promise<string> {
+    return withFileLock(this.lockFile, async () => {
+      const existing = await this.get(name);
+      if (existing !== undefined) return existing;
+      await this.set(name, value);
+      return value;
+    });
+  }
+
+  private async call<T>(verb: string, name: string, fn: (entry: AsyncEntry) => Promise<T>): Promise<T> {
+    try {
+      // The constructor itself throws when there is no session bus.
+      return await fn(new AsyncEntry(this.service, name, ENTRY_OPTIONS));
+    } catch (err) {
+      throw new KeyStoreError(
+        `${verb} "${name}" in the ${this.location} failed: ${keyringReason(err)} (the escd keys live there: unlock or start the keychain for this session)`,
+      );
+    }
+  }
+}
+
+export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Writes, reads back and deletes a throwaway entry: the only reliable sign the keychain works. */
+export async function probeKeychain(service = KEYCHAIN_SERVICE, timeoutMs = 5_000): Promise<ProbeResult> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const entry = new AsyncEntry(service, 'escd-probe', ENTRY_OPTIONS);
+    const marker = `probe-${process.pid}`;
+    await entry.setPassword(marker, controller.signal);
+    const back = await entry.getPassword(controller.signal);
+    await entry.deleteCredential(controller.signal);
+    return back === marker ? { ok: true } : { ok: false, reason: 'it returned a different value than was stored' };
+  } catch (err) {
+    return { ok: false, reason: controller.signal.aborted ? `no answer within ${timeoutMs} ms` : keyringReason(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

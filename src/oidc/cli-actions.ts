@@ -1,0 +1,178 @@
+// The implementations behind `escd oidc …` (registered in src/cli/commands/oidc.ts, loaded lazily).
+import type { EscdConfig } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
+import { resolvePaths, type Paths } from '../config/paths.js';
+import { UserError } from '../cli/errors.js';
+import { openKeyStore } from '../keystore/open.js';
+import type { KeyStore } from '../keystore/types.js';
+import { buildSubject, isSubjectAttribute, SUBJECT_ATTRIBUTES } from './claims.js';
+import { writePublication } from './discovery.js';
+import { Issuer } from './issuer.js';
+import { fetchThumbprint, ThumbprintError } from './thumbprint.js';
+import { providerHostPath, trustPolicy } from './trust-policy.js';
+
+interface IssuerContext {
+  readonly config: EscdConfig;
+  readonly paths: Paths;
+  readonly store: KeyStore;
+  readonly issuer: Issuer;
+}
+
+type Out = (text: string) => void;
+const out: Out = (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+const warn: Out = (text) => void process.stderr.write(`escd: ${text}\n`);
+
+async function configOnly(): Promise<{ config: EscdConfig; paths: Paths }> {
+  const paths = resolvePaths();
+  return { config: await loadConfig(paths), paths };
+}
+
+async function issuerContext(): Promise<IssuerContext> {
+  const { config, paths } = await configOnly();
+  const store = await openKeyStore(config, paths);
+  return { config, paths, store, issuer: Issuer.fromConfig(config, paths, store) };
+}
+
+/** `[org/]project/env` → the org and the environment name ESC puts in tokens (`project/env`). */
+export function splitEnvironmentName(name: string, defaultOrg: string): { org: string; environment: string } {
+  const parts = name.split('/');
+  if (name.length === 0 || parts.some((p) => p.length === 0) || parts.length > 3) {
+    throw new UserError(`environment name "${name}" must look like [org/]project/env`);
+  }
+  return parts.length === 3 ? { org: parts[0]!, environment: parts.slice(1).join('/') } : { org: defaultOrg, environment: name };
+}
+
+function parseSubjectAttributes(values: readonly string[] | undefined): string[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  for (const v of values) {
+    if (!isSubjectAttribute(v)) throw new UserError(`--subject-attribute: unknown attribute "${v}" (one of ${Object.keys(SUBJECT_ATTRIBUTES).join(', ')})`);
+  }
+  return [...values];
+}
+
+export async function publish(opts: { out: string; json?: boolean }): Promise<void> {
+  const { config, issuer } = await issuerContext();
+  const jwks = await issuer.jwks();
+  const written = await writePublication(opts.out, issuer.issuerUrl, jwks);
+  if (opts.json) {
+    out(JSON.stringify({ issuer: issuer.issuerUrl, files: written, kids: jwks.keys.map((k) => k.kid) }, null, 2));
+    return;
+  }
+  out(`Wrote ${written.discovery}\nWrote ${written.jwks} (${jwks.keys.length} key${jwks.keys.length === 1 ? '' : 's'})`);
+  out(`Serve the directory ${opts.out} at ${issuer.issuerUrl}/ over HTTPS, so that ${issuer.issuerUrl}/.well-known/openid-configuration answers.`);
+  if (!config.issuer.url.startsWith('https://')) warn(`issuer.url ${config.issuer.url} is not https://: AWS, GCP and Azure only trust HTTPS issuers`);
+  if (config.issuer.url === 'https://oidc.escd.invalid') warn('issuer.url is still the placeholder https://oidc.escd.invalid: set issuer.url in config.yaml to where you will host these files');
+}
+
+export async function printTrustPolicy(opts: { roleAccount: string; env: string; user?: string; sub?: boolean; partition?: string }): Promise<void> {
+  const { config } = await configOnly();
+  const { org, environment } = splitEnvironmentName(opts.env, config.org);
+  if (opts.user !== undefined && !opts.sub) throw new UserError('--user only matters with --sub (it becomes part of the subject condition)');
+  const attributes = ['currentEnvironment.name', ...(opts.user !== undefined ? ['pulumi.user.login'] : [])];
+  const subject = opts.sub
+    ? buildSubject({ org, currentEnvironment: environment, rootEnvironment: environment, userLogin: opts.user ?? '', subjectAttributes: attributes })
+    : undefined;
+  let policy;
+  try {
+    policy = trustPolicy({
+      issuerUrl: config.issuer.url,
+      account: opts.roleAccount,
+      audience: `aws:${org}`,
+      ...(subject !== undefined ? { subject } : {}),
+      ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
+    });
+  } catch (err) {
+    throw new UserError(`--role-account: ${(err as Error).message}`);
+  }
+  out(JSON.stringify(policy, null, 2));
+  if (subject !== undefined) {
+    process.stderr.write(
+      `# The sub condition only matches when the environment's aws-login sets:\n#   subjectAttributes:\n${attributes.map((a) => `#     - ${a}\n`).join('')}`,
+    );
+  }
+}
+
+export async function printToken(envName: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }): Promise<void> {
+  const { config, issuer } = await issuerContext();
+  const { org, environment } = splitEnvironmentName(envName, config.org);
+  const lifetime = opts.lifetime === undefined ? undefined : Number(opts.lifetime);
+  if (lifetime !== undefined && !Number.isInteger(lifetime)) throw new UserError(`--lifetime must be a whole number of seconds (got "${opts.lifetime}")`);
+  const subjectAttributes = parseSubjectAttributes(opts.subjectAttribute);
+  let token: string;
+  try {
+    token = await issuer.mint({
+      audience: opts.audience ?? `aws:${org}`,
+      org,
+      currentEnvironment: environment,
+      rootEnvironment: environment,
+      userLogin: config.user,
+      ...(subjectAttributes ? { subjectAttributes } : {}),
+      ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
+    });
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  warn('this token is a credential: anyone holding it can assume the roles that trust this issuer until it expires');
+  out(opts.json ? JSON.stringify({ token }) : token);
+}
+
+export async function printThumbprint(opts: { connect?: string; json?: boolean }): Promise<void> {
+  const { config } = await configOnly();
+  const url = new URL(config.issuer.url);
+  let host = url.hostname;
+  let port = url.port ? Number(url.port) : 443;
+  if (opts.connect !== undefined) {
+    const m = /^(.+):(\d+)$/.exec(opts.connect);
+    if (!m) throw new UserError(`--connect must be HOST:PORT (got "${opts.connect}")`);
+    host = m[1]!.replace(/^\[|\]$/g, '');
+    port = Number(m[2]);
+  }
+  try {
+    const thumb = await fetchThumbprint(host, port);
+    if (opts.json) out(JSON.stringify({ host: url.hostname, thumbprint: thumb.sha1, certificate: thumb.subject }, null, 2));
+    else {
+      out(thumb.sha1);
+      process.stderr.write(`# SHA-1 of ${thumb.subject}, the top certificate ${host}:${port} serves\n`);
+    }
+  } catch (err) {
+    if (!(err instanceof ThumbprintError)) throw err;
+    throw new UserError(
+      `cannot compute the thumbprint: ${err.message}. AWS no longer uses it for issuers whose certificate chains to a CA it trusts ` +
+        `(it checks those itself): create the provider in the console, which fills it in, or pass any 40 hex digits to the API`,
+    );
+  }
+}
+
+export async function rotate(opts: { json?: boolean }): Promise<void> {
+  const { issuer } = await issuerContext();
+  const result = await issuer.rotate();
+  if (opts.json) {
+    out(JSON.stringify(result, null, 2));
+    return;
+  }
+  out(`New active signing key ${result.kid} (${result.alg}).`);
+  if (result.dropped.length > 0) out(`Dropped expired keys: ${result.dropped.join(', ')}`);
+  warn(`run \`escd oidc publish\` and upload the files now: relying parties reject tokens signed by ${result.kid} until its public key is published`);
+}
+
+export async function listKeys(opts: { json?: boolean }): Promise<void> {
+  const { config, store, issuer } = await issuerContext();
+  const keys = await issuer.keys();
+  if (opts.json) {
+    out(JSON.stringify({ issuer: issuer.issuerUrl, keystore: { backend: store.backend, location: store.location }, keys }, null, 2));
+    return;
+  }
+  out(`Issuer ${issuer.issuerUrl} (provider ${providerHostPath(issuer.issuerUrl)}); keys in the ${store.backend} key store: ${store.location}`);
+  if (keys.length === 0) {
+    out('No signing key yet: one is created on first use (`escd oidc publish` or the first token).');
+    return;
+  }
+  for (const k of keys) {
+    const state = k.active ? 'active' : `retired ${k.retiredAt}, leaves the JWKS ${k.dropsAt}`;
+    out(`${k.kid}  ${k.alg}  created ${k.createdAt}  ${state}`);
+  }
+  const active = keys.find((k) => k.active);
+  if (active && active.alg !== config.issuer.algorithm) {
+    warn(`issuer.algorithm is ${config.issuer.algorithm} but the active key is ${active.alg}: run \`escd oidc rotate\`, then publish`);
+  }
+}
