@@ -35,6 +35,7 @@ export async function listen(path: string, env: Env = process.env): Promise<List
   if (fd !== undefined) {
     const server = createServer();
     await listenOn(server, { fd });
+    // Node cannot tell the path of an inherited socket: `path` is what the unit is expected to use.
     return { server, path, activated: true };
   }
   return listenOnPath(path);

@@ -1,4 +1,82 @@
+// Lifecycle commands: `escd daemon` (foreground), `start`, `stop`, `restart`, `status`, `flush`.
 import type { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+async function control() {
+  const [{ resolvePaths }, control] = await Promise.all([import('../../config/paths.js'), import('../../../daemon/control.js')]);
+  const paths = resolvePaths();
+  const { join } = await import('node:path');
+  return {
+    control,
+    ctx: { socket: paths.socket, logFile: join(paths.stateDir, 'daemon.log'), env: process.env, out: (text: string) => process.stdout.write(text) },
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('daemon')
+    .description('Run the credential daemon in the foreground (what `escd start` and the service units run)')
+    .option('--socket <path>', 'listen on this Unix socket instead of the default (also ESCD_SOCKET)')
+    .addHelpText(
+      'after',
+      `
+The daemon evaluates environments on demand, caches them, renews their STS sessions before they
+expire and answers the shim over a Unix socket. SIGTERM/SIGINT stop it cleanly; SIGHUP reloads
+config.yaml. Under systemd socket activation (LISTEN_FDS) it serves the socket it is given.
+
+Examples:
+  escd daemon
+  escd daemon --socket /tmp/escd-test.sock`,
+    )
+    .action(async (options: { socket?: string }) => {
+      const { runForeground } = await import('../../../daemon/entry.js');
+      // Exit explicitly: HTTP keep-alive agents of the STS client must not hold a stopped daemon open.
+      process.exit(await runForeground(options));
+    });
+
+  program
+    .command('start')
+    .description('Start the daemon in the background (no-op if it is running)')
+    .addHelpText('after', '\nWaits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.\n\nExample:\n  escd start')
+    .action(async () => {
+      const { control: c, ctx } = await control();
+      await c.start(ctx);
+    });
+
+  program
+    .command('stop')
+    .description('Stop the daemon and wait until it has exited')
+    .addHelpText('after', '\nExample:\n  escd stop')
+    .action(async () => {
+      const { control: c, ctx } = await control();
+      await c.stop(ctx);
+    });
+
+  program
+    .command('restart')
+    .description('Stop the daemon (if running) and start it again')
+    .addHelpText('after', '\nExample:\n  escd restart')
+    .action(async () => {
+      const { control: c, ctx } = await control();
+      await c.restart(ctx);
+    });
+
+  program
+    .command('status')
+    .description('Show the daemon and what it holds: credential expiry, next refresh, last result, hits')
+    .option('--json', 'print machine-readable JSON')
+    .addHelpText('after', '\nExits 3 when no daemon is running.\n\nExamples:\n  escd status\n  escd status --json | jq .environments')
+    .action(async (options: { json?: boolean }) => {
+      const { control: c, ctx } = await control();
+      await c.status(ctx, options.json ?? false);
+    });
+
+  program
+    .command('flush')
+    .description('Drop one cached environment (or all), so the next request evaluates it afresh')
+    .argument('[env]', 'environment name; all when omitted')
+    .addHelpText('after', '\nExamples:\n  escd flush\n  escd flush myproject/dev')
+    .action(async (env: string | undefined) => {
+      const { control: c, ctx } = await control();
+      await c.flush(ctx, env);
+    });
+}
