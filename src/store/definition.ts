@@ -1,0 +1,152 @@
+// Editing environment definitions in place with the yaml Document API, so comments, key order and
+// formatting of everything not touched survive `escd env set` and `escd env get --show-secrets`.
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
+import { parsePropertyPath } from '../esc/interpolation.js';
+
+/** One step of a property path: an object key or an array index. */
+export type PathElement = string | number;
+
+/** A problem with a definition or an edit; the message is the line to show (`file:line:column: ...` where known). */
+export class DefinitionError extends Error {}
+
+/** Parses a definition as the evaluator does (YAML 1.2); a syntax error names file, line and column. */
+export function parseDefinition(source: string, file: string): Document {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, uniqueKeys: false, prettyErrors: false, version: '1.2' });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new DefinitionError(`${file}:${line}:${col}: ${message}`);
+  }
+  if (doc.contents !== null && !isMap(doc.contents) && !(isScalar(doc.contents) && doc.contents.value === null)) {
+    throw new DefinitionError(`${file}:1:1: an environment definition must be a mapping (with keys such as imports and values)`);
+  }
+  return doc;
+}
+
+/** Parses a CLI property path such as `a.b[0]["k"]` (the interpolation grammar of `${...}`). */
+export function parsePath(text: string): PathElement[] {
+  if (text.trim() === '') throw new DefinitionError('path must contain at least one element');
+  const { accessors, problems } = parsePropertyPath(text);
+  if (problems.length > 0) throw new DefinitionError(`invalid path ${JSON.stringify(text)}: ${problems[0]!.summary}`);
+  return accessors.map((a) => (a.kind === 'name' ? a.name : a.key));
+}
+
+/** Writes a path back in the syntax `parsePath` reads (`a.b[0]["odd key"]`). */
+export function formatPath(path: readonly PathElement[]): string {
+  let out = '';
+  for (const step of path) {
+    if (typeof step === 'number') out += `[${step}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(step)) out += out === '' ? step : `.${step}`;
+    else out += `["${step.replace(/"/g, '\\"')}"]`;
+  }
+  return out;
+}
+
+const keyText = (key: unknown): string | undefined => (isScalar(key) ? String(key.value) : typeof key === 'string' ? key : undefined);
+const isEmpty = (node: unknown): boolean => node === null || node === undefined || (isScalar(node) && node.value === null);
+
+function kindOf(node: unknown): string {
+  if (isMap(node)) return 'an object';
+  if (isSeq(node)) return 'an array';
+  if (isScalar(node)) return node.value === null ? 'null' : typeof node.value === 'string' ? 'a string' : `a ${typeof node.value}`;
+  return 'not a collection';
+}
+
+/**
+ * Sets `path` to `value` as the reference CLI does: the path is relative to `values` unless it
+ * starts with `imports`; missing objects and arrays are created; an index may append (= length).
+ */
+export function setValue(doc: Document, path: readonly PathElement[], value: Node): void {
+  if (path.length === 0) throw new DefinitionError('path must contain at least one element');
+  if (isEmpty(doc.contents)) doc.contents = new YAMLMap();
+  const root = doc.contents as YAMLMap;
+  const top = path[0] === 'imports' ? 'imports' : 'values';
+  const rest = top === 'imports' ? path.slice(1) : path;
+  // Top-level keys are case-insensitive for the evaluator: `Values:` is `values`.
+  const pair = root.items.find((p) => keyText(p.key)?.toLowerCase() === top);
+  const updated = assign(doc, pair?.value, rest, value, top === 'imports' ? ['imports'] : []);
+  if (pair) pair.value = updated;
+  else root.items.push(doc.createPair(top, updated));
+}
+
+function assign(doc: Document, current: unknown, path: readonly PathElement[], value: Node, done: PathElement[]): Node {
+  if (path.length === 0) return value;
+  const [step, ...rest] = path as [PathElement, ...PathElement[]];
+  const here = done.length === 0 ? 'values' : formatPath(done);
+  let node = current;
+  if (isEmpty(node)) node = typeof step === 'number' ? new YAMLSeq() : new YAMLMap();
+  if (isMap(node)) {
+    if (typeof step !== 'string') throw new DefinitionError(`${here} is an object: use a key, not the index [${step}]`);
+    const pair = node.items.find((p) => keyText(p.key) === step);
+    const child = assign(doc, pair?.value, rest, value, [...done, step]);
+    if (pair) pair.value = child;
+    else node.items.push(doc.createPair(step, child));
+    return node;
+  }
+  if (isSeq(node)) {
+    if (typeof step !== 'number') throw new DefinitionError(`${here} is an array: use an index such as [0], not the key ${JSON.stringify(step)}`);
+    if (step > node.items.length) throw new DefinitionError(`${here}[${step}] is out of range: the array has ${node.items.length} element(s); use [${node.items.length}] to append`);
+    const child = assign(doc, node.items[step], rest, value, [...done, step]);
+    if (step === node.items.length) node.items.push(child);
+    else node.items[step] = child;
+    return node;
+  }
+  throw new DefinitionError(`cannot set ${formatPath([...done, ...path])}: ${here} is ${kindOf(node)}, not an object or an array`);
+}
+
+/** Parses a command-line value as YAML (`--string` skips this); an empty value is the empty string. */
+export function parseValue(text: string): Node {
+  const parsed = parseDocument(text, { prettyErrors: false, version: '1.2' });
+  const first = parsed.errors[0];
+  if (first) throw new DefinitionError(`invalid value: ${first.message.split('\n')[0]}`);
+  if (isEmpty(parsed.contents) && text.trim() === '') return new Scalar('');
+  return (parsed.contents ?? new Scalar(null)) as Node;
+}
+
+/** A literal string node (`--string`), quoted in the file when YAML would read it as something else. */
+export function stringValue(text: string): Node {
+  return new Scalar(text);
+}
+
+/** The `fn::secret: {ciphertext: ...}` node for a sealed secret. */
+export function secretNode(doc: Document, ciphertext: string): Node {
+  return doc.createNode({ 'fn::secret': { ciphertext } });
+}
+
+/** The text a `--secret` value stands for: a YAML string's content, else the argument exactly as given. */
+export function secretPlaintext(node: Node, raw: string): string {
+  if (!isScalar(node)) throw new DefinitionError('a secret must be a single string value, not an object or an array');
+  return typeof node.value === 'string' ? node.value : raw.trim();
+}
+
+export interface CiphertextSite {
+  /** 1-based line of the `fn::secret` object, for messages. */
+  readonly line: number;
+  readonly ciphertext: string;
+  replace(plaintext: string): void;
+}
+
+/** Every `fn::secret: {ciphertext: ...}` in the document, with a way to show it as plaintext. */
+export function findCiphertexts(doc: Document, source: string): CiphertextSite[] {
+  const lineAt = (offset: number): number => source.slice(0, offset).split('\n').length;
+  const sites: CiphertextSite[] = [];
+  const walk = (node: unknown): void => {
+    if (isSeq(node)) node.items.forEach(walk);
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const inner = pair.value;
+      if (node.items.length === 1 && keyText(pair.key)?.toLowerCase() === 'fn::secret' && isMap(inner) && inner.items.length === 1) {
+        const only = inner.items[0]!;
+        if (keyText(only.key) === 'ciphertext' && isScalar(only.value) && typeof only.value.value === 'string') {
+          sites.push({ line: lineAt(node.range?.[0] ?? 0), ciphertext: only.value.value, replace: (plaintext) => (pair.value = new Scalar(plaintext)) });
+          continue;
+        }
+      }
+      walk(inner);
+    }
+  };
+  walk(doc.contents);
+  return sites;
+}
