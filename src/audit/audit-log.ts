@@ -85,14 +85,13 @@ export class AuditLog implements AuditSink {
     await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.join('');
-        const lines = this.queue.length;
+        const lines = this.queue;
         this.queue = [];
         try {
-          await this.append(batch);
+          await this.appendLines(lines);
           this.failing = false;
         } catch (err) {
-          this.dropped += lines;
+          this.dropped += lines.length;
           await this.handle?.close().catch(() => {});
           this.handle = undefined;
           if (!this.failing) this.warn(`cannot write the audit log ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
@@ -104,17 +103,39 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  private async append(text: string): Promise<void> {
+  /** Appends in chunks that fit under the size limit; rotates first when the next line would not fit. */
+  private async appendLines(lines: readonly string[]): Promise<void> {
+    let i = 0;
+    while (i < lines.length) {
+      let handle = await this.open();
+      if (this.size > 0 && this.size + Buffer.byteLength(lines[i]!) > this.maxBytes) {
+        await this.rotate();
+        handle = await this.open();
+      }
+      let chunk = '';
+      let bytes = 0;
+      do {
+        const line = lines[i]!;
+        const lineBytes = Buffer.byteLength(line);
+        if (bytes > 0 && this.size + bytes + lineBytes > this.maxBytes) break;
+        chunk += line;
+        bytes += lineBytes;
+        i++;
+      } while (i < lines.length);
+      await handle.appendFile(chunk);
+      this.size += bytes;
+    }
+  }
+
+  private async open(): Promise<FileHandle> {
     if (!this.handle) {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-      this.handle = await open(this.file, 'a', 0o600);
-      await this.handle.chmod(0o600); // an existing file may have been created with looser bits
-      this.size = (await this.handle.stat()).size;
+      const handle = await open(this.file, 'a', 0o600);
+      await handle.chmod(0o600); // an existing file may have been created with looser bits
+      this.size = (await handle.stat()).size;
+      this.handle = handle;
     }
-    const bytes = Buffer.byteLength(text);
-    await this.handle.appendFile(text);
-    this.size += bytes;
-    if (this.size >= this.maxBytes) await this.rotate();
+    return this.handle;
   }
 
   private async rotate(): Promise<void> {
