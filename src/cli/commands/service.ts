@@ -1,4 +1,39 @@
+// `escd service install | uninstall | status`: run the daemon as a systemd user service or a launchd agent.
 import type { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  const service = program
+    .command('service')
+    .description('Run the daemon as a user service (systemd on Linux, launchd on macOS)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ escd service install --print   # show the unit files and commands, change nothing
+  $ escd service install           # write them and start the service
+  $ escd service status
+  $ escd service uninstall         # remove exactly what install wrote`,
+    );
+
+  service
+    .command('install')
+    .description('Write the service definition for this machine and enable it (socket-activated on Linux)')
+    .option('--print', 'only print the files and commands it would write and run')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ escd service install --print\n  $ escd service install')
+    .action(async (opts: { print?: boolean; json?: boolean }) => (await import('../../service/cli-actions.js')).install(opts));
+
+  service
+    .command('uninstall')
+    .description('Stop the service and remove the files install wrote')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  $ escd service uninstall')
+    .action(async (opts: { json?: boolean }) => (await import('../../service/cli-actions.js')).uninstall(opts));
+
+  service
+    .command('status')
+    .description("Show what install wrote and the service manager's view of the service")
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  $ escd service status --json')
+    .action(async (opts: { json?: boolean }) => (await import('../../service/cli-actions.js')).status(opts));
+}

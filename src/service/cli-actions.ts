@@ -1,0 +1,123 @@
+// The implementations behind `escd service …` (registered in src/cli/commands/service.ts, loaded lazily).
+import { resolvePaths } from '../config/paths.js';
+import { userHome } from '../protocol/socket-path.js';
+import { request } from '../protocol/client.js';
+import { UserError } from '../cli/errors.js';
+import { installService, managerFor, planService, serviceStatus, uninstallService, type ServicePlan } from './manager.js';
+import { escdScript, readTemplate } from './package-files.js';
+import { contextFor, ServiceError } from './render.js';
+import { shellLine, systemRunner } from './runner.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const out = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+const say = (text: string): void => void process.stderr.write(`escd: ${text}\n`);
+
+export function currentPlan(env: Env = process.env, platform: NodeJS.Platform = process.platform): ServicePlan {
+  const paths = resolvePaths(env);
+  const ctx = contextFor(env, paths, process.execPath, escdScript(), userHome(env));
+  return planService({
+    platform,
+    ctx,
+    templates: {
+      systemdService: readTemplate('systemd/escd.service'),
+      systemdSocket: readTemplate('systemd/escd.socket'),
+      launchdPlist: readTemplate('launchd/com.escd.daemon.plist'),
+    },
+    ...(env.XDG_CONFIG_HOME ? { xdgConfigHome: env.XDG_CONFIG_HOME } : {}),
+    uid: process.getuid?.() ?? 0,
+  });
+}
+
+function planOrExplain(): ServicePlan {
+  try {
+    managerFor(process.platform);
+    return currentPlan();
+  } catch (err) {
+    if (err instanceof ServiceError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+function printPlan(plan: ServicePlan, json: boolean | undefined): void {
+  if (json) {
+    out(JSON.stringify({ manager: plan.manager, files: plan.files, run: plan.enable.map(shellLine) }, null, 2));
+    return;
+  }
+  for (const file of plan.files) out(`# ${file.path}\n${file.content.trimEnd()}\n`);
+  out(`# then run:\n${plan.enable.map((argv) => `$ ${shellLine(argv)}`).join('\n')}`);
+}
+
+/** A daemon started with `escd start` holds the socket the service manager is about to take over. */
+async function stopUnmanagedDaemon(socket: string): Promise<boolean> {
+  let response;
+  try {
+    response = await request(socket, 'status', {}, 2_000);
+  } catch {
+    return false;
+  }
+  if (!response.ok) return false;
+  const result = response.result as { daemon?: { socketActivated?: boolean } };
+  if (result.daemon?.socketActivated) return false;
+  await request(socket, 'shutdown', {}, 5_000).catch(() => undefined);
+  for (let i = 0; i < 100; i++) {
+    const alive = await request(socket, 'ping', {}, 500).then(
+      () => true,
+      () => false,
+    );
+    if (!alive) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new UserError(`the daemon at ${socket} did not stop; run \`escd stop\`, then install again`);
+}
+
+export async function install(opts: { print?: boolean; json?: boolean }): Promise<void> {
+  const plan = planOrExplain();
+  if (opts.print) return printPlan(plan, opts.json);
+  const paths = resolvePaths();
+  try {
+    const probe = await systemRunner(plan.probe);
+    if (probe.code === 0 && (await stopUnmanagedDaemon(paths.socket))) say('stopped the daemon started by `escd start`; the service manager runs it from now on');
+    const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir });
+    if (opts.json) return out(JSON.stringify(result, null, 2));
+    for (const file of result.files) out(`wrote ${file}`);
+    for (const line of result.ran) out(`ran   ${line}`);
+    out(
+      plan.manager === 'systemd'
+        ? 'escd is installed: systemd starts the daemon on the first request and after a failure. Check with `escd service status`.'
+        : 'escd is installed: launchd starts the daemon at login and after a failure. Check with `escd service status`.',
+    );
+  } catch (err) {
+    if (err instanceof ServiceError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+export async function uninstall(opts: { json?: boolean }): Promise<void> {
+  const plan = planOrExplain();
+  try {
+    const result = await uninstallService(plan, { run: systemRunner, stateDir: resolvePaths().stateDir });
+    if (opts.json) return out(JSON.stringify(result, null, 2));
+    if (!result.installed) return out('escd is not installed as a service (nothing to remove).');
+    for (const file of result.removed) out(`removed ${file}`);
+    for (const file of result.kept) out(`kept    ${file} (edited since install; delete it yourself if you no longer need it)`);
+    out('escd is no longer a service. `escd start` runs the daemon by hand.');
+  } catch (err) {
+    if (err instanceof ServiceError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+export async function status(opts: { json?: boolean }): Promise<void> {
+  const plan = planOrExplain();
+  try {
+    const result = await serviceStatus(plan, { run: systemRunner, stateDir: resolvePaths().stateDir });
+    if (opts.json) return out(JSON.stringify(result, null, 2));
+    out(result.installed ? `installed (${result.manager}) at ${result.installedAt}` : `not installed as a ${result.manager} service (run \`escd service install\`)`);
+    for (const file of result.files) out(`  ${file.state.padEnd(8)} ${file.path}`);
+    if (result.managerReport) out(result.managerReport);
+  } catch (err) {
+    if (err instanceof ServiceError) throw new UserError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,268 @@
+// `escd service install | uninstall | status`: the plan (what to write, what to run) is computed
+// purely; carrying it out goes through an injected CommandRunner. An install either completes or
+// leaves nothing behind: files are written only once the service manager has answered, and a failed
+// enable removes them again.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../keystore/atomic-file.js';
+import { LAUNCHD_LABEL, launchdLogDir, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from './render.js';
+import { firstLine, shellLine, type CommandRunner } from './runner.js';
+
+export type ServiceManager = 'systemd' | 'launchd';
+
+export interface ServiceTemplates {
+  readonly systemdService: string;
+  readonly systemdSocket: string;
+  readonly launchdPlist: string;
+}
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface ServicePlan {
+  readonly manager: ServiceManager;
+  /** Asks whether the manager is there to talk to (a container or CI usually has none). */
+  readonly probe: readonly string[];
+  readonly dirs: readonly string[];
+  readonly files: readonly PlannedFile[];
+  /** Run after the files are written. */
+  readonly enable: ReadonlyArray<readonly string[]>;
+  /** Run before the files are removed (failures tolerated: the service may already be stopped). */
+  readonly disable: ReadonlyArray<readonly string[]>;
+  /** Run after the files are removed. */
+  readonly afterRemove: ReadonlyArray<readonly string[]>;
+  readonly status: ReadonlyArray<readonly string[]>;
+}
+
+export interface PlanInput {
+  readonly platform: NodeJS.Platform;
+  readonly ctx: ServiceContext;
+  readonly templates: ServiceTemplates;
+  /** $XDG_CONFIG_HOME, when set (systemd reads user units from there). */
+  readonly xdgConfigHome?: string;
+  readonly uid: number;
+}
+
+export function managerFor(platform: NodeJS.Platform): ServiceManager {
+  if (platform === 'linux') return 'systemd';
+  if (platform === 'darwin') return 'launchd';
+  throw new ServiceError(`escd service supports Linux (systemd) and macOS (launchd), not ${platform}; run \`escd start\` to start the daemon in the background`);
+}
+
+export function planService(input: PlanInput): ServicePlan {
+  const { ctx, templates } = input;
+  if (managerFor(input.platform) === 'systemd') {
+    const unitDir = join(input.xdgConfigHome ?? join(ctx.home, '.config'), 'systemd', 'user');
+    const units = renderSystemdUnits(ctx, { service: templates.systemdService, socket: templates.systemdSocket });
+    const ctl = (...args: string[]): string[] => ['systemctl', '--user', ...args];
+    return {
+      manager: 'systemd',
+      probe: ctl('show-environment'),
+      dirs: [unitDir],
+      files: units.map((u) => ({ path: join(unitDir, u.name), content: u.content })),
+      enable: [ctl('daemon-reload'), ctl('enable', '--now', 'escd.socket')],
+      disable: [ctl('disable', '--now', 'escd.socket'), ctl('stop', 'escd.service')],
+      afterRemove: [ctl('daemon-reload')],
+      status: [ctl('status', '--no-pager', '--lines=5', 'escd.socket', 'escd.service')],
+    };
+  }
+  const domain = `gui/${input.uid}`;
+  const agentDir = join(ctx.home, 'Library', 'LaunchAgents');
+  const plist = renderLaunchdPlist(ctx, templates.launchdPlist);
+  const plistPath = join(agentDir, plist.name);
+  return {
+    manager: 'launchd',
+    probe: ['launchctl', 'print', domain],
+    dirs: [agentDir, launchdLogDir(ctx.home)],
+    files: [{ path: plistPath, content: plist.content }],
+    enable: [['launchctl', 'bootstrap', domain, plistPath]],
+    disable: [['launchctl', 'bootout', `${domain}/${LAUNCHD_LABEL}`]],
+    afterRemove: [],
+    status: [['launchctl', 'print', `${domain}/${LAUNCHD_LABEL}`]],
+  };
+}
+
+// ---------- the manifest: what install wrote, so uninstall removes exactly that ----------
+
+interface Manifest {
+  readonly manager: ServiceManager;
+  readonly installedAt: string;
+  readonly files: ReadonlyArray<{ readonly path: string; readonly sha256: string }>;
+}
+
+export const manifestPath = (stateDir: string): string => join(stateDir, 'service-install.json');
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+async function readManifest(file: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ServiceError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as Manifest;
+    if ((parsed.manager === 'systemd' || parsed.manager === 'launchd') && Array.isArray(parsed.files)) return parsed;
+  } catch {
+    // reported below
+  }
+  throw new ServiceError(`${file} is damaged; remove the files it lists by hand (the escd.* units or ${LAUNCHD_LABEL}.plist), then delete it`);
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ServiceError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+// ---------- install / uninstall / status ----------
+
+export interface ServiceDeps {
+  readonly run: CommandRunner;
+  readonly stateDir: string;
+  readonly now?: () => Date;
+  /** Progress lines for the user (stderr in the CLI). */
+  readonly say?: (line: string) => void;
+}
+
+export interface InstallResult {
+  readonly manager: ServiceManager;
+  readonly files: readonly string[];
+  readonly ran: readonly string[];
+}
+
+export class ManagerUnavailable extends ServiceError {}
+
+async function runAll(deps: ServiceDeps, commands: ReadonlyArray<readonly string[]>, ran: string[]): Promise<void> {
+  for (const argv of commands) {
+    const result = await deps.run(argv);
+    ran.push(shellLine(argv));
+    if (result.code !== 0) throw new ServiceError(`\`${shellLine(argv)}\` failed: ${firstLine(result)}`);
+  }
+}
+
+function unavailableMessage(plan: ServicePlan, detail: string): string {
+  const what = plan.manager === 'systemd' ? 'the systemd user manager (systemctl --user)' : 'launchd for this login session (launchctl)';
+  return `${what} is not available here (${detail}); nothing was installed. Run \`escd start\` to start the daemon in the background instead`;
+}
+
+export async function installService(plan: ServicePlan, deps: ServiceDeps): Promise<InstallResult> {
+  const probe = await deps.run(plan.probe);
+  if (probe.code !== 0) throw new ManagerUnavailable(unavailableMessage(plan, firstLine(probe)));
+
+  const manifestFile = manifestPath(deps.stateDir);
+  const previous = await readManifest(manifestFile);
+  const ours = new Map((previous?.files ?? []).map((f) => [f.path, f.sha256]));
+  for (const file of plan.files) {
+    const existing = await readIfExists(file.path);
+    if (existing === undefined || existing === file.content) continue;
+    if (ours.get(file.path) !== sha256(existing)) {
+      throw new ServiceError(`${file.path} exists and was not written by \`escd service install\` (or was edited since); move it away or delete it, then run install again`);
+    }
+  }
+
+  const ran: string[] = [];
+  const written: string[] = [];
+  try {
+    // A reinstall (new node or package path) replaces the running definition.
+    if (previous) for (const argv of plan.disable) await deps.run(argv);
+    for (const dir of plan.dirs) await mkdir(dir, { recursive: true, mode: 0o755 });
+    await mkdir(dirname(manifestFile), { recursive: true, mode: 0o700 });
+    const manifest: Manifest = {
+      manager: plan.manager,
+      installedAt: (deps.now?.() ?? new Date()).toISOString(),
+      files: plan.files.map((f) => ({ path: f.path, sha256: sha256(f.content) })),
+    };
+    // The manifest first: if we die half-way, uninstall still knows what to remove.
+    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n', 0o600);
+    for (const file of plan.files) {
+      await writeFileAtomic(file.path, file.content, 0o644);
+      written.push(file.path);
+    }
+    await runAll(deps, plan.enable, ran);
+  } catch (err) {
+    // Roll back: stop whatever started, remove what we wrote, tell the manager.
+    for (const argv of plan.disable) await deps.run(argv).catch(() => undefined);
+    for (const path of written) await rm(path, { force: true });
+    await rm(manifestFile, { force: true });
+    for (const argv of plan.afterRemove) await deps.run(argv).catch(() => undefined);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ServiceError(`${reason}; the install was rolled back (nothing left behind). Run \`escd start\` to start the daemon without the service manager`);
+  }
+  return { manager: plan.manager, files: written, ran };
+}
+
+export interface UninstallResult {
+  readonly removed: readonly string[];
+  /** Files install wrote but the user edited since: left in place. */
+  readonly kept: readonly string[];
+  readonly installed: boolean;
+}
+
+export async function uninstallService(plan: ServicePlan, deps: ServiceDeps): Promise<UninstallResult> {
+  const manifestFile = manifestPath(deps.stateDir);
+  const manifest = await readManifest(manifestFile);
+  if (!manifest) return { removed: [], kept: [], installed: false };
+  const disable = plan.manager === manifest.manager ? plan.disable : [];
+  for (const argv of disable) await deps.run(argv);
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const file of manifest.files) {
+    const content = await readIfExists(file.path);
+    if (content === undefined) continue;
+    if (sha256(content) !== file.sha256) {
+      kept.push(file.path);
+      continue;
+    }
+    await rm(file.path, { force: true });
+    removed.push(file.path);
+  }
+  if (plan.manager === manifest.manager) for (const argv of plan.afterRemove) await deps.run(argv);
+  await rm(manifestFile, { force: true });
+  return { removed, kept, installed: true };
+}
+
+export interface StatusResult {
+  readonly manager: ServiceManager;
+  readonly installed: boolean;
+  readonly installedAt?: string;
+  readonly files: ReadonlyArray<{ readonly path: string; readonly state: 'ok' | 'missing' | 'modified' }>;
+  /** The manager's own report, or why it could not be asked. */
+  readonly managerReport: string;
+  readonly managerAvailable: boolean;
+}
+
+export async function serviceStatus(plan: ServicePlan, deps: ServiceDeps): Promise<StatusResult> {
+  const manifest = await readManifest(manifestPath(deps.stateDir));
+  const files: Array<StatusResult['files'][number]> = [];
+  for (const file of manifest?.files ?? []) {
+    const content = await readIfExists(file.path);
+    files.push({ path: file.path, state: content === undefined ? 'missing' : sha256(content) === file.sha256 ? 'ok' : 'modified' });
+  }
+  const probe = await deps.run(plan.probe);
+  let managerReport: string;
+  if (probe.code !== 0) managerReport = unavailableMessage(plan, firstLine(probe)).replace('; nothing was installed', '');
+  else {
+    const reports = [];
+    for (const argv of plan.status) {
+      const result = await deps.run(argv);
+      reports.push((result.stdout + result.stderr).trimEnd());
+    }
+    managerReport = reports.join('\n');
+  }
+  return {
+    manager: plan.manager,
+    installed: manifest !== undefined,
+    ...(manifest ? { installedAt: manifest.installedAt } : {}),
+    files,
+    managerReport,
+    managerAvailable: probe.code === 0,
+  };
+}

@@ -1,0 +1,37 @@
+// Where this installed package's files are: the scripts a service definition or a credential_process
+// line must point at, and the service templates. Works from dist/ (installed) and from src/ (tests).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+      if (name === 'escd') return dir;
+    }
+    if (dirname(dir) === dir) throw new Error(`cannot find the escd package above ${start}`);
+  }
+}
+
+let root: string | undefined;
+
+/** The escd package directory (holds package.json, dist/, systemd/, launchd/). */
+export function packageRoot(): string {
+  return (root ??= findPackageRoot(dirname(fileURLToPath(import.meta.url))));
+}
+
+/** The built `escd` entry point (absolute). */
+export function escdScript(): string {
+  return join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+}
+
+/** The built `escd-shim` entry point (absolute). */
+export function shimScript(): string {
+  return join(packageRoot(), 'dist', 'shim', 'main.js');
+}
+
+export function readTemplate(relativePath: string): string {
+  return readFileSync(join(packageRoot(), relativePath), 'utf8');
+}
