@@ -1,0 +1,734 @@
+// The evaluator: imports, merging, references, builtins (§5). One Evaluation per top-level call;
+// each environment of the import graph is evaluated once in it. Side effects are limited to the
+// injected loader, providers and cipher; bad input only ever becomes diagnostics.
+import type { Provider, Schema } from '../providers/types.js';
+import { decodeCiphertext, EnvelopeError } from '../secrets/envelope.js';
+import type { Accessor } from './interpolation.js';
+import {
+  goQuote,
+  offsetPosition,
+  type BinaryExpr,
+  type BuiltinExpr,
+  type EnvironmentDecl,
+  type Expr,
+  type ImportDecl,
+  type OpenExpr,
+  type SecretExpr,
+  type UnaryExpr,
+  type ValidateExpr,
+  type LoadProblem,
+} from './ast.js';
+import * as builtins from './builtins.js';
+import { decodeJSON } from './go-json.js';
+import { checkSchema } from './schema-fallback.js';
+import { joinKey, type Position, type ScalarSyntax, type SyntaxNode } from './syntax.js';
+import type { Diagnostic, EvaluateOptions } from './types.js';
+import { EscNumber, fromJS, isArray, isObject, type EscData, type EscValue } from './value.js';
+import { suggestKey } from './suggest.js';
+import { loadDocument } from './document.js';
+
+/** Where a value or diagnostic comes from. */
+export interface Site {
+  readonly file: string;
+  readonly pos: Position;
+  readonly path: string;
+}
+
+/** The evaluator's value: the public value model plus what evaluation needs to know about it. */
+export interface Val extends EscValue {
+  readonly data: null | boolean | EscNumber | string | readonly Val[] | ReadonlyMap<string, Val>;
+  /** The expression that produced it (diagnostics of later type checks point there). */
+  readonly site?: Site;
+  /** The imported value it was merged over (lookups fall through to it). */
+  readonly base?: Val;
+  /** `fn::final`: importers may not override it. */
+  readonly final?: boolean;
+  /** Known schema of an unknown value (a provider's output), for checking accesses into it. */
+  readonly schema?: Schema;
+  /** For an object merged over an import: its own entries (template stringification ignores inherited keys). */
+  readonly own?: ReadonlyMap<string, Val>;
+}
+
+const ownEntries = (v: EscValue): ReadonlyMap<string, EscValue> => (v as Val).own ?? (v.data as ReadonlyMap<string, Val>);
+const stringify = (v: Val): string => builtins.stringify(v, ownEntries);
+
+type ValData = Val['data'];
+
+function val(data: ValData, flags: { secret?: boolean; unknown?: boolean; site?: Site; schema?: Schema } = {}): Val {
+  const v: { -readonly [K in keyof Val]: Val[K] } = { data, secret: flags.secret ?? false, unknown: flags.unknown ?? false };
+  if (flags.site !== undefined) v.site = flags.site;
+  if (flags.schema !== undefined) v.schema = flags.schema;
+  return v;
+}
+
+function unknownVal(site: Site | undefined, flags: { secret?: boolean; schema?: Schema } = {}): Val {
+  return val(null, { ...flags, unknown: true, site });
+}
+
+function containsUnknown(v: Val): boolean {
+  if (v.unknown) return true;
+  const d = v.data;
+  if (isArray(d)) return (d as readonly Val[]).some(containsUnknown);
+  if (d instanceof Map) {
+    for (const item of d.values()) if (containsUnknown(item)) return true;
+  }
+  return false;
+}
+
+function containsSecret(v: Val): boolean {
+  if (v.secret) return true;
+  const d = v.data;
+  if (isArray(d)) return (d as readonly Val[]).some(containsSecret);
+  if (d instanceof Map) {
+    for (const item of d.values()) if (containsSecret(item)) return true;
+  }
+  return false;
+}
+
+function secretDeep(v: Val): Val {
+  const d = v.data;
+  let data: ValData = d;
+  if (isArray(d)) data = (d as readonly Val[]).map(secretDeep);
+  else if (d instanceof Map) data = new Map([...d].map(([k, item]) => [k, secretDeep(item)] as const));
+  return { ...v, data, secret: true };
+}
+
+/** Converts a provider's EscValue output (no sites) into a Val. */
+function fromEsc(v: EscValue, site: Site): Val {
+  const d = v.data;
+  let data: ValData;
+  if (isArray(d)) data = d.map((item) => fromEsc(item, site));
+  else if (isObject(d)) data = new Map([...d].map(([k, item]) => [k, fromEsc(item, site)] as const));
+  else data = d as ValData;
+  return val(data, { secret: v.secret, unknown: v.unknown, site });
+}
+
+/** Strips evaluation-only fields, giving a plain EscValue tree. */
+export function toEscValue(v: Val): EscValue {
+  const d = v.data;
+  let data: EscData;
+  if (isArray(d)) data = (d as readonly Val[]).map(toEscValue);
+  else if (d instanceof Map) data = new Map([...d].map(([k, item]) => [k, toEscValue(item)] as const));
+  else data = d as EscData;
+  return { data, secret: v.secret, unknown: v.unknown };
+}
+
+function typeName(v: Val): string {
+  const d = v.data;
+  if (d === null) return 'null';
+  if (typeof d === 'boolean') return 'boolean';
+  if (d instanceof EscNumber) return 'number';
+  if (typeof d === 'string') return 'string';
+  if (isArray(d)) return 'array';
+  return 'object';
+}
+
+const isKnownObject = (v: Val | undefined): v is Val & { data: ReadonlyMap<string, Val> } =>
+  v !== undefined && !v.unknown && v.data instanceof Map;
+
+const enum State {
+  Pending,
+  Active,
+  Done,
+}
+
+/** A declared expression of one environment, with its base and evaluation state. */
+interface XNode {
+  readonly env: EnvEval;
+  readonly expr?: Expr;
+  /** Path relative to `values` (for `cyclic reference to P`). */
+  readonly path: string;
+  readonly base?: Val;
+  readonly props?: Map<string, XNode>;
+  readonly items?: XNode[];
+  state: State;
+  value?: Val;
+}
+
+interface ImportState {
+  evaluating: boolean;
+  value?: Val;
+}
+
+/** Shared state of one top-level evaluation. */
+export class Evaluation {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly loaded: string[] = [];
+  readonly imports = new Map<string, ImportState>();
+  expiresAt?: Date;
+
+  constructor(readonly options: EvaluateOptions) {}
+
+  get stage(): 'check' | 'eval' {
+    return this.options.mode;
+  }
+
+  report(severity: 'error' | 'warning', summary: string, site: Site | undefined): void {
+    const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { stage: this.stage, severity, summary };
+    if (site !== undefined) {
+      d.file = site.file;
+      d.line = site.pos.line;
+      d.column = site.pos.column;
+      d.path = site.path;
+    }
+    this.diagnostics.push(d);
+  }
+
+  reportLoadProblems(file: string, problems: readonly LoadProblem[]): void {
+    for (const p of problems) {
+      this.report(p.severity, p.summary, p.pos === undefined ? undefined : { file, pos: p.pos, path: p.path ?? '' });
+    }
+  }
+
+  noteExpiry(at: Date): void {
+    if (this.expiresAt === undefined || at.getTime() < this.expiresAt.getTime()) this.expiresAt = at;
+  }
+
+  /**
+   * Evaluates environment `name` (once per evaluation). Returns undefined when it cannot be used:
+   * a cycle (reported at `site`), a loader failure or a document with load errors.
+   */
+  async importEnvironment(name: string, site: Site, inheritedRoot: string | undefined): Promise<Val | undefined> {
+    const existing = this.imports.get(name);
+    if (existing !== undefined) {
+      if (existing.evaluating) {
+        this.report('error', `cyclic import of ${name}`, site);
+        return undefined;
+      }
+      return existing.value;
+    }
+    let source: string;
+    try {
+      const loaded = await this.options.loader(name);
+      source = loaded.source;
+    } catch (err) {
+      this.report('error', err instanceof Error ? err.message : String(err), site);
+      return undefined;
+    }
+    this.loaded.push(name);
+    const doc = loadDocument(source);
+    if (doc.fatal !== undefined) {
+      this.report('error', doc.fatal, undefined);
+      this.imports.set(name, { evaluating: false });
+      return undefined;
+    }
+    this.reportLoadProblems(name, doc.problems);
+    if (doc.problems.some((p) => p.severity === 'error')) {
+      this.imports.set(name, { evaluating: false });
+      return undefined;
+    }
+    return this.evaluateEnvironment(name, doc.env, inheritedRoot);
+  }
+
+  /** Evaluates one environment's document (the root, or an import). */
+  async evaluateEnvironment(name: string, decl: EnvironmentDecl, inheritedRoot: string | undefined): Promise<Val> {
+    const state: ImportState = { evaluating: true };
+    this.imports.set(name, state);
+    const env = new EnvEval(this, name, decl, inheritedRoot);
+    const value = await env.evaluate();
+    state.evaluating = false;
+    state.value = value;
+    return value;
+  }
+}
+
+const RESERVED_KEYS = new Set(['imports', 'context', 'environments']);
+
+/** Evaluation of one environment. */
+class EnvEval {
+  private base?: Val;
+  private readonly myImports = new Map<string, Val>();
+  private context!: Val;
+  private root!: XNode;
+  /** What this environment's imports see as `context.rootEnvironment.name` (undefined: themselves). */
+  private readonly rootForImports: string | undefined;
+  private readonly rootName: string;
+
+  constructor(
+    private readonly ev: Evaluation,
+    readonly name: string,
+    private readonly decl: EnvironmentDecl,
+    inheritedRoot: string | undefined,
+  ) {
+    this.rootName = inheritedRoot ?? name;
+    // An anonymous root (`<yaml>`) does not count as a root for its imports (§5.8).
+    this.rootForImports = inheritedRoot ?? (name === '<yaml>' ? undefined : name);
+  }
+
+  site(node: SyntaxNode): Site {
+    return { file: this.name, pos: node.pos, path: node.path };
+  }
+
+  accessorSite(node: SyntaxNode, accessor: Accessor): Site {
+    const pos = node.kind === 'scalar' ? offsetPosition(node, accessor.offset) : node.pos;
+    return { file: this.name, pos, path: node.path };
+  }
+
+  async evaluate(): Promise<Val> {
+    const ctx = { ...this.ev.options.context } as Record<string, unknown>;
+    ctx['currentEnvironment'] = { name: this.name };
+    ctx['rootEnvironment'] = { name: this.rootName };
+    this.context = fromEsc(fromJS(ctx), { file: this.name, pos: { line: 0, column: 0 }, path: '' });
+
+    for (const imp of this.decl.imports) await this.evaluateImport(imp);
+
+    const props = new Map<string, XNode>();
+    this.root = { env: this, path: '', base: this.base, props, state: State.Pending };
+    for (const entry of this.decl.values) {
+      if (RESERVED_KEYS.has(entry.key)) {
+        this.ev.report('error', `${goQuote(entry.key)} is a reserved key`, this.site(entry.keyNode));
+      } else if (props.has(entry.key)) {
+        this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
+      } else {
+        props.set(entry.key, this.declare(entry.value, joinKey('', entry.key), property(this.base, entry.key)));
+      }
+    }
+    return this.evaluateNode(this.root);
+  }
+
+  private async evaluateImport(imp: ImportDecl): Promise<void> {
+    const value = await this.ev.importEnvironment(imp.name, this.site(imp.node), this.rootForImports);
+    if (value === undefined) return;
+    this.myImports.set(imp.name, value);
+    if (imp.merge) this.base = this.merge(value, this.base);
+  }
+
+  private declare(expr: Expr, path: string, base: Val | undefined): XNode {
+    if (expr.kind === 'object') {
+      const props = new Map<string, XNode>();
+      for (const entry of expr.entries) {
+        if (props.has(entry.key)) {
+          this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
+          continue;
+        }
+        props.set(entry.key, this.declare(entry.value, joinKey(path, entry.key), property(base, entry.key)));
+      }
+      return { env: this, expr, path, base, props, state: State.Pending };
+    }
+    if (expr.kind === 'array') {
+      const items = expr.items.map((item, i) => this.declare(item, `${path}[${i}]`, undefined));
+      return { env: this, expr, path, base, items, state: State.Pending };
+    }
+    return { env: this, expr, path, base, state: State.Pending };
+  }
+
+  /** Merges `top` over `base` (§5.2): objects key by key, anything else replaces; final values win with a warning. */
+  private merge(top: Val, base: Val | undefined): Val {
+    if (base === undefined) return top;
+    if (base.final) {
+      this.ev.report('warning', 'cannot override final value', top.site);
+      return base;
+    }
+    if (!isKnownObject(top) || !isKnownObject(base)) return top;
+    const merged = new Map(base.data);
+    const own = new Map<string, Val>();
+    for (const [k, v] of top.data) {
+      const b = base.data.get(k);
+      const m = b === undefined ? v : this.merge(v, b);
+      merged.set(k, m);
+      own.set(k, m);
+    }
+    return { ...top, data: merged, base, own };
+  }
+
+  private async evaluateNode(x: XNode): Promise<Val> {
+    if (x.state === State.Done) return x.value!;
+    const site = x.expr === undefined ? undefined : this.site(x.expr.node);
+    if (x.state === State.Active) {
+      this.ev.report('error', `cyclic reference to ${x.path}`, site);
+      return unknownVal(site);
+    }
+    x.state = State.Active;
+    let v: Val;
+    if (x.props !== undefined) {
+      // Objects: children are evaluated (and merged with their own bases) in sorted key order.
+      const out = new Map<string, Val>();
+      for (const key of [...x.props.keys()].sort()) out.set(key, await this.evaluateNode(x.props.get(key)!));
+      v = val(out, { site });
+      if (x.base?.final && x.expr !== undefined) {
+        this.ev.report('warning', 'cannot override final value', site);
+        v = x.base;
+      } else if (isKnownObject(x.base)) {
+        const merged = new Map(x.base.data);
+        for (const [k, item] of out) merged.set(k, item);
+        v = { ...v, data: merged, base: x.base, own: out };
+      }
+    } else {
+      v = this.merge(await this.evaluateExpr(x, x.expr!), x.base);
+    }
+    x.state = State.Done;
+    x.value = v;
+    return v;
+  }
+
+  private async evaluateExpr(x: XNode, expr: Expr): Promise<Val> {
+    const site = this.site(expr.node);
+    switch (expr.kind) {
+      case 'literal':
+        return val(expr.value, { site });
+      case 'array': {
+        const items: Val[] = [];
+        for (const item of x.items!) items.push(await this.evaluateNode(item));
+        return val(items, { site });
+      }
+      case 'object':
+        throw new Error('objects are evaluated by evaluateNode');
+      case 'symbol': {
+        const v = await this.evaluateAccess(expr.node, expr.access.accessors);
+        return { ...v, site };
+      }
+      case 'interpolate': {
+        let text = '';
+        let unknown = false;
+        let secret = false;
+        for (const part of expr.parts) {
+          text += part.text;
+          if (part.access === undefined) continue;
+          const v = await this.evaluateAccess(expr.node, part.access.accessors);
+          if (containsUnknown(v)) unknown = true;
+          if (containsSecret(v)) secret = true;
+          if (!unknown) text += stringify(v);
+        }
+        return unknown ? unknownVal(site, { secret }) : val(text, { secret, site });
+      }
+      case 'builtin':
+        return this.evaluateBuiltin(x, expr, site);
+    }
+  }
+
+  /** Evaluates a sub-expression of a builtin (arguments are not merged with anything). */
+  private async evaluateArg(x: XNode, expr: Expr): Promise<Val> {
+    return this.evaluateNode(this.declare(expr, x.path, undefined));
+  }
+
+  // ---- property access (§5.3) ----
+
+  private async evaluateAccess(node: ScalarSyntax, accessors: readonly Accessor[]): Promise<Val> {
+    const first = accessors[0]!;
+    const firstKey = first.kind === 'name' ? first.name : typeof first.key === 'string' ? first.key : undefined;
+    if (firstKey === 'imports') {
+      const imports = val(new Map(this.myImports));
+      return this.valueAccess(node, imports, accessors.slice(1));
+    }
+    if (firstKey === 'context') return this.valueAccess(node, this.context, accessors.slice(1));
+    if (firstKey === 'environments') return this.environmentAccess(node, accessors);
+
+    let receiver: XNode = this.root;
+    let rest = accessors;
+    while (rest.length > 0) {
+      const accessor = rest[0]!;
+      if (receiver.items !== undefined) {
+        const index = this.arrayIndex(node, accessor, receiver.items.length);
+        if (index === undefined) return unknownVal(undefined);
+        receiver = receiver.items[index]!;
+      } else if (receiver.props !== undefined) {
+        const key = this.objectKey(node, accessor);
+        if (key === undefined) return unknownVal(undefined);
+        const prop = receiver.props.get(key);
+        if (prop === undefined) {
+          if (isKnownObject(receiver.base)) return this.valueAccess(node, receiver.base, rest);
+          this.unknownProperty(node, accessor, key, receiver.props.keys());
+          return unknownVal(undefined);
+        }
+        receiver = prop;
+      } else {
+        return this.valueAccess(node, await this.evaluateNode(receiver), rest);
+      }
+      rest = rest.slice(1);
+    }
+    return this.evaluateNode(receiver);
+  }
+
+  private async environmentAccess(node: ScalarSyntax, accessors: readonly Accessor[]): Promise<Val> {
+    if (accessors.length < 3) return unknownVal(undefined);
+    const project = this.objectKey(node, accessors[1]!);
+    const envName = this.objectKey(node, accessors[2]!);
+    if (project === undefined || envName === undefined) return unknownVal(undefined);
+    const value = await this.ev.importEnvironment(`${project}/${envName}`, this.site(node), this.rootForImports);
+    if (value === undefined) return unknownVal(undefined);
+    return this.valueAccess(node, value, accessors.slice(3));
+  }
+
+  private valueAccess(node: ScalarSyntax, receiver: Val, accessors: readonly Accessor[]): Val {
+    let current = receiver;
+    for (let i = 0; i < accessors.length; i++) {
+      const accessor = accessors[i]!;
+      if (current.unknown) return this.unknownAccess(node, current.schema, accessors.slice(i), current.secret);
+      const d = current.data;
+      if (isArray(d)) {
+        const items = d as readonly Val[];
+        const index = this.arrayIndex(node, accessor, items.length);
+        if (index === undefined) return unknownVal(undefined);
+        current = items[index]!;
+      } else if (d instanceof Map) {
+        const key = this.objectKey(node, accessor);
+        if (key === undefined) return unknownVal(undefined);
+        const prop = d.get(key);
+        if (prop === undefined) {
+          if (isKnownObject(current.base)) return this.valueAccess(node, current.base, accessors.slice(i));
+          this.unknownProperty(node, accessor, key, d.keys());
+          return unknownVal(undefined);
+        }
+        current = prop;
+      } else {
+        this.ev.report('error', 'receiver must be an array or an object', this.accessorSite(node, accessor));
+        return unknownVal(undefined);
+      }
+    }
+    return current;
+  }
+
+  /** Accesses into an unknown value: unknown, unless its schema rules the accessor out. */
+  private unknownAccess(node: ScalarSyntax, schema: Schema | undefined, accessors: readonly Accessor[], secret: boolean): Val {
+    let s = schema;
+    for (const accessor of accessors) {
+      if (s === undefined || typeof s === 'boolean') break;
+      const type = s['type'];
+      if (type === 'array') {
+        const prefix = Array.isArray(s['prefixItems']) ? (s['prefixItems'] as Schema[]) : [];
+        const closed = s['items'] === false;
+        const index = this.arrayIndex(node, accessor, closed ? prefix.length : -1);
+        if (index === undefined) return unknownVal(undefined);
+        s = index < prefix.length ? prefix[index] : (s['items'] as Schema | undefined);
+      } else if (type === 'object') {
+        const key = this.objectKey(node, accessor);
+        if (key === undefined) return unknownVal(undefined);
+        const props = s['properties'] as Record<string, Schema> | undefined;
+        s = props?.[key] ?? (s['additionalProperties'] as Schema | undefined);
+      } else if (typeof type === 'string') {
+        this.ev.report('error', 'receiver must be an array or an object', this.accessorSite(node, accessor));
+        return unknownVal(undefined);
+      } else break;
+    }
+    return unknownVal(undefined, { secret });
+  }
+
+  private arrayIndex(node: ScalarSyntax, accessor: Accessor, length: number): number | undefined {
+    if (accessor.kind === 'name' || typeof accessor.key !== 'number') {
+      this.ev.report('error', 'cannot access an array element using a property name', this.accessorSite(node, accessor));
+      return undefined;
+    }
+    const index = accessor.key;
+    if (index < 0) {
+      this.ev.report('error', 'array indices must not be negative', this.accessorSite(node, accessor));
+      return undefined;
+    }
+    if (length >= 0 && index >= length) {
+      this.ev.report('error', `array index ${index} out-of-bounds for array of length ${length}`, this.accessorSite(node, accessor));
+      return undefined;
+    }
+    return index;
+  }
+
+  private objectKey(node: ScalarSyntax, accessor: Accessor): string | undefined {
+    if (accessor.kind === 'name') return accessor.name;
+    if (typeof accessor.key === 'string') return accessor.key;
+    this.ev.report('error', 'cannot access an object property using an integer index', this.accessorSite(node, accessor));
+    return undefined;
+  }
+
+  private unknownProperty(node: ScalarSyntax, accessor: Accessor, key: string, candidates: Iterable<string>): void {
+    const suggestion = suggestKey(key, candidates);
+    const summary = `unknown property ${goQuote(key)}${suggestion === undefined ? '' : `; did you mean ${goQuote(suggestion)}?`}`;
+    this.ev.report('error', summary, this.accessorSite(node, accessor));
+  }
+
+  // ---- builtins (§5.6) ----
+
+  /** Checks a value's type; reports `expected T, got U` at the value's site. Unknown values pass. */
+  private expectType(v: Val, type: 'string' | 'array', fallback: Site): boolean {
+    if (v.unknown) return true;
+    const actual = typeName(v);
+    if (actual === type) return true;
+    this.ev.report('error', `expected ${type}, got ${actual}`, v.site ?? fallback);
+    return false;
+  }
+
+  private expectStringList(v: Val, fallback: Site): boolean {
+    if (!this.expectType(v, 'array', fallback)) return false;
+    if (v.unknown) return true;
+    let ok = true;
+    for (const item of v.data as readonly Val[]) if (!this.expectType(item, 'string', v.site ?? fallback)) ok = false;
+    return ok;
+  }
+
+  private async evaluateBuiltin(x: XNode, expr: BuiltinExpr, site: Site): Promise<Val> {
+    switch (expr.fn) {
+      case 'open':
+        return this.evaluateOpen(x, expr, site);
+      case 'rotate':
+        if (expr.inputs !== undefined) await this.evaluateArg(x, expr.inputs);
+        this.ev.report('error', 'fn::rotate is not supported by this evaluator yet', site);
+        return unknownVal(site);
+      case 'secret':
+        return this.evaluateSecret(expr, site);
+      case 'join':
+      case 'split':
+        return this.evaluateBinary(x, expr, site);
+      case 'validate':
+        return this.evaluateValidate(x, expr, site);
+      default:
+        return this.evaluateUnary(x, expr, site);
+    }
+  }
+
+  private async evaluateOpen(x: XNode, expr: OpenExpr, site: Site): Promise<Val> {
+    if (expr.provider === undefined) return unknownVal(site);
+    const provider: Provider | undefined = this.ev.options.providers.get(expr.provider);
+    if (provider === undefined) this.ev.report('error', `unknown provider ${goQuote(expr.provider)}`, site);
+    if (expr.inputs === undefined) return unknownVal(site, { schema: provider?.outputSchema });
+    const inputs = await this.evaluateArg(x, expr.inputs);
+    if (provider === undefined) return unknownVal(site);
+    const inputsOk = this.checkInputs(provider.inputSchema, inputs, site);
+    if (!inputsOk || containsUnknown(inputs) || this.ev.stage === 'check') {
+      return unknownVal(site, { schema: provider.outputSchema });
+    }
+    try {
+      const output = await provider.open(toEscValue(inputs), {
+        rootEnvironment: this.rootName,
+        currentEnvironment: this.name,
+        execution: this.ev.options.context,
+        signal: this.ev.options.signal,
+        noteExpiry: (at) => this.ev.noteExpiry(at),
+      });
+      const v = fromEsc(output, site);
+      return output.secret ? secretDeep(v) : v;
+    } catch (err) {
+      this.ev.report('error', err instanceof Error ? err.message : String(err), site);
+      return unknownVal(site, { schema: provider.outputSchema });
+    }
+  }
+
+  /** Checks provider inputs against the provider's schema (§5.7). */
+  private checkInputs(schema: Schema, inputs: Val, site: Site): boolean {
+    const violations = checkSchema(schema, toEscValue(inputs), { mode: this.ev.stage });
+    for (const violation of violations) {
+      let target: Val | undefined = inputs;
+      let at = inputs.site ?? site;
+      for (const step of violation.path) {
+        const d: ValData | undefined = target?.data;
+        if (typeof step === 'number' && Array.isArray(d)) target = (d as readonly Val[])[step];
+        else if (typeof step === 'string' && d instanceof Map) target = d.get(step);
+        else target = undefined;
+        if (target?.site !== undefined) at = target.site;
+      }
+      this.ev.report('error', violation.message, at);
+    }
+    return violations.length === 0;
+  }
+
+  private async evaluateSecret(expr: SecretExpr, site: Site): Promise<Val> {
+    if (expr.ciphertext === undefined) return val(expr.plaintext ?? '', { secret: true, site });
+    let payload: Uint8Array;
+    try {
+      payload = decodeCiphertext(expr.ciphertext);
+    } catch (err) {
+      const reason = err instanceof EnvelopeError ? err.message : 'invalid envelope';
+      this.ev.report('error', `invalid ciphertext: ${reason}`, site);
+      return unknownVal(site, { secret: true });
+    }
+    if (this.ev.stage === 'check' && !this.ev.options.showSecrets) return unknownVal(site, { secret: true });
+    try {
+      const plaintext = await this.ev.options.cipher.decrypt(payload);
+      return val(Buffer.from(plaintext).toString('utf8'), { secret: true, site });
+    } catch (err) {
+      this.ev.report('error', `decrypting: ${err instanceof Error ? err.message : String(err)}`, site);
+      return unknownVal(site, { secret: true });
+    }
+  }
+
+  private async evaluateBinary(x: XNode, expr: BinaryExpr, site: Site): Promise<Val> {
+    if (expr.first === undefined || expr.second === undefined) return unknownVal(site);
+    const first = await this.evaluateArg(x, expr.first);
+    const second = await this.evaluateArg(x, expr.second);
+    const firstOk = this.expectType(first, 'string', site);
+    const secondOk = expr.fn === 'join' ? this.expectStringList(second, site) : this.expectType(second, 'string', site);
+    const secret = containsSecret(first) || containsSecret(second);
+    if (!firstOk || !secondOk || containsUnknown(first) || containsUnknown(second)) return unknownVal(site, { secret });
+    if (expr.fn === 'join') {
+      const items = (second.data as readonly Val[]).map((item) => item.data as string);
+      return val(builtins.join(first.data as string, items), { secret, site });
+    }
+    const parts = builtins.split(first.data as string, second.data as string).map((p) => val(p, { secret, site }));
+    return val(parts, { secret, site });
+  }
+
+  private async evaluateValidate(x: XNode, expr: ValidateExpr, site: Site): Promise<Val> {
+    if (expr.schema === undefined || expr.value === undefined) return unknownVal(site);
+    const schema = await this.evaluateArg(x, expr.schema);
+    const value = await this.evaluateArg(x, expr.value);
+    if (containsUnknown(schema)) return value;
+    const plain = toPlainSchema(schema);
+    this.checkInputs(plain, value, site);
+    return value;
+  }
+
+  private async evaluateUnary(x: XNode, expr: UnaryExpr, site: Site): Promise<Val> {
+    const arg = await this.evaluateArg(x, expr.arg);
+    const secret = containsSecret(arg);
+    switch (expr.fn) {
+      case 'final':
+        return { ...arg, final: true };
+      case 'toJSON':
+        if (containsUnknown(arg)) return unknownVal(site, { secret });
+        return val(builtins.toJSONText(arg), { secret, site });
+      case 'toString':
+        if (containsUnknown(arg)) return unknownVal(site, { secret });
+        return val(stringify(arg), { secret, site });
+      case 'concat': {
+        if (!this.expectType(arg, 'array', site)) return unknownVal(site, { secret });
+        if (arg.unknown) return unknownVal(site, { secret });
+        const lists = arg.data as readonly Val[];
+        let ok = true;
+        for (const list of lists) if (!this.expectType(list, 'array', site)) ok = false;
+        if (!ok || containsUnknown(arg)) return unknownVal(site, { secret });
+        const items = lists.flatMap((list) => list.data as readonly Val[]);
+        return val(items, { secret, site });
+      }
+      default:
+        break;
+    }
+    // String-argument builtins.
+    if (!this.expectType(arg, 'string', site) || arg.unknown) return unknownVal(site, { secret });
+    const text = arg.data as string;
+    switch (expr.fn) {
+      case 'toBase64':
+        return val(builtins.toBase64(text), { secret, site });
+      case 'fromBase64': {
+        const result = builtins.fromBase64(text);
+        if ('error' in result) {
+          this.ev.report('error', result.error, site);
+          return unknownVal(site, { secret });
+        }
+        return val(result.value, { secret, site });
+      }
+      case 'fromJSON': {
+        const result = decodeJSON(text, { secret });
+        if ('error' in result) {
+          this.ev.report('error', `decoding JSON string: ${result.error}`, site);
+          return unknownVal(site, { secret });
+        }
+        return fromEsc(result.value, site);
+      }
+    }
+    return unknownVal(site);
+  }
+}
+
+function property(base: Val | undefined, key: string): Val | undefined {
+  return isKnownObject(base) ? base.data.get(key) : undefined;
+}
+
+function toPlainSchema(v: Val): Schema {
+  const d = v.data;
+  if (typeof d === 'boolean') return d;
+  const plain = (x: Val): unknown => {
+    const xd = x.data;
+    if (xd instanceof EscNumber) return Number(xd.text);
+    if (isArray(xd)) return (xd as readonly Val[]).map(plain);
+    if (xd instanceof Map) return Object.fromEntries([...xd].map(([k, item]) => [k, plain(item)]));
+    return xd;
+  };
+  const out = plain(v);
+  return typeof out === 'object' && out !== null && !Array.isArray(out) ? (out as Schema) : true;
+}

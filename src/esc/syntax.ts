@@ -1,0 +1,153 @@
+// YAML text → a small syntax tree with source positions and document paths.
+// The `yaml` package does the parsing; this module only reshapes its nodes so the rest of the
+// language never touches the YAML library, and rejects what ESC does not support (aliases,
+// non-string keys are reported later by the AST builder).
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { EscNumber } from './value.js';
+import { formatGoFloat } from './numbers.js';
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+interface SyntaxBase {
+  readonly pos: Position;
+  /** Document path, e.g. `values.a["fn::open"][0]`. */
+  readonly path: string;
+}
+
+export interface ScalarSyntax extends SyntaxBase {
+  readonly kind: 'scalar';
+  readonly value: null | boolean | EscNumber | string;
+  /** True for a single-line plain scalar, whose value text is its source text (positions of `${...}` parts are exact). */
+  readonly exactText: boolean;
+}
+
+export interface ArraySyntax extends SyntaxBase {
+  readonly kind: 'array';
+  readonly items: readonly SyntaxNode[];
+}
+
+export interface EntrySyntax {
+  readonly key: ScalarSyntax;
+  readonly value: SyntaxNode;
+}
+
+export interface ObjectSyntax extends SyntaxBase {
+  readonly kind: 'object';
+  readonly entries: readonly EntrySyntax[];
+}
+
+export type SyntaxNode = ScalarSyntax | ArraySyntax | ObjectSyntax;
+
+export interface SyntaxError {
+  readonly summary: string;
+  readonly pos?: Position;
+  readonly path?: string;
+}
+
+export interface ParsedYaml {
+  /** Absent for an empty document or a syntax error. */
+  readonly root?: SyntaxNode;
+  /** A YAML syntax error stops everything (reported without position, like the reference). */
+  readonly fatal?: SyntaxError;
+  /** Non-fatal problems (aliases, non-string keys). */
+  readonly errors: readonly SyntaxError[];
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Appends a key to a document path (§5.9). */
+export function joinKey(path: string, key: string): string {
+  if (IDENTIFIER.test(key)) return path === '' ? key : `${path}.${key}`;
+  return `${path}["${key.replace(/"/g, '\\"')}"]`;
+}
+
+export function joinIndex(path: string, index: number): string {
+  return `${path}[${index}]`;
+}
+
+const INT = /^[-+]?[0-9]+$/;
+
+function scalarValue(node: Scalar): null | boolean | EscNumber | string {
+  const value: unknown = node.value;
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    const source = typeof node.source === 'string' ? node.source.trim() : String(value);
+    if (INT.test(source)) return new EscNumber(source.startsWith('+') ? source.slice(1) : source);
+    if (typeof value === 'bigint') return new EscNumber(value.toString());
+    if (Number.isInteger(value) && /^[-+]?0[xXoO]/.test(source)) return new EscNumber(String(value));
+    return new EscNumber(formatGoFloat(value));
+  }
+  return String(value);
+}
+
+/** Parses YAML source into the syntax tree. Never throws. */
+export function parseYaml(source: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, uniqueKeys: false, keepSourceTokens: false, prettyErrors: false, version: '1.2' });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const offset = first.pos[0];
+    const line = lineCounter.linePos(offset).line;
+    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return { fatal: { summary: `yaml: line ${line}: ${message}` }, errors: [] };
+  }
+  const errors: SyntaxError[] = [];
+  const position = (offset: number | undefined): Position => {
+    const p = lineCounter.linePos(offset ?? 0);
+    return { line: p.line, column: p.col };
+  };
+
+  const convert = (node: unknown, path: string, fallbackOffset: number): SyntaxNode => {
+    if (node === null || node === undefined) {
+      return { kind: 'scalar', value: null, pos: position(fallbackOffset), path, exactText: false };
+    }
+    const yamlNode = node as YamlNode;
+    const start = yamlNode.range?.[0] ?? fallbackOffset;
+    if (isAlias(node)) {
+      errors.push({ summary: 'alias nodes are not supported', pos: position(start), path });
+      return { kind: 'scalar', value: null, pos: position(start), path, exactText: false };
+    }
+    if (isScalar(node)) {
+      const value = scalarValue(node);
+      const exactText =
+        node.type === Scalar.PLAIN && typeof value === 'string' && typeof node.source === 'string' && !node.source.includes('\n');
+      return { kind: 'scalar', value, pos: position(start), path, exactText };
+    }
+    if (isSeq(node)) {
+      const items = node.items.map((item, i) => convert(item, joinIndex(path, i), start));
+      return { kind: 'array', items, pos: position(start), path };
+    }
+    if (isMap(node)) {
+      const entries: EntrySyntax[] = [];
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as unknown;
+        const keyStart = (keyNode as YamlNode | null)?.range?.[0] ?? start;
+        let key: ScalarSyntax;
+        if (isScalar(keyNode) && (typeof keyNode.value === 'string' || keyNode.value === null || typeof keyNode.value !== 'object')) {
+          const raw = keyNode.value === null || keyNode.value === undefined ? '' : typeof keyNode.value === 'string' ? keyNode.value : String(keyNode.source ?? keyNode.value);
+          const exactText = keyNode.type === Scalar.PLAIN && typeof keyNode.source === 'string' && !keyNode.source.includes('\n');
+          key = { kind: 'scalar', value: raw, pos: position(keyStart), path: joinKey(path, raw), exactText };
+        } else {
+          errors.push({ summary: 'mapping keys must be strings', pos: position(keyStart), path });
+          continue;
+        }
+        const valueNode = pair.value as unknown;
+        const valueFallback = (keyNode as YamlNode | null)?.range?.[2] ?? keyStart;
+        entries.push({ key, value: convert(valueNode, key.path, valueFallback) });
+      }
+      return { kind: 'object', entries, pos: position(start), path };
+    }
+    return { kind: 'scalar', value: null, pos: position(start), path, exactText: false };
+  };
+
+  if (doc.contents === null || doc.contents === undefined) return { errors };
+  const root = convert(doc.contents, '', 0);
+  if (root.kind === 'scalar' && root.value === null) return { errors };
+  return { root, errors };
+}

@@ -1,0 +1,89 @@
+// The harness providers of the conformance corpus (README §6).
+import type { Provider, ProviderRegistry, Schema } from '../../src/providers/types.js';
+import { markSecretDeep, type EscValue } from '../../src/esc/value.js';
+
+const anything: Schema = true;
+
+const test: Provider = {
+  inputSchema: anything,
+  outputSchema: anything,
+  open: async (inputs) => inputs,
+};
+
+const secretWrapper: Provider = {
+  inputSchema: anything,
+  outputSchema: anything,
+  open: async (inputs) => markSecretDeep(inputs),
+};
+
+const error: Provider = {
+  inputSchema: { type: 'object', properties: { why: { type: 'string' } }, required: ['why'] },
+  outputSchema: anything,
+  open: async (inputs: EscValue) => {
+    const why = inputs.data instanceof Map ? inputs.data.get('why')?.data : undefined;
+    throw new Error(typeof why === 'string' ? why : 'error');
+  },
+};
+
+/** The `schema` provider's input (and output) schema, as §6 lists it. */
+export const schemaProviderSchema: Schema = {
+  type: 'object',
+  properties: {
+    null: { type: 'null' },
+    boolean: { type: 'boolean' },
+    false: { const: false },
+    true: { const: true },
+    number: { type: 'number' },
+    pi: { type: 'number', const: 3.14 },
+    string: { type: 'string' },
+    hello: { type: 'string', const: 'hello' },
+    array: { type: 'array', items: true },
+    tuple: { type: 'array', prefixItems: [{ const: 'hello' }, { const: 'world' }], items: false },
+    map: { type: 'object', additionalProperties: true },
+    record: { type: 'object', properties: { foo: { type: 'string' } }, required: ['foo'] },
+    anyOf: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+    oneOf: { oneOf: [{ type: 'string' }, { type: 'number' }] },
+    ref: { $ref: '#/$defs/ref' },
+    'const-array': { const: ['hello', 42] },
+    'const-object': { const: { hello: 'world' } },
+    enum: { type: 'string', enum: ['foo', 'bar'] },
+    never: false,
+    always: true,
+    double: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false },
+    triple: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], items: false },
+    dependentReq: {
+      type: 'object',
+      properties: { foo: { type: 'string' }, bar: { type: 'number' } },
+      dependentRequired: { foo: ['bar'] },
+    },
+    multiple: { type: 'number', multipleOf: 2 },
+    minimum: { type: 'number', minimum: 1 },
+    exclusiveMinimum: { type: 'number', exclusiveMinimum: 1 },
+    maximum: { type: 'number', maximum: 1 },
+    exclusiveMaximum: { type: 'number', exclusiveMaximum: 1 },
+    minLength: { type: 'string', minLength: 1 },
+    maxLength: { type: 'string', maxLength: 1 },
+    pattern: { type: 'string', pattern: '^foo[0-9]+$' },
+    minItems: { type: 'array', minItems: 3 },
+    maxItems: { type: 'array', maxItems: 2 },
+    minProperties: { type: 'object', minProperties: 1 },
+    maxProperties: { type: 'object', maxProperties: 1 },
+  },
+  additionalProperties: true,
+  $defs: { ref: { type: 'object', properties: { baz: { const: 'qux' } }, required: ['baz'] } },
+};
+
+const schema: Provider = {
+  inputSchema: schemaProviderSchema,
+  outputSchema: schemaProviderSchema,
+  open: async (inputs) => inputs,
+};
+
+export function harnessProviders(): ProviderRegistry {
+  return new Map<string, Provider>([
+    ['test', test],
+    ['secret-wrapper', secretWrapper],
+    ['error', error],
+    ['schema', schema],
+  ]);
+}
