@@ -142,7 +142,13 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       };
       return ok(JSON.stringify(result));
     },
-    flush: async (p) => ok(JSON.stringify({ flushed: deps.cache.flush(p.env) })),
+    flush: async (p) => {
+      try {
+        return ok(JSON.stringify({ flushed: deps.cache.flush(p.env) }));
+      } catch (err) {
+        return { ok: false, error: toErrorBody(err, deps.log) };
+      }
+    },
     shutdown: async () => {
       setImmediate(deps.requestShutdown);
       return ok(JSON.stringify({ stopping: true, pid: deps.info().pid }));

@@ -122,7 +122,8 @@ export class EnvironmentCache {
   }
 
   /** The environment's current session: from the cache when valid, else after one shared evaluation. */
-  async get(name: string): Promise<Served> {
+  async get(requested: string): Promise<Served> {
+    const name = this.source.locate(requested).name;
     const now = this.clock.now();
     let entry = this.entries.get(name);
     if (entry) {
@@ -162,7 +163,7 @@ export class EnvironmentCache {
       this.entries.clear();
       return count;
     }
-    return this.entries.delete(name) ? 1 : 0;
+    return this.entries.delete(this.source.locate(name).name) ? 1 : 0;
   }
 
   status(): EntryStatus[] {
@@ -218,7 +219,7 @@ export class EnvironmentCache {
 
   /** Creates the entry for a name seen for the first time; unknown names are not admitted. */
   private admit(name: string, now: number): Entry {
-    const file = this.source.filePath(name);
+    const { file } = this.source.locate(name);
     if (!existsSync(file)) throw new CacheError('not_found', `environment '${name}' not found (no ${file})`);
     const entry: Entry = {
       name,
@@ -244,7 +245,7 @@ export class EnvironmentCache {
   private load(entry: Entry): Promise<Session> {
     if (entry.loading) return entry.loading;
     const known = entry.current ? entry.current.files.map((f) => f.path) : [];
-    entry.attemptFiles = stampFiles([this.source.filePath(entry.name), ...known]);
+    entry.attemptFiles = stampFiles([this.source.locate(entry.name).file, ...known]);
     this.evaluations++;
     const loading = this.evaluate(entry.name).then(
       (session) => {
@@ -291,7 +292,7 @@ export class EnvironmentCache {
       throw new CacheError('upstream_failed', `environment '${name}' evaluated to credentials that are already expired (${new Date(expiresAt).toISOString()})`);
     }
     const names = new Set([name, ...result.environments]);
-    const files = stampFiles([...names].map((n) => this.source.filePath(n)));
+    const files = stampFiles([...names].map((n) => this.source.locate(n).file));
     for (const file of files) this.watcher?.add(dirname(file.path));
     return {
       environment: name,

@@ -7,10 +7,11 @@ export interface EnvironmentSource {
   /** Watched for edits (recursively where the platform allows). */
   readonly environmentsDir: string;
   /**
-   * The file that holds environment `name`. Throws a CacheError (`bad_request` for a name that is not
-   * allowed, e.g. one escaping the directory) — not finding the file is not an error here.
+   * The canonical name (cache key; spellings like `dev` and `default/dev` meet here) and the file that
+   * holds it. Throws a CacheError (`bad_request`) for a name that is not allowed, e.g. one escaping the
+   * directory; a missing file is not an error here.
    */
-  filePath(name: string): string;
+  locate(name: string): { readonly name: string; readonly file: string };
   /** Evaluates with secrets (mode eval); diagnostics with severity error mean failure. */
   evaluate(name: string): Promise<EvaluateResult>;
 }

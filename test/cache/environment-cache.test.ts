@@ -132,6 +132,15 @@ describe('EnvironmentCache', () => {
     expect(c.status()[0]!.hits).toBe(200);
   });
 
+  it('keys entries by canonical name: two spellings share one evaluation', async () => {
+    source.write('dev');
+    const c = makeCache();
+    const [a, b] = await drive(Promise.all([c.get('dev'), c.get('default/dev')]));
+    expect(a.session).toBe(b.session);
+    expect(source.evaluations).toHaveLength(1);
+    expect(c.flush('default/dev')).toBe(1);
+  });
+
   it('rejects unknown environments without caching them', async () => {
     const c = makeCache();
     await expect(c.get('nope')).rejects.toMatchObject({ code: 'not_found' });

@@ -45,8 +45,14 @@ export class FakeSource implements EnvironmentSource {
   }
 
   filePath(name: string): string {
+    return this.locate(name).file;
+  }
+
+  /** `default/x` is another spelling of `x`, as in the real store. */
+  locate(name: string): { name: string; file: string } {
     if (name.includes('..') || name.startsWith('/')) throw new CacheError('bad_request', `invalid environment name '${name}'`);
-    return join(this.environmentsDir, `${name}.yaml`);
+    const canonical = name.replace(/^default\//, '');
+    return { name: canonical, file: join(this.environmentsDir, `${canonical}.yaml`) };
   }
 
   async evaluate(name: string): Promise<EvaluateResult> {
