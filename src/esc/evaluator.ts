@@ -20,7 +20,7 @@ import {
 } from './ast.js';
 import * as builtins from './builtins.js';
 import { decodeJSON } from './go-json.js';
-import { checkSchema } from './schema-fallback.js';
+import { schemaItem, schemaProperty, validateSchema } from './schema.js';
 import { joinKey, type Position, type ScalarSyntax, type SyntaxNode } from './syntax.js';
 import type { Diagnostic, EvaluateOptions } from './types.js';
 import { EscNumber, fromJS, isArray, isObject, type EscData, type EscValue } from './value.js';
@@ -482,25 +482,30 @@ class EnvEval {
   private unknownAccess(node: ScalarSyntax, schema: Schema | undefined, accessors: readonly Accessor[], secret: boolean): Val {
     let s = schema;
     for (const accessor of accessors) {
-      if (s === undefined || typeof s === 'boolean') break;
+      if (s === undefined || typeof s === 'boolean') {
+        s = undefined;
+        break;
+      }
       const type = s['type'];
       if (type === 'array') {
         const prefix = Array.isArray(s['prefixItems']) ? (s['prefixItems'] as Schema[]) : [];
         const closed = s['items'] === false;
         const index = this.arrayIndex(node, accessor, closed ? prefix.length : -1);
         if (index === undefined) return unknownVal(undefined);
-        s = index < prefix.length ? prefix[index] : (s['items'] as Schema | undefined);
+        s = schemaItem(s, index);
       } else if (type === 'object') {
         const key = this.objectKey(node, accessor);
         if (key === undefined) return unknownVal(undefined);
-        const props = s['properties'] as Record<string, Schema> | undefined;
-        s = props?.[key] ?? (s['additionalProperties'] as Schema | undefined);
+        s = schemaProperty(s, key);
       } else if (typeof type === 'string') {
         this.ev.report('error', 'receiver must be an array or an object', this.accessorSite(node, accessor));
         return unknownVal(undefined);
-      } else break;
+      } else {
+        s = undefined;
+        break;
+      }
     }
-    return unknownVal(undefined, { secret });
+    return unknownVal(undefined, s === undefined ? { secret } : { secret, schema: s });
   }
 
   private arrayIndex(node: ScalarSyntax, accessor: Accessor, length: number): number | undefined {
@@ -599,9 +604,9 @@ class EnvEval {
     }
   }
 
-  /** Checks provider inputs against the provider's schema (§5.7). */
+  /** Checks provider inputs (or a `fn::validate` value) against a schema (§5.7). */
   private checkInputs(schema: Schema, inputs: Val, site: Site): boolean {
-    const violations = checkSchema(schema, toEscValue(inputs), { mode: this.ev.stage });
+    const { valid, violations } = validateSchema(schema, inputs, { mode: this.ev.stage, schemaOf: (v) => (v as Val).schema });
     for (const violation of violations) {
       let target: Val | undefined = inputs;
       let at = inputs.site ?? site;
@@ -614,7 +619,7 @@ class EnvEval {
       }
       this.ev.report('error', violation.message, at);
     }
-    return violations.length === 0;
+    return valid;
   }
 
   private async evaluateSecret(expr: SecretExpr, site: Site): Promise<Val> {
