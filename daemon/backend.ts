@@ -1,8 +1,108 @@
-// The daemon's view of the real runtime. Pending: src/runtime (createRuntime) is not in the tree yet.
+// The daemon's view of the real runtime (src/runtime): evaluation through the environment store,
+// OIDC tokens from the issuer, EKS tokens presigned with an environment's AWS credentials.
+import { decodeJwt } from 'jose';
+import { CacheError, type EnvironmentSource } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
 import { UserError } from '../src/cli/errors.js';
-import type { DaemonBackend } from './main.js';
+import { ConfigError } from '../src/config/config.js';
+import type { EvaluateResult } from '../src/esc/types.js';
+import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { StoreError } from '../src/store/store.js';
+import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
+import type { BackendDescription, DaemonBackend } from './main.js';
 
-export async function createBackend(_options: { env: NodeJS.ProcessEnv; clock: Clock }): Promise<DaemonBackend> {
-  throw new UserError('this build has no evaluator runtime yet (src/runtime); the daemon cannot serve environments');
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
+function storeError(err: unknown): CacheError {
+  if (err instanceof StoreError) return new CacheError(err.code === 'invalid_name' ? 'bad_request' : err.code === 'not_found' ? 'not_found' : 'evaluation_failed', firstLine(err));
+  return new CacheError('evaluation_failed', firstLine(err));
+}
+
+export interface BackendOptions {
+  readonly env: NodeJS.ProcessEnv;
+  readonly clock: Clock;
+}
+
+export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
+  const open = async (): Promise<Runtime> => {
+    try {
+      return await createRuntime({ env: options.env, clock: options.clock });
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UserError(err.message);
+      throw err;
+    }
+  };
+  let runtime = await open();
+  let keystore: BackendDescription['keystore'];
+
+  /** Opens the key store in the background so `status` can name it; a failure is shown, never papered over. */
+  const describeKeyStore = (): void => {
+    runtime.keyStore().then(
+      (store) => (keystore = { backend: store.backend, location: store.location }),
+      (err: unknown) => (keystore = { backend: 'unavailable', location: firstLine(err) }),
+    );
+  };
+  describeKeyStore();
+
+  const source: EnvironmentSource = {
+    get environmentsDir() {
+      return runtime.paths.environmentsDir;
+    },
+    locate(name) {
+      try {
+        const stored = runtime.store.resolve(name);
+        return { name: stored.name, file: stored.file };
+      } catch (err) {
+        throw storeError(err);
+      }
+    },
+    async evaluate(name): Promise<EvaluateResult> {
+      let result;
+      try {
+        result = await runtime.evaluate(name, { mode: 'eval' });
+      } catch (err) {
+        throw storeError(err);
+      }
+      // Diagnostics name environments; people want the file.
+      const root = result.environment;
+      return { ...result, diagnostics: result.diagnostics.map((d) => (d.severity === 'error' ? { ...d, file: runtime.fileOf(d.file, root) } : d)) };
+    },
+  };
+
+  const kube: KubeTokenSources = {
+    async eks(): Promise<KubeToken> {
+      throw new CacheError('upstream_failed', 'EKS tokens are not available in this build (src/aws/eks-token.ts is missing); use --oidc');
+    },
+    async oidc({ environment, audience }): Promise<KubeToken> {
+      const { config } = runtime;
+      const token = await runtime.tokenIssuer.mint({
+        audience,
+        org: config.org,
+        currentEnvironment: environment,
+        rootEnvironment: environment,
+        userLogin: config.user,
+      });
+      const exp = decodeJwt(token).exp;
+      return { token, expiresAt: exp !== undefined ? exp * 1000 : options.clock.now() + config.issuer.tokenLifetimeSeconds * 1000 };
+    },
+  };
+
+  return {
+    source,
+    kube,
+    describe: () => ({
+      ...(keystore ? { keystore } : {}),
+      issuer: runtime.config.issuer.url,
+      defaultRegion: runtime.config.aws.region,
+    }),
+    async reload() {
+      const next = await open();
+      const changed = JSON.stringify(next.config) !== JSON.stringify(runtime.config);
+      if (changed) {
+        runtime = next;
+        describeKeyStore();
+      }
+      return changed;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 // From an evaluated environment to the answers AWS and kubectl expect.
-import { isObject, toPlain } from '../src/esc/value.js';
+import { projectEnvironment } from '../src/esc/project.js';
 import { CacheError } from '../src/cache/source.js';
 import type { Session } from '../src/cache/environment-cache.js';
 import type { AwsProcessCredentials, ExecCredential, KubeApiVersion } from '../src/protocol/wire.js';
@@ -12,20 +12,12 @@ export interface AwsCredentials {
   readonly expiration?: Date;
 }
 
-/** The environment's `environmentVariables`, as strings (non-string values are skipped). */
+/** The environment's projected `environmentVariables` (as `escd run` would set them), computed once per session. */
 export function environmentVariables(session: Session): Readonly<Record<string, string>> {
   const memo = session.memo.get('environmentVariables') as Record<string, string> | undefined;
   if (memo) return memo;
   const out: Record<string, string> = {};
-  const values = session.result.values;
-  const vars = values && isObject(values.data) ? values.data.get('environmentVariables') : undefined;
-  if (vars && isObject(vars.data)) {
-    for (const [key, value] of vars.data) {
-      const plain = toPlain(value);
-      if (typeof plain === 'string') out[key] = plain;
-      else if (typeof plain === 'number' || typeof plain === 'boolean') out[key] = String(plain);
-    }
-  }
+  for (const [key, projected] of Object.entries(projectEnvironment(session.result.values).environmentVariables)) out[key] = projected.value;
   session.memo.set('environmentVariables', out);
   return out;
 }

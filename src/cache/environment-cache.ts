@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Clock, TimerHandle } from '../clock/clock.js';
-import type { Diagnostic, EvaluateResult } from '../esc/types.js';
+import { formatDiagnostic } from '../esc/diagnostics.js';
+import type { EvaluateResult } from '../esc/types.js';
 import { NO_AUDIT, type AuditSink } from '../audit/audit-log.js';
 import { watchDirectory, type DirWatcher } from './dir-watcher.js';
 import { filesChanged, stampFiles, type FileStamp } from './file-stamps.js';
@@ -285,7 +286,7 @@ export class EnvironmentCache {
   private async evaluate(name: string): Promise<Session> {
     const result = await this.source.evaluate(name);
     const error = result.diagnostics.find((d) => d.severity === 'error');
-    if (error) throw new CacheError('evaluation_failed', formatDiagnostic(name, error));
+    if (error) throw new CacheError('evaluation_failed', formatDiagnostic({ ...error, file: error.file ?? name }).split('\n')[0]!);
     const issuedAt = this.clock.now();
     const expiresAt = result.expiresAt?.getTime();
     if (expiresAt !== undefined && !isServable(expiresAt, issuedAt)) {
@@ -335,11 +336,6 @@ export class EnvironmentCache {
       if (this.clock.now() - entry.lastUsedAt <= this.idleMs) this.background(entry);
     }
   }
-}
-
-export function formatDiagnostic(name: string, d: Diagnostic): string {
-  const where = [d.file ?? name, d.line, d.line !== undefined ? d.column : undefined].filter((x) => x !== undefined).join(':');
-  return `${where}: ${d.summary.split('\n')[0]}`;
 }
 
 function asCacheError(err: unknown): CacheError {

@@ -153,7 +153,7 @@ describe('EnvironmentCache', () => {
     source.write('dev');
     source.failure = { stage: 'eval', severity: 'error', summary: 'unknown property "x"', file: 'dev', line: 3, column: 7 };
     const c = makeCache();
-    await expect(drive(c.get('dev'))).rejects.toMatchObject({ code: 'evaluation_failed', message: 'dev:3:7: unknown property "x"' });
+    await expect(drive(c.get('dev'))).rejects.toMatchObject({ code: 'evaluation_failed', message: 'dev:3:7: error: unknown property "x"' });
   });
 
   it('never lets a served credential drop below the stated life over a simulated day', async () => {
