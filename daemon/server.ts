@@ -3,7 +3,9 @@
 // errors, a closed connection) — never in a crash or unbounded memory.
 //
 // Bounds, per connection: one request line ≤ MAX_REQUEST_BYTES (64 KiB) buffered; ≤ 16 requests in
-// flight (reading pauses beyond); ≤ 1 MiB of unread answers (the connection is destroyed beyond).
+// flight; reading pauses while 16 are in flight or answers are not being read (socket high-water
+// mark, 16 KiB); ≤ 1 MiB of unread answers (what one already-read chunk of pipelined requests can
+// produce) — beyond that the connection is destroyed.
 // At most 1024 connections. A partial line must complete within 5 s; an idle connection closes after 60 s.
 import type { Server, Socket } from 'node:net';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ErrorBody, type Request } from '../src/protocol/wire.js';
@@ -105,6 +107,7 @@ export class RequestServer {
     socket.on('timeout', () => {
       if (conn.inFlight === 0 && partialBytes === 0) socket.destroy();
     });
+    socket.on('drain', () => this.updateReading(conn));
     socket.on('error', () => {}); // EPIPE/ECONNRESET: the peer went away; 'close' cleans up
     socket.on('close', () => {
       clearPartial();
@@ -147,11 +150,11 @@ export class RequestServer {
       return this.write(conn, frame(request.id, { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } }));
     }
     conn.inFlight++;
-    if (conn.inFlight >= this.limits.maxInFlightPerConnection) conn.socket.pause();
+    this.updateReading(conn);
     const done = (line: string): void => {
       conn.inFlight--;
       this.write(conn, line);
-      if (conn.inFlight < this.limits.maxInFlightPerConnection && !conn.closing) conn.socket.resume();
+      this.updateReading(conn);
       if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
     };
     this.dispatch(request).then(
@@ -163,9 +166,19 @@ export class RequestServer {
   private write(conn: Connection, line: string): void {
     const { socket } = conn;
     if (socket.destroyed || !socket.writable) return;
-    socket.write(line);
-    // A client that does not read its answers is cut off before it costs unbounded memory.
+    // Back-pressure: read no further requests until the client has taken its answers ('drain' resumes).
+    if (!socket.write(line)) this.updateReading(conn);
+    // The last resort against a client that pipelines without reading: cut it off.
     if (socket.writableLength > this.limits.maxWriteBufferBytes) socket.destroy();
+  }
+
+  /** Reads while the connection has room for more work: few requests in flight, answers being taken. */
+  private updateReading(conn: Connection): void {
+    const { socket } = conn;
+    if (socket.destroyed || conn.closing) return;
+    const busy = conn.inFlight >= this.limits.maxInFlightPerConnection || socket.writableNeedDrain;
+    if (busy) socket.pause();
+    else socket.resume();
   }
 
   private endWhenIdle(conn: Connection): void {
