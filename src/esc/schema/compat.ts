@@ -45,7 +45,15 @@ export function typeAccepts(expected: readonly SchemaTypeName[], actual: SchemaT
 export function compareSchemas(given: Rooted, accept: Rooted): { ok: boolean; failures: CompatFailure[] } {
   const comparer = new Comparer();
   const ok = comparer.check(given, accept, '');
-  return { ok, failures: comparer.failures };
+  // A $ref on both sides reaches the same pair of schemas twice (through either $ref first).
+  const seen = new Set<string>();
+  const failures = comparer.failures.filter((f) => {
+    const key = `${f.relative}\u0000${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { ok, failures };
 }
 
 const ids = new WeakMap<object, number>();
@@ -75,7 +83,7 @@ class Comparer {
 
     // Recursive schemas compared against recursive schemas would loop: a pair already being
     // compared further up is assumed compatible (its own failures are reported there).
-    const key = `${identity(x)}:${identity(a)}:${relative}`;
+    const key = `${identity(x)}:${identity(a)}`;
     if (this.visiting.has(key)) return true;
     this.visiting.add(key);
     try {

@@ -160,7 +160,7 @@ export function schemaProblem(root: Schema): string | undefined {
 
 function shapeProblem(root: Schema, schema: unknown, where: string, depth: number): string | undefined {
   if (typeof schema === 'boolean') return undefined;
-  const at = (keyword: string): string => joinKey(where, keyword);
+  const at = (keyword: string): string => (where === '' ? keyword : `${where}.${keyword}`);
   if (!isSchemaObject(schema)) return `${where || 'schema'} must be an object or a boolean`;
   if (depth > MAX_DEPTH) return `${where} is nested too deeply`;
   const type = schema.type;
