@@ -2,7 +2,9 @@
 import { sortDiagnostics } from './diagnostics.js';
 import { loadDocument } from './document.js';
 import { Evaluation, toEscValue } from './evaluator.js';
-import type { Diagnostic, EvaluateOptions, EvaluateResult } from './types.js';
+import { parsePropertyPath } from './interpolation.js';
+import { joinIndex, joinKey } from './syntax.js';
+import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult } from './types.js';
 
 /**
  * Evaluates the environment `rootName` whose YAML text is `source`. Never throws for bad input:
@@ -11,10 +13,38 @@ import type { Diagnostic, EvaluateOptions, EvaluateResult } from './types.js';
  * Error, or a programming error, can reject.
  */
 export async function evaluateEnvironment(rootName: string, source: string, options: EvaluateOptions): Promise<EvaluateResult> {
+  const { result } = await run(rootName, source, new Evaluation(options, options.mode));
+  return result;
+}
+
+/**
+ * The rotate stage (§7): evaluates like `eval`, but first calls `rotate` on the root environment's
+ * `fn::rotate` calls selected by `options.paths` (all when absent), then `open` with the new state.
+ * The new states come back as patches to write into the definition.
+ */
+export async function rotateEnvironment(rootName: string, source: string, options: RotateOptions): Promise<RotateResult> {
+  const paths = options.paths === undefined ? undefined : new Set(options.paths.map(normalizeValuesPath));
+  const evaluation = new Evaluation({ ...options, showSecrets: true }, 'rotate', paths);
+  const { result } = await run(rootName, source, evaluation);
+  const patches = [...evaluation.patches].sort((a, b) => (a.docPath < b.docPath ? -1 : a.docPath > b.docPath ? 1 : 0));
+  return { ...result, patches };
+}
+
+/** `a.b[0]["c d"]` (relative to values) → the document path `values.a.b[0]["c d"]`. */
+export function normalizeValuesPath(path: string): string {
+  let out = 'values';
+  for (const a of parsePropertyPath(path).accessors) {
+    if (a.kind === 'name') out = joinKey(out, a.name);
+    else out = typeof a.key === 'number' ? joinIndex(out, a.key) : joinKey(out, a.key);
+  }
+  return out;
+}
+
+async function run(rootName: string, source: string, evaluation: Evaluation): Promise<{ result: EvaluateResult }> {
   const doc = loadDocument(source);
   if (doc.fatal !== undefined) {
     const fatal: Diagnostic = { stage: 'load', severity: 'error', summary: doc.fatal };
-    return { diagnostics: [fatal], environments: [rootName] };
+    return { result: { diagnostics: [fatal], environments: [rootName] } };
   }
   const load: Diagnostic[] = doc.problems.map((p) => ({
     stage: 'load' as const,
@@ -22,15 +52,14 @@ export async function evaluateEnvironment(rootName: string, source: string, opti
     summary: p.summary,
     ...(p.pos === undefined ? {} : { file: rootName, line: p.pos.line, column: p.pos.column, path: p.path ?? '' }),
   }));
-  if (!doc.env.hasContent) return { diagnostics: sortDiagnostics(load), environments: [rootName] };
+  if (!doc.env.hasContent) return { result: { diagnostics: sortDiagnostics(load), environments: [rootName] } };
 
-  const evaluation = new Evaluation(options);
-  const value = await evaluation.evaluateEnvironment(rootName, doc.env, undefined);
+  const value = await evaluation.evaluateEnvironment(rootName, doc.env, undefined, true);
   const result: { -readonly [K in keyof EvaluateResult]: EvaluateResult[K] } = {
     values: toEscValue(value),
     diagnostics: sortDiagnostics([...load, ...evaluation.diagnostics]),
     environments: [rootName, ...evaluation.loaded],
   };
   if (evaluation.expiresAt !== undefined) result.expiresAt = evaluation.expiresAt;
-  return result;
+  return { result };
 }

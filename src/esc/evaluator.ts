@@ -13,6 +13,7 @@ import {
   type Expr,
   type ImportDecl,
   type OpenExpr,
+  type RotateExpr,
   type SecretExpr,
   type UnaryExpr,
   type ValidateExpr,
@@ -22,7 +23,7 @@ import * as builtins from './builtins.js';
 import { decodeJSON } from './go-json.js';
 import { schemaItem, schemaProperty, validateSchema } from './schema.js';
 import { joinKey, type Position, type ScalarSyntax, type SyntaxNode } from './syntax.js';
-import type { Diagnostic, EvaluateOptions } from './types.js';
+import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './types.js';
 import { EscNumber, fromJS, isArray, isObject, type EscData, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
 import { loadDocument } from './document.js';
@@ -47,6 +48,8 @@ export interface Val extends EscValue {
   readonly schema?: Schema;
   /** For an object merged over an import: its own entries (template stringification ignores inherited keys). */
   readonly own?: ReadonlyMap<string, Val>;
+  /** A rotate-only input left unevaluated: unknown, but it does not stop the rotator's `open`. */
+  readonly rotateOnly?: boolean;
 }
 
 const ownEntries = (v: EscValue): ReadonlyMap<string, EscValue> => (v as Val).own ?? (v.data as ReadonlyMap<string, Val>);
@@ -151,16 +154,28 @@ interface ImportState {
 }
 
 /** Shared state of one top-level evaluation. */
+export type EvaluationStage = 'check' | 'eval' | 'rotate';
+
 export class Evaluation {
   readonly diagnostics: Diagnostic[] = [];
   readonly loaded: string[] = [];
   readonly imports = new Map<string, ImportState>();
+  readonly patches: RotationPatch[] = [];
   expiresAt?: Date;
 
-  constructor(readonly options: EvaluateOptions) {}
+  /**
+   * @param stage `check` calls no provider and decrypts only with showSecrets; `rotate` also calls
+   *   the rotators of the root environment selected by `rotatePaths` (document paths; all when undefined).
+   */
+  constructor(
+    readonly options: Omit<EvaluateOptions, 'mode'>,
+    readonly stage: EvaluationStage,
+    readonly rotatePaths?: ReadonlySet<string>,
+  ) {}
 
-  get stage(): 'check' | 'eval' {
-    return this.options.mode;
+  /** Whether ciphertexts are decrypted and providers opened. */
+  get live(): boolean {
+    return this.stage !== 'check';
   }
 
   report(severity: 'error' | 'warning', summary: string, site: Site | undefined): void {
@@ -217,14 +232,14 @@ export class Evaluation {
       this.imports.set(name, { evaluating: false });
       return undefined;
     }
-    return this.evaluateEnvironment(name, doc.env, inheritedRoot);
+    return this.evaluateEnvironment(name, doc.env, inheritedRoot, false);
   }
 
   /** Evaluates one environment's document (the root, or an import). */
-  async evaluateEnvironment(name: string, decl: EnvironmentDecl, inheritedRoot: string | undefined): Promise<Val> {
+  async evaluateEnvironment(name: string, decl: EnvironmentDecl, inheritedRoot: string | undefined, isRoot: boolean): Promise<Val> {
     const state: ImportState = { evaluating: true };
     this.imports.set(name, state);
-    const env = new EnvEval(this, name, decl, inheritedRoot);
+    const env = new EnvEval(this, name, decl, inheritedRoot, isRoot);
     const value = await env.evaluate();
     state.evaluating = false;
     state.value = value;
@@ -249,6 +264,7 @@ class EnvEval {
     readonly name: string,
     private readonly decl: EnvironmentDecl,
     inheritedRoot: string | undefined,
+    private readonly isRoot: boolean,
   ) {
     this.rootName = inheritedRoot ?? name;
     // An anonymous root (`<yaml>`) does not count as a root for its imports (§5.8).
@@ -538,6 +554,80 @@ class EnvEval {
     this.ev.report('error', summary, this.accessorSite(node, accessor));
   }
 
+  // ---- rotation (§7) ----
+
+  private providerContext(): Parameters<Provider['open']>[1] {
+    return {
+      rootEnvironment: this.rootName,
+      currentEnvironment: this.name,
+      execution: this.ev.options.context,
+      signal: this.ev.options.signal,
+      noteExpiry: (at) => this.ev.noteExpiry(at),
+    };
+  }
+
+  private async evaluateRotate(x: XNode, expr: RotateExpr, site: Site): Promise<Val> {
+    if (expr.provider === undefined) return unknownVal(site);
+    const rotator: Rotator | undefined = this.ev.options.rotators?.get(expr.provider);
+    if (rotator === undefined) this.ev.report('error', `unknown rotator ${goQuote(expr.provider)}`, site);
+    if (expr.inputs === undefined) return unknownVal(site, { schema: rotator?.outputSchema });
+    const inputs = await this.evaluateRotateInputs(x, expr.inputs, rotator?.inputSchema);
+    const state = expr.state === undefined ? val(null, { site }) : await this.evaluateArg(x, expr.state);
+    if (rotator === undefined) return unknownVal(site);
+    const inputsOk = this.checkInputs(rotator.inputSchema, inputs, site);
+    const stateOk = this.checkInputs({ oneOf: [rotator.stateSchema, { type: 'null' }] }, state, state.site ?? site);
+    const blocking = (v: Val): boolean => {
+      if (v.unknown) return v.rotateOnly !== true;
+      const d = v.data;
+      if (Array.isArray(d)) return (d as readonly Val[]).some(blocking);
+      if (d instanceof Map) for (const item of d.values()) if (blocking(item)) return true;
+      return false;
+    };
+    const unknown = unknownVal(site, { schema: rotator.outputSchema });
+    if (!inputsOk || !stateOk || blocking(inputs) || containsUnknown(state) || !this.ev.live) return unknown;
+
+    const docPath = expr.node.path;
+    let current: EscValue | null = state.data === null ? null : toEscValue(state);
+    const selected = this.ev.rotatePaths === undefined || this.ev.rotatePaths.has(docPath);
+    if (this.ev.stage === 'rotate' && this.isRoot && selected) {
+      try {
+        const next = await rotator.rotate(toEscValue(inputs), current, this.providerContext());
+        this.ev.patches.push({ docPath: `${joinKey(docPath, expr.name)}.state`, replacement: next });
+        current = next;
+      } catch (err) {
+        this.ev.report('error', `rotate: ${err instanceof Error ? err.message : String(err)}`, site);
+        return unknown;
+      }
+    }
+    try {
+      const output = await rotator.open(toEscValue(inputs), current, this.providerContext());
+      const v = fromEsc(output, site);
+      return output.secret ? secretDeep(v) : v;
+    } catch (err) {
+      this.ev.report('error', err instanceof Error ? err.message : String(err), site);
+      return unknown;
+    }
+  }
+
+  /**
+   * Evaluates a rotator's inputs. Properties the input schema marks `rotateOnly` are evaluated only
+   * in the root environment while checking or rotating; elsewhere they stay unknown (§7).
+   */
+  private async evaluateRotateInputs(x: XNode, inputs: Expr, schema: Schema | undefined): Promise<Val> {
+    const node = this.declare(inputs, x.path, undefined);
+    const rotateOnly = rotateOnlyProperties(schema);
+    if (node.props === undefined || rotateOnly.size === 0) return this.evaluateNode(node);
+    const evaluateThem = this.isRoot && this.ev.stage !== 'eval';
+    const out = new Map<string, Val>();
+    for (const key of [...node.props.keys()].sort()) {
+      const prop = node.props.get(key)!;
+      if (rotateOnly.has(key) && !evaluateThem) {
+        out.set(key, { ...unknownVal(prop.expr === undefined ? undefined : this.site(prop.expr.node)), rotateOnly: true });
+      } else out.set(key, await this.evaluateNode(prop));
+    }
+    return val(out, { site: this.site(inputs.node) });
+  }
+
   // ---- builtins (§5.6) ----
 
   /** Checks a value's type; reports `expected T, got U` at the value's site. Unknown values pass. */
@@ -562,9 +652,7 @@ class EnvEval {
       case 'open':
         return this.evaluateOpen(x, expr, site);
       case 'rotate':
-        if (expr.inputs !== undefined) await this.evaluateArg(x, expr.inputs);
-        this.ev.report('error', 'fn::rotate is not supported by this evaluator yet', site);
-        return unknownVal(site);
+        return this.evaluateRotate(x, expr, site);
       case 'secret':
         return this.evaluateSecret(expr, site);
       case 'join':
@@ -585,17 +673,11 @@ class EnvEval {
     const inputs = await this.evaluateArg(x, expr.inputs);
     if (provider === undefined) return unknownVal(site);
     const inputsOk = this.checkInputs(provider.inputSchema, inputs, site);
-    if (!inputsOk || containsUnknown(inputs) || this.ev.stage === 'check') {
+    if (!inputsOk || containsUnknown(inputs) || !this.ev.live) {
       return unknownVal(site, { schema: provider.outputSchema });
     }
     try {
-      const output = await provider.open(toEscValue(inputs), {
-        rootEnvironment: this.rootName,
-        currentEnvironment: this.name,
-        execution: this.ev.options.context,
-        signal: this.ev.options.signal,
-        noteExpiry: (at) => this.ev.noteExpiry(at),
-      });
+      const output = await provider.open(toEscValue(inputs), this.providerContext());
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
@@ -606,7 +688,8 @@ class EnvEval {
 
   /** Checks provider inputs (or a `fn::validate` value) against a schema (§5.7). */
   private checkInputs(schema: Schema, inputs: Val, site: Site): boolean {
-    const { valid, violations } = validateSchema(schema, inputs, { mode: this.ev.stage, schemaOf: (v) => (v as Val).schema });
+    const mode = this.ev.stage === 'check' ? 'check' : 'eval';
+    const { valid, violations } = validateSchema(schema, inputs, { mode, schemaOf: (v) => (v as Val).schema });
     for (const violation of violations) {
       let target: Val | undefined = inputs;
       let at = inputs.site ?? site;
@@ -632,7 +715,7 @@ class EnvEval {
       this.ev.report('error', `invalid ciphertext: ${reason}`, site);
       return unknownVal(site, { secret: true });
     }
-    if (this.ev.stage === 'check' && !this.ev.options.showSecrets) return unknownVal(site, { secret: true });
+    if (!this.ev.live && !this.ev.options.showSecrets) return unknownVal(site, { secret: true });
     try {
       const plaintext = await this.ev.options.cipher.decrypt(payload);
       return val(Buffer.from(plaintext).toString('utf8'), { secret: true, site });
@@ -736,4 +819,15 @@ function toPlainSchema(v: Val): Schema {
   };
   const out = plain(v);
   return typeof out === 'object' && out !== null && !Array.isArray(out) ? (out as Schema) : true;
+}
+
+function rotateOnlyProperties(schema: Schema | undefined): Set<string> {
+  const out = new Set<string>();
+  if (schema === undefined || typeof schema === 'boolean') return out;
+  const props = schema['properties'];
+  if (typeof props !== 'object' || props === null) return out;
+  for (const [k, v] of Object.entries(props as Record<string, unknown>)) {
+    if (typeof v === 'object' && v !== null && (v as Record<string, unknown>)['rotateOnly'] === true) out.add(k);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The evaluator's public contract. Implemented by src/esc/evaluate.ts; used by the CLI, the daemon,
 // the conformance runner and the benchmarks.
 import type { Cipher } from '../secrets/cipher.js';
-import type { ProviderRegistry } from '../providers/types.js';
+import type { ProviderContext, ProviderRegistry, Schema } from '../providers/types.js';
 import type { EscValue, JsonObject } from './value.js';
 
 export type Stage = 'load' | 'check' | 'eval' | 'rotate';
@@ -39,6 +39,8 @@ export interface EvaluateOptions {
   readonly mode: 'check' | 'eval';
   readonly showSecrets?: boolean;
   readonly signal?: AbortSignal;
+  /** Rotators for `fn::rotate` (optional: without one, `fn::rotate::P` reports `unknown rotator "P"`). */
+  readonly rotators?: RotatorRegistry;
 }
 
 export interface EvaluateResult {
@@ -49,4 +51,38 @@ export interface EvaluateResult {
   readonly expiresAt?: Date;
   /** Every environment name that was loaded (root and imports), for cache invalidation. */
   readonly environments: readonly string[];
+}
+
+/**
+ * A rotator behind `fn::rotate` (conformance README §7). Input properties whose schema has
+ * `rotateOnly: true` are evaluated only when rotating the root environment (and when checking it).
+ */
+export interface Rotator {
+  readonly inputSchema: Schema;
+  /** Schema of the state; `null` (absent state) is always accepted too. */
+  readonly stateSchema: Schema;
+  readonly outputSchema: Schema;
+  /** Opens with the stored state (null when absent); rejects with an Error whose message is reported verbatim. */
+  open(inputs: EscValue, state: EscValue | null, context: ProviderContext): Promise<EscValue>;
+  /** Returns the new state; rejects with an Error reported as `rotate: <message>`. */
+  rotate(inputs: EscValue, state: EscValue | null, context: ProviderContext): Promise<EscValue>;
+}
+
+export type RotatorRegistry = ReadonlyMap<string, Rotator>;
+
+export interface RotateOptions extends Omit<EvaluateOptions, 'mode' | 'showSecrets'> {
+  /** Property paths relative to `values` (`a.b[0]["c"]`) of the `fn::rotate` calls to rotate; absent: all. */
+  readonly paths?: readonly string[];
+}
+
+/** A write-back of a rotator's new state into the environment definition. */
+export interface RotationPatch {
+  /** Document path of the `state` to replace, e.g. `values.full["fn::rotate"].state`. */
+  readonly docPath: string;
+  readonly replacement: EscValue;
+}
+
+export interface RotateResult extends EvaluateResult {
+  /** Sorted by docPath. */
+  readonly patches: readonly RotationPatch[];
 }

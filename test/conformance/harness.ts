@@ -1,11 +1,11 @@
 // Runs one conformance case as the corpus README §1 says and compares it as §2 says.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { evaluateEnvironment } from '../../src/esc/evaluate.js';
-import type { Diagnostic, EnvironmentLoader, EvaluateResult } from '../../src/esc/types.js';
+import { evaluateEnvironment, rotateEnvironment } from '../../src/esc/evaluate.js';
+import type { Diagnostic, EnvironmentLoader, EvaluateResult, RotateResult } from '../../src/esc/types.js';
 import { toJSON, type Json, type JsonObject } from '../../src/esc/value.js';
 import { testCipher } from '../../src/secrets/test-cipher.js';
-import { harnessProviders } from './providers.js';
+import { harnessProviders, harnessRotators } from './providers.js';
 
 export type CaseGroup = 'main' | 'rotation-schema';
 
@@ -38,6 +38,8 @@ interface Expected {
   evalJsonRedacted?: Json;
   evalJSONRevealed?: Json;
   checkJson?: Json;
+  rotateJson?: Json;
+  rotatePatches?: { DocPath: string; Replacement: Json }[];
   diagnostics: ExpectedDiagnostic[];
 }
 
@@ -79,15 +81,24 @@ export function caseLoader(dir: string, caseName: string): EnvironmentLoader {
 export interface CaseRun {
   readonly check: EvaluateResult;
   readonly eval: EvaluateResult;
+  readonly rotate?: RotateResult;
 }
 
 export async function runCase(dir: string, caseName: string, overrides: Overrides): Promise<CaseRun> {
   const rootName = overrides.rootEnvironment ?? caseName;
   const source = readFileSync(join(dir, 'env.yaml'), 'utf8');
-  const base = { loader: caseLoader(dir, caseName), providers: harnessProviders(), cipher: testCipher, context: HARNESS_CONTEXT };
+  const base = {
+    loader: caseLoader(dir, caseName),
+    providers: harnessProviders(),
+    rotators: harnessRotators(),
+    cipher: testCipher,
+    context: HARNESS_CONTEXT,
+  };
   const check = await evaluateEnvironment(rootName, source, { ...base, mode: 'check', showSecrets: overrides.showSecrets === true });
   const evaluated = await evaluateEnvironment(rootName, source, { ...base, mode: 'eval' });
-  return { check, eval: evaluated };
+  if (overrides.rotate !== true) return { check, eval: evaluated };
+  const rotate = await rotateEnvironment(rootName, source, { ...base, paths: overrides.rotatePaths });
+  return { check, eval: evaluated, rotate };
 }
 
 /** Structural equality of JSON values; numbers compared as numbers, object keys unordered. */
@@ -131,9 +142,47 @@ function values(result: EvaluateResult, redact: boolean): Json | undefined {
   return result.values === undefined ? undefined : toJSON(result.values, { redact });
 }
 
-/** Compares a run with expected.json (§2): values deep-equal, load+eval diagnostics as multisets. */
+/** The plain value of a reference value tree (`{"value": V, "secret"?, "unknown"?, "trace"}`). */
+function plainReplacement(tree: Json): Json {
+  if (tree === null || typeof tree !== 'object' || Array.isArray(tree)) return tree;
+  const v = tree['value'];
+  if (v === undefined || v === null) return null;
+  if (Array.isArray(v)) return v.map(plainReplacement);
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, plainReplacement(item)]));
+  return v;
+}
+
+/** Diagnostics of the given stages as multisets of (stage, severity, summary, file, line); `yaml:` load errors match any range-less one. */
+function compareDiagnostics(want: readonly ExpectedDiagnostic[], got: readonly Diagnostic[], differences: string[]): void {
+  const remaining = [...got];
+  for (const w of want) {
+    const i = remaining.findIndex((g) =>
+      w.stage === 'load' && w.summary.startsWith('yaml:') && w.line === undefined
+        ? g.stage === 'load' && g.severity === w.severity && g.line === undefined
+        : g.stage === w.stage && g.severity === w.severity && g.summary === w.summary && g.file === w.file && g.line === w.line,
+    );
+    if (i >= 0) remaining.splice(i, 1);
+    else differences.push(`missing diagnostic: ${diagKey(w)}`);
+  }
+  for (const e of remaining) differences.push(`unexpected diagnostic: ${diagKey(e)}`);
+}
+
+/** Compares a run with expected.json (§2): values deep-equal, load+eval diagnostics as multisets; rotation too when run. */
 export function compareCase(expected: Expected, run: CaseRun): string[] {
   const differences: string[] = [];
+  if (run.rotate !== undefined) {
+    for (const d of jsonDiff(expected.rotateJson, values(run.rotate, true))) differences.push(`rotateJson ${d}`);
+    const wantPatches = (expected.rotatePatches ?? []).map((p) => ({ docPath: p.DocPath, value: plainReplacement(p.Replacement) }));
+    const gotPatches = run.rotate.patches.map((p) => ({ docPath: p.docPath, value: toJSON(p.replacement, { redact: false }) }));
+    if (!jsonEqual(wantPatches as unknown as Json, gotPatches as unknown as Json)) {
+      differences.push(`rotatePatches: expected ${JSON.stringify(wantPatches)}, got ${JSON.stringify(gotPatches)}`);
+    }
+    compareDiagnostics(
+      expected.diagnostics.filter((d) => d.stage === 'rotate'),
+      run.rotate.diagnostics.filter((d) => d.stage === 'rotate'),
+      differences,
+    );
+  }
   for (const [label, want, got] of [
     ['evalJsonRedacted', expected.evalJsonRedacted, values(run.eval, true)],
     ['evalJSONRevealed', expected.evalJSONRevealed, values(run.eval, false)],
@@ -142,21 +191,7 @@ export function compareCase(expected: Expected, run: CaseRun): string[] {
   }
 
   const relevant = (d: { stage: string }) => d.stage === 'load' || d.stage === 'eval';
-  const want = expected.diagnostics.filter(relevant);
-  const got: Diagnostic[] = run.eval.diagnostics.filter(relevant);
-  const remaining = [...got];
-  const missing: ExpectedDiagnostic[] = [];
-  for (const w of want) {
-    const i = remaining.findIndex((g) =>
-      w.stage === 'load' && w.summary.startsWith('yaml:') && w.line === undefined
-        ? g.stage === 'load' && g.severity === w.severity && g.line === undefined
-        : g.stage === w.stage && g.severity === w.severity && g.summary === w.summary && g.file === w.file && g.line === w.line,
-    );
-    if (i >= 0) remaining.splice(i, 1);
-    else missing.push(w);
-  }
-  for (const m of missing) differences.push(`missing diagnostic: ${diagKey(m)}`);
-  for (const e of remaining) differences.push(`unexpected diagnostic: ${diagKey(e)}`);
+  compareDiagnostics(expected.diagnostics.filter(relevant), run.eval.diagnostics.filter(relevant), differences);
   return differences;
 }
 

@@ -1,6 +1,7 @@
 // The harness providers of the conformance corpus (README §6).
 import type { Provider, ProviderRegistry, Schema } from '../../src/providers/types.js';
-import { markSecretDeep, type EscValue } from '../../src/esc/value.js';
+import type { Rotator, RotatorRegistry } from '../../src/esc/types.js';
+import { escValue, markSecretDeep, type EscValue } from '../../src/esc/value.js';
 
 const anything: Schema = true;
 
@@ -85,5 +86,53 @@ export function harnessProviders(): ProviderRegistry {
     ['secret-wrapper', secretWrapper],
     ['error', error],
     ['schema', schema],
+  ]);
+}
+
+function field(value: EscValue | null, key: string): EscValue | undefined {
+  return value !== null && value.data instanceof Map ? value.data.get(key) : undefined;
+}
+
+const swap: Rotator = {
+  inputSchema: true,
+  stateSchema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a', 'b'] },
+  outputSchema: true,
+  open: async (_inputs, state) => state ?? escValue(null),
+  rotate: async (_inputs, state) =>
+    escValue(
+      new Map([
+        ['a', field(state, 'b') ?? escValue(null)],
+        ['b', field(state, 'a') ?? escValue(null)],
+      ]),
+    ),
+};
+
+const echo: Rotator = {
+  inputSchema: { type: 'object', properties: { next: { type: 'string', rotateOnly: true } }, required: ['next'] },
+  stateSchema: { type: 'object', properties: { current: { type: 'string' }, previous: { type: 'string' } }, required: ['current'] },
+  outputSchema: true,
+  open: async (inputs, state) => {
+    const next = field(inputs, 'next');
+    if (next !== undefined && !next.unknown && next.data !== field(state, 'current')?.data) {
+      throw new Error('oh no! inputs were evaluated outside of rotation');
+    }
+    return state ?? escValue(new Map());
+  },
+  rotate: async (inputs, state) => {
+    const next = field(inputs, 'next');
+    if (next === undefined || next.unknown) throw new Error('oh no! rotateOnly inputs were not evaluated during rotation');
+    return escValue(
+      new Map([
+        ['current', next],
+        ['previous', field(state, 'current') ?? escValue(null)],
+      ]),
+    );
+  },
+};
+
+export function harnessRotators(): RotatorRegistry {
+  return new Map<string, Rotator>([
+    ['swap', swap],
+    ['echo', echo],
   ]);
 }
