@@ -8,6 +8,7 @@ import { ConfigError } from '../src/config/config.js';
 import type { EvaluateResult } from '../src/esc/types.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { StoreError } from '../src/store/store.js';
+import type { ProviderRegistry } from '../src/providers/types.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
 
@@ -21,12 +22,14 @@ function storeError(err: unknown): CacheError {
 export interface BackendOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
+  /** Replaces the real `fn::open` providers (tests). */
+  readonly providers?: ProviderRegistry;
 }
 
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
   const open = async (): Promise<Runtime> => {
     try {
-      return await createRuntime({ env: options.env, clock: options.clock });
+      return await createRuntime({ env: options.env, clock: options.clock, ...(options.providers ? { providers: options.providers } : {}) });
     } catch (err) {
       if (err instanceof ConfigError) throw new UserError(err.message);
       throw err;

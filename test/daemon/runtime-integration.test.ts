@@ -1,0 +1,144 @@
+// The cache and handlers over the real runtime: store, YAML evaluator, imports, diagnostics.
+// Only the `fn::open` provider is a fake (an STS-like one on the manual clock).
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend } from '../../daemon/backend.js';
+import { createDispatch } from '../../daemon/handlers.js';
+import type { DaemonBackend } from '../../daemon/main.js';
+import { EnvironmentCache } from '../../src/cache/environment-cache.js';
+import { guaranteedServedLife } from '../../src/cache/refresh-policy.js';
+import { ManualClock } from '../../src/clock/clock.js';
+import { escValue, fromJS, markSecretDeep } from '../../src/esc/value.js';
+import type { Provider } from '../../src/providers/types.js';
+import type { Request } from '../../src/protocol/wire.js';
+import { settle } from '../cache/fake-source.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+const MIN = 60_000;
+let home: TmpHome;
+let envDir: string;
+let clock: ManualClock;
+let backend: DaemonBackend;
+let cache: EnvironmentCache;
+let opened = 0;
+
+const fakeSts: Provider = {
+  inputSchema: true,
+  outputSchema: true,
+  async open(_inputs, context) {
+    opened++;
+    const expiresAt = new Date(clock.now() + 60 * MIN);
+    context.noteExpiry(expiresAt);
+    return escValue(
+      new Map([
+        ['accessKeyId', fromJS(`ASIAINTEGRATION${opened}`)],
+        ['secretAccessKey', markSecretDeep(fromJS(`integration-secret-${opened}`))],
+        ['sessionToken', markSecretDeep(fromJS(`integration-token-${opened}`))],
+        ['expiration', fromJS(expiresAt.toISOString())],
+      ]),
+    );
+  },
+};
+
+function write(name: string, text: string): string {
+  const file = join(envDir, `${name}.yaml`);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
+
+async function call(method: Request['method'], params: Record<string, unknown>): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
+  const dispatch = createDispatch({
+    cache,
+    kube: backend.kube,
+    clock,
+    audit: { record: () => {} },
+    info: () => ({ pid: 1, version: 't', startedAt: 0, socket: 's', socketActivated: false }),
+    defaultRegion: () => 'us-east-1',
+    connections: () => 0,
+    requestShutdown: () => {},
+    log: () => {},
+  });
+  const reply = await dispatch({ v: 1, id: 1, method, params } as Request);
+  return reply.ok ? { ok: true, result: JSON.parse(reply.result) as Record<string, unknown> } : { ok: false, error: reply.error };
+}
+
+beforeAll(async () => {
+  home = await makeTmpHome('escd-int-');
+  envDir = join(home.env.ESCD_HOME!, 'environments', 'default');
+  mkdirSync(envDir, { recursive: true, mode: 0o700 });
+  write('base', 'values:\n  creds:\n    fn::open::fake-sts:\n      role: arn:aws:iam::123456789012:role/dev\n');
+  write(
+    'app',
+    'imports:\n  - base\nvalues:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${creds.accessKeyId}\n    AWS_SECRET_ACCESS_KEY: ${creds.secretAccessKey}\n    AWS_SESSION_TOKEN: ${creds.sessionToken}\n',
+  );
+  clock = new ManualClock(Date.now());
+  backend = await createBackend({ env: { ...process.env, ...home.env }, clock, providers: new Map([['fake-sts', fakeSts]]) });
+  cache = new EnvironmentCache({ source: backend.source, clock, watch: false });
+});
+
+afterAll(async () => {
+  cache?.close();
+  await home?.cleanup();
+});
+
+describe('daemon over the real runtime', () => {
+  it('serves credential_process JSON whose expiry comes from the provider', async () => {
+    const res = await call('aws.credentials', { env: 'app' });
+    expect(res).toMatchObject({ ok: true, result: { Version: 1, AccessKeyId: 'ASIAINTEGRATION1', SecretAccessKey: 'integration-secret-1', SessionToken: 'integration-token-1' } });
+    expect(Date.parse(res.result!.Expiration as string)).toBe(clock.now() + 60 * MIN);
+    expect(opened).toBe(1);
+    expect(cache.status()[0]).toMatchObject({ environment: 'default/app' });
+  });
+
+  it('redacts secrets in env.open', async () => {
+    const res = await call('env.open', { env: 'app' });
+    expect(JSON.stringify(res)).not.toContain('integration-secret');
+    expect(res.result!.values).toMatchObject({ environmentVariables: { AWS_ACCESS_KEY_ID: 'ASIAINTEGRATION1', AWS_SECRET_ACCESS_KEY: '[secret]' } });
+  });
+
+  it('renews in the background ahead of expiry, by the stated rule', async () => {
+    const first = await call('aws.credentials', { env: 'app' });
+    for (let i = 0; i < 41 * 12; i++) {
+      clock.advance(5_000);
+      await settle();
+    }
+    // The renewal reads files for real: give it real time to finish.
+    for (let i = 0; i < 500 && cache.status()[0]!.refreshing; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(opened).toBe(2);
+    const renewed = await call('aws.credentials', { env: 'app' });
+    expect(renewed.result!.AccessKeyId).toBe('ASIAINTEGRATION2');
+    expect(Date.parse(renewed.result!.Expiration as string) - clock.now()).toBeGreaterThan(guaranteedServedLife(60 * MIN));
+    expect(first.result!.AccessKeyId).toBe('ASIAINTEGRATION1');
+  });
+
+  it('re-evaluates an environment when a file it imports changes', async () => {
+    const before = opened;
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(join(envDir, 'base.yaml'), later, later);
+    const res = await call('aws.credentials', { env: 'default/app' });
+    expect(opened).toBe(before + 1);
+    expect(res.result!.AccessKeyId).toBe(`ASIAINTEGRATION${before + 1}`);
+  });
+
+  it('names the file and line of an error, and keeps the last good session while a broken edit lasts', async () => {
+    const good = await call('aws.credentials', { env: 'app' });
+    const file = write('app', 'imports:\n  - base\nvalues:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${creds.nope}\n');
+    const stale = await call('aws.credentials', { env: 'app' });
+    expect(stale.result).toEqual(good.result);
+    const status = cache.status().find((e) => e.environment === 'default/app')!;
+    expect(status.stale).toBe(true);
+    expect(status.lastRefresh?.error?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: error: `));
+    const cold = await call('aws.credentials', { env: 'nothere' });
+    expect(cold).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('mints OIDC kube tokens from the real issuer', async () => {
+    write('plain', 'values:\n  x: 1\n');
+    const res = await call('kube.credentials', { env: 'plain', cluster: 'kind', oidc: true, apiVersion: 'client.authentication.k8s.io/v1' });
+    expect(res).toMatchObject({ ok: true, result: { kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1' } });
+    const token = (res.result!.status as { token: string }).token;
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(payload).toMatchObject({ aud: 'kind', iss: 'https://oidc.escd.invalid' });
+  });
+});
