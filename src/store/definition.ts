@@ -17,10 +17,10 @@ export function parseDefinition(source: string, file: string): Document {
   if (first) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
     const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new DefinitionError(`${file}:${line}:${col}: ${message}`);
+    throw new DefinitionError(`${file}:${line}:${col}: error: ${message}`);
   }
   if (doc.contents !== null && !isMap(doc.contents) && !(isScalar(doc.contents) && doc.contents.value === null)) {
-    throw new DefinitionError(`${file}:1:1: an environment definition must be a mapping (with keys such as imports and values)`);
+    throw new DefinitionError(`${file}:1:1: error: an environment definition must be a mapping (with keys such as imports and values)`);
   }
   return doc;
 }
@@ -77,6 +77,8 @@ function assign(doc: Document, current: unknown, path: readonly PathElement[], v
   const here = done.length === 0 ? 'values' : formatPath(done);
   let node = current;
   if (isEmpty(node)) node = typeof step === 'number' ? new YAMLSeq() : new YAMLMap();
+  // `values: {}` grows into a block mapping, not an ever longer flow line.
+  if ((isMap(node) || isSeq(node)) && node.flow && node.items.length === 0) node.flow = false;
   if (isMap(node)) {
     if (typeof step !== 'string') throw new DefinitionError(`${here} is an object: use a key, not the index [${step}]`);
     const pair = node.items.find((p) => keyText(p.key) === step);

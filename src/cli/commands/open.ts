@@ -1,4 +1,28 @@
+// `escd open`: evaluate an environment and print its values.
 import type { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('open')
+    .description('Evaluate an environment and print its values, one property, or its environment variables')
+    .argument('<env>', 'environment name, [org/]project/env')
+    .argument('[path]', 'property path into the values, e.g. aws.login or a.b[0]["key"]')
+    .option('--format <format>', 'json, yaml, detailed, dotenv, shell or string', 'json')
+    .option('--show-secrets', 'print secrets in the clear instead of [secret]')
+    .addHelpText(
+      'after',
+      `
+Diagnostics are printed as file:line:column: severity: summary; any error means no values and a
+non-zero exit status.
+
+Examples:
+  $ escd open myproj/dev
+  $ escd open myproj/dev aws.login.accessKeyId --format string
+  $ escd open myproj/dev --format yaml --show-secrets
+  $ eval "$(escd open myproj/dev --format shell --show-secrets)"
+  $ escd open myproj/dev --format dotenv --show-secrets > .env`,
+    )
+    .action(async (env: string, path: string | undefined, opts: { format?: string; showSecrets?: boolean }) =>
+      (await import('../../runtime/open-action.js')).open(env, path, opts),
+    );
+}

@@ -1,4 +1,32 @@
+// `escd run`: run a command with an environment's variables and files.
 import type { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  // Options after the environment name belong to the command being run (see the action).
+  program.enablePositionalOptions();
+  program
+    .command('run')
+    .description("Run a command with an environment's environmentVariables and files")
+    .argument('<env>', 'environment name, [org/]project/env')
+    .argument('[command...]', 'the command and its arguments (not run through a shell)')
+    .option('-i, --interactive', 'pass the output through unfiltered (for interactive programs)')
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      `
+The command inherits this process's environment plus the environment's environmentVariables.
+Each entry of files is written to a private temporary file (0600) whose path goes into the named
+variable; the files are removed when the command ends. Without -i, every secret value (3
+characters or longer) in the command's stdout and stderr is replaced by [secret]. Signals
+(SIGINT, SIGTERM, SIGHUP) are forwarded and escd exits with the command's status (128+N when it
+was killed by signal N). Right after <env>, -i and -- are read by escd; everything from the
+command on is passed to it unchanged.
+
+Examples:
+  $ escd run myproj/dev -- aws sts get-caller-identity
+  $ escd run myproj/dev -i -- psql
+  $ escd run myproj/dev -- sh -c 'echo "$AWS_REGION"'
+  $ escd run myproj/dev -- kubectl --kubeconfig "\\$KUBECONFIG" get pods   # (KUBECONFIG from files)`,
+    )
+    .action(async (env: string, command: string[], opts: { interactive?: boolean }) => (await import('../../run/cli-action.js')).run(env, command, opts));
+}

@@ -1,0 +1,56 @@
+// The `escd run` action: evaluate, project, then hand over to runCommand.
+import { UserError } from '../cli/errors.js';
+import { projectEnvironment, type ProjectedSection } from '../esc/project.js';
+import { evaluateOrFail, openRuntime, withDiagnostics } from '../runtime/cli-support.js';
+import { RunError, runCommand } from './run-command.js';
+import { secretStrings } from './secrets.js';
+
+/** Reads escd's own flags between the environment name and the command (`-i`, `--`). */
+export function splitCommand(words: readonly string[], interactive: boolean): { command: string[]; interactive: boolean } {
+  let i = 0;
+  for (; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '-i' || word === '--interactive') interactive = true;
+    else if (word === '--') {
+      i++;
+      break;
+    } else break;
+  }
+  return { command: words.slice(i), interactive };
+}
+
+/** Name → text; names and values a process environment cannot hold are skipped with a warning. */
+function texts(section: ProjectedSection, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, { value }] of Object.entries(section)) {
+    if (name === '' || name.includes('=') || name.includes('\0') || (what === 'environmentVariables' && value.includes('\0'))) {
+      process.stderr.write(`escd: skipped ${what}.${name}: a process environment cannot hold it\n`);
+      continue;
+    }
+    Object.defineProperty(out, name, { value, enumerable: true });
+  }
+  return out;
+}
+
+export async function run(env: string, words: readonly string[], options: { interactive?: boolean }): Promise<void> {
+  const { command, interactive } = splitCommand(words, options.interactive ?? false);
+  if (command.length === 0) throw new UserError('no command given: escd run <env> [-i] [--] <command> [args...]', 2);
+  await withDiagnostics(async () => {
+    const runtime = await openRuntime();
+    const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: true });
+    const projection = projectEnvironment(values);
+    try {
+      process.exitCode = await runCommand({
+        command: command[0]!,
+        args: command.slice(1),
+        variables: texts(projection.environmentVariables, 'environmentVariables'),
+        files: texts(projection.files, 'files'),
+        secrets: secretStrings(values, projection),
+        interactive,
+      });
+    } catch (err) {
+      if (err instanceof RunError) throw new UserError(err.message, 127);
+      throw err;
+    }
+  });
+}

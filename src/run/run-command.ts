@@ -1,0 +1,91 @@
+// `escd run`: starts a command (no shell) with the environment's variables and files, forwards
+// signals, filters secrets out of its output, removes the files when it ends, and reports its
+// exit status (128 + signal number when it was killed).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Writable } from 'node:stream';
+import { SecretRedactor } from './redact.js';
+import { sweepStaleTempDirs, writeTempFiles, type TempFiles } from './temp-files.js';
+
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export interface RunRequest {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Added to (and overriding) the inherited environment. */
+  readonly variables: Readonly<Record<string, string>>;
+  /** Variable name → file text; the variable receives the file's path. */
+  readonly files: Readonly<Record<string, string>>;
+  /** Strings to filter from the output (ignored when interactive). */
+  readonly secrets: readonly string[];
+  /** Pass stdout and stderr through unfiltered (for interactive programs). */
+  readonly interactive: boolean;
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  readonly stdout?: Writable;
+  readonly stderr?: Writable;
+}
+
+export class RunError extends Error {}
+
+const signalNumber = (signal: NodeJS.Signals): number => constants.signals[signal] ?? 0;
+
+/** Resolves to the exit code escd should exit with. */
+export async function runCommand(request: RunRequest): Promise<number> {
+  const stdout = request.stdout ?? process.stdout;
+  const stderr = request.stderr ?? process.stderr;
+  let child: ChildProcess | undefined;
+  let files: TempFiles | undefined;
+  let interruptedBy: NodeJS.Signals | undefined;
+
+  // Installed before anything is written: a signal during setup still cleans up.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    else interruptedBy ??= signal;
+  };
+  const handlers = FORWARDED_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const cleanup = async (): Promise<void> => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    await files?.remove();
+  };
+
+  try {
+    await sweepStaleTempDirs();
+    files = await writeTempFiles(request.files);
+    if (interruptedBy) return 128 + signalNumber(interruptedBy);
+    const env = { ...(request.baseEnv ?? process.env), ...request.variables, ...files.paths };
+    const filter = !request.interactive;
+    const spawned = spawn(request.command, [...request.args], { env, stdio: ['inherit', filter ? 'pipe' : 'inherit', filter ? 'pipe' : 'inherit'] });
+    child = spawned;
+
+    const outputs: Promise<void>[] = [];
+    if (filter) {
+      for (const [source, target] of [
+        [spawned.stdout!, stdout],
+        [spawned.stderr!, stderr],
+      ] as const) {
+        const redactor = new SecretRedactor(request.secrets);
+        source.pipe(redactor).pipe(target, { end: false });
+        // Our reader went away (`escd run ... | head`): keep draining so the child is never blocked.
+        const onTargetError = (): void => {
+          redactor.unpipe(target);
+          redactor.resume();
+        };
+        target.on('error', onTargetError);
+        outputs.push(new Promise((resolve) => redactor.once('end', resolve)));
+      }
+    }
+
+    const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      spawned.once('error', (err: NodeJS.ErrnoException) => {
+        const reason = err.code === 'ENOENT' ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
+        reject(new RunError(`cannot run ${JSON.stringify(request.command)}: ${reason}`));
+      });
+      spawned.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    await Promise.all(outputs);
+    return status.code ?? 128 + signalNumber(status.signal ?? 'SIGKILL');
+  } finally {
+    await cleanup();
+  }
+}

@@ -1,0 +1,41 @@
+// What the CLI commands share: building the runtime, and evaluating with diagnostics printed the
+// way compilers print them (warnings go to stderr and the command goes on; errors stop it).
+import { formatDiagnostic, hasErrors } from '../cli/format/diagnostics.js';
+import type { Diagnostic } from '../esc/types.js';
+import { createRuntime, type EvaluationOptions, type Runtime, type RuntimeEvaluation } from './runtime.js';
+
+export function openRuntime(): Promise<Runtime> {
+  return createRuntime();
+}
+
+export function diagnosticLines(runtime: Runtime, evaluation: RuntimeEvaluation, diagnostics: readonly Diagnostic[] = evaluation.diagnostics): string[] {
+  return diagnostics.map((d) => formatDiagnostic(d, (name) => runtime.fileOf(name, evaluation.environment)));
+}
+
+/** Thrown after the diagnostics were printed: the command fails without another message. */
+export class DiagnosticsFailure extends Error {
+  constructor(readonly count: number) {
+    super(`${count} error(s)`);
+  }
+}
+
+/** Evaluates and prints every diagnostic to stderr; throws DiagnosticsFailure when any is an error. */
+export async function evaluateOrFail(runtime: Runtime, name: string, options: EvaluationOptions): Promise<RuntimeEvaluation> {
+  const evaluation = await runtime.evaluate(name, options);
+  for (const line of diagnosticLines(runtime, evaluation)) process.stderr.write(line + '\n');
+  if (hasErrors(evaluation.diagnostics)) throw new DiagnosticsFailure(evaluation.diagnostics.filter((d) => d.severity === 'error').length);
+  return evaluation;
+}
+
+/** Runs a CLI action; a DiagnosticsFailure only sets the exit code (its lines are already out). */
+export async function withDiagnostics(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (err instanceof DiagnosticsFailure) {
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+// The assembled escd core for one process (a CLI command or the daemon): configuration, paths,
+// the environment store, and lazily the key store, secrets cipher, OIDC issuer and providers.
+// Constructing it reads config.yaml and nothing else: the keychain is first touched when a secret
+// is encrypted or decrypted, or a token is minted.
+import { loadConfig, type EscdConfig } from '../config/config.js';
+import { resolvePaths, type Paths } from '../config/paths.js';
+import { systemClock, type Clock } from '../clock/clock.js';
+import { evaluateEnvironment } from '../esc/evaluate.js';
+import type { EvaluateResult } from '../esc/types.js';
+import type { JsonObject } from '../esc/value.js';
+import { openKeyStore } from '../keystore/open.js';
+import type { KeyStore } from '../keystore/types.js';
+import { Issuer } from '../oidc/issuer.js';
+import type { TokenIssuer, TokenRequest } from '../oidc/types.js';
+import type { ProviderRegistry } from '../providers/types.js';
+import { dataKeyCipher } from '../secrets/aes-cipher.js';
+import type { Cipher } from '../secrets/cipher.js';
+import { EnvironmentStore, type StoredEnvironment } from '../store/store.js';
+import { loadProviders } from './providers.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface RuntimeOptions {
+  /** Environment variables (ESCD_HOME, ESCD_KEYSTORE, ...); default process.env. */
+  readonly env?: Env;
+  readonly clock?: Clock;
+  /** Replaces the real providers (tests, benchmarks). */
+  readonly providers?: ProviderRegistry;
+  /** Replaces the key-store cipher (tests). */
+  readonly cipher?: Cipher;
+}
+
+export interface EvaluationOptions {
+  /** `check` evaluates without calling providers or decrypting (unless showSecrets). */
+  readonly mode: 'check' | 'eval';
+  readonly showSecrets?: boolean;
+  readonly signal?: AbortSignal;
+  /** Evaluate this text instead of the stored definition (validating an edit before saving it). */
+  readonly source?: string;
+}
+
+export interface RuntimeEvaluation extends EvaluateResult {
+  /** The root environment: canonical name and file. */
+  readonly environment: StoredEnvironment;
+}
+
+export interface Runtime {
+  readonly config: EscdConfig;
+  readonly paths: Paths;
+  readonly store: EnvironmentStore;
+  readonly clock: Clock;
+  /** Seals and opens `fn::secret` ciphertexts; opens the key store on first use. */
+  readonly cipher: Cipher;
+  /** Mints OIDC tokens; opens the key store on first use. */
+  readonly tokenIssuer: TokenIssuer;
+  keyStore(): Promise<KeyStore>;
+  issuer(): Promise<Issuer>;
+  providers(): Promise<ProviderRegistry>;
+  /** `context.pulumi.*` for every evaluation. */
+  executionContext(): JsonObject;
+  evaluate(name: string, options: EvaluationOptions): Promise<RuntimeEvaluation>;
+  /** The file behind a diagnostic's environment name (the root's file when it has none). */
+  fileOf(environmentName: string | undefined, root: StoredEnvironment): string;
+}
+
+/** Memoizes an async factory; a failure is not remembered, so the next call retries (a locked keychain). */
+function lazy<T>(factory: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= factory().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const paths = resolvePaths(env);
+  const config = await loadConfig(paths, env as NodeJS.ProcessEnv);
+  const clock = options.clock ?? systemClock;
+  const store = new EnvironmentStore(paths.environmentsDir, config.org);
+
+  const keyStore = lazy(() => openKeyStore(config, paths, env));
+  const realCipher = lazy(async () => options.cipher ?? dataKeyCipher(await keyStore()));
+  const cipher: Cipher = {
+    encrypt: async (plaintext) => (await realCipher()).encrypt(plaintext),
+    decrypt: async (ciphertext) => (await realCipher()).decrypt(ciphertext),
+  };
+  const issuer = lazy(async () => Issuer.fromConfig(config, paths, await keyStore(), clock));
+  const tokenIssuer: TokenIssuer = {
+    issuerUrl: config.issuer.url,
+    mint: async (request: TokenRequest) => (await issuer()).mint(request),
+  };
+  const providers = lazy(async () => options.providers ?? (await loadProviders({ config, issuer: tokenIssuer, clock })));
+
+  const executionContext = (): JsonObject => ({
+    pulumi: { user: { login: config.user, id: config.user }, organization: { login: config.org } },
+  });
+
+  const fileOf = (environmentName: string | undefined, root: StoredEnvironment): string => {
+    if (environmentName === undefined || environmentName === root.name) return root.file;
+    try {
+      return store.resolve(environmentName).file;
+    } catch {
+      return environmentName;
+    }
+  };
+
+  const evaluate = async (name: string, opts: EvaluationOptions): Promise<RuntimeEvaluation> => {
+    const environment = store.resolve(name);
+    const source = opts.source ?? (await store.read(name)).source;
+    const overrides = opts.source === undefined ? undefined : new Map([[environment.name, opts.source]]);
+    const result = await evaluateEnvironment(environment.name, source, {
+      loader: store.loader(overrides),
+      providers: await providers(),
+      cipher,
+      context: executionContext(),
+      mode: opts.mode,
+      ...(opts.showSecrets !== undefined ? { showSecrets: opts.showSecrets } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { ...result, environment };
+  };
+
+  return { config, paths, store, clock, cipher, tokenIssuer, keyStore, issuer, providers, executionContext, evaluate, fileOf };
+}

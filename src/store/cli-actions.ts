@@ -1,0 +1,244 @@
+// `escd env …`: list, show, create, edit, set and remove environment definitions. Every write is
+// validated first (YAML syntax and load errors refuse the write; other problems are shown as
+// warnings because they may be fixed elsewhere, e.g. an import created later).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { UserError } from '../cli/errors.js';
+import { formatDiagnostic } from '../cli/format/diagnostics.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { DiagnosticsFailure, openRuntime } from '../runtime/cli-support.js';
+import { openSecret, sealSecret } from '../secrets/envelope.js';
+import {
+  DefinitionError,
+  findCiphertexts,
+  parseDefinition,
+  parsePath,
+  parseValue,
+  secretNode,
+  secretPlaintext,
+  setValue,
+  stringValue,
+} from './definition.js';
+import type { StoredEnvironment } from './store.js';
+
+const say = (line: string): void => void process.stdout.write(line + '\n');
+const warn = (line: string): void => void process.stderr.write(line + '\n');
+
+/**
+ * Checks a definition before it is saved. `shownFile` is where the user's text is (the temporary
+ * copy while editing). Throws DefinitionError for YAML syntax and load errors; returns the other
+ * diagnostics as warning lines.
+ */
+export async function validateDefinition(runtime: Runtime, name: string, source: string, shownFile: string): Promise<string[]> {
+  parseDefinition(source, shownFile);
+  const evaluation = await runtime.evaluate(name, { mode: 'check', source });
+  const root = { ...evaluation.environment, file: shownFile };
+  const lines = (severityFilter: (blocking: boolean) => boolean): string[] =>
+    evaluation.diagnostics
+      .filter((d) => severityFilter(d.severity === 'error' && d.stage === 'load' && (d.file === undefined || d.file === root.name)))
+      .map((d) => formatDiagnostic(d, (file) => runtime.fileOf(file, root)));
+  const blocking = lines((b) => b);
+  if (blocking.length > 0) throw new DefinitionError(blocking.join('\n'));
+  return lines((b) => !b);
+}
+
+function printWarnings(lines: readonly string[]): void {
+  for (const line of lines) warn(line);
+  const errors = lines.filter((l) => / error: /.test(l)).length;
+  if (errors > 0) warn(`escd: saved, but \`escd open\` will report ${errors} error(s) until they are fixed`);
+}
+
+/** Validates; a failure prints its diagnostics (one per line) and fails the command without saving. */
+async function validateOrFail(runtime: Runtime, name: string, source: string, shownFile: string): Promise<string[]> {
+  try {
+    return await validateDefinition(runtime, name, source, shownFile);
+  } catch (err) {
+    if (!(err instanceof DefinitionError)) throw err;
+    const lines = err.message.split('\n');
+    for (const line of lines) warn(line);
+    throw new DiagnosticsFailure(lines.length);
+  }
+}
+
+export async function list(options: { json?: boolean }): Promise<void> {
+  const runtime = await openRuntime();
+  const envs = await runtime.store.list();
+  if (options.json) {
+    say(JSON.stringify(envs.map((e) => ({ name: e.name, org: e.org, file: e.file, modified: e.modified.toISOString() })), null, 2));
+    return;
+  }
+  if (envs.length === 0) {
+    warn(`no environments yet in ${runtime.store.dir}; create one with \`escd env init <project>/<env>\``);
+    return;
+  }
+  for (const e of envs) say(e.name);
+}
+
+export async function get(env: string, options: { json?: boolean; showSecrets?: boolean }): Promise<void> {
+  const runtime = await openRuntime();
+  const def = await runtime.store.read(env);
+  let text = def.source;
+  if (options.showSecrets) {
+    const doc = parseDefinition(def.source, def.file);
+    const sites = findCiphertexts(doc, def.source);
+    for (const site of sites) {
+      try {
+        site.replace(await openSecret(runtime.cipher, site.ciphertext));
+      } catch (err) {
+        warn(`${def.file}:${site.line}: warning: cannot decrypt this secret: ${(err as Error).message}`);
+      }
+    }
+    if (sites.length > 0) text = doc.toString();
+  }
+  if (options.json) {
+    say(JSON.stringify({ name: def.name, org: def.org, file: def.file, modified: new Date(def.mtimeMs).toISOString(), definition: text }, null, 2));
+    return;
+  }
+  process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
+}
+
+async function readInput(file: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      bytes = Buffer.concat(chunks);
+    } else {
+      bytes = await readFile(file);
+    }
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`${file === '-' ? 'standard input' : file} is not UTF-8 text`);
+  }
+}
+
+const template = (name: string): string =>
+  [
+    `# Environment ${name}. Change it with \`escd env edit ${name}\` or \`escd env set ${name} <path> <value>\`.`,
+    '# imports:',
+    '#   - project/base',
+    'values: {}',
+    '',
+  ].join('\n');
+
+export async function init(env: string, options: { file?: string }): Promise<void> {
+  const runtime = await openRuntime();
+  const stored = runtime.store.resolve(env);
+  const source = options.file === undefined ? template(stored.name) : await readInput(options.file);
+  if (await runtime.store.exists(env)) throw new UserError(`environment ${stored.name} already exists (${stored.file})`);
+  printWarnings(await validateOrFail(runtime, stored.name, source, options.file && options.file !== '-' ? options.file : stored.file));
+  await runtime.store.write(env, source, { mustNotExist: true });
+  say(`Created ${stored.name} (${stored.file})`);
+}
+
+function editorCommand(): string {
+  return process.env.VISUAL || process.env.EDITOR || 'vi';
+}
+
+/** Runs the editor as git does: through sh, so EDITOR may hold arguments ("code --wait"). */
+function runEditor(editor: string, file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], { stdio: 'inherit' });
+    child.once('error', (err) => reject(new UserError(`cannot start the editor ${JSON.stringify(editor)}: ${err.message}`)));
+    child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? 1 : 0)));
+  });
+}
+
+export async function edit(env: string): Promise<void> {
+  const runtime = await openRuntime();
+  const def = await runtime.store.read(env);
+  const dir = await mkdtemp(join(tmpdir(), 'escd-edit-'));
+  const file = join(dir, `${def.env}.yaml`);
+  await writeFile(file, def.source, { mode: 0o600 });
+  const keep = (why: string): never => {
+    throw new UserError(`${why}; nothing was saved. Your edit is kept in ${file}`);
+  };
+  const status = await runEditor(editorCommand(), file);
+  if (status !== 0) keep(`the editor exited with status ${status}`);
+  const source = await readFile(file, 'utf8');
+  if (source === def.source) {
+    await rm(dir, { recursive: true, force: true });
+    say(`No changes to ${def.name}.`);
+    return;
+  }
+  let warnings: string[];
+  try {
+    warnings = await validateDefinition(runtime, def.name, source, file);
+  } catch (err) {
+    if (!(err instanceof DefinitionError)) throw err;
+    // The diagnostics name the temporary file, which is where the user's text is.
+    for (const line of err.message.split('\n')) warn(line);
+    return keep(`${def.name} has errors`);
+  }
+  try {
+    await runtime.store.write(env, source, { expectedMtimeMs: def.mtimeMs });
+  } catch (err) {
+    return keep((err as Error).message);
+  }
+  await rm(dir, { recursive: true, force: true });
+  printWarnings(warnings);
+  say(`Saved ${def.name} (${def.file})`);
+}
+
+export interface SetOptions {
+  readonly secret?: boolean;
+  readonly string?: boolean;
+  readonly file?: string;
+}
+
+export async function set(env: string, path: string, value: string | undefined, options: SetOptions): Promise<void> {
+  if (options.file !== undefined && value !== undefined) throw new UserError('give the value either as an argument or with --file, not both', 2);
+  if (options.file === undefined && value === undefined) throw new UserError('missing the value (or --file FILE, --file - for standard input)', 2);
+  const steps = parsePath(path);
+  const raw = value ?? (await readInput(options.file!));
+  const runtime = await openRuntime();
+  const def = await runtime.store.read(env).catch((err: Error & { code?: string }) => {
+    if (err.code === 'not_found') throw new UserError(`${err.message}; create it with \`escd env init ${env}\``);
+    throw err;
+  });
+  const doc = parseDefinition(def.source, def.file);
+  let node;
+  if (options.secret) {
+    const plaintext = options.string ? raw : secretPlaintext(parseValue(raw), raw);
+    node = secretNode(doc, await sealSecret(runtime.cipher, plaintext));
+  } else {
+    node = options.string ? stringValue(raw) : parseValue(raw);
+  }
+  setValue(doc, steps, node);
+  const source = doc.toString();
+  const warnings = await validateOrFail(runtime, def.name, source, def.file);
+  await runtime.store.write(env, source, { expectedMtimeMs: def.mtimeMs });
+  printWarnings(warnings);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export async function remove(env: string, options: { yes?: boolean }): Promise<void> {
+  const runtime = await openRuntime();
+  const stored: StoredEnvironment = runtime.store.resolve(env);
+  if (!(await runtime.store.exists(env))) throw new UserError(`environment ${stored.name} does not exist (no file ${stored.file})`);
+  if (!options.yes) {
+    if (!process.stdin.isTTY) throw new UserError(`refusing to delete ${stored.name} without confirmation: pass --yes`, 2);
+    if (!(await confirm(`Delete environment ${stored.name} (${stored.file})? [y/N] `))) {
+      say('Nothing deleted.');
+      return;
+    }
+  }
+  await runtime.store.remove(env);
+  say(`Deleted ${stored.name}`);
+}
