@@ -117,4 +117,24 @@ describe('escd lifecycle commands', () => {
     pids.add(Number(/pid (\d+)/.exec(restarted.stdout)?.[1]));
     expect((await request(socket, 'ping', {})).ok).toBe(true);
   });
+
+  it('SIGHUP reloads config.yaml: a change drops the cache, an invalid file is refused', async () => {
+    const pid = (await request(socket, 'ping', {}).then((r) => (r.ok ? (r.result as { pid: number }).pid : 0)));
+    const log = join(home.env.ESCD_HOME!, 'state', 'daemon.log');
+    const waitForLog = async (text: string): Promise<void> => {
+      const deadline = Date.now() + 5_000;
+      while (!readFileSync(log, 'utf8').includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(log, 'utf8')).toContain(text);
+    };
+    expect((await request(socket, 'aws.credentials', { env: 'dev' })).ok).toBe(true);
+    const config = join(home.env.ESCD_HOME!, 'config.yaml');
+    writeFileSync(config, 'aws:\n  region: eu-west-3\n');
+    process.kill(pid, 'SIGHUP');
+    await waitForLog('configuration reloaded; dropped 1 cached environment(s)');
+    writeFileSync(config, 'aws: [\n');
+    process.kill(pid, 'SIGHUP');
+    await waitForLog('configuration not reloaded, keeping the previous one: ');
+    expect(readFileSync(log, 'utf8')).toMatch(/configuration not reloaded, keeping the previous one: .*config\.yaml/);
+    expect((await request(socket, 'aws.credentials', { env: 'dev' })).ok).toBe(true);
+  });
 });
