@@ -312,11 +312,11 @@ describe('EnvironmentCache', () => {
     await expect(drive(c.get('dev'))).rejects.toMatchObject({ code: 'evaluation_failed' });
   });
 
-  it('notices edits through the directory watcher', async () => {
-    source.write('dev');
+  it('notices edits through the directory watcher, in project subdirectories too', async () => {
+    source.write('project/dev');
     const c = makeCache({ watch: true });
-    await drive(c.get('dev'));
-    writeFileSync(source.filePath('dev'), '# edited\n');
+    await drive(c.get('project/dev'));
+    writeFileSync(source.filePath('project/dev'), '# edited\n');
     const deadline = Date.now() + 5_000;
     while (source.evaluations.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(source.evaluations.length).toBe(2); // re-evaluated in the background, before any request

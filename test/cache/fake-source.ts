@@ -1,7 +1,7 @@
 // A scriptable EnvironmentSource for cache and daemon tests: every evaluation mints a numbered
 // "session" (AWS_* environmentVariables, the secret marked secret) expiring `lifetimeMs` after it ends.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Clock } from '../../src/clock/clock.js';
 import type { Diagnostic, EvaluateResult } from '../../src/esc/types.js';
 import { escValue, fromJS, markSecretDeep, type EscValue } from '../../src/esc/value.js';
@@ -41,6 +41,7 @@ export class FakeSource implements EnvironmentSource {
 
   /** Creates (or rewrites) the file behind `name`, so the cache admits it and can watch it. */
   write(name: string, text = `# ${name}\n`): void {
+    mkdirSync(dirname(this.filePath(name)), { recursive: true });
     writeFileSync(this.filePath(name), text);
   }
 
