@@ -112,6 +112,29 @@ describe('daemon process', () => {
     expect(await second.exit).toBe(0);
   });
 
+  it('refuses connections from another user (0700 directory, 0600 socket)', async () => {
+    const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+    if (process.getuid?.() !== 0 || !setpriv) {
+      console.warn('skipped: needs root and setpriv to act as another user');
+      return;
+    }
+    const dir = tempDir();
+    const socket = join(dir, 'run', 'escd.sock');
+    const d = fakeDaemon(socket, dir);
+    await waitForPing(socket);
+    // Even with the directory opened up, the 0600 socket alone keeps another user out.
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'run'), 0o755);
+    const probe = `require('net').connect(${JSON.stringify(socket)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
+    const asNobody = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', probe], { encoding: 'utf8' });
+    expect(asNobody.stdout.trim()).toBe('EACCES');
+    chmodSync(join(dir, 'run'), 0o700);
+    const blocked = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', probe], { encoding: 'utf8' });
+    expect(blocked.stdout.trim()).toBe('EACCES');
+    d.child.kill('SIGTERM');
+    expect(await d.exit).toBe(0);
+  });
+
   it('SIGHUP reloads the configuration and keeps serving', async () => {
     const dir = tempDir();
     const socket = join(dir, 'run', 'escd.sock');
