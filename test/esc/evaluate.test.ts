@@ -1,0 +1,210 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { evaluateEnvironment } from '../../src/esc/evaluate.js';
+import type { Provider } from '../../src/providers/types.js';
+import { escValue } from '../../src/esc/value.js';
+import { testCipher } from '../../src/secrets/test-cipher.js';
+import { harnessProviders } from '../conformance/providers.js';
+import { loaderFor, rotate, run } from './support.js';
+
+describe('documents', () => {
+  it('evaluates an empty document or one without values/imports to nothing', async () => {
+    for (const src of ['', '# just a comment\n', 'description: x\n', 'values: {}\n']) {
+      const r = await run(src);
+      expect(r.result.values, src).toBeUndefined();
+      expect(r.diags, src).toEqual([]);
+    }
+  });
+
+  it('reports a YAML syntax error alone, with its line, and no values', async () => {
+    const r = await run('values:\n  a: [1, 2\n');
+    expect(r.result.values).toBeUndefined();
+    expect(r.result.diagnostics).toHaveLength(1);
+    expect(r.result.diagnostics[0]!.summary).toMatch(/^yaml: line \d+: /);
+  });
+
+  it('rejects aliases, reserved keys, top-level builtins and unknown top-level fields', async () => {
+    const r = await run('extra: 1\nvalues:\n  a: &x 1\n  b: *x\n  imports: 2\n  fn::secret: 3\n');
+    expect(r.diags).toEqual([
+      "root:1:1 Field 'extra' does not exist on Object 'environment'. Existing fields are: 'imports', 'values', 'description'",
+      'root:4:6 alias nodes are not supported',
+      'root:6:3 builtin function call "fn::secret" not allowed at the top level',
+      'root:5:3 "imports" is a reserved key',
+    ]);
+    expect(r.result.diagnostics[0]!.severity).toBe('warning');
+  });
+
+  it('keeps the first of duplicate keys under values and warns on duplicate top-level keys (last wins)', async () => {
+    const r = await run('values:\n  a: 1\nvalues:\n  a: 2\n  a: 3\n');
+    expect(r.revealed).toEqual({ a: 2 });
+    expect(r.diags).toEqual(['root:3:1 duplicate key "values"', 'root:5:3 duplicate key "a"']);
+  });
+});
+
+describe('references and templates', () => {
+  it('resolves forward, nested and quoted references with their types', async () => {
+    const r = await run('values:\n  a: ${b.c}\n  b:\n    c: [1, {x: true}]\n  "k.y": v\n  t: "${[\\"k.y\\"]}-${b.c[1].x}-${b.c}"\n  e: $${a}\n');
+    expect(r.diags).toEqual([]);
+    expect(r.revealed).toEqual({ a: [1, { x: true }], b: { c: [1, { x: true }] }, 'k.y': 'v', t: 'v-true-"1","\\"x\\"=\\"true\\""', e: '${a}' });
+  });
+
+  it('reports access errors on the accessor, with a suggestion when one is close', async () => {
+    const r = await run('values:\n  obj: {hello: 1}\n  s: str\n  l: [1]\n  e1: ${obj.helo}\n  e2: ${s.x}\n  e3: ${l[5]}\n  e4: ${obj[0]}\n  e5: ${l.x}\n');
+    expect(r.diags).toEqual([
+      'root:5:12 unknown property "helo"; did you mean "hello"?',
+      'root:6:10 receiver must be an array or an object',
+      'root:7:10 array index 5 out-of-bounds for array of length 1',
+      'root:8:12 cannot access an object property using an integer index',
+      'root:9:10 cannot access an array element using a property name',
+    ]);
+    expect(r.revealed).toMatchObject({ e1: '[unknown]', e2: '[unknown]', e3: '[unknown]', e4: '[unknown]', e5: '[unknown]' });
+  });
+
+  it('reports one diagnostic per reference cycle and makes its members unknown', async () => {
+    const r = await run('values:\n  a: ${b}\n  b: ${c}\n  c: ${a}\n  self: ${self}\n  ok: 1\n');
+    expect(r.revealed).toEqual({ a: '[unknown]', b: '[unknown]', c: '[unknown]', self: '[unknown]', ok: 1 });
+    expect(r.diags).toEqual(['root:2:6 cyclic reference to a', 'root:5:9 cyclic reference to self']);
+  });
+
+  it('spreads unknown silently and secrets to every template using them', async () => {
+    const r = await run('values:\n  s: {fn::secret: pw}\n  u: {fn::open::error: {why: boom}}\n  t1: "x ${s}"\n  t2: "x ${u}"\n  o: {k: "${s}"}\n');
+    expect(r.redacted).toEqual({ s: '[secret]', u: '[unknown]', t1: '[secret]', t2: '[unknown]', o: { k: '[secret]' } });
+    expect(r.diags).toEqual(['root:3:6 boom']);
+  });
+
+  it('reads the execution context', async () => {
+    const r = await run('values:\n  c: ${context.currentEnvironment.name}/${context.rootEnvironment.name}/${context.pulumi.user.id}\n', {}, {}, 'proj/dev');
+    expect(r.revealed).toEqual({ c: 'proj/dev/proj/dev/u1' });
+  });
+});
+
+describe('imports and merging', () => {
+  const files = {
+    a: 'values:\n  obj: {x: 1, keep: a}\n  list: [1, 2]\n  scalar: a\n  gone: a\n',
+    b: 'imports: [a]\nvalues:\n  obj: {x: 2}\n',
+    c: 'values:\n  only: c\n',
+  };
+
+  it('merges objects key by key, replaces everything else, and lets null override', async () => {
+    const r = await run('imports:\n  - b\n  - c: {merge: false}\nvalues:\n  list: [3]\n  gone: null\n  direct: ${imports.c.only}\n  through: ${obj.keep}\n', files);
+    expect(r.diags).toEqual([]);
+    expect(r.revealed).toEqual({ obj: { x: 2, keep: 'a' }, list: [3], scalar: 'a', gone: null, direct: 'c', through: 'a' });
+  });
+
+  it('merges a referenced object again at its new place without changing the original', async () => {
+    const r = await run(
+      'imports: [base]\nvalues:\n  some: {foo: baz}\n  other: ${some}\n',
+      { base: 'values:\n  some: {bar: 1}\n  other: {extra: 2}\n' },
+    );
+    expect(r.revealed).toEqual({ some: { foo: 'baz', bar: 1 }, other: { foo: 'baz', bar: 1, extra: 2 } });
+  });
+
+  it('keeps final values and warns on the overriding expression', async () => {
+    const r = await run('imports: [a]\nvalues:\n  f: mine\n  o:\n    k: mine\n    free: mine\n', {
+      a: 'values:\n  f: {fn::final: theirs}\n  o:\n    k: {fn::final: theirs}\n    free: theirs\n',
+    });
+    expect(r.revealed).toEqual({ f: 'theirs', o: { k: 'theirs', free: 'mine' } });
+    expect(r.diags).toEqual(['root:3:6 cannot override final value', 'root:5:8 cannot override final value']);
+    expect(r.result.diagnostics.every((d) => d.severity === 'warning')).toBe(true);
+  });
+
+  it('evaluates each environment once per evaluation (a diamond opens its provider once)', async () => {
+    let opened = 0;
+    const counting: Provider = { inputSchema: true, outputSchema: true, open: async () => escValue(++opened) };
+    const providers = new Map([...harnessProviders(), ['count', counting]]);
+    const r = await run(
+      'imports: [left, right]\nvalues:\n  n: ${imports.left.n}\n',
+      { left: 'imports: [shared]\n', right: 'imports: [shared]\n', shared: 'values:\n  n: {fn::open::count: {}}\n' },
+      { providers },
+    );
+    expect(opened).toBe(1);
+    expect(r.revealed).toEqual({ n: 1 });
+    expect(r.result.environments).toEqual(['root', 'left', 'shared', 'right']);
+  });
+
+  it('reports import cycles on the import entry of the importing environment', async () => {
+    const r = await run('imports: [a]\n', { a: 'imports: [b]\n', b: 'imports:\n  - a\n' });
+    expect(r.diags).toEqual(['b:2:5 cyclic import of a']);
+    expect(r.revealed).toEqual({});
+  });
+
+  it('reports the loader error verbatim and skips imports with load errors', async () => {
+    const r = await run('imports: [missing, bad]\nvalues:\n  x: 1\n', { bad: 'values:\n  fn::open: 1\n  y: 2\n' });
+    expect(r.diags).toEqual(['bad:2:3 builtin function call "fn::open" not allowed at the top level', 'root:1:11 environment missing not found']);
+    expect(r.revealed).toEqual({ x: 1 });
+  });
+
+  it('imports environments.P.E on the fly without merging them', async () => {
+    const r = await run('values:\n  x: ${environments.proj.dev.v}\n  short: ${environments.proj}\n', { 'proj/dev': 'values:\n  v: 42\n' });
+    expect(r.revealed).toEqual({ x: 42, short: '[unknown]' });
+    expect(r.diags).toEqual([]);
+  });
+
+  it('gives an anonymous root\'s imports themselves as root', async () => {
+    const r = await run('imports: [a]\nvalues:\n  r: ${context.rootEnvironment.name}\n', { a: 'values:\n  ar: ${context.rootEnvironment.name}\n' }, {}, '<yaml>');
+    expect(r.revealed).toEqual({ r: '<yaml>', ar: 'a' });
+  });
+});
+
+describe('providers', () => {
+  it('checks inputs against the provider schema and does not call it on failure', async () => {
+    const r = await run('values:\n  e:\n    fn::open::error:\n      why: 1\n');
+    expect(r.diags).toEqual(['root:4:12 expected string, got number']);
+  });
+
+  it('reports an unknown provider and never calls providers in the check stage', async () => {
+    const r = await run('values:\n  x: {fn::open::nope: {}}\n  t: {fn::open::test: {a: 1}}\n', {}, { mode: 'check' });
+    expect(r.diags).toEqual(['root:2:6 unknown provider "nope"']);
+    expect(r.revealed).toEqual({ x: '[unknown]', t: '[unknown]' });
+  });
+
+  it('reports the earliest expiry any provider notes', async () => {
+    const at = (ms: number): Provider => ({
+      inputSchema: true,
+      outputSchema: true,
+      open: async (_i, ctx) => {
+        ctx.noteExpiry(new Date(ms));
+        return escValue('x');
+      },
+    });
+    const r = await run('values:\n  a: {fn::open::late: {}}\n  b: {fn::open::early: {}}\n', {}, { providers: new Map([['late', at(2000)], ['early', at(1000)]]) });
+    expect(r.result.expiresAt?.getTime()).toBe(1000);
+  });
+});
+
+describe('rotation', () => {
+  it('rotates selected calls of the root and returns sorted patches', async () => {
+    const src = 'values:\n  a:\n    fn::rotate::swap:\n      inputs: {}\n      state: {a: x, b: y}\n  b:\n    fn::rotate::swap:\n      inputs: {}\n      state: {a: x, b: y}\n';
+    const all = await rotate(src);
+    expect(all.json).toEqual({ a: { a: 'y', b: 'x' }, b: { a: 'y', b: 'x' } });
+    expect(all.patches.map((p) => p.docPath)).toEqual(['values.a["fn::rotate::swap"].state', 'values.b["fn::rotate::swap"].state']);
+    const one = await rotate(src, ['b']);
+    expect(one.json).toEqual({ a: { a: 'x', b: 'y' }, b: { a: 'y', b: 'x' } });
+    expect(one.patches).toHaveLength(1);
+  });
+
+  it('reports an unknown rotator', async () => {
+    const r = await run('values:\n  a:\n    fn::rotate::nope:\n      inputs: {}\n');
+    expect(r.diags).toEqual(['root:3:5 unknown rotator "nope"']);
+  });
+});
+
+describe('robustness', () => {
+  it('never rejects for arbitrary YAML-ish input', async () => {
+    const pieces = ['values:', 'imports:', '  - a', '  a: ${b}', '  b: ${a.', '  c: {fn::join: [1]}', '  d: [', '  "${', '  e: {fn::open::test: ${x}}', '  f: &x 1', '  g: *x', 'fn::x: 1', '  - {a: 1, b: 2}', '\t', ': :'];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string()), { maxLength: 12 }), async (lines) => {
+        const source = lines.join('\n');
+        const result = await evaluateEnvironment('root', source, {
+          loader: loaderFor({ a: source }),
+          providers: harnessProviders(),
+          cipher: testCipher,
+          context: {},
+          mode: 'eval',
+        });
+        expect(Array.isArray(result.diagnostics)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
