@@ -1,0 +1,300 @@
+// `escd doctor`'s checks as pure functions: each gets the facts gathered by src/doctor/facts.ts and
+// says pass, warn or fail, with the fix a user can act on. No I/O here, so every verdict is unit-tested.
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface CheckResult {
+  readonly id: string;
+  readonly title: string;
+  readonly status: CheckStatus;
+  /** What was found, one line. */
+  readonly detail: string;
+  /** What to do about it (also a hint on a pass). */
+  readonly fix?: string;
+}
+
+const result = (id: string, title: string, status: CheckStatus, detail: string, fix?: string): CheckResult => ({
+  id,
+  title,
+  status,
+  detail,
+  ...(fix !== undefined ? { fix } : {}),
+});
+
+// ---------- node ----------
+
+export const MIN_NODE_MAJOR = 20;
+
+export function checkNode(version: string): CheckResult {
+  const major = Number(/^v?(\d+)/.exec(version)?.[1]);
+  if (Number.isInteger(major) && major >= MIN_NODE_MAJOR) return result('node', 'Node.js', 'pass', `Node.js ${version}`);
+  return result('node', 'Node.js', 'fail', `Node.js ${version} is too old (escd needs ${MIN_NODE_MAJOR} or newer)`, `install Node.js ${MIN_NODE_MAJOR} LTS or newer`);
+}
+
+// ---------- config and environments ----------
+
+export interface ConfigFacts {
+  readonly file: string;
+  readonly exists: boolean;
+  /** The one-line ConfigError message when the file does not parse. */
+  readonly error?: string;
+}
+
+export function checkConfig(facts: ConfigFacts): CheckResult {
+  if (facts.error) return result('config', 'config file', 'fail', facts.error, `fix the field named above in ${facts.file}`);
+  if (!facts.exists) return result('config', 'config file', 'warn', `${facts.file} does not exist; using the defaults`, 'run `escd quickstart` to create it');
+  return result('config', 'config file', 'pass', `${facts.file} is valid`);
+}
+
+export interface EnvironmentsFacts {
+  readonly dir: string;
+  readonly state: 'missing' | 'not-a-directory' | 'unreadable' | 'ok';
+  readonly count: number;
+}
+
+export function checkEnvironments(facts: EnvironmentsFacts): CheckResult {
+  const title = 'environments';
+  switch (facts.state) {
+    case 'missing':
+      return result('environments', title, 'warn', `${facts.dir} does not exist yet`, 'run `escd quickstart` or `escd env init <project>/<env>`');
+    case 'not-a-directory':
+      return result('environments', title, 'fail', `${facts.dir} is not a directory`, `move it away; escd keeps one YAML file per environment there`);
+    case 'unreadable':
+      return result('environments', title, 'fail', `cannot read ${facts.dir}`, `check its owner and permissions (\`ls -ld ${facts.dir}\`)`);
+    case 'ok':
+      return facts.count === 0
+        ? result('environments', title, 'warn', `${facts.dir} has no environments`, 'run `escd env init <project>/<env>` or `escd quickstart`')
+        : result('environments', title, 'pass', `${facts.count} environment${facts.count === 1 ? '' : 's'} in ${facts.dir}`);
+  }
+}
+
+// ---------- key store and keys ----------
+
+export interface KeyStoreFacts {
+  readonly backend?: 'keychain' | 'file';
+  readonly location?: string;
+  readonly note?: string;
+  /** The key store could not be opened (one line). */
+  readonly error?: string;
+}
+
+export function checkKeyStore(facts: KeyStoreFacts): CheckResult {
+  const title = 'key store';
+  if (facts.error || !facts.backend) return result('keystore', title, 'fail', facts.error ?? 'no key store', 'see the message above; `escd doctor` again once fixed');
+  if (facts.backend === 'file') {
+    return result(
+      'keystore',
+      title,
+      'warn',
+      `file fallback: keys are in ${facts.location} (0600), not in an OS keychain${facts.note ? ` — ${facts.note}` : ''}`,
+      'fine on a headless machine; on a desktop start the Secret Service (gnome-keyring) or use macOS Keychain before the first key is made',
+    );
+  }
+  return result('keystore', title, 'pass', `OS keychain (${facts.location})`);
+}
+
+export interface SigningKeyFacts {
+  /** Keys listed in the issuer's state file. */
+  readonly keys: number;
+  readonly activeKid?: string;
+  /** Signing with the active key failed: its private half is missing or unreadable (one line). */
+  readonly signError?: string;
+  readonly error?: string;
+}
+
+export function checkSigningKey(facts: SigningKeyFacts): CheckResult {
+  const title = 'issuer signing key';
+  if (facts.error) return result('signing-key', title, 'fail', facts.error, 'see the message above');
+  if (!facts.activeKid) return result('signing-key', title, 'warn', 'no signing key yet (made on first use)', 'run `escd quickstart` or `escd oidc publish --out DIR` to create it now');
+  if (facts.signError) {
+    return result('signing-key', title, 'fail', facts.signError, 'run `escd oidc rotate` to make a new key, then `escd oidc publish` and upload the new JWKS');
+  }
+  return result('signing-key', title, 'pass', `active key ${facts.activeKid} signs (${facts.keys} key${facts.keys === 1 ? '' : 's'} in the JWKS)`);
+}
+
+export interface SecretsKeyFacts {
+  readonly hasDataKey: boolean;
+  /** Environment files holding `ciphertext` secrets. */
+  readonly encryptedIn: readonly string[];
+}
+
+export function checkSecretsKey(facts: SecretsKeyFacts): CheckResult {
+  const title = 'secrets data key';
+  if (facts.hasDataKey) return result('data-key', title, 'pass', 'present');
+  if (facts.encryptedIn.length === 0) return result('data-key', title, 'pass', 'not created yet (made with the first `escd env set --secret`)');
+  return result(
+    'data-key',
+    title,
+    'fail',
+    `${facts.encryptedIn.length} environment file(s) hold encrypted secrets (e.g. ${facts.encryptedIn[0]}) but the key store has no data key to decrypt them`,
+    'restore the key store this installation used (see `keystore` in config.yaml), or set those secrets again with `escd env set <env> <path> <value> --secret`',
+  );
+}
+
+// ---------- daemon and socket ----------
+
+export interface DaemonFacts {
+  readonly socket: string;
+  readonly reachable: boolean;
+  readonly version?: string;
+  readonly pid?: number;
+  /** Why it could not be reached (one line). */
+  readonly error?: string;
+}
+
+export function checkDaemon(facts: DaemonFacts): CheckResult {
+  const title = 'daemon';
+  if (facts.reachable) return result('daemon', title, 'pass', `answering on ${facts.socket}${facts.pid ? ` (pid ${facts.pid}, ${facts.version ?? 'unknown version'})` : ''}`);
+  return result('daemon', title, 'fail', `not reachable: ${facts.error ?? 'no answer'}`, 'run `escd start` (or `escd service install` to have it always running)');
+}
+
+export interface PathMode {
+  readonly path: string;
+  readonly exists: boolean;
+  readonly mode?: number;
+  readonly ownedByUser?: boolean;
+  readonly kind?: 'socket' | 'directory' | 'other';
+}
+
+const octal = (mode: number): string => '0' + (mode & 0o777).toString(8).padStart(3, '0');
+
+export function checkSocketPermissions(dir: PathMode, socket: PathMode): CheckResult {
+  const title = 'socket permissions';
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  if (!dir.exists) return result('socket-perms', title, 'pass', `${dir.path} does not exist yet (the daemon creates it 0700)`);
+  if (dir.kind !== 'directory') problems.push(`${dir.path} is not a directory`);
+  if (dir.ownedByUser === false) problems.push(`${dir.path} belongs to another user`);
+  if (dir.mode !== undefined && (dir.mode & 0o077) !== 0) {
+    problems.push(`${dir.path} is ${octal(dir.mode)}, others can reach the socket`);
+    fixes.push(`chmod 700 ${dir.path}`);
+  }
+  if (socket.exists) {
+    if (socket.kind !== 'socket') problems.push(`${socket.path} is not a socket`);
+    if (socket.ownedByUser === false) problems.push(`${socket.path} belongs to another user`);
+    if (socket.mode !== undefined && (socket.mode & 0o077) !== 0) {
+      problems.push(`${socket.path} is ${octal(socket.mode)}, other users may ask the daemon for credentials`);
+      fixes.push(`chmod 600 ${socket.path}`);
+    }
+  }
+  if (problems.length > 0) {
+    return result('socket-perms', title, 'fail', problems.join('; '), [...fixes, 'then `escd restart` (it recreates the socket 0600 in a 0700 directory)'].join(', '));
+  }
+  return result('socket-perms', title, 'pass', socket.exists ? `${dir.path} 0700, ${socket.path} 0600` : `${dir.path} 0700`);
+}
+
+// ---------- issuer ----------
+
+export interface IssuerFacts {
+  readonly url: string;
+  /** Discovery fetch outcome; absent when not attempted (placeholder URL, --offline). */
+  readonly discovery?:
+    | { readonly kind: 'ok'; readonly issuer: string; readonly jwksKids: readonly string[] }
+    | { readonly kind: 'offline'; readonly error: string }
+    | { readonly kind: 'bad'; readonly error: string };
+  readonly activeKid?: string;
+  readonly offline?: boolean;
+}
+
+export function isPlaceholderIssuer(url: string): boolean {
+  try {
+    return new URL(url).hostname.endsWith('.invalid');
+  } catch {
+    return true;
+  }
+}
+
+export function checkIssuer(facts: IssuerFacts): CheckResult {
+  const title = 'OIDC issuer';
+  const publish = 'run `escd oidc publish --out DIR` and host DIR at the issuer URL over HTTPS';
+  if (isPlaceholderIssuer(facts.url)) {
+    return result(
+      'issuer',
+      title,
+      'warn',
+      `issuer.url is the placeholder ${facts.url}: fine for static credentials, but AWS cannot verify tokens from it`,
+      `set issuer.url in config.yaml to an HTTPS URL you host, then ${publish}`,
+    );
+  }
+  const d = facts.discovery;
+  if (!d) return result('issuer', title, 'warn', `${facts.url} (not checked: offline)`, 'run `escd doctor` without --offline to fetch its discovery document');
+  if (d.kind === 'offline') return result('issuer', title, 'warn', `cannot fetch ${facts.url}/.well-known/openid-configuration (${d.error})`, 'check again when online');
+  if (d.kind === 'bad') return result('issuer', title, 'fail', d.error, publish);
+  if (d.issuer !== facts.url) {
+    return result('issuer', title, 'fail', `the published discovery document names issuer ${d.issuer}, not ${facts.url}`, `set issuer.url to the hosted URL, then ${publish}`);
+  }
+  if (facts.activeKid && !d.jwksKids.includes(facts.activeKid)) {
+    return result('issuer', title, 'fail', `the published JWKS lacks the active signing key ${facts.activeKid}: AWS will reject new tokens`, publish);
+  }
+  return result('issuer', title, 'pass', `${facts.url} publishes its discovery document and JWKS (${d.jwksKids.length} key${d.jwksKids.length === 1 ? '' : 's'})`);
+}
+
+// ---------- clock ----------
+
+export interface ClockFacts {
+  readonly endpoint: string;
+  /** Server's Date minus ours, in ms; absent when unreachable. */
+  readonly skewMs?: number;
+  readonly error?: string;
+  readonly offline?: boolean;
+}
+
+export const SKEW_WARN_MS = 30_000;
+/** AWS rejects signatures (and tokens) beyond five minutes of skew. */
+export const SKEW_FAIL_MS = 5 * 60_000;
+
+export function checkClock(facts: ClockFacts): CheckResult {
+  const title = 'clock';
+  if (facts.offline) return result('clock', title, 'warn', 'not checked (offline)');
+  if (facts.skewMs === undefined) return result('clock', title, 'warn', `cannot read the time from ${facts.endpoint} (${facts.error ?? 'no Date header'})`, 'check again when online');
+  const seconds = Math.round(facts.skewMs / 1000);
+  const ahead = seconds > 0 ? `${seconds} s behind` : `${-seconds} s ahead of`;
+  const detail = `this clock is ${Math.abs(seconds) <= 1 ? 'in step with' : ahead} ${facts.endpoint}`;
+  const fix = 'turn on network time (timedatectl set-ntp true, or System Settings > Date & Time)';
+  if (Math.abs(facts.skewMs) > SKEW_FAIL_MS) return result('clock', title, 'fail', `${detail}: STS will reject tokens and signatures`, fix);
+  if (Math.abs(facts.skewMs) > SKEW_WARN_MS) return result('clock', title, 'warn', `${detail}: short-lived tokens may be refused`, fix);
+  return result('clock', title, 'pass', detail);
+}
+
+// ---------- clients pointing at the shim ----------
+
+export interface ShimReference {
+  /** Profile or kubeconfig user name. */
+  readonly name: string;
+  /** The shim path as written (absolute, or a bare command name looked up on PATH). */
+  readonly shim: string;
+  /** Where it resolves; absent when it does not. */
+  readonly resolved?: string;
+}
+
+export interface ClientFacts {
+  readonly file: string;
+  readonly exists: boolean;
+  readonly error?: string;
+  readonly references: readonly ShimReference[];
+}
+
+function checkClient(id: string, title: string, what: string, setup: string, facts: ClientFacts): CheckResult {
+  if (facts.error) return result(id, title, 'fail', `${facts.file}: ${facts.error}`, `fix ${facts.file} so that ${what === 'profile' ? 'aws' : 'kubectl'} can read it`);
+  if (facts.references.length === 0) {
+    return result(id, title, 'pass', `no ${what} in ${facts.exists ? facts.file : `${facts.file} (absent)`} uses escd`, `to add one: ${setup}`);
+  }
+  const broken = facts.references.filter((r) => r.resolved === undefined);
+  if (broken.length > 0) {
+    const list = broken.map((r) => `${what} ${r.name} → ${r.shim}`).join(', ');
+    return result(id, title, 'fail', `${list}: the shim is not there`, `run \`${setup}\` again (it writes the current shim path), or fix the path in ${facts.file}`);
+  }
+  const names = facts.references.map((r) => r.name).join(', ');
+  return result(id, title, 'pass', `${facts.references.length} ${what}${facts.references.length === 1 ? '' : 's'} use the shim (${names})`);
+}
+
+export const checkAwsConfig = (facts: ClientFacts): CheckResult =>
+  checkClient('aws-config', '~/.aws/config', 'profile', 'escd setup aws <env> --profile <name>', facts);
+
+export const checkKubeconfig = (facts: ClientFacts): CheckResult =>
+  checkClient('kubeconfig', 'kubeconfig', 'user', 'escd setup kube <env> --cluster <name>', facts);
+
+export function summarize(checks: readonly CheckResult[]): { ok: boolean; pass: number; warn: number; fail: number } {
+  const count = (s: CheckStatus): number => checks.filter((c) => c.status === s).length;
+  return { ok: count('fail') === 0, pass: count('pass'), warn: count('warn'), fail: count('fail') };
+}

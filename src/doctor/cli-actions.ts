@@ -1,0 +1,25 @@
+// `escd doctor`: runs the checks and prints them (a table, or JSON). Exit code 1 when any check fails.
+import { withProgress, terminalFor } from '../quickstart/terminal.js';
+import { summarize, type CheckResult } from './checks.js';
+import { defaultDoctorDeps, runDoctor } from './facts.js';
+
+export function formatReport(checks: readonly CheckResult[], term = terminalFor(process.stdout)): string {
+  const mark = { pass: term.green('✓ pass'), warn: term.yellow('! warn'), fail: term.red('✗ fail') };
+  const width = Math.max(...checks.map((c) => c.title.length));
+  const lines: string[] = [];
+  for (const check of checks) {
+    lines.push(`${mark[check.status]}  ${check.title.padEnd(width)}  ${check.detail}`);
+    if (check.fix && check.status !== 'pass') lines.push(`${' '.repeat(8 + width + 2)}${term.dim('fix:')} ${check.fix}`);
+  }
+  const s = summarize(checks);
+  lines.push('', `${s.pass} passed, ${s.warn} warning${s.warn === 1 ? '' : 's'}, ${s.fail} failed`);
+  return lines.join('\n') + '\n';
+}
+
+export async function doctor(opts: { json?: boolean; offline?: boolean }): Promise<void> {
+  const checks = await withProgress('checking escd…', () => runDoctor(defaultDoctorDeps(opts.offline === true)));
+  const summary = summarize(checks);
+  if (opts.json) process.stdout.write(JSON.stringify({ ok: summary.ok, summary: { pass: summary.pass, warn: summary.warn, fail: summary.fail }, checks }, null, 2) + '\n');
+  else process.stdout.write(formatReport(checks));
+  if (!summary.ok) process.exitCode = 1;
+}

@@ -1,0 +1,284 @@
+// Gathers what `escd doctor` judges: files, the key store, the daemon, and (unless offline) the
+// issuer's published documents and STS's clock. Every outside effect comes through DoctorDeps.
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { ConfigError, defaultConfig, loadConfig, type EscdConfig } from '../config/config.js';
+import { resolvePaths, type Paths } from '../config/paths.js';
+import { openKeyStore } from '../keystore/open.js';
+import type { KeyStore } from '../keystore/types.js';
+import { Issuer } from '../oidc/issuer.js';
+import { request } from '../protocol/client.js';
+import { userHome } from '../protocol/socket-path.js';
+import { DATA_KEY_NAME } from '../secrets/aes-cipher.js';
+import {
+  checkAwsConfig,
+  checkClock,
+  checkConfig,
+  checkDaemon,
+  checkEnvironments,
+  checkIssuer,
+  checkKeyStore,
+  checkKubeconfig,
+  checkNode,
+  checkSecretsKey,
+  checkSigningKey,
+  checkSocketPermissions,
+  isPlaceholderIssuer,
+  type CheckResult,
+  type ClientFacts,
+  type DaemonFacts,
+  type EnvironmentsFacts,
+  type IssuerFacts,
+  type PathMode,
+  type SigningKeyFacts,
+} from './checks.js';
+import { awsConfigShimCommands, ClientConfigError, kubeconfigShimCommands, type ShimCommand } from './clients.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface DoctorDeps {
+  readonly env: Env;
+  readonly nodeVersion: string;
+  readonly now: () => number;
+  readonly fetch: typeof fetch;
+  /** Skip the network checks (issuer documents, STS clock). */
+  readonly offline: boolean;
+  /** Per network request. */
+  readonly timeoutMs: number;
+  readonly ping: (socket: string) => Promise<{ pid?: number; version?: string }>;
+  readonly openKeyStore: (config: EscdConfig, paths: Paths, env: Env) => Promise<KeyStore>;
+}
+
+export function defaultDoctorDeps(offline: boolean, env: Env = process.env): DoctorDeps {
+  return {
+    env,
+    nodeVersion: process.version,
+    now: () => Date.now(),
+    fetch: globalThis.fetch,
+    offline,
+    timeoutMs: 3_000,
+    ping: async (socket) => {
+      const response = await request(socket, 'ping', {}, 2_000);
+      if (!response.ok) throw new Error(response.error.message);
+      return response.result as { pid?: number; version?: string };
+    },
+    openKeyStore: (config, paths, e) => openKeyStore(config, paths, e),
+  };
+}
+
+const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
+  const { env } = deps;
+  const paths = resolvePaths(env);
+  const checks: CheckResult[] = [checkNode(deps.nodeVersion)];
+
+  let config: EscdConfig;
+  try {
+    config = await loadConfig(paths, env as NodeJS.ProcessEnv);
+    checks.push(checkConfig({ file: paths.configFile, exists: existsSync(paths.configFile) }));
+  } catch (err) {
+    config = defaultConfig(env);
+    checks.push(checkConfig({ file: paths.configFile, exists: true, error: err instanceof ConfigError ? err.message : oneLine(err) }));
+  }
+
+  const environments = await environmentFiles(paths.environmentsDir);
+  checks.push(checkEnvironments(environments.facts));
+
+  let store: KeyStore | undefined;
+  try {
+    store = await deps.openKeyStore(config, paths, env);
+    checks.push(checkKeyStore({ backend: store.backend, location: store.location, ...(store.note ? { note: store.note } : {}) }));
+  } catch (err) {
+    checks.push(checkKeyStore({ error: oneLine(err) }));
+  }
+
+  const signing = store ? await signingKeyFacts(config, paths, store) : { keys: 0, error: 'no key store (see above)' };
+  checks.push(checkSigningKey(signing));
+  if (store) {
+    try {
+      const hasDataKey = (await store.get(DATA_KEY_NAME)) !== undefined;
+      const encryptedIn = hasDataKey ? [] : await filesContaining(environments.files, /\bciphertext\s*:/);
+      checks.push(checkSecretsKey({ hasDataKey, encryptedIn }));
+    } catch (err) {
+      checks.push(checkSecretsKey({ hasDataKey: false, encryptedIn: [`(cannot read the key store: ${oneLine(err)})`] }));
+    }
+  }
+
+  checks.push(checkDaemon(await daemonFacts(deps, paths.socket)));
+  checks.push(checkSocketPermissions(await pathMode(dirname(paths.socket)), await pathMode(paths.socket)));
+
+  checks.push(checkIssuer(await issuerFacts(deps, config.issuer.url, signing.activeKid)));
+  checks.push(checkClock(await clockFacts(deps, config)));
+
+  const home = userHome(env);
+  const which = (name: string): string | undefined => findOnPath(name, env.PATH ?? '');
+  checks.push(checkAwsConfig(await clientFacts([env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config')], awsConfigShimCommands, which)));
+  const kubeFiles = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  checks.push(checkKubeconfig(await clientFacts(kubeFiles.length ? kubeFiles : [join(home, '.kube', 'config')], kubeconfigShimCommands, which)));
+  return checks;
+}
+
+async function environmentFiles(dir: string): Promise<{ facts: EnvironmentsFacts; files: string[] }> {
+  let info;
+  try {
+    info = await lstat(dir);
+  } catch (err) {
+    const state = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
+    return { facts: { dir, state, count: 0 }, files: [] };
+  }
+  if (!info.isDirectory()) return { facts: { dir, state: 'not-a-directory', count: 0 }, files: [] };
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => e.isFile() && e.name.endsWith('.yaml')).map((e) => join(e.parentPath, e.name));
+    return { facts: { dir, state: 'ok', count: files.length }, files };
+  } catch {
+    return { facts: { dir, state: 'unreadable', count: 0 }, files: [] };
+  }
+}
+
+async function filesContaining(files: readonly string[], pattern: RegExp): Promise<string[]> {
+  const hits: string[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (pattern.test(text)) hits.push(file);
+  }
+  return hits;
+}
+
+async function signingKeyFacts(config: EscdConfig, paths: Paths, store: KeyStore): Promise<SigningKeyFacts> {
+  const issuer = Issuer.fromConfig(config, paths, store);
+  try {
+    const keys = await issuer.keys();
+    const active = keys.find((k) => k.active);
+    if (!active) return { keys: keys.length };
+    try {
+      // Signing a throwaway token proves the private half is in the key store and readable.
+      await issuer.mint({ audience: 'escd-doctor', org: config.org, currentEnvironment: 'doctor/check', rootEnvironment: 'doctor/check', userLogin: config.user });
+      return { keys: keys.length, activeKid: active.kid };
+    } catch (err) {
+      return { keys: keys.length, activeKid: active.kid, signError: oneLine(err) };
+    }
+  } catch (err) {
+    return { keys: 0, error: oneLine(err) };
+  }
+}
+
+async function daemonFacts(deps: DoctorDeps, socket: string): Promise<DaemonFacts> {
+  try {
+    const { pid, version } = await deps.ping(socket);
+    return { socket, reachable: true, ...(pid !== undefined ? { pid } : {}), ...(version !== undefined ? { version } : {}) };
+  } catch (err) {
+    return { socket, reachable: false, error: oneLine(err) };
+  }
+}
+
+async function pathMode(path: string): Promise<PathMode> {
+  try {
+    const info = await lstat(path);
+    const uid = process.getuid?.();
+    return {
+      path,
+      exists: true,
+      mode: info.mode & 0o777,
+      ...(uid !== undefined ? { ownedByUser: info.uid === uid } : {}),
+      kind: info.isSocket() ? 'socket' : info.isDirectory() ? 'directory' : 'other',
+    };
+  } catch {
+    return { path, exists: false };
+  }
+}
+
+async function fetchJson(deps: DoctorDeps, url: string): Promise<unknown> {
+  const response = await deps.fetch(url, { signal: AbortSignal.timeout(deps.timeoutMs), redirect: 'follow' });
+  if (!response.ok) throw new BadDocument(`${url} answered HTTP ${response.status}`);
+  try {
+    return await response.json();
+  } catch {
+    throw new BadDocument(`${url} is not JSON`);
+  }
+}
+
+class BadDocument extends Error {}
+
+async function issuerFacts(deps: DoctorDeps, url: string, activeKid: string | undefined): Promise<IssuerFacts> {
+  const base = { url, ...(activeKid ? { activeKid } : {}) };
+  if (isPlaceholderIssuer(url) || deps.offline) return base;
+  try {
+    const discovery = (await fetchJson(deps, `${url}/.well-known/openid-configuration`)) as { issuer?: unknown; jwks_uri?: unknown };
+    if (typeof discovery.issuer !== 'string' || typeof discovery.jwks_uri !== 'string') {
+      return { ...base, discovery: { kind: 'bad', error: `${url}/.well-known/openid-configuration lacks issuer or jwks_uri` } };
+    }
+    const jwks = (await fetchJson(deps, discovery.jwks_uri)) as { keys?: Array<{ kid?: unknown }> };
+    if (!Array.isArray(jwks.keys)) return { ...base, discovery: { kind: 'bad', error: `${discovery.jwks_uri} has no keys array` } };
+    const kids = jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string');
+    return { ...base, discovery: { kind: 'ok', issuer: discovery.issuer.replace(/\/+$/, ''), jwksKids: kids } };
+  } catch (err) {
+    if (err instanceof BadDocument) return { ...base, discovery: { kind: 'bad', error: err.message } };
+    return { ...base, discovery: { kind: 'offline', error: networkReason(err) } };
+  }
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  if ((err as Error).name === 'TimeoutError') return 'timed out';
+  return cause?.code ?? oneLine(err);
+}
+
+export function stsEndpoint(config: EscdConfig, env: Env): string {
+  return (config.aws.stsEndpoint ?? env.AWS_ENDPOINT_URL_STS ?? 'https://sts.amazonaws.com').replace(/\/+$/, '');
+}
+
+async function clockFacts(deps: DoctorDeps, config: EscdConfig) {
+  const endpoint = stsEndpoint(config, deps.env);
+  if (deps.offline) return { endpoint, offline: true };
+  try {
+    const before = deps.now();
+    const response = await deps.fetch(endpoint, { method: 'HEAD', signal: AbortSignal.timeout(deps.timeoutMs) });
+    const after = deps.now();
+    const date = response.headers.get('date');
+    const server = date ? Date.parse(date) : NaN;
+    if (Number.isNaN(server)) return { endpoint, error: 'no Date header' };
+    // Date has one-second resolution: compare with the middle of the round trip.
+    return { endpoint, skewMs: server - (before + after) / 2 };
+  } catch (err) {
+    return { endpoint, error: networkReason(err) };
+  }
+}
+
+function findOnPath(name: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function clientFacts(files: readonly string[], find: (text: string) => ShimCommand[], which: (name: string) => string | undefined): Promise<ClientFacts> {
+  const references: Array<ClientFacts['references'][number]> = [];
+  let exists = false;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return { file, exists: true, error: `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, references: [] };
+    }
+    exists = true;
+    let commands: ShimCommand[];
+    try {
+      commands = find(text);
+    } catch (err) {
+      if (err instanceof ClientConfigError) return { file, exists, error: err.message, references: [] };
+      throw err;
+    }
+    for (const command of commands) {
+      const missing = command.programs.find((p) => (isAbsolute(p) ? !existsSync(p) : which(p) === undefined));
+      const shim = command.programs.at(-1)!;
+      references.push({ name: command.name, shim: missing ?? shim, ...(missing ? {} : { resolved: isAbsolute(shim) ? shim : (which(shim) ?? shim) }) });
+    }
+  }
+  return { file: files.join(delimiter), exists, references };
+}

@@ -1,0 +1,43 @@
+// Output conventions for interactive commands: colour and a progress spinner only on a terminal,
+// never with NO_COLOR (https://no-color.org) or when output is piped.
+import type { WriteStream } from 'node:tty';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Terminal {
+  readonly color: boolean;
+  readonly interactive: boolean;
+  green(text: string): string;
+  yellow(text: string): string;
+  red(text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+export function terminalFor(stream: NodeJS.WriteStream | WriteStream, env: Env = process.env): Terminal {
+  const interactive = stream.isTTY === true && env.TERM !== 'dumb';
+  const color = interactive && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+  const paint = (code: number) => (text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  return { color, interactive, green: paint(32), yellow: paint(33), red: paint(31), bold: paint(1), dim: paint(2) };
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * Runs `work` with a spinner and `label` on stderr when it is a terminal; prints nothing otherwise
+ * (the caller reports the outcome). The line is cleared when the work ends.
+ */
+export async function withProgress<T>(label: string, work: () => Promise<T>, stream: NodeJS.WriteStream = process.stderr, env: Env = process.env): Promise<T> {
+  const term = terminalFor(stream, env);
+  if (!term.interactive) return work();
+  let frame = 0;
+  const draw = (): void => void stream.write(`\r${FRAMES[frame++ % FRAMES.length]} ${label}\u001b[K`);
+  draw();
+  const timer = setInterval(draw, 80);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    stream.write('\r\u001b[K');
+  }
+}
