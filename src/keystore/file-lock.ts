@@ -12,7 +12,24 @@ export interface LockOptions {
 
 export class LockTimeoutError extends Error {}
 
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+// Callers in this process queue here first, so they do not poll the lock file against each other.
+const queues = new Map<string, Promise<unknown>>();
+
+export function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const previous = queues.get(lockPath) ?? Promise.resolve();
+  const run = previous.then(
+    () => lockedRun(lockPath, fn, options),
+    () => lockedRun(lockPath, fn, options),
+  );
+  const tail = run.catch(() => undefined);
+  queues.set(lockPath, tail);
+  void tail.then(() => {
+    if (queues.get(lockPath) === tail) queues.delete(lockPath);
+  });
+  return run;
+}
+
+async function lockedRun<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
