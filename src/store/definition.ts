@@ -71,8 +71,17 @@ export function setValue(doc: Document, path: readonly PathElement[], value: Nod
   else root.items.push(doc.createPair(top, updated));
 }
 
+/** A replaced value keeps the comments written around it (`key: old # note` → `key: new # note`). */
+function keepComments(old: unknown, value: Node): Node {
+  if (isScalar(old) || isMap(old) || isSeq(old)) {
+    if (old.comment && !value.comment) value.comment = old.comment;
+    if (old.commentBefore && !value.commentBefore) value.commentBefore = old.commentBefore;
+  }
+  return value;
+}
+
 function assign(doc: Document, current: unknown, path: readonly PathElement[], value: Node, done: PathElement[]): Node {
-  if (path.length === 0) return value;
+  if (path.length === 0) return keepComments(current, value);
   const [step, ...rest] = path as [PathElement, ...PathElement[]];
   const here = done.length === 0 ? 'values' : formatPath(done);
   let node = current;

@@ -148,3 +148,9 @@ describe('setValue on empty flow collections', () => {
     expect(set('values: {a: 1}\n', 'b', '2')).toBe('values: { a: 1, b: 2 }\n');
   });
 });
+
+describe('setValue on commented values', () => {
+  it('keeps the comment of a replaced value', () => {
+    expect(set('values:\n  # about a\n  a: 1 # one\n', 'a', '2')).toBe('values:\n  # about a\n  a: 2 # one\n');
+  });
+});
