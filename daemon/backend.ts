@@ -59,10 +59,10 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
         throw storeError(err);
       }
     },
-    async evaluate(name): Promise<EvaluateResult> {
+    async evaluate(name, signal): Promise<EvaluateResult> {
       let result;
       try {
-        result = await runtime.evaluate(name, { mode: 'eval' });
+        result = await runtime.evaluate(name, { mode: 'eval', signal });
       } catch (err) {
         throw storeError(err);
       }

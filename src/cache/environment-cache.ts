@@ -70,6 +70,8 @@ export interface EnvironmentCacheOptions {
   readonly coldWaitMs?: number;
   /** How often the scheduler looks at wall time. */
   readonly checkIntervalMs?: number;
+  /** An evaluation still running after this is abandoned as failed, so the next attempt can start. */
+  readonly evaluationTimeoutMs?: number;
   /** Watch the environments directory (default true). */
   readonly watch?: boolean;
 }
@@ -94,6 +96,7 @@ export const DEFAULT_MAX_ENTRIES = 256;
 export const DEFAULT_IDLE_MS = 8 * 60 * 60_000;
 export const DEFAULT_COLD_WAIT_MS = 8_000;
 export const DEFAULT_CHECK_INTERVAL_MS = 5_000;
+export const DEFAULT_EVALUATION_TIMEOUT_MS = 60_000;
 
 export class EnvironmentCache {
   private readonly source: EnvironmentSource;
@@ -103,6 +106,7 @@ export class EnvironmentCache {
   private readonly idleMs: number;
   private readonly coldWaitMs: number;
   private readonly checkIntervalMs: number;
+  private readonly evaluationTimeoutMs: number;
   private readonly entries: LRUCache<string, Entry>;
   private timer: TimerHandle | undefined;
   private watcher: DirWatcher | undefined;
@@ -117,6 +121,7 @@ export class EnvironmentCache {
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.coldWaitMs = options.coldWaitMs ?? DEFAULT_COLD_WAIT_MS;
     this.checkIntervalMs = options.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS;
+    this.evaluationTimeoutMs = options.evaluationTimeoutMs ?? DEFAULT_EVALUATION_TIMEOUT_MS;
     this.entries = new LRUCache<string, Entry>({ max: options.maxEntries ?? DEFAULT_MAX_ENTRIES });
     if (options.watch ?? true) this.watcher = watchDirectory(this.source.environmentsDir, (path) => this.fileChanged(path));
     this.arm();
@@ -283,8 +288,31 @@ export class EnvironmentCache {
     return loading;
   }
 
-  private async evaluate(name: string): Promise<Session> {
-    const result = await this.source.evaluate(name);
+  /** One evaluation, abandoned (and aborted) after `evaluationTimeoutMs`. */
+  private evaluate(name: string): Promise<Session> {
+    const controller = new AbortController();
+    return new Promise<Session>((resolve, reject) => {
+      const timer = this.clock.setTimer(this.evaluationTimeoutMs, () => {
+        const seconds = Math.round(this.evaluationTimeoutMs / 1000);
+        const error = new CacheError('upstream_failed', `evaluating '${name}' did not finish within ${seconds} s (is STS reachable?)`);
+        controller.abort(error);
+        reject(error);
+      });
+      this.evaluateOnce(name, controller.signal).then(
+        (session) => {
+          timer.cancel();
+          resolve(session);
+        },
+        (err: unknown) => {
+          timer.cancel();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private async evaluateOnce(name: string, signal: AbortSignal): Promise<Session> {
+    const result = await this.source.evaluate(name, signal);
     const error = result.diagnostics.find((d) => d.severity === 'error');
     if (error) throw new CacheError('evaluation_failed', formatDiagnostic({ ...error, file: error.file ?? name }).split('\n')[0]!);
     const issuedAt = this.clock.now();

@@ -12,8 +12,11 @@ export interface EnvironmentSource {
    * directory; a missing file is not an error here.
    */
   locate(name: string): { readonly name: string; readonly file: string };
-  /** Evaluates with secrets (mode eval); diagnostics with severity error mean failure. */
-  evaluate(name: string): Promise<EvaluateResult>;
+  /**
+   * Evaluates with secrets (mode eval); diagnostics with severity error mean failure. `signal` aborts
+   * when the cache gives up waiting (a hung STS must not pin the entry forever).
+   */
+  evaluate(name: string, signal: AbortSignal): Promise<EvaluateResult>;
 }
 
 /** A failure with a protocol error code and a one-line message that never holds a secret. */

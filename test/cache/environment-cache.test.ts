@@ -190,7 +190,7 @@ describe('EnvironmentCache', () => {
     const c = makeCache();
     const first = await drive(c.get('dev'));
     source.hang = true; // STS stops answering
-    clock.advance(41 * MIN); // past the renewal time; the scheduler has started one that hangs
+    clock.advance(40 * MIN + 10_000); // past the renewal time; the scheduler has started one that hangs
     await settle();
     expect(c.status()[0]!.refreshing).toBe(true);
     const served = await c.get('dev'); // resolves with no clock movement at all
@@ -260,6 +260,24 @@ describe('EnvironmentCache', () => {
     const started = clock.now();
     await expect(drive(c.get('dev'), 500)).rejects.toMatchObject({ code: 'upstream_failed' });
     expect(clock.now() - started).toBeLessThanOrEqual(8_500);
+  });
+
+  it('abandons an evaluation that hangs, so the entry is not stuck and the next attempt runs', async () => {
+    source.write('dev');
+    const c = makeCache({ coldWaitMs: 8_000 });
+    const first = await drive(c.get('dev'));
+    source.hang = true;
+    await elapse(40 * MIN + 30_000, 1_000); // renewal starts at 40 min and hangs
+    expect(c.status()[0]!.refreshing).toBe(true);
+    await elapse(60_000, 1_000);
+    expect(source.aborted).toBe(1);
+    expect(c.status()[0]).toMatchObject({ lastRefresh: { ok: false, error: { code: 'upstream_failed', message: expect.stringContaining('did not finish within 60 s') } } });
+    expect((await c.get('dev')).session).toBe(first.session); // still valid: served meanwhile
+    source.hang = false;
+    await elapse(6 * MIN, 1_000); // the backoff passes; the scheduler tries again and succeeds
+    const renewed = await c.get('dev');
+    expect(renewed.session).not.toBe(first.session);
+    expect(c.status()[0]!.lastRefresh).toMatchObject({ ok: true });
   });
 
   it('drops environments unused for 8 hours instead of renewing them forever', async () => {

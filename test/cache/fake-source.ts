@@ -56,7 +56,11 @@ export class FakeSource implements EnvironmentSource {
     return { name: canonical, file: join(this.environmentsDir, `${canonical}.yaml`) };
   }
 
-  async evaluate(name: string): Promise<EvaluateResult> {
+  /** Evaluations that were aborted by the cache. */
+  aborted = 0;
+
+  async evaluate(name: string, signal?: AbortSignal): Promise<EvaluateResult> {
+    signal?.addEventListener('abort', () => this.aborted++);
     this.evaluations.push({ name, startedAt: this.clock.now() });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -74,7 +74,8 @@ beforeAll(async () => {
   );
   clock = new ManualClock(Date.now());
   backend = await createBackend({ env: { ...process.env, ...home.env }, clock, providers: new Map([['fake-sts', fakeSts]]) });
-  cache = new EnvironmentCache({ source: backend.source, clock, watch: false });
+  // Simulated time races real file reads here: no evaluation timeout on the manual clock.
+  cache = new EnvironmentCache({ source: backend.source, clock, watch: false, evaluationTimeoutMs: 24 * 60 * MIN });
 });
 
 afterAll(async () => {
