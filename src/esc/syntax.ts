@@ -114,6 +114,12 @@ export function parseYaml(source: string): ParsedYaml {
     }
     if (isScalar(node)) {
       const value = scalarValue(node);
+      if (node.source === '' && value === null) {
+        // An empty node sits right after its indicator (`- `, `key: `), as the reference places it.
+        let at = start;
+        while (at > 0 && (source[at - 1] === ' ' || source[at - 1] === '\t')) at--;
+        return { kind: 'scalar', value, pos: position(at), path, exactText: false };
+      }
       const exactText =
         node.type === Scalar.PLAIN && typeof value === 'string' && typeof node.source === 'string' && !node.source.includes('\n');
       return { kind: 'scalar', value, pos: position(start), path, exactText };

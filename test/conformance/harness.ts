@@ -135,8 +135,8 @@ function jsonDiff(expected: Json | undefined, actual: Json | undefined, path = '
   return out;
 }
 
-const diagKey = (d: { severity: string; summary: string; file?: string; line?: number; stage: string }): string =>
-  `${d.stage} ${d.severity} ${d.file ?? '-'}:${d.line ?? '-'} ${d.summary}`;
+const diagKey = (d: { severity: string; summary: string; file?: string; line?: number; column?: number; path?: string; stage: string }): string =>
+  `${d.stage} ${d.severity} ${d.file ?? '-'}:${d.line ?? '-'}:${d.column ?? '-'} ${d.path ?? ''} ${d.summary}`;
 
 function values(result: EvaluateResult, redact: boolean): Json | undefined {
   return result.values === undefined ? undefined : toJSON(result.values, { redact });
@@ -152,14 +152,22 @@ function plainReplacement(tree: Json): Json {
   return v;
 }
 
-/** Diagnostics of the given stages as multisets of (stage, severity, summary, file, line); `yaml:` load errors match any range-less one. */
-function compareDiagnostics(want: readonly ExpectedDiagnostic[], got: readonly Diagnostic[], differences: string[]): void {
+/**
+ * Diagnostics of the given stages as multisets of (stage, severity, summary, file, line), plus
+ * column and path when strict; `yaml:` load errors match any range-less one.
+ */
+function compareDiagnostics(want: readonly ExpectedDiagnostic[], got: readonly Diagnostic[], differences: string[], strict = false): void {
   const remaining = [...got];
   for (const w of want) {
     const i = remaining.findIndex((g) =>
       w.stage === 'load' && w.summary.startsWith('yaml:') && w.line === undefined
         ? g.stage === 'load' && g.severity === w.severity && g.line === undefined
-        : g.stage === w.stage && g.severity === w.severity && g.summary === w.summary && g.file === w.file && g.line === w.line,
+        : g.stage === w.stage &&
+          g.severity === w.severity &&
+          g.summary === w.summary &&
+          g.file === w.file &&
+          g.line === w.line &&
+          (!strict || (g.column === w.column && g.path === w.path)),
     );
     if (i >= 0) remaining.splice(i, 1);
     else differences.push(`missing diagnostic: ${diagKey(w)}`);
@@ -167,9 +175,22 @@ function compareDiagnostics(want: readonly ExpectedDiagnostic[], got: readonly D
   for (const e of remaining) differences.push(`unexpected diagnostic: ${diagKey(e)}`);
 }
 
-/** Compares a run with expected.json (§2): values deep-equal, load+eval diagnostics as multisets; rotation too when run. */
-export function compareCase(expected: Expected, run: CaseRun): string[] {
+/**
+ * Compares a run with expected.json (§2): values deep-equal, load+eval diagnostics as multisets;
+ * rotation too when run. `strict` also compares checkJson, check diagnostics, columns and paths
+ * (which §2 reports only for reference).
+ */
+export function compareCase(expected: Expected, run: CaseRun, strict = false): string[] {
   const differences: string[] = [];
+  if (strict) {
+    for (const d of jsonDiff(expected.checkJson, values(run.check, true))) differences.push(`checkJson ${d}`);
+    compareDiagnostics(
+      expected.diagnostics.filter((d) => d.stage === 'check'),
+      run.check.diagnostics.filter((d) => d.stage === 'check'),
+      differences,
+      true,
+    );
+  }
   if (run.rotate !== undefined) {
     for (const d of jsonDiff(expected.rotateJson, values(run.rotate, true))) differences.push(`rotateJson ${d}`);
     const wantPatches = (expected.rotatePatches ?? []).map((p) => ({ docPath: p.DocPath, value: plainReplacement(p.Replacement) }));
@@ -181,6 +202,7 @@ export function compareCase(expected: Expected, run: CaseRun): string[] {
       expected.diagnostics.filter((d) => d.stage === 'rotate'),
       run.rotate.diagnostics.filter((d) => d.stage === 'rotate'),
       differences,
+      strict,
     );
   }
   for (const [label, want, got] of [
@@ -191,11 +213,11 @@ export function compareCase(expected: Expected, run: CaseRun): string[] {
   }
 
   const relevant = (d: { stage: string }) => d.stage === 'load' || d.stage === 'eval';
-  compareDiagnostics(expected.diagnostics.filter(relevant), run.eval.diagnostics.filter(relevant), differences);
+  compareDiagnostics(expected.diagnostics.filter(relevant), run.eval.diagnostics.filter(relevant), differences, strict);
   return differences;
 }
 
-export async function runAndCompare(casesDir: string, name: string): Promise<CaseOutcome> {
+export async function runAndCompare(casesDir: string, name: string, strict = false): Promise<CaseOutcome> {
   const dir = join(casesDir, name);
   const overridesFile = join(dir, 'overrides.json');
   const overrides: Overrides = existsSync(overridesFile) ? (JSON.parse(readFileSync(overridesFile, 'utf8')) as Overrides) : {};
@@ -203,7 +225,7 @@ export async function runAndCompare(casesDir: string, name: string): Promise<Cas
   const group = caseGroup(dir, overrides);
   try {
     const run = await runCase(dir, name, overrides);
-    const differences = compareCase(expected, run);
+    const differences = compareCase(expected, run, strict);
     return { name, group, passed: differences.length === 0, differences };
   } catch (err) {
     return { name, group, passed: false, differences: [`evaluation threw: ${err instanceof Error ? err.message : String(err)}`] };

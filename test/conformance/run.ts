@@ -2,6 +2,8 @@
 //   conformance: N passed, M failed
 //   conformance (rotation, schema): N passed, M failed
 // Exits non-zero when the main group has failures or the corpus is missing.
+// Usage: run.js [--strict] [corpus-dir]; --strict also compares checkJson, check diagnostics,
+// columns and paths (reported by the corpus for reference only).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,14 +17,14 @@ function repoRoot(): string {
 }
 
 export function corpusDir(argv: readonly string[] = process.argv): string {
-  const given = argv[2] ?? process.env['ESC_CONFORMANCE_DIR'];
+  const given = argv.slice(2).find((a) => !a.startsWith('--')) ?? process.env['ESC_CONFORMANCE_DIR'];
   return given !== undefined && given !== '' ? resolve(given) : resolve(repoRoot(), '..', 'shared', 'esc-conformance');
 }
 
-export async function runConformance(corpus: string): Promise<CaseOutcome[]> {
+export async function runConformance(corpus: string, strict = false): Promise<CaseOutcome[]> {
   const casesDir = join(corpus, 'cases');
   const outcomes: CaseOutcome[] = [];
-  for (const name of listCases(casesDir)) outcomes.push(await runAndCompare(casesDir, name));
+  for (const name of listCases(casesDir)) outcomes.push(await runAndCompare(casesDir, name, strict));
   return outcomes;
 }
 
@@ -37,7 +39,7 @@ async function main(): Promise<number> {
     process.stderr.write(`conformance: no corpus at ${corpus} (give its path as an argument or set ESC_CONFORMANCE_DIR)\n`);
     return 2;
   }
-  const outcomes = await runConformance(corpus);
+  const outcomes = await runConformance(corpus, process.argv.includes('--strict'));
   for (const o of outcomes.filter((x) => !x.passed)) {
     const label = o.group === 'main' ? '' : ' (rotation, schema)';
     process.stdout.write(`FAIL ${o.name}${label}\n`);
