@@ -1,0 +1,191 @@
+// `escd oidc …` through the built CLI; tokens checked by independent verifiers: jose on the
+// published files, and the verifying STS through the AWS SDK.
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCli } from '../support/cli.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { VerifyingSts } from '../support/verifying-sts.js';
+
+const ISSUER = 'https://issuer.example.test/escd';
+const ROLE = 'arn:aws:iam::123456789012:role/deploy';
+const SUB = 'pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:proj/dev';
+
+async function setup(algorithm: 'RS256' | 'ES256'): Promise<{ home: TmpHome; env: Record<string, string>; site: string }> {
+  const home = await makeTmpHome();
+  await mkdir(home.env.ESCD_HOME!, { recursive: true });
+  await writeFile(join(home.env.ESCD_HOME!, 'config.yaml'), `org: acme\nuser: alice\nissuer:\n  url: ${ISSUER}\n  algorithm: ${algorithm}\n`);
+  return { home, env: home.env, site: join(home.dir, 'site') };
+}
+
+async function cli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  const r = await runCli(args, { env });
+  if (r.code !== 0) throw new Error(`escd ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+const token = async (env: Record<string, string>, ...extra: string[]): Promise<string> =>
+  (await cli(['oidc', 'token', 'proj/dev', '--subject-attribute', 'currentEnvironment.name', ...extra], env)).stdout.trim();
+
+const assume = (sts: STSClient, webIdentityToken: string) =>
+  sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'esc-alice', WebIdentityToken: webIdentityToken, DurationSeconds: 900 }));
+
+describe('escd oidc (built CLI)', () => {
+  let home: TmpHome;
+  let env: Record<string, string>;
+  let site: string;
+  let server: VerifyingSts;
+  let sts: STSClient;
+  let skew = 0;
+
+  beforeAll(async () => {
+    assertBuilt();
+    ({ home, env, site } = await setup('RS256'));
+    await cli(['oidc', 'publish', '--out', site], env);
+    server = new VerifyingSts({
+      publishedDir: site,
+      clientIds: ['aws:acme'],
+      roles: [{ roleArn: ROLE, aud: 'aws:acme', sub: SUB }],
+      now: () => Date.now() + skew,
+    });
+    sts = new STSClient({ endpoint: await server.start(), region: 'us-east-1', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' }, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    sts?.destroy();
+    await server?.stop();
+    await home?.cleanup();
+  });
+
+  it('publish writes the discovery document and a public-only JWKS at the URL it names', async () => {
+    const discovery = JSON.parse(await readFile(join(site, '.well-known', 'openid-configuration'), 'utf8')) as Record<string, unknown>;
+    expect(discovery).toEqual({
+      issuer: ISSUER,
+      jwks_uri: `${ISSUER}/jwks.json`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid'],
+      claims_supported: ['aud', 'current_env', 'exp', 'iat', 'iss', 'jti', 'nbf', 'root_env', 'sub', 'trigger_user'],
+    });
+    const jwks = JSON.parse(await readFile(join(site, 'jwks.json'), 'utf8')) as JSONWebKeySet;
+    expect(jwks.keys).toHaveLength(1);
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(jwks.keys[0]).not.toHaveProperty(member);
+    expect((await stat(join(site, 'jwks.json'))).mode & 0o777).toBe(0o644);
+  });
+
+  it('a token from `escd oidc token` verifies against the published files with the exact claims', async () => {
+    const r = await runCli(['oidc', 'token', 'proj/dev', '--subject-attribute', 'currentEnvironment.name'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('this token is a credential');
+    const jwks = JSON.parse(await readFile(join(site, 'jwks.json'), 'utf8')) as JSONWebKeySet;
+    const before = Math.floor(Date.now() / 1000);
+    const { payload, protectedHeader } = await jwtVerify(r.stdout.trim(), createLocalJWKSet(jwks), { issuer: ISSUER, audience: 'aws:acme' });
+    expect(protectedHeader).toEqual({ alg: 'RS256', kid: jwks.keys[0]!.kid, typ: 'JWT' });
+    expect(payload).toEqual({
+      iss: ISSUER,
+      aud: 'aws:acme',
+      sub: SUB,
+      current_env: 'proj/dev',
+      root_env: 'proj/dev',
+      trigger_user: 'alice',
+      iat: expect.any(Number),
+      nbf: payload.iat,
+      exp: payload.iat! + 300,
+      jti: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+    });
+    expect(Math.abs(payload.iat! - before)).toBeLessThan(30);
+  });
+
+  it('the verifying STS accepts it and returns credentials for the assumed role', async () => {
+    const out = await assume(sts, await token(env));
+    expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/deploy/esc-alice');
+    expect(out.Credentials?.AccessKeyId).toMatch(/^ASIA/);
+    expect(out.Credentials!.Expiration!.getTime() - Date.now()).toBeGreaterThan(800_000);
+    const who = new STSClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: out.Credentials!.SecretAccessKey!, sessionToken: out.Credentials!.SessionToken! },
+    });
+    expect((await who.send(new GetCallerIdentityCommand({}))).Arn).toBe('arn:aws:sts::123456789012:assumed-role/deploy/esc-alice');
+    who.destroy();
+    expect(server.calls.at(-2)).toMatchObject({ action: 'AssumeRoleWithWebIdentity', outcome: 'ok', claims: { sub: SUB, aud: 'aws:acme' } });
+  });
+
+  it('refuses a wrong audience, a wrong subject, an expired token and a bad signature, with AWS error codes', async () => {
+    await expect(assume(sts, await token(env, '--audience', 'aws:other'))).rejects.toMatchObject({ name: 'InvalidIdentityTokenException', message: 'Incorrect token audience' });
+    // Right org, but the subject lacks the environment the trust policy requires.
+    const plain = (await cli(['oidc', 'token', 'proj/dev'], env)).stdout.trim();
+    await expect(assume(sts, plain)).rejects.toMatchObject({ name: 'AccessDenied' });
+    const short = await token(env, '--lifetime', '60');
+    skew = 120_000;
+    try {
+      await expect(assume(sts, short)).rejects.toMatchObject({ name: 'ExpiredTokenException' });
+    } finally {
+      skew = 0;
+    }
+    const good = await token(env);
+    const [h, p, s] = good.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'x' })).toString('base64url')}.${s}`;
+    await expect(assume(sts, forged)).rejects.toMatchObject({ name: 'InvalidIdentityTokenException', message: 'The signature of the web identity token is invalid' });
+    expect(server.calls.slice(-4).map((c) => c.outcome)).toEqual(['InvalidIdentityToken', 'AccessDenied', 'ExpiredTokenException', 'InvalidIdentityToken']);
+  });
+
+  it('after rotate and publish, tokens of the old key and of the new key both verify', async () => {
+    const oldToken = await token(env);
+    const rotated = JSON.parse((await cli(['oidc', 'rotate', '--json'], env)).stdout) as { kid: string };
+    const newToken = await token(env);
+    expect(decodeProtectedHeader(newToken).kid).toBe(rotated.kid);
+    expect(decodeProtectedHeader(oldToken).kid).not.toBe(rotated.kid);
+    // Not yet published: a relying party cannot know the new key.
+    await expect(assume(sts, newToken)).rejects.toMatchObject({ name: 'InvalidIdentityTokenException' });
+    await cli(['oidc', 'publish', '--out', site], env);
+    await expect(assume(sts, oldToken)).resolves.toBeDefined();
+    await expect(assume(sts, newToken)).resolves.toBeDefined();
+    const keys = JSON.parse((await cli(['oidc', 'keys', '--json'], env)).stdout) as { keys: { kid: string; active: boolean }[]; keystore: { backend: string } };
+    expect(keys.keystore.backend).toBe('file');
+    expect(keys.keys.map((k) => k.active)).toEqual([false, true]);
+  });
+
+  it('trust-policy prints the policy of the seed documents for this issuer', async () => {
+    const r = await cli(['oidc', 'trust-policy', '--role-account', '123456789012', '--env', 'proj/dev', '--sub'], env);
+    expect(JSON.parse(r.stdout)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/issuer.example.test/escd' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { 'issuer.example.test/escd:aud': 'aws:acme', 'issuer.example.test/escd:sub': SUB } },
+        },
+      ],
+    });
+    expect(r.stderr).toContain('- currentEnvironment.name');
+    const bad = await runCli(['oidc', 'trust-policy', '--role-account', '12345', '--env', 'proj/dev'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('escd: --role-account: the account must be 12 digits (got "12345")\n');
+  });
+});
+
+describe('escd oidc with ES256', () => {
+  it('publishes an EC key and its tokens pass the verifying STS', async () => {
+    assertBuilt();
+    const { home, env, site } = await setup('ES256');
+    const server = new VerifyingSts({ publishedDir: site, roles: [{ roleArn: ROLE, aud: 'aws:acme', sub: SUB }] });
+    const sts = new STSClient({ endpoint: await server.start(), region: 'us-east-1', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' }, maxAttempts: 1 });
+    try {
+      await cli(['oidc', 'publish', '--out', site], env);
+      const jwks = JSON.parse(await readFile(join(site, 'jwks.json'), 'utf8')) as JSONWebKeySet;
+      expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+      expect(jwks.keys[0]).not.toHaveProperty('d');
+      const t = await token(env);
+      expect(decodeProtectedHeader(t).alg).toBe('ES256');
+      await expect(assume(sts, t)).resolves.toMatchObject({ AssumedRoleUser: { Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/esc-alice' } });
+    } finally {
+      sts.destroy();
+      await server.stop();
+      await home.cleanup();
+    }
+  });
+});
