@@ -1,0 +1,232 @@
+// `escd run` end to end: the built CLI runs a real child (a small node script) and we check what
+// the child saw, what reached our stdout/stderr, the temporary files, signals and exit codes.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertBuilt, CLI, runCli, type RunResult } from '../support/cli.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+const SECRET = 'tok-3f9a1c77e2b4';
+const FILE_SECRET = 'file-secret-8d2e';
+
+/** The child: records what it sees into REPORT (outside our filtered streams), then acts per argv[2]. */
+const CHILD = String.raw`
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+const [mode, arg] = process.argv.slice(2);
+const file = (name) => ({ path: process.env[name], text: readFileSync(process.env[name], 'utf8'), mode: statSync(process.env[name]).mode & 0o777 });
+writeFileSync(process.env.REPORT, JSON.stringify({
+  PLAIN: process.env.PLAIN, SECRET_VAR: process.env.SECRET_VAR, NUM: process.env.NUM, INHERITED: process.env.INHERITED,
+  CONFIG_FILE: file('CONFIG_FILE'), KEY_FILE: file('KEY_FILE'),
+  dirMode: statSync(dirname(process.env.CONFIG_FILE)).mode & 0o777,
+}));
+const later = (ms) => new Promise((r) => setTimeout(r, ms));
+switch (mode) {
+  case 'print-whole':
+    process.stdout.write('token=' + process.env.SECRET_VAR + ' plain=' + process.env.PLAIN + '\n');
+    process.stderr.write('err ' + process.env.SECRET_VAR + '\n');
+    break;
+  case 'print-split': {
+    const s = process.env.SECRET_VAR, half = s.length >> 1;
+    process.stdout.write('start ' + s.slice(0, half));
+    await later(150);
+    process.stdout.write(s.slice(half) + ' end\n');
+    process.stderr.write('[' + s.slice(0, 3));
+    await later(150);
+    process.stderr.write(s.slice(3) + ']\n');
+    break;
+  }
+  case 'print-file':
+    process.stdout.write(readFileSync(process.env.KEY_FILE, 'utf8') + '\n');
+    break;
+  case 'exit':
+    process.exit(Number(arg));
+  case 'wait':
+    process.stdout.write('ready\n');
+    setInterval(() => {}, 1000);
+    break;
+  case 'trap':
+    process.on('SIGTERM', () => { process.stdout.write('got SIGTERM\n'); process.exit(42); });
+    process.stdout.write('ready\n');
+    setInterval(() => {}, 1000);
+    break;
+  case 'self-kill':
+    process.kill(process.pid, 'SIGKILL');
+    break;
+}
+`;
+
+let home: TmpHome;
+let tmp: string;
+let child: string;
+let report: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  assertBuilt();
+  home = await makeTmpHome();
+  tmp = join(home.dir, 'tmp');
+  await mkdir(tmp);
+  child = join(home.dir, 'child.mjs');
+  report = join(home.dir, 'report.json');
+  await writeFile(child, CHILD);
+  // TMPDIR points escd's temporary files into our directory, so we can see them and their removal.
+  env = { ...home.env, TMPDIR: tmp, INHERITED: 'from-parent', REPORT: report };
+  const dir = join(home.env.ESCD_HOME!, 'environments', 'proj');
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, 'run.yaml'),
+    [
+      'values:',
+      '  token:',
+      `    fn::secret: ${SECRET}`,
+      '  environmentVariables:',
+      '    PLAIN: hello world',
+      '    SECRET_VAR: ${token}',
+      '    NUM: 42',
+      '    INHERITED: overridden',
+      '  files:',
+      '    CONFIG_FILE: "region = us-west-2\\n"',
+      '    KEY_FILE:',
+      `      fn::secret: "-----BEGIN-----\\n${FILE_SECRET}\\n-----END-----"`,
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => home.cleanup());
+beforeEach(async () => {
+  await writeFile(report, '{}');
+});
+
+const run = (args: string[], extra: Record<string, string> = {}): Promise<RunResult> =>
+  runCli(['run', 'proj/run', ...args], { env: { ...env, ...extra } });
+
+interface Report {
+  PLAIN: string;
+  SECRET_VAR: string;
+  NUM: string;
+  INHERITED: string;
+  CONFIG_FILE: { path: string; text: string; mode: number };
+  KEY_FILE: { path: string; text: string; mode: number };
+  dirMode: number;
+}
+const readReport = async (): Promise<Report> => JSON.parse(await readFile(report, 'utf8')) as Report;
+const leftovers = (): Promise<string[]> => readdir(tmp);
+
+/** Starts escd run and resolves once the child printed "ready". */
+function startWaiting(mode: string): Promise<{ pid: number; done: Promise<{ code: number | null; stdout: string }> }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, 'run', 'proj/run', '--', process.execPath, child, mode], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const done = new Promise<{ code: number | null; stdout: string }>((res) =>
+      proc.on('close', (code) => {
+        clearTimeout(timer);
+        res({ code, stdout });
+      }),
+    );
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (stdout.includes('ready\n')) resolve({ pid: proc.pid!, done });
+    });
+    proc.on('error', reject);
+    void done.then(({ code }) => reject(new Error(`escd exited (${code}) before the child was ready`)));
+  });
+}
+
+describe('escd run', () => {
+  it('gives the child the variables and private files, then removes the files', async () => {
+    const result = await run(['--', process.execPath, child, 'none']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const seen = await readReport();
+    expect(seen).toMatchObject({ PLAIN: 'hello world', SECRET_VAR: SECRET, NUM: '42', INHERITED: 'overridden' });
+    expect(seen.CONFIG_FILE.text).toBe('region = us-west-2\n');
+    expect(seen.KEY_FILE.text).toBe(`-----BEGIN-----\n${FILE_SECRET}\n-----END-----`);
+    expect(seen.CONFIG_FILE.mode).toBe(0o600);
+    expect(seen.KEY_FILE.mode).toBe(0o600);
+    expect(seen.dirMode).toBe(0o700);
+    expect(seen.CONFIG_FILE.path.startsWith(tmp)).toBe(true);
+    expect(existsSync(seen.CONFIG_FILE.path)).toBe(false);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('replaces a secret the child prints whole with [secret], on stdout and stderr', async () => {
+    const result = await run([process.execPath, child, 'print-whole']);
+    expect(result.stdout).toBe('token=[secret] plain=hello world\n');
+    expect(result.stderr).toBe('err [secret]\n');
+  });
+
+  it('replaces a secret split across two writes', async () => {
+    const result = await run(['--', process.execPath, child, 'print-split']);
+    expect(result.stdout).toBe('start [secret] end\n');
+    expect(result.stderr).toBe('[[secret]]\n');
+    expect(result.stdout + result.stderr).not.toContain(SECRET.slice(0, 3));
+  });
+
+  it('redacts a multi-line secret file the child prints', async () => {
+    const result = await run(['--', process.execPath, child, 'print-file']);
+    expect(result.stdout).toBe('[secret]\n');
+  });
+
+  it('passes output through unfiltered with -i', async () => {
+    const result = await run(['-i', '--', process.execPath, child, 'print-whole']);
+    expect(result.stdout).toBe(`token=${SECRET} plain=hello world\n`);
+  });
+
+  it("exits with the child's exit code", async () => {
+    expect((await run(['--', process.execPath, child, 'exit', '3'])).code).toBe(3);
+    expect((await run(['--', process.execPath, child, 'exit', '0'])).code).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('exits 128+9 and cleans up when the child is killed', async () => {
+    const result = await run(['--', process.execPath, child, 'self-kill']);
+    expect(result.code).toBe(137);
+    const seen = await readReport();
+    expect(existsSync(seen.KEY_FILE.path)).toBe(false);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('forwards SIGINT to the child and cleans up (Ctrl-C)', async () => {
+    const { pid, done } = await startWaiting('wait');
+    const seen = await readReport();
+    expect(existsSync(seen.KEY_FILE.path)).toBe(true);
+    process.kill(pid, 'SIGINT');
+    const { code } = await done;
+    expect(code).toBe(130);
+    expect(existsSync(seen.KEY_FILE.path)).toBe(false);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("forwards SIGTERM and reports the child's own exit code", async () => {
+    const { pid, done } = await startWaiting('trap');
+    process.kill(pid, 'SIGTERM');
+    const { code, stdout } = await done;
+    expect(stdout).toBe('ready\ngot SIGTERM\n');
+    expect(code).toBe(42);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('removes the files of an earlier run that was killed outright', async () => {
+    const stale = join(tmp, 'escd-run-999999999-abc123');
+    await mkdir(stale);
+    await writeFile(join(stale, 'KEY_FILE'), 'old secret');
+    const result = await run(['--', process.execPath, child, 'none']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('fails clearly for a missing command and for errors in the environment', async () => {
+    const missing = await run(['--', 'escd-no-such-command']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toBe('escd: cannot run "escd-no-such-command": command not found\n');
+    expect(await leftovers()).toEqual([]);
+    const bad = await runCli(['run', 'proj/none', '--', 'true'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^escd: environment proj\/none does not exist/);
+  });
+});
