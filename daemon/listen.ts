@@ -3,6 +3,7 @@
 import { lstatSync, mkdirSync, statSync, unlinkSync, chmodSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
+import { LockTimeoutError, withFileLock } from '../src/keystore/file-lock.js';
 
 /** An expected start-up failure; its message is the one line to print. */
 export class ListenError extends Error {}
@@ -43,6 +44,17 @@ export async function listen(path: string, env: Env = process.env): Promise<List
 
 async function listenOnPath(path: string): Promise<Listener> {
   preparePrivateDir(dirname(path));
+  // Daemons started at once (many shims auto-starting) take turns: without this, two could both find
+  // a stale socket, and the loser's close would unlink the winner's socket (libuv unlinks by path).
+  try {
+    return await withFileLock(`${path}.lock`, () => bindFresh(path), { timeoutMs: 15_000, staleMs: 5_000 });
+  } catch (err) {
+    if (err instanceof LockTimeoutError) throw new ListenError(err.message);
+    throw err;
+  }
+}
+
+async function bindFresh(path: string): Promise<Listener> {
   await clearStaleSocket(path);
   const server = createServer();
   // The socket is created with the process umask: make it 0600 from the first instant.

@@ -135,6 +135,25 @@ describe('daemon process', () => {
     expect(await d.exit).toBe(0);
   });
 
+  it('of daemons started at once over a stale socket, exactly one serves', async () => {
+    const dir = tempDir();
+    const socket = join(dir, 'run', 'escd.sock');
+    const stale = fakeDaemon(socket, dir);
+    await waitForPing(socket);
+    stale.child.kill('SIGKILL');
+    await stale.exit;
+    const racers = Array.from({ length: 5 }, () => fakeDaemon(socket, dir));
+    const { pid } = await waitForPing(socket);
+    const codes = await Promise.all(racers.filter((r) => r.child.pid !== pid).map((r) => r.exit));
+    expect(codes).toEqual([1, 1, 1, 1]);
+    // The losers never bound, so nothing of theirs removed the winner's socket.
+    expect((await waitForPing(socket)).pid).toBe(pid);
+    const winner = racers.find((r) => r.child.pid === pid)!;
+    winner.child.kill('SIGTERM');
+    expect(await winner.exit).toBe(0);
+    expect(existsSync(`${socket}.lock`)).toBe(false);
+  });
+
   it('SIGHUP reloads the configuration and keeps serving', async () => {
     const dir = tempDir();
     const socket = join(dir, 'run', 'escd.sock');
