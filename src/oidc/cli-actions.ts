@@ -1,45 +1,24 @@
 // The implementations behind `escd oidc …` (registered in src/cli/commands/oidc.ts, loaded lazily).
-import type { EscdConfig } from '../config/config.js';
-import { loadConfig } from '../config/config.js';
-import { resolvePaths, type Paths } from '../config/paths.js';
 import { UserError } from '../cli/errors.js';
-import { openKeyStore } from '../keystore/open.js';
-import type { KeyStore } from '../keystore/types.js';
+import { createRuntime, type Runtime } from '../runtime/runtime.js';
+import { parseEnvironmentName } from '../store/names.js';
 import { buildSubject, isSubjectAttribute, SUBJECT_ATTRIBUTES } from './claims.js';
 import { writePublication } from './discovery.js';
-import { Issuer } from './issuer.js';
 import { fetchThumbprint, ThumbprintError } from './thumbprint.js';
 import { providerHostPath, trustPolicy } from './trust-policy.js';
-
-interface IssuerContext {
-  readonly config: EscdConfig;
-  readonly paths: Paths;
-  readonly store: KeyStore;
-  readonly issuer: Issuer;
-}
 
 type Out = (text: string) => void;
 const out: Out = (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 const warn: Out = (text) => void process.stderr.write(`escd: ${text}\n`);
 
-async function configOnly(): Promise<{ config: EscdConfig; paths: Paths }> {
-  const paths = resolvePaths();
-  return { config: await loadConfig(paths), paths };
-}
-
-async function issuerContext(): Promise<IssuerContext> {
-  const { config, paths } = await configOnly();
-  const store = await openKeyStore(config, paths);
-  return { config, paths, store, issuer: Issuer.fromConfig(config, paths, store) };
-}
-
-/** `[org/]project/env` → the org and the environment name ESC puts in tokens (`project/env`). */
-export function splitEnvironmentName(name: string, defaultOrg: string): { org: string; environment: string } {
-  const parts = name.split('/');
-  if (name.length === 0 || parts.some((p) => p.length === 0) || parts.length > 3) {
-    throw new UserError(`environment name "${name}" must look like [org/]project/env`);
+/** `[org/]project/env` → the org and the name ESC puts in tokens (`project/env`), as the store parses it. */
+function environmentOf(runtime: Runtime, name: string): { org: string; environment: string } {
+  try {
+    const parsed = parseEnvironmentName(name, runtime.config.org);
+    return { org: parsed.org, environment: parsed.name };
+  } catch (err) {
+    throw new UserError((err as Error).message);
   }
-  return parts.length === 3 ? { org: parts[0]!, environment: parts.slice(1).join('/') } : { org: defaultOrg, environment: name };
 }
 
 function parseSubjectAttributes(values: readonly string[] | undefined): string[] | undefined {
@@ -51,7 +30,9 @@ function parseSubjectAttributes(values: readonly string[] | undefined): string[]
 }
 
 export async function publish(opts: { out: string; json?: boolean }): Promise<void> {
-  const { config, issuer } = await issuerContext();
+  const runtime = await createRuntime();
+  const { config } = runtime;
+  const issuer = await runtime.issuer();
   const jwks = await issuer.jwks();
   const written = await writePublication(opts.out, issuer.issuerUrl, jwks);
   if (opts.json) {
@@ -65,8 +46,9 @@ export async function publish(opts: { out: string; json?: boolean }): Promise<vo
 }
 
 export async function printTrustPolicy(opts: { roleAccount: string; env: string; user?: string; sub?: boolean; partition?: string }): Promise<void> {
-  const { config } = await configOnly();
-  const { org, environment } = splitEnvironmentName(opts.env, config.org);
+  const runtime = await createRuntime();
+  const { config } = runtime;
+  const { org, environment } = environmentOf(runtime, opts.env);
   if (opts.user !== undefined && !opts.sub) throw new UserError('--user only matters with --sub (it becomes part of the subject condition)');
   const attributes = ['currentEnvironment.name', ...(opts.user !== undefined ? ['pulumi.user.login'] : [])];
   const subject = opts.sub
@@ -93,8 +75,10 @@ export async function printTrustPolicy(opts: { roleAccount: string; env: string;
 }
 
 export async function printToken(envName: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }): Promise<void> {
-  const { config, issuer } = await issuerContext();
-  const { org, environment } = splitEnvironmentName(envName, config.org);
+  const runtime = await createRuntime();
+  const { config } = runtime;
+  const issuer = await runtime.issuer();
+  const { org, environment } = environmentOf(runtime, envName);
   const lifetime = opts.lifetime === undefined ? undefined : Number(opts.lifetime);
   if (lifetime !== undefined && !Number.isInteger(lifetime)) throw new UserError(`--lifetime must be a whole number of seconds (got "${opts.lifetime}")`);
   const subjectAttributes = parseSubjectAttributes(opts.subjectAttribute);
@@ -117,7 +101,7 @@ export async function printToken(envName: string, opts: { audience?: string; sub
 }
 
 export async function printThumbprint(opts: { connect?: string; json?: boolean }): Promise<void> {
-  const { config } = await configOnly();
+  const { config } = await createRuntime();
   const url = new URL(config.issuer.url);
   let host = url.hostname;
   let port = url.port ? Number(url.port) : 443;
@@ -144,7 +128,7 @@ export async function printThumbprint(opts: { connect?: string; json?: boolean }
 }
 
 export async function rotate(opts: { json?: boolean }): Promise<void> {
-  const { issuer } = await issuerContext();
+  const issuer = await (await createRuntime()).issuer();
   const result = await issuer.rotate();
   if (opts.json) {
     out(JSON.stringify(result, null, 2));
@@ -156,7 +140,10 @@ export async function rotate(opts: { json?: boolean }): Promise<void> {
 }
 
 export async function listKeys(opts: { json?: boolean }): Promise<void> {
-  const { config, store, issuer } = await issuerContext();
+  const runtime = await createRuntime();
+  const { config } = runtime;
+  const store = await runtime.keyStore();
+  const issuer = await runtime.issuer();
   const keys = await issuer.keys();
   if (opts.json) {
     out(JSON.stringify({ issuer: issuer.issuerUrl, keystore: { backend: store.backend, location: store.location }, keys }, null, 2));
