@@ -1,7 +1,7 @@
 // Public entry point of the language: parse → check → evaluate one environment and its imports.
 import { sortDiagnostics } from './diagnostics.js';
 import { loadDocument } from './document.js';
-import { Evaluation, toEscValue } from './evaluator.js';
+import { Evaluation, SharedPasses, toEscValue } from './evaluator.js';
 import { parsePropertyPath } from './interpolation.js';
 import { joinIndex, joinKey } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult } from './types.js';
@@ -13,8 +13,29 @@ import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, Rotate
  * Error, or a programming error, can reject.
  */
 export async function evaluateEnvironment(rootName: string, source: string, options: EvaluateOptions): Promise<EvaluateResult> {
-  const { result } = await run(rootName, source, new Evaluation(options, options.mode));
-  return result;
+  if (options.mode === 'check') return (await run(rootName, source, new Evaluation(options, 'check'))).result;
+  return (await runLive(rootName, source, (shared, scout) => new Evaluation(options, 'eval', undefined, shared, scout))).result;
+}
+
+/**
+ * A live (eval/rotate) evaluation in up to two passes (see SharedPasses): the scout pass starts
+ * independent provider calls together; when it deferred nothing its result is already exact.
+ */
+async function runLive(
+  rootName: string,
+  source: string,
+  make: (shared: SharedPasses, scout: boolean) => Evaluation,
+): Promise<{ result: EvaluateResult; evaluation: Evaluation }> {
+  const shared = new SharedPasses();
+  const scout = make(shared, true);
+  const scouted = await run(rootName, source, scout);
+  if (shared.deferred === 0) return { result: scouted.result, evaluation: scout };
+  const final = make(shared, false);
+  const { result } = await run(rootName, source, final);
+  const expiries = [result.expiresAt, shared.expiresAt].filter((d): d is Date => d !== undefined);
+  if (expiries.length === 0) return { result, evaluation: final };
+  const expiresAt = new Date(Math.min(...expiries.map((d) => d.getTime())));
+  return { result: { ...result, expiresAt }, evaluation: final };
 }
 
 /**
@@ -24,8 +45,9 @@ export async function evaluateEnvironment(rootName: string, source: string, opti
  */
 export async function rotateEnvironment(rootName: string, source: string, options: RotateOptions): Promise<RotateResult> {
   const paths = options.paths === undefined ? undefined : new Set(options.paths.map(normalizeValuesPath));
-  const evaluation = new Evaluation({ ...options, showSecrets: true }, 'rotate', paths);
-  const { result } = await run(rootName, source, evaluation);
+  const { result, evaluation } = await runLive(rootName, source, (shared, scout) =>
+    new Evaluation({ ...options, showSecrets: true }, 'rotate', paths, shared, scout),
+  );
   const patches = [...evaluation.patches].sort((a, b) => (a.docPath < b.docPath ? -1 : a.docPath > b.docPath ? 1 : 0));
   return { ...result, patches };
 }

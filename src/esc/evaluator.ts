@@ -20,7 +20,7 @@ import {
   type LoadProblem,
 } from './ast.js';
 import * as builtins from './builtins.js';
-import { decodeJSON } from './go-json.js';
+import { decodeJSON, encodeJSON } from './go-json.js';
 import { schemaItem, schemaProperty, validateSchema } from './schema.js';
 import { joinKey, type Position, type ScalarSyntax, type SyntaxNode } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './types.js';
@@ -153,9 +153,27 @@ interface ImportState {
   value?: Val;
 }
 
-/** Shared state of one top-level evaluation. */
 export type EvaluationStage = 'check' | 'eval' | 'rotate';
 
+/**
+ * State shared by the two passes of a live evaluation. The scout pass evaluates with provider
+ * outputs unknown and starts every `fn::open` whose inputs are already known, so independent
+ * providers run concurrently; the final pass then awaits those calls instead of making them.
+ * Both passes are deterministic, so the final pass asks for exactly the calls the scout started.
+ */
+export class SharedPasses {
+  readonly calls = new Map<string, Promise<EscValue>>();
+  readonly sources = new Map<string, Promise<string>>();
+  /** Work the scout left for the final pass (provider calls started, rotations skipped). */
+  deferred = 0;
+  expiresAt?: Date;
+
+  noteExpiry(at: Date): void {
+    if (this.expiresAt === undefined || at.getTime() < this.expiresAt.getTime()) this.expiresAt = at;
+  }
+}
+
+/** Shared state of one pass of a top-level evaluation. */
 export class Evaluation {
   readonly diagnostics: Diagnostic[] = [];
   readonly loaded: string[] = [];
@@ -171,7 +189,20 @@ export class Evaluation {
     readonly options: Omit<EvaluateOptions, 'mode'>,
     readonly stage: EvaluationStage,
     readonly rotatePaths?: ReadonlySet<string>,
+    readonly shared: SharedPasses = new SharedPasses(),
+    readonly scout = false,
   ) {}
+
+  /** The loader's answer for `name`, asked once for both passes. */
+  loadSource(name: string): Promise<string> {
+    let pending = this.shared.sources.get(name);
+    if (pending === undefined) {
+      pending = this.options.loader(name).then((loaded) => loaded.source);
+      pending.catch(() => undefined);
+      this.shared.sources.set(name, pending);
+    }
+    return pending;
+  }
 
   /** Whether ciphertexts are decrypted and providers opened. */
   get live(): boolean {
@@ -214,8 +245,7 @@ export class Evaluation {
     }
     let source: string;
     try {
-      const loaded = await this.options.loader(name);
-      source = loaded.source;
+      source = await this.loadSource(name);
     } catch (err) {
       this.report('error', err instanceof Error ? err.message : String(err), site);
       return undefined;
@@ -585,6 +615,11 @@ class EnvEval {
     };
     const unknown = unknownVal(site, { schema: rotator.outputSchema });
     if (!inputsOk || !stateOk || blocking(inputs) || containsUnknown(state) || !this.ev.live) return unknown;
+    if (this.ev.scout) {
+      // Rotators run only in the final pass (rotate() has side effects).
+      this.ev.shared.deferred++;
+      return unknown;
+    }
 
     const docPath = expr.node.path;
     let current: EscValue | null = state.data === null ? null : toEscValue(state);
@@ -676,8 +711,21 @@ class EnvEval {
     if (!inputsOk || containsUnknown(inputs) || !this.ev.live) {
       return unknownVal(site, { schema: provider.outputSchema });
     }
+    const plainInputs = toEscValue(inputs);
+    const key = `${this.name}\u0000${expr.node.path}\u0000${encodeJSON(plainInputs)}`;
+    let pending = this.ev.shared.calls.get(key);
+    if (this.ev.scout) {
+      if (pending === undefined) {
+        const shared = this.ev.shared;
+        pending = provider.open(plainInputs, { ...this.providerContext(), noteExpiry: (at) => shared.noteExpiry(at) });
+        pending.catch(() => undefined);
+        shared.calls.set(key, pending);
+      }
+      this.ev.shared.deferred++;
+      return unknownVal(site, { schema: provider.outputSchema });
+    }
     try {
-      const output = await provider.open(toEscValue(inputs), this.providerContext());
+      const output = await (pending ?? provider.open(plainInputs, this.providerContext()));
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
