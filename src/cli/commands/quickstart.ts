@@ -1,4 +1,20 @@
+// `escd quickstart`: the first-run command (README's main job).
 import type { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('quickstart')
+    .description('Set up escd in one step: config, key store, issuer key, a sample environment, the daemon')
+    .option('--json', 'print what was done (and the daemon status and snippets) as JSON')
+    .addHelpText(
+      'after',
+      `
+Needs no AWS account. Safe to run again: it creates what is missing and keeps everything else
+(it never rewrites config.yaml or an environment).
+
+Examples:
+  $ escd quickstart
+  $ escd quickstart --json | jq -r .snippets.awsConfig >> ~/.aws/config`,
+    )
+    .action(async (opts: { json?: boolean }) => (await import('../../quickstart/cli-actions.js')).quickstart(opts));
+}

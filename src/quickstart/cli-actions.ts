@@ -1,0 +1,89 @@
+// `escd quickstart`: prepares the installation (src/quickstart/quickstart.ts), starts the daemon and
+// shows how to point aws and kubectl at it.
+import { spawn } from 'node:child_process';
+import { UserError } from '../cli/errors.js';
+import { escdScript, shimScript } from '../service/package-files.js';
+import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from './quickstart.js';
+import { awsProfileSnippet, kubeUserSnippet, profileNameFor, type ShimLocation } from './snippets.js';
+import { terminalFor, withProgress } from './terminal.js';
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs another escd command of this same installation (its own process: `start` detaches a daemon). */
+function escd(args: readonly string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [escdScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const oneLine = (text: string): string => text.trim().split('\n').at(-1) ?? '';
+
+export async function quickstart(opts: { json?: boolean }): Promise<void> {
+  const steps = await prepare({ env: process.env, progress: (label, work) => withProgress(label, work) });
+
+  const started = await withProgress('starting the daemon…', () => escd(['start']));
+  if (started.code !== 0) {
+    throw new UserError(`everything is set up, but the daemon did not start: ${oneLine(started.stderr).replace(/^escd: /, '')}; run \`escd doctor\``);
+  }
+  const status = await escd(opts.json ? ['status', '--json'] : ['status']);
+  const at: ShimLocation = { node: process.execPath, shim: shimScript() };
+  const environments = steps.environments.length > 0 ? steps.environments : [SAMPLE_ENVIRONMENT];
+  const aws = environments.map((e) => awsProfileSnippet(e, at)).join('\n');
+  const kube = kubeUserSnippet(environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? SAMPLE_ENVIRONMENT, 'CLUSTER_NAME', at);
+
+  if (opts.json) {
+    let daemon: unknown = null;
+    try {
+      daemon = JSON.parse(status.stdout);
+    } catch {
+      daemon = null;
+    }
+    process.stdout.write(JSON.stringify({ ...steps, daemon, snippets: { awsConfig: aws, kubeconfig: kube } }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(report(steps, started.stdout.trim(), status.stdout.trimEnd(), aws, kube));
+}
+
+function report(steps: QuickstartSteps, started: string, status: string, aws: string, kube: string): string {
+  const term = terminalFor(process.stdout);
+  const done = (action: string): string => (action === 'created' ? term.green(action) : term.dim(action));
+  const ks = steps.keystore;
+  const keystoreLine = ks.fallback
+    ? `${term.yellow('file fallback')}: keys in ${ks.location} (0600, not an OS keychain)${ks.note ? ` — ${ks.note}` : ''}`
+    : `OS keychain (${ks.location})`;
+  const lines = [
+    term.bold('escd quickstart'),
+    `  config       ${done(steps.config.action)} ${steps.config.file}`,
+    `  key store    ${keystoreLine}`,
+    `  issuer key   ${done(steps.issuerKey.action)} ${steps.issuerKey.alg} ${steps.issuerKey.kid}`,
+    `  environment  ${done(steps.environment.action)} ${steps.environment.name} (${steps.environment.file})`,
+    `  daemon       ${started.replace(/^escd daemon /, '')}`,
+    '',
+    term.bold('escd status'),
+    status,
+    '',
+    term.bold('~/.aws/config') + term.dim(' — add a profile per environment (or run `escd setup aws <env>`):'),
+    aws.trimEnd(),
+    '',
+    term.bold('kubeconfig') + term.dim(' — a user whose exec plugin asks escd for an EKS token (or run `escd setup kube <env> --cluster <name>`):'),
+    kube.trimEnd(),
+    '',
+    term.bold('Try it'),
+    `  escd open ${SAMPLE_ENVIRONMENT}`,
+    `  escd run ${SAMPLE_ENVIRONMENT} -- env`,
+    `  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`,
+    '  escd doctor',
+  ];
+  if (ks.fallback) lines.push('', term.yellow('note:') + ' keys are in a 0600 file because no OS keychain answered; see `escd doctor`.');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,155 @@
+// `escd quickstart`: from a fresh machine to a running daemon serving a sample environment, in one
+// command and without an AWS account. Safe to re-run: it creates what is missing and keeps the rest
+// (never rewrites the config or an environment a user may have edited).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { parseConfig } from '../config/config.js';
+import { resolvePaths } from '../config/paths.js';
+import { createRuntime } from '../runtime/runtime.js';
+import { sealSecret } from '../secrets/envelope.js';
+import { StoreError } from '../store/store.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const SAMPLE_ENVIRONMENT = 'quickstart/sample';
+
+/** AWS's documented example key pair: valid in form, useless against AWS, fine for trying the shim. */
+export const EXAMPLE_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const EXAMPLE_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+export type Action = 'created' | 'kept';
+
+export interface QuickstartSteps {
+  readonly config: { readonly file: string; readonly action: Action };
+  readonly keystore: { readonly backend: 'keychain' | 'file'; readonly location: string; readonly fallback: boolean; readonly note?: string };
+  readonly issuerKey: { readonly kid: string; readonly alg: string; readonly action: Action };
+  readonly environment: { readonly name: string; readonly file: string; readonly action: Action };
+  /** Every environment the user has, for the client snippets. */
+  readonly environments: readonly string[];
+}
+
+export interface QuickstartDeps {
+  readonly env: Env;
+  /** Wraps slow work (key generation) in a progress indicator. */
+  readonly progress: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+}
+
+export function configTemplate(env: Env): string {
+  let user = env.ESCD_USER;
+  try {
+    user ??= userInfo().username;
+  } catch {
+    user = 'user';
+  }
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  return `# escd settings (written by \`escd quickstart\`; yours to edit — quickstart never rewrites it).
+# \`escd doctor\` checks them.
+
+# The organization: environment names are [org/]project/env; tokens use the audience aws:<org>.
+org: ${env.ESCD_ORG ?? 'local'}
+# context.pulumi.user.login in environments, trigger_user in tokens.
+user: ${JSON.stringify(user)}
+
+issuer:
+  # The HTTPS URL where you host \`escd oidc publish --out DIR\`; AWS fetches the issuer's keys from it.
+  # The .invalid placeholder is fine until you use fn::open::aws-login with oidc.
+  url: https://oidc.escd.invalid
+  algorithm: RS256
+  tokenLifetimeSeconds: 300
+
+# Where escd keeps its keys: auto (OS keychain if it answers, else a 0600 file), keychain, or file.
+keystore: auto
+
+aws:
+  region: ${region}
+`;
+}
+
+export function sampleEnvironment(secretCiphertext: string): string {
+  return `# A sample written by \`escd quickstart\`. Yours to edit (\`escd env edit ${SAMPLE_ENVIRONMENT}\`);
+# quickstart never rewrites it. Try:
+#   escd open ${SAMPLE_ENVIRONMENT}
+#   escd run ${SAMPLE_ENVIRONMENT} -- env
+#   escd-shim aws ${SAMPLE_ENVIRONMENT}
+values:
+  app:
+    name: quickstart
+    greeting: hello from escd
+    url: https://\${app.name}.example.com
+  aws:
+    region: us-east-1
+    # AWS's documented example keys, so the shim answers without an AWS account. For real, short-lived
+    # credentials replace these two with fn::open::aws-login and oidc (see the README).
+    accessKeyId: ${EXAMPLE_ACCESS_KEY_ID}
+    # A secret: stored encrypted with this installation's data key; shown as [secret] unless asked.
+    secretAccessKey:
+      fn::secret:
+        ciphertext: ${secretCiphertext}
+  environmentVariables:
+    APP_NAME: \${app.name}
+    APP_URL: \${app.url}
+    AWS_ACCESS_KEY_ID: \${aws.accessKeyId}
+    AWS_SECRET_ACCESS_KEY: \${aws.secretAccessKey}
+    AWS_REGION: \${aws.region}
+  files:
+    # \`escd run\` writes this to a private temporary file and sets APP_CONFIG to its path.
+    APP_CONFIG:
+      fn::toJSON:
+        name: \${app.name}
+        greeting: \${app.greeting}
+`;
+}
+
+/** Creates `file` with `content` unless something is there already. */
+async function createIfAbsent(file: string, content: string): Promise<Action> {
+  try {
+    await writeFile(file, content, { flag: 'wx', mode: 0o600 });
+    return 'created';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'kept';
+    throw err;
+  }
+}
+
+export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
+  const paths = resolvePaths(deps.env);
+  await mkdir(paths.configDir, { recursive: true, mode: 0o700 });
+  const template = configTemplate(deps.env);
+  parseConfig(template, paths.configFile, deps.env as NodeJS.ProcessEnv); // our own template must be valid
+  const configAction = await createIfAbsent(paths.configFile, template);
+
+  // Reads the config just written (or the user's).
+  const runtime = await createRuntime({ env: deps.env });
+  const store = await runtime.keyStore();
+
+  const issuer = await runtime.issuer();
+  const hadKeys = (await issuer.keys()).some((k) => k.active);
+  if (!hadKeys) await deps.progress('generating the OIDC issuer signing key…', () => issuer.jwks());
+  const active = (await issuer.keys()).find((k) => k.active)!;
+
+  let environmentAction: Action = 'kept';
+  const stored = runtime.store.resolve(SAMPLE_ENVIRONMENT);
+  if (!(await runtime.store.exists(SAMPLE_ENVIRONMENT))) {
+    const source = sampleEnvironment(await sealSecret(runtime.cipher, EXAMPLE_SECRET_ACCESS_KEY));
+    try {
+      await runtime.store.write(SAMPLE_ENVIRONMENT, source, { mustNotExist: true });
+      environmentAction = 'created';
+    } catch (err) {
+      // Someone created it between our check and our write: theirs wins.
+      if (!(err instanceof StoreError && err.code === 'exists')) throw err;
+    }
+  }
+
+  return {
+    config: { file: paths.configFile, action: configAction },
+    keystore: {
+      backend: store.backend,
+      location: store.location,
+      fallback: store.backend === 'file',
+      ...(store.note ? { note: store.note } : {}),
+    },
+    issuerKey: { kid: active.kid, alg: active.alg, action: hadKeys ? 'kept' : 'created' },
+    environment: { name: SAMPLE_ENVIRONMENT, file: stored.file, action: environmentAction },
+    environments: (await runtime.store.list()).map((e) => e.name),
+  };
+}
