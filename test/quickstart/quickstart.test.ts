@@ -1,0 +1,114 @@
+// The README's first-run command in a fresh HOME: it must work in one step with no AWS account, the
+// sample must serve the shim and `escd run`, and running it again must change nothing.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resolvePaths } from '../../src/config/paths.js';
+import { assertBuilt, runCli, runShim, SHIM } from '../support/cli.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+let home: TmpHome;
+/** A first-run user: no ESCD_KEYSTORE, so quickstart picks the key store itself. */
+let env: Record<string, string>;
+beforeAll(() => assertBuilt());
+beforeEach(async () => {
+  home = await makeTmpHome('escd-qs-');
+  env = { ...home.env };
+  delete env.ESCD_KEYSTORE;
+});
+afterEach(async () => {
+  await runCli(['stop'], { env });
+  await home.cleanup();
+});
+
+/** Daemon runtime files change by themselves (socket, logs, locks); everything else must not. */
+const VOLATILE = /(^|\/)(run\/|[^/]*\.log$|[^/]*\.lock$)/;
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const rel = relative(dir, path);
+    if (VOLATILE.test(rel)) continue;
+    const info = await stat(path);
+    out[rel] = `${createHash('sha256').update(await readFile(path)).digest('hex')} ${info.mtimeMs} ${(info.mode & 0o777).toString(8)}`;
+  }
+  return out;
+}
+
+describe('escd quickstart', () => {
+  it('sets up a working installation in one command and changes nothing when run again', async () => {
+    const paths = resolvePaths(env);
+    const first = await runCli(['quickstart'], { env });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/config +created /);
+    expect(first.stdout).toMatch(/key store +file fallback: keys in .*keystore\.json/);
+    expect(first.stdout).toMatch(/issuer key +created RS256 \S+/);
+    expect(first.stdout).toMatch(/environment +created quickstart\/sample/);
+    expect(first.stdout).toMatch(/daemon +started \(pid \d+/);
+    expect(first.stdout).toContain('escd status');
+    expect(first.stdout).toContain(`[profile quickstart-sample]\ncredential_process = ${process.execPath} ${SHIM} aws quickstart/sample`);
+    expect(first.stdout).toContain(`- ${SHIM}`);
+    // Non-TTY and NO_COLOR: no escape sequences at all (no spinner, no colour).
+    expect(first.stdout).not.toMatch(/\u001b/);
+
+    expect((await stat(paths.configFile)).mode & 0o777).toBe(0o600);
+    const sample = await readFile(join(paths.environmentsDir, 'quickstart', 'sample.yaml'), 'utf8');
+    expect(sample).toMatch(/fn::secret:\n\s+ciphertext: \S+/);
+    expect(sample).not.toContain('wJalrXUtnFEMI');
+
+    const before = await snapshot(home.dir);
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(['escd/config.yaml', 'escd/environments/quickstart/sample.yaml']));
+    const second = await runCli(['quickstart'], { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/config +kept /);
+    expect(second.stdout).toMatch(/issuer key +kept /);
+    expect(second.stdout).toMatch(/environment +kept quickstart\/sample/);
+    expect(second.stdout).toMatch(/daemon +already running/);
+    expect(await snapshot(home.dir)).toEqual(before);
+  });
+
+  it('keeps what the user edited', async () => {
+    const paths = resolvePaths(env);
+    expect((await runCli(['quickstart'], { env })).code).toBe(0);
+    const config = `# mine\norg: acme\nkeystore: file\n`;
+    await writeFile(paths.configFile, config);
+    const sampleFile = join(paths.environmentsDir, 'quickstart', 'sample.yaml');
+    const edited = (await readFile(sampleFile, 'utf8')).replace('hello from escd', 'hello from me');
+    await writeFile(sampleFile, edited);
+    const again = await runCli(['quickstart', '--json'], { env });
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.stdout) as { config: { action: string }; environment: { action: string }; keystore: { backend: string; fallback: boolean } };
+    expect(report.config.action).toBe('kept');
+    expect(report.environment.action).toBe('kept');
+    expect(report.keystore).toMatchObject({ backend: 'file', fallback: true });
+    expect(await readFile(paths.configFile, 'utf8')).toBe(config);
+    expect(await readFile(sampleFile, 'utf8')).toBe(edited);
+  });
+
+  it('serves the sample through `escd run` with the secret decrypted for the child and redacted in its output', async () => {
+    expect((await runCli(['quickstart'], { env })).code).toBe(0);
+    const run = await runCli(['run', 'quickstart/sample', '--', 'env'], { env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('APP_NAME=quickstart\n');
+    expect(run.stdout).toContain('AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n');
+    expect(run.stdout).toContain('AWS_SECRET_ACCESS_KEY=[secret]\n');
+    expect(run.stdout).toMatch(/^APP_CONFIG=\/.+$/m);
+    // The child sees the real value: check it without printing it.
+    const check = await runCli(['run', 'quickstart/sample', '--', 'sh', '-c', 'test "$AWS_SECRET_ACCESS_KEY" = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY && echo same'], { env });
+    expect(check.stdout).toBe('same\n');
+  });
+
+  it('serves the sample to `escd-shim aws` as credential_process JSON', async () => {
+    expect((await runCli(['quickstart'], { env })).code).toBe(0);
+    const shim = await runShim(['aws', 'quickstart/sample'], { env });
+    expect(shim.stderr).toBe('');
+    expect(shim.code).toBe(0);
+    const credentials = JSON.parse(shim.stdout) as Record<string, unknown>;
+    expect(credentials).toMatchObject({ Version: 1, AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+  });
+});
