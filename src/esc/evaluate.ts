@@ -1,7 +1,8 @@
 // Public entry point of the language: parse → check → evaluate one environment and its imports.
 import { sortDiagnostics } from './diagnostics.js';
 import { loadDocument } from './document.js';
-import { Evaluation, SharedPasses, toEscValue } from './evaluator.js';
+import { Evaluation, SharedPasses } from './evaluator.js';
+import { toEscValue } from './val.js';
 import { parsePropertyPath } from './interpolation.js';
 import { joinIndex, joinKey } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult } from './types.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateEnvironment } from '../../src/esc/evaluate.js';
 import type { Provider } from '../../src/providers/types.js';
-import { escValue } from '../../src/esc/value.js';
+import { EscNumber, escValue } from '../../src/esc/value.js';
 import { testCipher } from '../../src/secrets/test-cipher.js';
 import { harnessProviders } from '../conformance/providers.js';
 import { loaderFor, rotate, run } from './support.js';
@@ -110,7 +110,7 @@ describe('imports and merging', () => {
 
   it('evaluates each environment once per evaluation (a diamond opens its provider once)', async () => {
     let opened = 0;
-    const counting: Provider = { inputSchema: true, outputSchema: true, open: async () => escValue(++opened) };
+    const counting: Provider = { inputSchema: true, outputSchema: true, open: async () => escValue(new EscNumber(String(++opened))) };
     const providers = new Map([...harnessProviders(), ['count', counting]]);
     const r = await run(
       'imports: [left, right]\nvalues:\n  n: ${imports.left.n}\n',
@@ -206,5 +206,34 @@ describe('robustness', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('provider concurrency', () => {
+  it('opens independent providers concurrently and each exactly once', async () => {
+    const started = new Set<string>();
+    let calls = 0;
+    let release!: () => void;
+    const bothStarted = new Promise<void>((resolve) => (release = resolve));
+    const gate: Provider = {
+      inputSchema: true,
+      outputSchema: true,
+      open: async (inputs) => {
+        calls++;
+        const name = inputs.data instanceof Map ? String(inputs.data.get('n')?.data) : '';
+        started.add(name);
+        if (started.size === 2) release();
+        // Sequential opening would never see the second call start: give up after a while.
+        const outcome = await Promise.race([bothStarted.then(() => 'together'), new Promise((r) => setTimeout(() => r('alone'), 2000))]);
+        return escValue(String(outcome));
+      },
+    };
+    const r = await run(
+      'values:\n  a: {fn::open::gate: {n: a}}\n  b: {fn::open::gate: {n: b}}\n  c: {fn::open::test: {from: "${a}"}}\n',
+      {},
+      { providers: new Map([...harnessProviders(), ['gate', gate]]) },
+    );
+    expect(r.revealed).toEqual({ a: 'together', b: 'together', c: { from: 'together' } });
+    expect(calls).toBe(2);
   });
 });

@@ -1,0 +1,107 @@
+// The evaluator's value: the public value model (EscValue) plus what evaluation needs to carry
+// along — where a value came from, what it was merged over, finality, a known schema. Pure helpers.
+import type { Schema } from '../providers/types.js';
+import * as builtins from './builtins.js';
+import type { Position } from './syntax.js';
+import { EscNumber, isArray, isObject, type EscData, type EscValue } from './value.js';
+
+/** Where a value or diagnostic comes from. */
+export interface Site {
+  readonly file: string;
+  readonly pos: Position;
+  readonly path: string;
+}
+
+/** The evaluator's value: the public value model plus what evaluation needs to know about it. */
+export interface Val extends EscValue {
+  readonly data: null | boolean | EscNumber | string | readonly Val[] | ReadonlyMap<string, Val>;
+  /** The expression that produced it (diagnostics of later type checks point there). */
+  readonly site?: Site;
+  /** The imported value it was merged over (lookups fall through to it). */
+  readonly base?: Val;
+  /** `fn::final`: importers may not override it. */
+  readonly final?: boolean;
+  /** Known schema of an unknown value (a provider's output), for checking accesses into it. */
+  readonly schema?: Schema;
+  /** For an object merged over an import: its own entries (template stringification ignores inherited keys). */
+  readonly own?: ReadonlyMap<string, Val>;
+  /** A rotate-only input left unevaluated: unknown, but it does not stop the rotator's `open`. */
+  readonly rotateOnly?: boolean;
+}
+
+export const ownEntries = (v: EscValue): ReadonlyMap<string, EscValue> => (v as Val).own ?? (v.data as ReadonlyMap<string, Val>);
+export const stringify = (v: Val): string => builtins.stringify(v, ownEntries);
+
+export type ValData = Val['data'];
+
+export function val(data: ValData, flags: { secret?: boolean; unknown?: boolean; site?: Site; schema?: Schema } = {}): Val {
+  const v: { -readonly [K in keyof Val]: Val[K] } = { data, secret: flags.secret ?? false, unknown: flags.unknown ?? false };
+  if (flags.site !== undefined) v.site = flags.site;
+  if (flags.schema !== undefined) v.schema = flags.schema;
+  return v;
+}
+
+export function unknownVal(site: Site | undefined, flags: { secret?: boolean; schema?: Schema } = {}): Val {
+  return val(null, { ...flags, unknown: true, site });
+}
+
+export function containsUnknown(v: Val): boolean {
+  if (v.unknown) return true;
+  const d = v.data;
+  if (isArray(d)) return (d as readonly Val[]).some(containsUnknown);
+  if (d instanceof Map) {
+    for (const item of d.values()) if (containsUnknown(item)) return true;
+  }
+  return false;
+}
+
+export function containsSecret(v: Val): boolean {
+  if (v.secret) return true;
+  const d = v.data;
+  if (isArray(d)) return (d as readonly Val[]).some(containsSecret);
+  if (d instanceof Map) {
+    for (const item of d.values()) if (containsSecret(item)) return true;
+  }
+  return false;
+}
+
+export function secretDeep(v: Val): Val {
+  const d = v.data;
+  let data: ValData = d;
+  if (isArray(d)) data = (d as readonly Val[]).map(secretDeep);
+  else if (d instanceof Map) data = new Map([...d].map(([k, item]) => [k, secretDeep(item)] as const));
+  return { ...v, data, secret: true };
+}
+
+/** Converts a provider's EscValue output (no sites) into a Val. */
+export function fromEsc(v: EscValue, site: Site): Val {
+  const d = v.data;
+  let data: ValData;
+  if (isArray(d)) data = d.map((item) => fromEsc(item, site));
+  else if (isObject(d)) data = new Map([...d].map(([k, item]) => [k, fromEsc(item, site)] as const));
+  else data = d as ValData;
+  return val(data, { secret: v.secret, unknown: v.unknown, site });
+}
+
+/** Strips evaluation-only fields, giving a plain EscValue tree. */
+export function toEscValue(v: Val): EscValue {
+  const d = v.data;
+  let data: EscData;
+  if (isArray(d)) data = (d as readonly Val[]).map(toEscValue);
+  else if (d instanceof Map) data = new Map([...d].map(([k, item]) => [k, toEscValue(item)] as const));
+  else data = d as EscData;
+  return { data, secret: v.secret, unknown: v.unknown };
+}
+
+export function typeName(v: Val): string {
+  const d = v.data;
+  if (d === null) return 'null';
+  if (typeof d === 'boolean') return 'boolean';
+  if (d instanceof EscNumber) return 'number';
+  if (typeof d === 'string') return 'string';
+  if (isArray(d)) return 'array';
+  return 'object';
+}
+
+export const isKnownObject = (v: Val | undefined): v is Val & { data: ReadonlyMap<string, Val> } =>
+  v !== undefined && !v.unknown && v.data instanceof Map;
