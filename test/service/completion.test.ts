@@ -36,11 +36,16 @@ describe('escd completion bash', () => {
 
     const topLevel = program().commands.map((c) => c.name()).sort();
     expect(topLevel).toEqual(expect.arrayContaining(['completion', 'doctor', 'quickstart', 'service']));
-    expect(complete(script, [''])).toEqual(topLevel.filter((c) => c !== 'help'));
-    expect(complete(script, ['service', ''])).toEqual(['install', 'status', 'uninstall']);
+    const commandsOnly = (words: string[]) => words.filter((w) => !w.startsWith('-'));
+    expect(commandsOnly(complete(script, ['']))).toEqual(topLevel.filter((c) => c !== 'help'));
+    expect(complete(script, [''])).toEqual(expect.arrayContaining(['--help', '--version']));
+    expect(commandsOnly(complete(script, ['service', '']))).toEqual(['install', 'status', 'uninstall']);
     expect(complete(script, ['service', 'install', '--'])).toEqual(['--help', '--json', '--print']);
     expect(complete(script, ['completion', 'z'])).toEqual(['zsh']);
-    expect(complete(script, ['--', ''])).toEqual(topLevel.filter((c) => c !== 'help'));
+    // Option values and options do not move the completion off the command they belong to.
+    expect(commandsOnly(complete(script, ['oidc', 'publish', '--out', 'site', '']))).toEqual([]);
+    expect(complete(script, ['oidc', 'publish', '--out', 'site', '--j'])).toEqual(['--json']);
+    expect(complete(script, ['d'])).toEqual(['daemon', 'doctor']);
     expect(complete(script, ['--v'])).toEqual(['--version']);
   });
 });
