@@ -109,7 +109,7 @@ describe('service install (systemd)', () => {
 
     const run = fakeRunner();
     const result = await uninstallService(p, { run, stateDir: stateDir() });
-    expect(result.removed.sort()).toEqual([join(unitDir(), 'escd.service'), join(unitDir(), 'escd.socket')]);
+    expect([...result.removed].sort()).toEqual([join(unitDir(), 'escd.service'), join(unitDir(), 'escd.socket')]);
     expect(run.calls).toEqual(['systemctl --user disable --now escd.socket', 'systemctl --user stop escd.service', 'systemctl --user daemon-reload']);
     expect(await filesUnder(unitDir())).toEqual([join(unitDir(), 'other.service')]);
     expect(existsSync(manifestPath(stateDir()))).toBe(false);
