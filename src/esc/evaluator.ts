@@ -94,6 +94,8 @@ export class Evaluation {
   readonly imports = new Map<string, ImportState>();
   readonly patches: RotationPatch[] = [];
   expiresAt?: Date;
+  /** Expressions being evaluated right now (one pass evaluates sequentially). */
+  depth = 0;
 
   /**
    * @param stage `check` calls no provider and decrypts only with showSecrets; `rotate` also calls
@@ -192,6 +194,9 @@ export class Evaluation {
 }
 
 const RESERVED_KEYS = new Set(['imports', 'context', 'environments']);
+
+/** Reference chains and nesting deeper than this are reported instead of exhausting the stack. */
+const MAX_DEPTH = 400;
 
 /** Evaluation of one environment. */
 class EnvEval {
@@ -298,7 +303,22 @@ class EnvEval {
       this.ev.report('error', `cyclic reference to ${x.path}`, site);
       return unknownVal(site);
     }
+    if (this.ev.depth >= MAX_DEPTH) {
+      this.ev.report('error', `expressions are nested too deeply (more than ${MAX_DEPTH} levels)`, site);
+      return unknownVal(site);
+    }
     x.state = State.Active;
+    this.ev.depth++;
+    try {
+      x.value = await this.evaluateActive(x, site);
+    } finally {
+      this.ev.depth--;
+    }
+    x.state = State.Done;
+    return x.value;
+  }
+
+  private async evaluateActive(x: XNode, site: Site | undefined): Promise<Val> {
     let v: Val;
     if (x.props !== undefined) {
       // Objects: children are evaluated (and merged with their own bases) in sorted key order.
@@ -316,8 +336,6 @@ class EnvEval {
     } else {
       v = this.merge(await this.evaluateExpr(x, x.expr!), x.base);
     }
-    x.state = State.Done;
-    x.value = v;
     return v;
   }
 

@@ -13,8 +13,12 @@ function quoteChar(c: string): string {
 
 class DecodeError extends Error {}
 
+/** Deeper documents are refused (Go refuses beyond 10000; our recursive consumers need a lower bound). */
+const MAX_DEPTH = 1000;
+
 class Decoder {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly s: string,
     private readonly secret: boolean,
@@ -38,8 +42,12 @@ class Decoder {
   private value(): EscValue {
     this.skipSpace();
     const c = this.s[this.i];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    if (c === '{' || c === '[') {
+      if (++this.depth > MAX_DEPTH) throw new DecodeError('exceeded max depth');
+      const v = c === '{' ? this.object() : this.array();
+      this.depth--;
+      return v;
+    }
     if (c === '"') return escValue(this.string(), { secret: this.secret });
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return escValue(this.number(), { secret: this.secret });
     for (const [word, v] of [

@@ -93,7 +93,8 @@ export function parseYaml(source: string): ParsedYaml {
     const first = doc.errors[0]!;
     const offset = first.pos[0];
     const line = lineCounter.linePos(offset).line;
-    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    let message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    if (/call stack/i.test(message)) message = 'document is nested too deeply';
     return { fatal: { summary: `yaml: line ${line}: ${message}` }, errors: [] };
   }
   const errors: SyntaxError[] = [];

@@ -237,3 +237,20 @@ describe('provider concurrency', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('limits', () => {
+  it('reports over-long reference chains instead of exhausting the stack', async () => {
+    let src = 'values:\n';
+    for (let i = 0; i < 3000; i++) src += `  k${i}: \${k${i + 1}}\n`;
+    src += '  k3000: end\n';
+    const r = await run(src);
+    expect(r.result.diagnostics.map((d) => d.summary)).toContain('expressions are nested too deeply (more than 400 levels)');
+  });
+
+  it('reports deeply nested YAML and JSON as errors', async () => {
+    const yaml = await run(`values:\n  a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    expect(yaml.result.diagnostics.map((d) => d.summary)).toEqual([expect.stringMatching(/^yaml: line \d+: /)]);
+    const json = await run(`values:\n  a: {fn::fromJSON: "${'['.repeat(5000)}"}\n`);
+    expect(json.diags).toEqual(['root:2:6 decoding JSON string: exceeded max depth']);
+  });
+});
