@@ -773,7 +773,9 @@ class EnvEval {
       case 'fromJSON': {
         const result = decodeJSON(text, { secret });
         if ('error' in result) {
-          this.ev.report('error', `decoding JSON string: ${result.error}`, site);
+          // Go's message quotes the offending character; never quote a secret's.
+          const reason = secret ? result.error.replace(/'(?:[^'\\]|\\.)+'/, '[secret]') : result.error;
+          this.ev.report('error', `decoding JSON string: ${reason}`, site);
           return unknownVal(site, { secret });
         }
         return fromEsc(result.value, site);

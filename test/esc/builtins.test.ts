@@ -161,3 +161,10 @@ describe('builtins through the evaluator', () => {
     expect((await run(src, {}, { mode: 'check', showSecrets: true })).revealed).toEqual({ ok: 'hunter2' });
   });
 });
+
+describe('secrets in diagnostics', () => {
+  it('does not quote a secret\'s characters in fromJSON errors', async () => {
+    const r = await run('values:\n  s: {fn::secret: "x-top-secret"}\n  j: {fn::fromJSON: "${s}"}\n');
+    expect(r.diags).toEqual(['root:3:6 decoding JSON string: invalid character [secret] looking for beginning of value']);
+  });
+});
