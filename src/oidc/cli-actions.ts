@@ -113,7 +113,7 @@ export async function printThumbprint(opts: { connect?: string; json?: boolean }
   }
   try {
     const thumb = await fetchThumbprint(host, port);
-    if (opts.json) out(JSON.stringify({ host: url.hostname, thumbprint: thumb.sha1, certificate: thumb.subject }, null, 2));
+    if (opts.json) out(JSON.stringify({ host: `${host}:${port}`, thumbprint: thumb.sha1, certificate: thumb.subject }, null, 2));
     else {
       out(thumb.sha1);
       process.stderr.write(`# SHA-1 of ${thumb.subject}, the top certificate ${host}:${port} serves\n`);
@@ -146,10 +146,12 @@ export async function listKeys(opts: { json?: boolean }): Promise<void> {
   const issuer = await runtime.issuer();
   const keys = await issuer.keys();
   if (opts.json) {
-    out(JSON.stringify({ issuer: issuer.issuerUrl, keystore: { backend: store.backend, location: store.location }, keys }, null, 2));
+    const keystore = { backend: store.backend, location: store.location, ...(store.note !== undefined ? { note: store.note } : {}) };
+    out(JSON.stringify({ issuer: issuer.issuerUrl, keystore, keys }, null, 2));
     return;
   }
-  out(`Issuer ${issuer.issuerUrl} (provider ${providerHostPath(issuer.issuerUrl)}); keys in the ${store.backend} key store: ${store.location}`);
+  out(`Issuer:    ${issuer.issuerUrl} (IAM provider name ${providerHostPath(issuer.issuerUrl)})`);
+  out(`Key store: ${store.backend}, ${store.location}${store.note !== undefined ? ` (${store.note})` : ''}`);
   if (keys.length === 0) {
     out('No signing key yet: one is created on first use (`escd oidc publish` or the first token).');
     return;

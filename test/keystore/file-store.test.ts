@@ -1,8 +1,12 @@
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { FileKeyStore } from '../../src/keystore/file-store.js';
+import { assertBuilt, runNode } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+const RACE = fileURLToPath(new URL('./fixtures/file-race.mjs', import.meta.url));
 
 describe('file key store', () => {
   let home: TmpHome;
@@ -66,5 +70,16 @@ describe('file key store', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => new FileKeyStore(file).setIfAbsent('key', `candidate-${i}`)));
     expect(new Set(results).size).toBe(1);
     expect(await new FileKeyStore(file).get('key')).toBe(results[0]);
+  });
+
+  it('separate processes racing agree on one value and lose none of their own writes', async () => {
+    assertBuilt();
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => runNode(RACE, [file, `p${i}`])));
+    for (const r of results) expect(r.stderr).toBe('');
+    const winners = new Set(results.map((r) => r.stdout.trim()));
+    expect(winners.size).toBe(1);
+    const entries = (JSON.parse(await readFile(file, 'utf8')) as { entries: Record<string, string> }).entries;
+    expect(entries.shared).toBe([...winners][0]);
+    expect(Object.keys(entries).filter((k) => k.startsWith('own-')).sort()).toEqual(['own-p0', 'own-p1', 'own-p2', 'own-p3', 'own-p4', 'own-p5']);
   });
 });
