@@ -294,6 +294,43 @@ export const checkAwsConfig = (facts: ClientFacts): CheckResult =>
 export const checkKubeconfig = (facts: ClientFacts): CheckResult =>
   checkClient('kubeconfig', 'kubeconfig', 'user', 'escd setup kube <env> --cluster <name>', facts);
 
+// ---------- the user service ----------
+
+export interface ServiceFacts {
+  /** Absent: not installed with `escd service install`. */
+  readonly installed?: {
+    readonly manager: 'systemd' | 'launchd';
+    readonly files: ReadonlyArray<{ readonly path: string; readonly state: 'ok' | 'missing' | 'modified' }>;
+    /** Programs the definition starts, and whether each exists. */
+    readonly programs: ReadonlyArray<{ readonly path: string; readonly exists: boolean }>;
+  };
+  readonly error?: string;
+}
+
+export function checkService(facts: ServiceFacts): CheckResult {
+  const title = 'user service';
+  if (facts.error) return result('service', title, 'warn', facts.error);
+  const s = facts.installed;
+  if (!s) return result('service', title, 'pass', 'not installed (the daemon runs when started with `escd start`)', 'run `escd service install` to keep it always running');
+  const missing = s.files.filter((f) => f.state === 'missing');
+  if (missing.length > 0) {
+    return result('service', title, 'fail', `${missing.map((f) => f.path).join(', ')} went missing since \`escd service install\``, 'run `escd service uninstall`, then `escd service install`');
+  }
+  const gone = s.programs.filter((p) => !p.exists);
+  if (gone.length > 0) {
+    return result(
+      'service',
+      title,
+      'fail',
+      `the ${s.manager} service starts ${gone.map((p) => p.path).join(' and ')}, which no longer exist${gone.length === 1 ? 's' : ''} (Node.js upgraded or escd moved?)`,
+      'run `escd service install` again: it rewrites its own files with the current paths',
+    );
+  }
+  const edited = s.files.filter((f) => f.state === 'modified');
+  const note = edited.length > 0 ? ` (${edited.map((f) => f.path).join(', ')} edited since install)` : '';
+  return result('service', title, 'pass', `installed as a ${s.manager} service${note}`);
+}
+
 export function summarize(checks: readonly CheckResult[]): { ok: boolean; pass: number; warn: number; fail: number } {
   const count = (s: CheckStatus): number => checks.filter((c) => c.status === s).length;
   return { ok: count('fail') === 0, pass: count('pass'), warn: count('warn'), fail: count('fail') };

@@ -11,6 +11,7 @@ import { Issuer } from '../oidc/issuer.js';
 import { request } from '../protocol/client.js';
 import { userHome } from '../protocol/socket-path.js';
 import { DATA_KEY_NAME } from '../secrets/aes-cipher.js';
+import { installedService } from '../service/manager.js';
 import {
   checkAwsConfig,
   checkClock,
@@ -22,6 +23,7 @@ import {
   checkKubeconfig,
   checkNode,
   checkSecretsKey,
+  checkService,
   checkSigningKey,
   checkSocketPermissions,
   isPlaceholderIssuer,
@@ -31,6 +33,7 @@ import {
   type EnvironmentsFacts,
   type IssuerFacts,
   type PathMode,
+  type ServiceFacts,
   type SigningKeyFacts,
 } from './checks.js';
 import { awsConfigShimCommands, ClientConfigError, kubeconfigShimCommands, type ShimCommand } from './clients.js';
@@ -108,6 +111,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
 
   checks.push(checkDaemon(await daemonFacts(deps, paths.socket)));
   checks.push(checkSocketPermissions(await pathMode(dirname(paths.socket)), await pathMode(paths.socket)));
+  checks.push(checkService(await serviceFacts(paths.stateDir)));
 
   checks.push(checkIssuer(await issuerFacts(deps, config.issuer.url, signing.activeKid)));
   checks.push(checkClock(await clockFacts(deps, config)));
@@ -171,6 +175,16 @@ async function daemonFacts(deps: DoctorDeps, socket: string): Promise<DaemonFact
     return { socket, reachable: true, ...(pid !== undefined ? { pid } : {}), ...(version !== undefined ? { version } : {}) };
   } catch (err) {
     return { socket, reachable: false, error: oneLine(err) };
+  }
+}
+
+async function serviceFacts(stateDir: string): Promise<ServiceFacts> {
+  try {
+    const installed = await installedService(stateDir);
+    if (!installed) return {};
+    return { installed: { ...installed, programs: installed.programs.map((path) => ({ path, exists: existsSync(path) })) } };
+  } catch (err) {
+    return { error: oneLine(err) };
   }
 }
 

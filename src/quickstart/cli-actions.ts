@@ -2,7 +2,7 @@
 // shows how to point aws and kubectl at it.
 import { spawn } from 'node:child_process';
 import { UserError } from '../cli/errors.js';
-import { escdScript, shimScript } from '../service/package-files.js';
+import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../service/package-files.js';
 import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from './quickstart.js';
 import { awsProfileSnippet, kubeUserSnippet, profileNameFor, type ShimLocation } from './snippets.js';
 import { terminalFor, withProgress } from './terminal.js';
@@ -84,6 +84,7 @@ function report(steps: QuickstartSteps, started: string, status: string, aws: st
     `  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`,
     '  escd doctor',
   ];
+  if (runsFromNpxCache()) lines.push('', term.yellow('note:') + ` ${NPX_CACHE_HINT}.`);
   if (ks.fallback) lines.push('', term.yellow('note:') + ' keys are in a 0600 file because no OS keychain answered; see `escd doctor`.');
   return lines.join('\n') + '\n';
 }

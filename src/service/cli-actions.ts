@@ -4,7 +4,7 @@ import { userHome } from '../protocol/socket-path.js';
 import { request } from '../protocol/client.js';
 import { UserError } from '../cli/errors.js';
 import { installService, managerFor, planService, serviceStatus, uninstallService, type ServicePlan } from './manager.js';
-import { escdScript, readTemplate } from './package-files.js';
+import { escdScript, NPX_CACHE_HINT, readTemplate, runsFromNpxCache } from './package-files.js';
 import { contextFor, ServiceError } from './render.js';
 import { shellLine, systemRunner } from './runner.js';
 
@@ -73,6 +73,7 @@ async function stopUnmanagedDaemon(socket: string): Promise<boolean> {
 
 export async function install(opts: { print?: boolean; json?: boolean }): Promise<void> {
   const plan = planOrExplain();
+  if (runsFromNpxCache()) say(NPX_CACHE_HINT);
   if (opts.print) return printPlan(plan, opts.json);
   const paths = resolvePaths();
   try {

@@ -266,3 +266,40 @@ export async function serviceStatus(plan: ServicePlan, deps: ServiceDeps): Promi
     managerAvailable: probe.code === 0,
   };
 }
+
+// ---------- what an installed definition runs (for `escd doctor`) ----------
+
+export interface InstalledService {
+  readonly manager: ServiceManager;
+  readonly files: ReadonlyArray<{ readonly path: string; readonly state: 'ok' | 'missing' | 'modified' }>;
+  /** node and the escd script the definition starts (from ExecStart or ProgramArguments). */
+  readonly programs: readonly string[];
+}
+
+function programsOf(text: string): string[] {
+  const exec = /^ExecStart=(.*)$/m.exec(text);
+  if (exec) {
+    const words = exec[1]!.match(/"[^"]*"|\S+/g) ?? [];
+    return words.slice(0, 2).map((w) => w.replace(/^"|"$/g, '').replace(/\$\$/g, '$').replace(/%%/g, '%'));
+  }
+  const args = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(text);
+  if (args) {
+    const unxml = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    return [...args[1]!.matchAll(/<string>([^<]*)<\/string>/g)].slice(0, 2).map((m) => unxml(m[1]!));
+  }
+  return [];
+}
+
+/** What `escd service install` left, or undefined when it is not installed. */
+export async function installedService(stateDir: string): Promise<InstalledService | undefined> {
+  const manifest = await readManifest(manifestPath(stateDir));
+  if (!manifest) return undefined;
+  const files: Array<InstalledService['files'][number]> = [];
+  const programs: string[] = [];
+  for (const file of manifest.files) {
+    const content = await readIfExists(file.path);
+    files.push({ path: file.path, state: content === undefined ? 'missing' : sha256(content) === file.sha256 ? 'ok' : 'modified' });
+    if (content !== undefined) programs.push(...programsOf(content));
+  }
+  return { manager: manifest.manager, files, programs };
+}

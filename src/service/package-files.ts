@@ -35,3 +35,13 @@ export function shimScript(): string {
 export function readTemplate(relativePath: string): string {
   return readFileSync(join(packageRoot(), relativePath), 'utf8');
 }
+
+/**
+ * True when this package runs from npx's cache: a service or credential_process pointing there breaks
+ * when the cache is cleaned, so callers suggest a real install.
+ */
+export function runsFromNpxCache(root: string = packageRoot()): boolean {
+  return /[\\/]_npx[\\/]/.test(root);
+}
+
+export const NPX_CACHE_HINT = 'escd is running from the npx cache, which npm may clean at any time; install it (`npm install -g escd`) so the paths below keep working';

@@ -10,6 +10,7 @@ import {
   checkKeyStore,
   checkNode,
   checkSecretsKey,
+  checkService,
   checkSigningKey,
   checkSocketPermissions,
   summarize,
@@ -107,6 +108,22 @@ describe('doctor checks', () => {
     const broken = checkAwsConfig({ file: '/h/.aws/config', exists: true, references: [{ name: 'dev', shim: '/old/escd-shim' }] });
     expect(broken).toMatchObject({ status: 'fail', detail: 'profile dev → /old/escd-shim: the shim is not there' });
     expect(summarize([ok, broken])).toEqual({ ok: false, pass: 1, warn: 0, fail: 1 });
+  });
+});
+
+describe('doctor: the user service', () => {
+  const files = [{ path: '/h/.config/systemd/user/escd.service', state: 'ok' as const }];
+  it('passes when not installed or when everything it starts exists', () => {
+    expect(checkService({}).status).toBe('pass');
+    expect(checkService({ installed: { manager: 'systemd', files, programs: [{ path: '/usr/bin/node', exists: true }] } }).status).toBe('pass');
+  });
+  it('fails when the node it starts is gone, with the reinstall fix', () => {
+    const gone = checkService({ installed: { manager: 'systemd', files, programs: [{ path: '/home/a/.nvm/versions/node/v20.1.0/bin/node', exists: false }] } });
+    expect(gone).toMatchObject({ status: 'fail', fix: expect.stringContaining('escd service install') });
+    expect(gone.detail).toContain('/home/a/.nvm/versions/node/v20.1.0/bin/node');
+  });
+  it('fails when a unit file it wrote is missing', () => {
+    expect(checkService({ installed: { manager: 'systemd', files: [{ ...files[0]!, state: 'missing' }], programs: [] } }).status).toBe('fail');
   });
 });
 

@@ -5,8 +5,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
-import { installService, manifestPath, planService, serviceStatus, uninstallService, type ServicePlan } from '../../src/service/manager.js';
-import { escdScript, readTemplate } from '../../src/service/package-files.js';
+import { installedService, installService, manifestPath, planService, serviceStatus, uninstallService, type ServicePlan } from '../../src/service/manager.js';
+import { escdScript, readTemplate, runsFromNpxCache } from '../../src/service/package-files.js';
 import { contextFor, ServiceError } from '../../src/service/render.js';
 import type { CommandResult, CommandRunner } from '../../src/service/runner.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -156,5 +156,27 @@ describe('service install (launchd)', () => {
 describe('service on an unsupported platform', () => {
   it('explains escd start', () => {
     expect(() => plan('win32')).toThrow(/Linux \(systemd\) and macOS \(launchd\), not win32; run `escd start`/);
+  });
+});
+
+describe('what an installed service runs (for escd doctor)', () => {
+  it('reads node and the escd script back from the unit and the plist', async () => {
+    expect(await installedService(stateDir())).toBeUndefined();
+    for (const platform of ['linux', 'darwin'] as const) {
+      const p = plan(platform);
+      await installService(p, { run: fakeRunner(), stateDir: stateDir() });
+      const installed = await installedService(stateDir());
+      expect(installed?.manager).toBe(platform === 'linux' ? 'systemd' : 'launchd');
+      expect(installed?.programs.slice(0, 2)).toEqual([process.execPath, escdScript()]);
+      expect(installed?.files.every((f) => f.state === 'ok')).toBe(true);
+      await uninstallService(p, { run: fakeRunner(), stateDir: stateDir() });
+    }
+  });
+});
+
+describe('npx cache detection', () => {
+  it('flags a package inside the npx cache only', () => {
+    expect(runsFromNpxCache('/home/a/.npm/_npx/1a2b3c/node_modules/escd')).toBe(true);
+    expect(runsFromNpxCache('/usr/local/lib/node_modules/escd')).toBe(false);
   });
 });
