@@ -1,6 +1,6 @@
 // A cross-process lock as a file created with O_EXCL: the daemon and a CLI command may both try
 // to create a key at the same moment, and exactly one of them must win.
-import { open, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LockOptions {
@@ -45,7 +45,7 @@ async function lockedRun<T>(lockPath: string, fn: () => Promise<T>, options: Loc
       (s) => Date.now() - s.mtimeMs,
       () => 0,
     );
-    if (age > staleMs) {
+    if (age > staleMs || (await holderIsGone(lockPath))) {
       await rm(lockPath, { force: true });
       continue;
     }
@@ -56,5 +56,17 @@ async function lockedRun<T>(lockPath: string, fn: () => Promise<T>, options: Loc
     return await fn();
   } finally {
     await rm(lockPath, { force: true });
+  }
+}
+
+/** The lock file names its holder's pid: a holder that no longer exists crashed while holding it. */
+async function holderIsGone(lockPath: string): Promise<boolean> {
+  const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
