@@ -41,6 +41,10 @@ export async function publish(opts: { out: string; json?: boolean }): Promise<vo
   }
   out(`Wrote ${written.discovery}\nWrote ${written.jwks} (${jwks.keys.length} key${jwks.keys.length === 1 ? '' : 's'})`);
   out(`Serve the directory ${opts.out} at ${issuer.issuerUrl}/ over HTTPS, so that ${issuer.issuerUrl}/.well-known/openid-configuration answers.`);
+  const active = (await issuer.keys()).find((k) => k.active);
+  if (active && active.alg !== config.issuer.algorithm) {
+    warn(`issuer.algorithm is ${config.issuer.algorithm} but the active key is ${active.alg}: run \`escd oidc rotate\`, then publish again`);
+  }
   if (!config.issuer.url.startsWith('https://')) warn(`issuer.url ${config.issuer.url} is not https://: AWS, GCP and Azure only trust HTTPS issuers`);
   if (config.issuer.url === 'https://oidc.escd.invalid') warn('issuer.url is still the placeholder https://oidc.escd.invalid: set issuer.url in config.yaml to where you will host these files');
 }

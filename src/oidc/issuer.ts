@@ -153,7 +153,14 @@ export class Issuer implements TokenIssuer {
             `the private signing key ${key.kid} is missing from the ${this.options.store.location}; run \`escd oidc rotate\` and publish again`,
           );
         }
-        const imported = await importJWK(JSON.parse(text) as JWK, key.alg);
+        let jwk: JWK;
+        try {
+          jwk = JSON.parse(text) as JWK;
+        } catch {
+          // The parser's message would quote the key.
+          throw new IssuerError(`the private signing key ${key.kid} in the ${this.options.store.location} is damaged (not JSON)`);
+        }
+        const imported = await importJWK(jwk, key.alg);
         if (imported instanceof Uint8Array) throw new IssuerError(`the signing key ${key.kid} is not an asymmetric key`);
         return imported;
       })();

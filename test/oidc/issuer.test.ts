@@ -113,6 +113,13 @@ describe('Issuer', () => {
     await expect(issuer().mint({ ...request, lifetimeSeconds: 7200 })).rejects.toThrow('token lifetime must be a whole number of seconds from 1 to 3600 (got 7200)');
   });
 
+  it('a damaged private key is reported without quoting it', async () => {
+    const [{ kid }] = (await issuer().jwks()).keys as [{ kid: string }];
+    store.entries.set(`oidc-signing-key:${kid}`, '{"kty":"RSA","d":"SECRETSTUFF"');
+    const err = await issuer().mint(request).catch((e: Error) => e);
+    expect((err as Error).message).toBe(`the private signing key ${kid} in the (memory) is damaged (not JSON)`);
+  });
+
   it('a missing private key is one clear error', async () => {
     await issuer().jwks();
     store.entries.clear();
