@@ -8,10 +8,10 @@ import { joinIndex, joinKey } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult } from './types.js';
 
 /**
- * Evaluates the environment `rootName` whose YAML text is `source`. Never throws for bad input:
- * problems are diagnostics (load-stage ones for the root document, `options.mode`-stage ones for
- * evaluation, imports included). Only a failing provider, loader or cipher call that is not an
- * Error, or a programming error, can reject.
+ * Evaluates the environment `rootName` whose YAML text is `source`. Never rejects for bad input or
+ * failing providers, loaders or ciphers: problems are diagnostics (load-stage ones for the root
+ * document, `options.mode`-stage ones for evaluation, imports included). It rejects only when
+ * `options.signal` is aborted.
  */
 export async function evaluateEnvironment(rootName: string, source: string, options: EvaluateOptions): Promise<EvaluateResult> {
   if (options.mode === 'check') return (await run(rootName, source, new Evaluation(options, 'check'))).result;

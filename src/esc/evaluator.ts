@@ -151,6 +151,7 @@ export class Evaluation {
    * a cycle (reported at `site`), a loader failure or a document with load errors.
    */
   async importEnvironment(name: string, site: Site, inheritedRoot: string | undefined): Promise<Val | undefined> {
+    this.options.signal?.throwIfAborted();
     const existing = this.imports.get(name);
     if (existing !== undefined) {
       if (existing.evaluating) {
@@ -279,7 +280,7 @@ class EnvEval {
 
   /** Merges `top` over `base` (§5.2): objects key by key, anything else replaces; final values win with a warning. */
   private merge(top: Val, base: Val | undefined): Val {
-    if (base === undefined) return top;
+    if (base === undefined || base === top) return top;
     if (base.final) {
       this.ev.report('warning', 'cannot override final value', top.site);
       return base;

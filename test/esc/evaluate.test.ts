@@ -254,3 +254,11 @@ describe('limits', () => {
     expect(json.diags).toEqual(['root:2:6 decoding JSON string: exceeded max depth']);
   });
 });
+
+describe('final values imported twice', () => {
+  it('does not warn when the same environment is imported twice', async () => {
+    const r = await run('imports: [a, a]\n', { a: 'values:\n  f: {fn::final: x}\n' });
+    expect(r.diags).toEqual([]);
+    expect(r.revealed).toEqual({ f: 'x' });
+  });
+});
