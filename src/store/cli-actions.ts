@@ -13,10 +13,12 @@ import { DiagnosticsFailure, openRuntime } from '../runtime/cli-support.js';
 import { openSecret, sealSecret } from '../secrets/envelope.js';
 import {
   DefinitionError,
-  findCiphertexts,
   parseDefinition,
+  revealSecrets,
+  sealSecrets,
   parsePath,
   parseValue,
+  renderDefinition,
   secretNode,
   secretPlaintext,
   setValue,
@@ -63,6 +65,15 @@ async function validateOrFail(runtime: Runtime, name: string, source: string, sh
   }
 }
 
+/** Secrets at rest: every plaintext `fn::secret` is encrypted before the definition is written. */
+async function sealForSave(runtime: Runtime, source: string, shownFile: string, reuse: ReadonlyMap<string, string> = new Map()): Promise<{ source: string; sealed: number }> {
+  const doc = parseDefinition(source, shownFile);
+  const { rewritten, fresh } = await sealSecrets(doc, source, (plaintext) => sealSecret(runtime.cipher, plaintext), reuse);
+  return { source: rewritten === 0 ? source : renderDefinition(doc), sealed: fresh };
+}
+
+const sealedNote = (count: number): string => (count > 0 ? `; encrypted ${count} plaintext secret(s)` : '');
+
 export async function list(options: { json?: boolean }): Promise<void> {
   const runtime = await openRuntime();
   const envs = await runtime.store.list();
@@ -83,15 +94,9 @@ export async function get(env: string, options: { json?: boolean; showSecrets?: 
   let text = def.source;
   if (options.showSecrets) {
     const doc = parseDefinition(def.source, def.file);
-    const sites = findCiphertexts(doc, def.source);
-    for (const site of sites) {
-      try {
-        site.replace(await openSecret(runtime.cipher, site.ciphertext));
-      } catch (err) {
-        warn(`${def.file}:${site.line}: warning: cannot decrypt this secret: ${(err as Error).message}`);
-      }
-    }
-    if (sites.length > 0) text = doc.toString();
+    const { shown, problems } = await revealSecrets(doc, def.source, (ciphertext) => openSecret(runtime.cipher, ciphertext));
+    for (const p of problems) warn(`${def.file}:${p.line}: warning: cannot decrypt this secret: ${p.message}`);
+    if (shown.size > 0) text = renderDefinition(doc);
   }
   if (options.json) {
     say(JSON.stringify({ name: def.name, org: def.org, file: def.file, modified: new Date(def.mtimeMs).toISOString(), definition: text }, null, 2));
@@ -134,9 +139,12 @@ export async function init(env: string, options: { file?: string }): Promise<voi
   const stored = runtime.store.resolve(env);
   const source = options.file === undefined ? template(stored.name) : await readInput(options.file);
   if (await runtime.store.exists(env)) throw new UserError(`environment ${stored.name} already exists (${stored.file})`);
-  printWarnings(await validateOrFail(runtime, stored.name, source, options.file && options.file !== '-' ? options.file : stored.file));
-  await runtime.store.write(env, source, { mustNotExist: true });
-  say(`Created ${stored.name} (${stored.file})`);
+  const shownFile = options.file && options.file !== '-' ? options.file : stored.file;
+  const warnings = await validateOrFail(runtime, stored.name, source, shownFile);
+  const sealed = await sealForSave(runtime, source, shownFile);
+  await runtime.store.write(env, sealed.source, { mustNotExist: true });
+  printWarnings(warnings);
+  say(`Created ${stored.name} (${stored.file})${sealedNote(sealed.sealed)}`);
 }
 
 function editorCommand(): string {
@@ -152,40 +160,52 @@ function runEditor(editor: string, file: string): Promise<number> {
   });
 }
 
-export async function edit(env: string): Promise<void> {
+export async function edit(env: string, options: { showSecrets?: boolean } = {}): Promise<void> {
   const runtime = await openRuntime();
   const def = await runtime.store.read(env);
+  let original = def.source;
+  let shown = new Map<string, string>();
+  if (options.showSecrets) {
+    const doc = parseDefinition(def.source, def.file);
+    const revealed = await revealSecrets(doc, def.source, (ciphertext) => openSecret(runtime.cipher, ciphertext));
+    for (const p of revealed.problems) warn(`${def.file}:${p.line}: warning: cannot decrypt this secret, it stays encrypted: ${p.message}`);
+    shown = revealed.shown;
+    if (shown.size > 0) original = renderDefinition(doc);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'escd-edit-'));
   const file = join(dir, `${def.env}.yaml`);
-  await writeFile(file, def.source, { mode: 0o600 });
+  await writeFile(file, original, { mode: 0o600 });
   const keep = (why: string): never => {
-    throw new UserError(`${why}; nothing was saved. Your edit is kept in ${file}`);
+    const note = shown.size > 0 ? ' (it holds secrets in plaintext: delete it when done)' : '';
+    throw new UserError(`${why}; nothing was saved. Your edit is kept in ${file}${note}`);
   };
   const status = await runEditor(editorCommand(), file);
   if (status !== 0) keep(`the editor exited with status ${status}`);
-  const source = await readFile(file, 'utf8');
-  if (source === def.source) {
+  const edited = await readFile(file, 'utf8');
+  if (edited === original) {
     await rm(dir, { recursive: true, force: true });
     say(`No changes to ${def.name}.`);
     return;
   }
   let warnings: string[];
+  let sealed: { source: string; sealed: number };
   try {
-    warnings = await validateDefinition(runtime, def.name, source, file);
+    warnings = await validateDefinition(runtime, def.name, edited, file);
+    sealed = await sealForSave(runtime, edited, file, shown);
   } catch (err) {
-    if (!(err instanceof DefinitionError)) throw err;
+    if (!(err instanceof DefinitionError)) return keep((err as Error).message);
     // The diagnostics name the temporary file, which is where the user's text is.
     for (const line of err.message.split('\n')) warn(line);
     return keep(`${def.name} has errors`);
   }
   try {
-    await runtime.store.write(env, source, { expectedMtimeMs: def.mtimeMs });
+    await runtime.store.write(env, sealed.source, { expectedMtimeMs: def.mtimeMs });
   } catch (err) {
     return keep((err as Error).message);
   }
   await rm(dir, { recursive: true, force: true });
   printWarnings(warnings);
-  say(`Saved ${def.name} (${def.file})`);
+  say(`Saved ${def.name} (${def.file})${sealedNote(sealed.sealed)}`);
 }
 
 export interface SetOptions {
@@ -213,10 +233,11 @@ export async function set(env: string, path: string, value: string | undefined, 
     node = options.string ? stringValue(raw) : parseValue(raw);
   }
   setValue(doc, steps, node);
-  const source = doc.toString();
-  const warnings = await validateOrFail(runtime, def.name, source, def.file);
-  await runtime.store.write(env, source, { expectedMtimeMs: def.mtimeMs });
+  const warnings = await validateOrFail(runtime, def.name, renderDefinition(doc), def.file);
+  const sealed = await sealForSave(runtime, renderDefinition(doc), def.file);
+  await runtime.store.write(env, sealed.source, { expectedMtimeMs: def.mtimeMs });
   printWarnings(warnings);
+  if (sealed.sealed > 0) warn(`escd: encrypted ${sealed.sealed} plaintext secret(s) in ${def.name}`);
 }
 
 async function confirm(question: string): Promise<boolean> {

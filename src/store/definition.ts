@@ -25,6 +25,14 @@ export function parseDefinition(source: string, file: string): Document {
   return doc;
 }
 
+/**
+ * Writes a definition back as text. Flow collections stay unpadded (`{a: 1}`, `[x]`), as people
+ * and the reference's emitter write them.
+ */
+export function renderDefinition(doc: Document): string {
+  return doc.toString({ flowCollectionPadding: false });
+}
+
 /** Parses a CLI property path such as `a.b[0]["k"]` (the interpolation grammar of `${...}`). */
 export function parsePath(text: string): PathElement[] {
   if (text.trim() === '') throw new DefinitionError('path must contain at least one element');
@@ -132,32 +140,124 @@ export function secretPlaintext(node: Node, raw: string): string {
   return typeof node.value === 'string' ? node.value : raw.trim();
 }
 
-export interface CiphertextSite {
+/** One `fn::secret` in a definition: a plaintext string, or a `{ciphertext}` envelope. */
+export interface SecretSite {
+  readonly form: 'plaintext' | 'ciphertext';
+  /** The plaintext, or the base64 ciphertext. */
+  readonly text: string;
   /** 1-based line of the `fn::secret` object, for messages. */
   readonly line: number;
-  readonly ciphertext: string;
-  replace(plaintext: string): void;
+  /** Inside the top-level `values` (the reference decrypts only there). */
+  readonly underValues: boolean;
+  /** Rewrites this site as `fn::secret: <plaintext>` (comments kept). */
+  showPlaintext(plaintext: string): void;
+  /** Rewrites this site as `fn::secret: {ciphertext: ...}` (comments and flow style kept). */
+  showCiphertext(ciphertext: string): void;
 }
 
-/** Every `fn::secret: {ciphertext: ...}` in the document, with a way to show it as plaintext. */
-export function findCiphertexts(doc: Document, source: string): CiphertextSite[] {
+const SECRET_KEY = 'fn::secret';
+
+/** Every `fn::secret` call in the document, in document order. */
+export function findSecrets(doc: Document, source: string): SecretSite[] {
   const lineAt = (offset: number): number => source.slice(0, offset).split('\n').length;
-  const sites: CiphertextSite[] = [];
-  const walk = (node: unknown): void => {
-    if (isSeq(node)) node.items.forEach(walk);
+  const sites: SecretSite[] = [];
+  const walk = (node: unknown, underValues: boolean, top: boolean): void => {
+    if (isSeq(node)) node.items.forEach((item) => walk(item, underValues, false));
     if (!isMap(node)) return;
-    for (const pair of node.items) {
-      const inner = pair.value;
-      if (node.items.length === 1 && keyText(pair.key)?.toLowerCase() === 'fn::secret' && isMap(inner) && inner.items.length === 1) {
-        const only = inner.items[0]!;
-        if (keyText(only.key) === 'ciphertext' && isScalar(only.value) && typeof only.value.value === 'string') {
-          sites.push({ line: lineAt(node.range?.[0] ?? 0), ciphertext: only.value.value, replace: (plaintext) => (pair.value = new Scalar(plaintext)) });
-          continue;
-        }
+    const only = node.items.length === 1 ? node.items[0]! : undefined;
+    if (only && !top && keyText(only.key) === SECRET_KEY) {
+      const site = secretSite(doc, node, only, underValues, lineAt(node.range?.[0] ?? 0));
+      if (site) {
+        sites.push(site);
+        return;
       }
-      walk(inner);
     }
+    for (const pair of node.items) walk(pair.value, underValues || (top && keyText(pair.key)?.toLowerCase() === 'values'), false);
   };
-  walk(doc.contents);
+  walk(doc.contents, false, true);
   return sites;
+}
+
+function secretSite(doc: Document, holder: YAMLMap, pair: YAMLMap['items'][number], underValues: boolean, line: number): SecretSite | undefined {
+  const value = pair.value;
+  const base = {
+    line,
+    underValues,
+    showPlaintext(plaintext: string): void {
+      const old = innerScalar(pair.value);
+      pair.value = keepComments(old, new Scalar(plaintext));
+    },
+    showCiphertext(ciphertext: string): void {
+      const old = pair.value;
+      const scalar = keepComments(innerScalar(old), new Scalar(ciphertext));
+      const inner = doc.createNode({}) as YAMLMap;
+      inner.flow = holder.flow ?? false;
+      inner.items.push(doc.createPair('ciphertext', scalar));
+      pair.value = inner;
+    },
+  };
+  if (isScalar(value) && typeof value.value === 'string') return { ...base, form: 'plaintext', text: value.value };
+  if (isMap(value) && value.items.length === 1) {
+    const inner = value.items[0]!;
+    if (keyText(inner.key) === 'ciphertext' && isScalar(inner.value) && typeof inner.value.value === 'string') {
+      return { ...base, form: 'ciphertext', text: inner.value.value };
+    }
+  }
+  return undefined;
+}
+
+/** The scalar that holds a secret's text: the value itself, or the `ciphertext` inside it. */
+function innerScalar(value: unknown): unknown {
+  if (isMap(value) && value.items.length === 1) return value.items[0]!.value;
+  return value;
+}
+
+/**
+ * Secrets at rest: every plaintext `fn::secret` anywhere in the document becomes a ciphertext.
+ * `reuse` maps plaintexts to the ciphertexts they were shown from, so an unchanged secret keeps
+ * its exact ciphertext (no diff noise after an edit).
+ */
+export async function sealSecrets(
+  doc: Document,
+  source: string,
+  seal: (plaintext: string) => Promise<string>,
+  reuse: ReadonlyMap<string, string> = new Map(),
+): Promise<{ rewritten: number; fresh: number }> {
+  const plain = findSecrets(doc, source).filter((s) => s.form === 'plaintext');
+  let fresh = 0;
+  for (const site of plain) {
+    let ciphertext = reuse.get(site.text);
+    if (ciphertext === undefined) {
+      ciphertext = await seal(site.text);
+      fresh++;
+    }
+    site.showCiphertext(ciphertext);
+  }
+  return { rewritten: plain.length, fresh };
+}
+
+export interface RevealProblem {
+  readonly line: number;
+  readonly message: string;
+}
+
+/** Shows the ciphertexts under `values` as plaintext; returns plaintext → ciphertext and what could not be opened. */
+export async function revealSecrets(
+  doc: Document,
+  source: string,
+  open: (ciphertext: string) => Promise<string>,
+): Promise<{ shown: Map<string, string>; problems: RevealProblem[] }> {
+  const shown = new Map<string, string>();
+  const problems: RevealProblem[] = [];
+  for (const site of findSecrets(doc, source)) {
+    if (site.form !== 'ciphertext' || !site.underValues) continue;
+    try {
+      const plaintext = await open(site.text);
+      site.showPlaintext(plaintext);
+      shown.set(plaintext, site.text);
+    } catch (err) {
+      problems.push({ line: site.line, message: (err as Error).message });
+    }
+  }
+  return { shown, problems };
 }

@@ -1,6 +1,6 @@
 // `escd env …` and `escd open` on the built CLI, in a throwaway ESCD_HOME.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBuilt, runCli } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -8,11 +8,12 @@ import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 let home: TmpHome;
 const envFile = (name: string): string => join(home.env.ESCD_HOME!, 'environments', `${name}.yaml`);
 const cli = (args: string[], extra: { env?: Record<string, string>; input?: string } = {}) =>
-  runCli(args, { env: { ...home.env, ...extra.env }, ...(extra.input !== undefined ? { input: extra.input } : {}) });
+  runCli(args, { env: { ...home.env, TMPDIR: join(home.dir, 'tmp'), ...extra.env }, ...(extra.input !== undefined ? { input: extra.input } : {}) });
 
 beforeAll(async () => {
   assertBuilt();
   home = await makeTmpHome();
+  await mkdir(join(home.dir, 'tmp'));
 });
 afterAll(() => home.cleanup());
 
@@ -28,7 +29,7 @@ describe('escd env', () => {
     expect((await cli(['env', 'set', 'app/dev', 'version', '1.10', '--string'])).code).toBe(0);
     expect((await cli(['env', 'set', 'app/dev', 'region', 'eu-west-1'])).code).toBe(0);
     const get = await cli(['env', 'get', 'app/dev']);
-    expect(get.stdout).toBe('# team settings\nvalues:\n  region: eu-west-1 # default region\n  ports: [ 80, 443 ]\n  version: "1.10"\n');
+    expect(get.stdout).toBe('# team settings\nvalues:\n  region: eu-west-1 # default region\n  ports: [80, 443]\n  version: "1.10"\n');
     expect((await stat(envFile('app/dev'))).mode & 0o777).toBe(0o600);
 
     const json = JSON.parse((await cli(['env', 'get', 'app/dev', '--json'])).stdout);
@@ -43,8 +44,8 @@ describe('escd env', () => {
     ]);
 
     const refused = await cli(['env', 'rm', 'app/prod']);
-    expect(refused.code).toBe(2);
     expect(refused.stderr).toBe('escd: refusing to delete app/prod without confirmation: pass --yes\n');
+    expect(refused.code).toBe(2);
     expect((await cli(['env', 'rm', 'app/prod', '--yes'])).code).toBe(0);
     expect((await cli(['env', 'ls'])).stdout).toBe('app/dev\n');
   });
@@ -64,6 +65,15 @@ describe('escd env', () => {
     const open = await cli(['open', 'sec/a']);
     expect(JSON.parse(open.stdout)).toEqual({ db: { password: '[secret]' }, pin: '[secret]' });
     expect(JSON.parse((await cli(['open', 'sec/a', '--show-secrets'])).stdout)).toEqual({ db: { password: 'correct-horse' }, pin: '0042' });
+  });
+
+  it('encrypts plaintext fn::secret values written through escd', async () => {
+    const result = await cli(['env', 'init', 'sec/b', '-f', '-'], { input: 'values:\n  pw:\n    fn::secret: plain-at-first # note\n' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`Created sec/b (${envFile('sec/b')}); encrypted 1 plaintext secret(s)\n`);
+    const stored = await readFile(envFile('sec/b'), 'utf8');
+    expect(stored).toMatch(/^values:\n  pw:\n    fn::secret:\n      ciphertext: [A-Za-z0-9+/=]+ # note\n$/);
+    expect(JSON.parse((await cli(['open', 'sec/b', '--show-secrets'])).stdout)).toEqual({ pw: 'plain-at-first' });
   });
 
   it('reads values from --file and standard input', async () => {
@@ -152,6 +162,28 @@ process.exit(Number(process.env.EDIT_EXIT ?? 0));\n`,
     expect(await readFile(kept!, 'utf8')).toContain('a: [1, 2');
     expect((await stat(kept!)).mode & 0o777).toBe(0o600);
     expect(await readFile(envFile('ed/a'), 'utf8')).toBe(before);
+  });
+
+  it('edits secrets as plaintext with --show-secrets and stores them encrypted again', async () => {
+    await cli(['env', 'init', 'ed/s']);
+    await cli(['env', 'set', 'ed/s', 'keep', 'unchanged-secret', '--secret']);
+    await cli(['env', 'set', 'ed/s', 'change', 'old-secret', '--secret']);
+    const before = await readFile(envFile('ed/s'), 'utf8');
+    const editDirs = async (): Promise<string[]> => (await readdir(join(home.dir, 'tmp'))).filter((n) => n.startsWith('escd-edit-'));
+    const dirsBefore = await editDirs();
+    const keepCiphertext = /keep:\n\s+fn::secret:\n\s+ciphertext: (\S+)/.exec(before)![1]!;
+    const result = await cli(['env', 'edit', 'ed/s', '--show-secrets'], {
+      env: { EDITOR: `${process.execPath} ${editor}`, EDIT_FROM: 'fn::secret: old-secret', EDIT_TO: 'fn::secret: new-secret' },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`Saved ed/s (${envFile('ed/s')}); encrypted 1 plaintext secret(s)\n`);
+    const after = await readFile(envFile('ed/s'), 'utf8');
+    expect(after).not.toMatch(/unchanged-secret|new-secret|old-secret/);
+    // The untouched secret keeps its exact ciphertext.
+    expect(after).toContain(`ciphertext: ${keepCiphertext}`);
+    expect(JSON.parse((await cli(['open', 'ed/s', '--show-secrets'])).stdout)).toEqual({ keep: 'unchanged-secret', change: 'new-secret' });
+    // Nothing is left behind in the temporary directory.
+    expect(await editDirs()).toEqual(dirsBefore);
   });
 
   it('does not save when the editor fails', async () => {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   DefinitionError,
-  findCiphertexts,
+  findSecrets,
+  revealSecrets,
+  sealSecrets,
   formatPath,
   parseDefinition,
   parsePath,
   parseValue,
+  renderDefinition,
   secretNode,
   secretPlaintext,
   setValue,
@@ -15,7 +18,7 @@ import {
 const set = (source: string, path: string, value: string): string => {
   const doc = parseDefinition(source, 'env.yaml');
   setValue(doc, parsePath(path), parseValue(value));
-  return doc.toString();
+  return renderDefinition(doc);
 };
 
 describe('parsePath', () => {
@@ -68,7 +71,7 @@ describe('setValue', () => {
     setValue(doc, ['s'], stringValue('true'));
     expect(doc.toJS()).toEqual({ values: { n: 42, b: true, list: [1, 'two'], obj: { k: 'v' }, empty: '', s: 'true' } });
     // A string that looks like another type is quoted so that it reads back as a string.
-    expect(parseDefinition(doc.toString(), 'x').toJS().values.s).toBe('true');
+    expect(parseDefinition(renderDefinition(doc), 'x').toJS().values.s).toBe('true');
   });
 
   it('creates missing objects, arrays and the values key', () => {
@@ -98,7 +101,7 @@ describe('setValue', () => {
   it('stores a sealed secret as fn::secret with ciphertext', () => {
     const doc = parseDefinition('values:\n  a: 1 # keep\n', 'f');
     setValue(doc, ['pw'], secretNode(doc, 'ZXNjeA=='));
-    expect(doc.toString()).toBe('values:\n  a: 1 # keep\n  pw:\n    fn::secret:\n      ciphertext: ZXNjeA==\n');
+    expect(renderDefinition(doc)).toBe('values:\n  a: 1 # keep\n  pw:\n    fn::secret:\n      ciphertext: ZXNjeA==\n');
   });
 
   it('takes the secret text from a YAML string, or the argument as given', () => {
@@ -126,17 +129,61 @@ describe('parseDefinition', () => {
   });
 });
 
-describe('findCiphertexts', () => {
-  it('finds fn::secret ciphertexts at any depth and can show them as plaintext', () => {
-    const source = 'values:\n  a:\n    fn::secret:\n      ciphertext: AAA=\n  list:\n    - fn::secret: {ciphertext: BBB=}\n  plain:\n    fn::secret: text\n';
-    const doc = parseDefinition(source, 'f');
-    const sites = findCiphertexts(doc, source);
-    expect(sites.map((s) => [s.ciphertext, s.line])).toEqual([
-      ['AAA=', 3],
-      ['BBB=', 6],
+describe('secrets at rest', () => {
+  const source = [
+    'values:',
+    '  a:',
+    '    # header',
+    '    fn::secret: hunter2 # trailing',
+    '  list:',
+    "    - {'fn::secret': inline}",
+    '  done:',
+    '    fn::secret:',
+    '      ciphertext: QUJD',
+    'other:',
+    '  fn::secret:',
+    '    ciphertext: REVG',
+    '',
+  ].join('\n');
+
+  it('finds plaintext and ciphertext secrets at any depth, noting which are under values', () => {
+    const sites = findSecrets(parseDefinition(source, 'f'), source);
+    expect(sites.map((s) => [s.form, s.text, s.line, s.underValues])).toEqual([
+      ['plaintext', 'hunter2', 4, true],
+      ['plaintext', 'inline', 6, true],
+      ['ciphertext', 'QUJD', 8, true],
+      ['ciphertext', 'REVG', 11, false],
     ]);
-    sites[0]!.replace('hunter2');
-    expect(doc.toJS()).toEqual({ values: { a: { 'fn::secret': 'hunter2' }, list: [{ 'fn::secret': { ciphertext: 'BBB=' } }], plain: { 'fn::secret': 'text' } } });
+  });
+
+  it('seals every plaintext secret, keeping comments and flow style', async () => {
+    const doc = parseDefinition(source, 'f');
+    const result = await sealSecrets(doc, source, async (p) => `sealed(${p})`);
+    expect(result).toEqual({ rewritten: 2, fresh: 2 });
+    const text = renderDefinition(doc);
+    expect(text).toContain('    # header\n    fn::secret:\n      ciphertext: sealed(hunter2) # trailing\n');
+    expect(text).toContain("    - {'fn::secret': {ciphertext: sealed(inline)}}\n");
+    expect(text).toContain('      ciphertext: QUJD\n');
+  });
+
+  it('reuses the ciphertext a plaintext was shown from', async () => {
+    const doc = parseDefinition(source, 'f');
+    const result = await sealSecrets(doc, source, async (p) => `new(${p})`, new Map([['hunter2', 'OLD=']]));
+    expect(result).toEqual({ rewritten: 2, fresh: 1 });
+    expect(renderDefinition(doc)).toContain('ciphertext: OLD= # trailing');
+  });
+
+  it('reveals ciphertexts under values only, and reports the ones it cannot open', async () => {
+    const doc = parseDefinition(source, 'f');
+    const { shown, problems } = await revealSecrets(doc, source, async (c) => {
+      if (c === 'QUJD') return 'abc';
+      throw new Error('bad key');
+    });
+    expect([...shown]).toEqual([['abc', 'QUJD']]);
+    expect(problems).toEqual([]);
+    expect(doc.toJS()).toMatchObject({ values: { done: { 'fn::secret': 'abc' } }, other: { 'fn::secret': { ciphertext: 'REVG' } } });
+    const failing = parseDefinition(source, 'f');
+    expect((await revealSecrets(failing, source, async () => Promise.reject(new Error('bad key')))).problems).toEqual([{ line: 8, message: 'bad key' }]);
   });
 });
 
@@ -145,7 +192,7 @@ describe('setValue on empty flow collections', () => {
     expect(set('values: {}\n', 'a.b', '1')).toBe('values:\n  a:\n    b: 1\n');
     expect(set('values:\n  l: []\n', 'l[0]', 'x')).toBe('values:\n  l:\n    - x\n');
     // A non-empty flow collection keeps the user's style.
-    expect(set('values: {a: 1}\n', 'b', '2')).toBe('values: { a: 1, b: 2 }\n');
+    expect(set('values: {a: 1}\n', 'b', '2')).toBe('values: {a: 1, b: 2}\n');
   });
 });
 

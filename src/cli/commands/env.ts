@@ -42,7 +42,7 @@ Examples:
 
   env
     .command('init')
-    .description('Create an environment (empty, or from a file)')
+    .description('Create an environment (empty, or from a file; plaintext fn::secret values are stored encrypted)')
     .argument('<env>', 'environment name, [org/]project/env')
     .option('-f, --file <file>', 'initial definition (YAML); - reads standard input')
     .addHelpText('after', '\nExamples:\n  $ escd env init myproj/dev\n  $ escd env init myproj/prod -f prod.yaml\n  $ cat dev.yaml | escd env init myproj/dev -f -')
@@ -52,11 +52,18 @@ Examples:
     .command('edit')
     .description('Edit a definition in $VISUAL or $EDITOR; it is saved only if it is valid')
     .argument('<env>', 'environment name, [org/]project/env')
+    .option('--show-secrets', 'edit fn::secret values as plaintext (they are encrypted again on save)')
     .addHelpText(
       'after',
-      '\nA YAML syntax or load error keeps the stored definition unchanged and says where your edit was left.\n\nExample:\n  $ EDITOR="code --wait" escd env edit myproj/dev',
+      `
+A YAML syntax or load error keeps the stored definition unchanged and says where your edit was left.
+Any plaintext fn::secret in the saved definition is stored encrypted.
+
+Examples:
+  $ EDITOR="code --wait" escd env edit myproj/dev
+  $ escd env edit myproj/dev --show-secrets`,
     )
-    .action(async (name: string) => guarded(async () => (await actions()).edit(name)));
+    .action(async (name: string, opts: { showSecrets?: boolean }) => guarded(async () => (await actions()).edit(name, opts)));
 
   env
     .command('set')
