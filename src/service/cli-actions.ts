@@ -77,9 +77,10 @@ export async function install(opts: { print?: boolean; json?: boolean }): Promis
   if (opts.print) return printPlan(plan, opts.json);
   const paths = resolvePaths();
   try {
-    const probe = await systemRunner(plan.probe);
-    if (probe.code === 0 && (await stopUnmanagedDaemon(paths.socket))) say('stopped the daemon started by `escd start`; the service manager runs it from now on');
-    const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir });
+    const beforeEnable = async (): Promise<void> => {
+      if (await stopUnmanagedDaemon(paths.socket)) say('stopped the daemon started by `escd start`; the service manager runs it from now on');
+    };
+    const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir, beforeEnable });
     if (opts.json) return out(JSON.stringify(result, null, 2));
     for (const file of result.files) out(`wrote ${file}`);
     for (const line of result.ran) out(`ran   ${line}`);

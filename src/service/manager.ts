@@ -128,8 +128,8 @@ export interface ServiceDeps {
   readonly run: CommandRunner;
   readonly stateDir: string;
   readonly now?: () => Date;
-  /** Progress lines for the user (stderr in the CLI). */
-  readonly say?: (line: string) => void;
+  /** Runs once the files are written, just before the service is enabled (stops a hand-started daemon). */
+  readonly beforeEnable?: () => Promise<void>;
 }
 
 export interface InstallResult {
@@ -186,6 +186,7 @@ export async function installService(plan: ServicePlan, deps: ServiceDeps): Prom
       await writeFileAtomic(file.path, file.content, 0o644);
       written.push(file.path);
     }
+    await deps.beforeEnable?.();
     await runAll(deps, plan.enable, ran);
   } catch (err) {
     // Roll back: stop whatever started, remove what we wrote, tell the manager.

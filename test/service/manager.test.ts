@@ -71,6 +71,24 @@ describe('service install (systemd)', () => {
     expect(status.managerReport).toBe('active (listening)');
   });
 
+  it('stops a hand-started daemon only once the files are in place, right before enabling', async () => {
+    const order: string[] = [];
+    const run = fakeRunner();
+    const recording: CommandRunner = async (argv) => {
+      order.push(argv.join(' '));
+      return run(argv);
+    };
+    const beforeEnable = async () => {
+      order.push(`stop daemon (unit written: ${existsSync(join(unitDir(), 'escd.service'))})`);
+    };
+    await installService(plan('linux'), { run: recording, stateDir: stateDir(), beforeEnable });
+    expect(order).toEqual(['systemctl --user show-environment', 'stop daemon (unit written: true)', 'systemctl --user daemon-reload', 'systemctl --user enable --now escd.socket']);
+    const refused = fakeRunner({ 'systemctl --user show-environment': { code: 1, stderr: 'Failed to connect to bus' } });
+    let stopped = false;
+    await expect(installService(plan('linux'), { run: refused, stateDir: stateDir(), beforeEnable: async () => void (stopped = true) })).rejects.toThrow(ServiceError);
+    expect(stopped).toBe(false);
+  });
+
   it('writes nothing when systemctl --user is unavailable, and says to use escd start', async () => {
     const run = fakeRunner({ 'systemctl --user show-environment': { code: 1, stderr: 'Failed to connect to bus: No medium found' } });
     await expect(installService(plan('linux'), { run, stateDir: stateDir() })).rejects.toThrow(
