@@ -1,4 +1,114 @@
 #!/usr/bin/env node
-// Placeholder until the shim lands.
-process.stderr.write('escd-shim: not built yet\n');
-process.exitCode = 1;
+// escd-shim: what AWS `credential_process` and the kubectl exec plugin run. It asks the daemon over its
+// socket and prints the answer. Node built-ins and the dependency-free src/protocol/* only, and no work
+// at load time beyond reading argv, so each call costs little more than starting node.
+//
+// It never prints partial or stale output: the answer is validated first and written in one write.
+import { DaemonUnreachable, request } from '../src/protocol/client.js';
+import { socketPath } from '../src/protocol/socket-path.js';
+import type { MethodParams, Response } from '../src/protocol/wire.js';
+import { awsOutput, execInfoApiVersion, EXIT_USAGE, kubeOutput, parseArgs, ShimError, USAGE } from './args.js';
+
+/** How long to keep trying while a daemon we started comes up. */
+const START_BUDGET_MS = 5_000;
+/** One request, once connected: a cold environment may wait on STS. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const nobodyListens = (err: unknown): err is DaemonUnreachable =>
+  err instanceof DaemonUnreachable && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
+
+/**
+ * Starts `escd daemon` in the background, unless another shim is already doing so (a lock file beside
+ * the socket, considered abandoned after 10 s): 200 shims at once must not start 200 daemons.
+ */
+async function startDaemon(socket: string): Promise<string | undefined> {
+  const [{ spawn }, fs, { dirname, join }, { fileURLToPath }] = await Promise.all([
+    import('node:child_process'),
+    import('node:fs'),
+    import('node:path'),
+    import('node:url'),
+  ]);
+  const dir = dirname(socket);
+  const lock = join(dir, 'escd-start.lock');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (Date.now() - fs.statSync(lock).mtimeMs < 10_000) return undefined; // someone else is starting it
+      fs.rmSync(lock, { force: true });
+      fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+    }
+  } catch {
+    return undefined; // cannot coordinate (read-only dir, lost a race): just retry the socket
+  }
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'daemon'], { detached: true, stdio: 'ignore', env: process.env });
+  child.on('error', () => {});
+  child.unref();
+  return lock;
+}
+
+/** Asks the daemon; if none listens, starts one and retries with backoff for at most START_BUDGET_MS. */
+async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: string, method: M, params: MethodParams[M]): Promise<unknown> {
+  const deadline = Date.now() + START_BUDGET_MS;
+  let lock: string | undefined;
+  let started = false;
+  let delay = 25;
+  try {
+    for (;;) {
+      let response: Response;
+      try {
+        response = await request(socket, method, params, REQUEST_TIMEOUT_MS);
+      } catch (err) {
+        if (!nobodyListens(err) || Date.now() + delay > deadline) {
+          const why = err instanceof DaemonUnreachable ? (err.code ?? 'no answer') : String(err);
+          throw new ShimError(`cannot reach escd daemon at ${socket}: ${why} — run \`escd start\` or \`escd status\``);
+        }
+        if (!started) {
+          started = true;
+          lock = await startDaemon(socket);
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 500);
+        continue;
+      }
+      if (!response.ok) throw new ShimError(`${params.env}: ${response.error.message.split('\n')[0]}`);
+      return response.result;
+    }
+  } finally {
+    if (lock) (await import('node:fs')).rmSync(lock, { force: true });
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const invocation = parseArgs(argv);
+  if (invocation.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const socket = socketPath(process.env);
+  let output: string;
+  if (invocation.kind === 'aws') {
+    output = awsOutput(await ask(socket, 'aws.credentials', { env: invocation.env }), Date.now());
+  } else {
+    const apiVersion = execInfoApiVersion(process.env.KUBERNETES_EXEC_INFO);
+    output = kubeOutput(await ask(socket, 'kube.credentials', { ...invocation.params, apiVersion }), apiVersion, Date.now());
+  }
+  process.stdout.write(output);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    process.stderr.write(`escd-shim: ${message}\n`);
+    if (err instanceof ShimError && err.exitCode === EXIT_USAGE) process.stderr.write(USAGE);
+    process.exitCode = err instanceof ShimError ? err.exitCode : 1;
+  },
+);
