@@ -76,12 +76,11 @@ function unitSocketPath(ctx: ServiceContext): { socket: string; dir: string } {
 }
 
 function fill(template: string, values: Record<string, string>): string {
-  const out = template.replace(/@([A-Z][A-Z_]*[A-Z])@/g, (whole, name: string) => {
+  return template.replace(/@([A-Z][A-Z_]*[A-Z])@/g, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new ServiceError(`template placeholder ${whole} has no value`);
     return value;
   });
-  return out;
 }
 
 export interface SystemdTemplates {
