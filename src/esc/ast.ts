@@ -370,6 +370,9 @@ function parseImport(builder: AstBuilder, node: SyntaxNode): ImportDecl | undefi
   return undefined;
 }
 
+/** Go's unicode.IsPrint, minus the ASCII space (handled separately): letters, marks, numbers, punctuation, symbols. */
+const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
 /** Go's %q for a string: double-quoted with Go escapes (printable Unicode kept). */
 export function goQuote(s: string): string {
   let out = '"';
@@ -406,9 +409,8 @@ export function goQuote(s: string): string {
     }
     if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
     else if (code >= 0xd800 && code <= 0xdfff) out += '\\ufffd';
-    else if ((code >= 0x80 && code < 0xa0) || code === 0xad || code === 0xfeff || code === 0x2028 || code === 0x2029) {
-      out += code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    } else out += ch;
+    else if (ch === ' ' || GO_PRINTABLE.test(ch)) out += ch;
+    else out += code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   }
   return `${out}"`;
 }

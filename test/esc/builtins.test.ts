@@ -18,6 +18,7 @@ describe('stringify (templates, fn::toString)', () => {
   it('quotes like Go %q', () => {
     expect(goQuote('tab\there\n')).toBe('"tab\\there\\n"');
     expect(goQuote('\u0001é')).toBe('"\\x01é"');
+    expect(goQuote('a\u00a0b\u{1F600}')).toBe('"a\\u00a0b\u{1F600}"');
   });
 });
 
