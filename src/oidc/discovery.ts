@@ -42,5 +42,7 @@ export async function writePublication(outDir: string, issuerUrl: string, jwks: 
   // Public documents: world-readable, as the static host will serve them.
   await writeFileAtomic(jwksPath, JSON.stringify(jwks, null, 2) + '\n', 0o644);
   await writeFileAtomic(discoveryPath, JSON.stringify(openIdConfiguration(issuerUrl, jwks), null, 2) + '\n', 0o644);
+  // GitHub Pages (Jekyll) skips dot-directories such as .well-known unless this marker exists.
+  await writeFileAtomic(join(outDir, '.nojekyll'), '', 0o644);
   return { discovery: discoveryPath, jwks: jwksPath };
 }

@@ -73,6 +73,7 @@ describe('escd oidc (built CLI)', () => {
     expect(jwks.keys).toHaveLength(1);
     for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(jwks.keys[0]).not.toHaveProperty(member);
     expect((await stat(join(site, 'jwks.json'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(site, '.nojekyll'))).size).toBe(0);
   });
 
   it('a token from `escd oidc token` verifies against the published files with the exact claims', async () => {
