@@ -51,7 +51,6 @@ const enum State {
 
 /** A declared expression of one environment, with its base and evaluation state. */
 interface XNode {
-  readonly env: EnvEval;
   readonly expr?: Expr;
   /** Path relative to `values` (for `cyclic reference to P`). */
   readonly path: string;
@@ -239,7 +238,7 @@ class EnvEval {
     for (const imp of this.decl.imports) await this.evaluateImport(imp);
 
     const props = new Map<string, XNode>();
-    this.root = { env: this, path: '', base: this.base, props, state: State.Pending };
+    this.root = { path: '', base: this.base, props, state: State.Pending };
     for (const entry of this.decl.values) {
       if (RESERVED_KEYS.has(entry.key)) {
         this.ev.report('error', `${goQuote(entry.key)} is a reserved key`, this.site(entry.keyNode));
@@ -269,13 +268,13 @@ class EnvEval {
         }
         props.set(entry.key, this.declare(entry.value, joinKey(path, entry.key), property(base, entry.key)));
       }
-      return { env: this, expr, path, base, props, state: State.Pending };
+      return { expr, path, base, props, state: State.Pending };
     }
     if (expr.kind === 'array') {
       const items = expr.items.map((item, i) => this.declare(item, `${path}[${i}]`, undefined));
-      return { env: this, expr, path, base, items, state: State.Pending };
+      return { expr, path, base, items, state: State.Pending };
     }
-    return { env: this, expr, path, base, state: State.Pending };
+    return { expr, path, base, state: State.Pending };
   }
 
   /** Merges `top` over `base` (§5.2): objects key by key, anything else replaces; final values win with a warning. */
