@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { UserError } from '../cli/errors.js';
 import { formatDiagnostic } from '../cli/format/diagnostics.js';
+import type { Diagnostic } from '../esc/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { DiagnosticsFailure, openRuntime } from '../runtime/cli-support.js';
 import { openSecret, sealSecret } from '../secrets/envelope.js';
@@ -29,32 +30,37 @@ import type { StoredEnvironment } from './store.js';
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (line: string): void => void process.stderr.write(line + '\n');
 
+/** What validation found that does not block saving. */
+export interface ValidationReport {
+  /** Diagnostic lines (`file:line:column: severity: summary`). */
+  readonly lines: readonly string[];
+  /** How many of them are errors (`escd open` will fail until they are fixed). */
+  readonly errors: number;
+}
+
 /**
  * Checks a definition before it is saved. `shownFile` is where the user's text is (the temporary
- * copy while editing). Throws DefinitionError for YAML syntax and load errors; returns the other
- * diagnostics as warning lines.
+ * copy while editing). Throws DefinitionError for YAML syntax and load errors in this definition;
+ * everything else (a missing import, an unknown property) is reported but does not block.
  */
-export async function validateDefinition(runtime: Runtime, name: string, source: string, shownFile: string): Promise<string[]> {
+export async function validateDefinition(runtime: Runtime, name: string, source: string, shownFile: string): Promise<ValidationReport> {
   parseDefinition(source, shownFile);
   const evaluation = await runtime.evaluate(name, { mode: 'check', source });
   const root = { ...evaluation.environment, file: shownFile };
-  const lines = (severityFilter: (blocking: boolean) => boolean): string[] =>
-    evaluation.diagnostics
-      .filter((d) => severityFilter(d.severity === 'error' && d.stage === 'load' && (d.file === undefined || d.file === root.name)))
-      .map((d) => formatDiagnostic(d, (file) => runtime.fileOf(file, root)));
-  const blocking = lines((b) => b);
-  if (blocking.length > 0) throw new DefinitionError(blocking.join('\n'));
-  return lines((b) => !b);
+  const format = (d: Diagnostic): string => formatDiagnostic(d, (file) => runtime.fileOf(file, root));
+  const blocks = (d: Diagnostic): boolean => d.severity === 'error' && d.stage === 'load' && (d.file === undefined || d.file === root.name);
+  const blocking = evaluation.diagnostics.filter(blocks);
+  if (blocking.length > 0) throw new DefinitionError(blocking.map(format).join('\n'));
+  return { lines: evaluation.diagnostics.map(format), errors: evaluation.diagnostics.filter((d) => d.severity === 'error').length };
 }
 
-function printWarnings(lines: readonly string[]): void {
-  for (const line of lines) warn(line);
-  const errors = lines.filter((l) => / error: /.test(l)).length;
-  if (errors > 0) warn(`escd: saved, but \`escd open\` will report ${errors} error(s) until they are fixed`);
+function printReport(report: ValidationReport): void {
+  for (const line of report.lines) warn(line);
+  if (report.errors > 0) warn(`escd: saved, but \`escd open\` will report ${report.errors} error(s) until they are fixed`);
 }
 
 /** Validates; a failure prints its diagnostics (one per line) and fails the command without saving. */
-async function validateOrFail(runtime: Runtime, name: string, source: string, shownFile: string): Promise<string[]> {
+async function validateOrFail(runtime: Runtime, name: string, source: string, shownFile: string): Promise<ValidationReport> {
   try {
     return await validateDefinition(runtime, name, source, shownFile);
   } catch (err) {
@@ -140,10 +146,10 @@ export async function init(env: string, options: { file?: string }): Promise<voi
   const source = options.file === undefined ? template(stored.name) : await readInput(options.file);
   if (await runtime.store.exists(env)) throw new UserError(`environment ${stored.name} already exists (${stored.file})`);
   const shownFile = options.file && options.file !== '-' ? options.file : stored.file;
-  const warnings = await validateOrFail(runtime, stored.name, source, shownFile);
+  const report = await validateOrFail(runtime, stored.name, source, shownFile);
   const sealed = await sealForSave(runtime, source, shownFile);
   await runtime.store.write(env, sealed.source, { mustNotExist: true });
-  printWarnings(warnings);
+  printReport(report);
   say(`Created ${stored.name} (${stored.file})${sealedNote(sealed.sealed)}`);
 }
 
@@ -187,10 +193,10 @@ export async function edit(env: string, options: { showSecrets?: boolean } = {})
     say(`No changes to ${def.name}.`);
     return;
   }
-  let warnings: string[];
+  let report: ValidationReport;
   let sealed: { source: string; sealed: number };
   try {
-    warnings = await validateDefinition(runtime, def.name, edited, file);
+    report = await validateDefinition(runtime, def.name, edited, file);
     sealed = await sealForSave(runtime, edited, file, shown);
   } catch (err) {
     if (!(err instanceof DefinitionError)) return keep((err as Error).message);
@@ -204,7 +210,7 @@ export async function edit(env: string, options: { showSecrets?: boolean } = {})
     return keep((err as Error).message);
   }
   await rm(dir, { recursive: true, force: true });
-  printWarnings(warnings);
+  printReport(report);
   say(`Saved ${def.name} (${def.file})${sealedNote(sealed.sealed)}`);
 }
 
@@ -233,10 +239,10 @@ export async function set(env: string, path: string, value: string | undefined, 
     node = options.string ? stringValue(raw) : parseValue(raw);
   }
   setValue(doc, steps, node);
-  const warnings = await validateOrFail(runtime, def.name, renderDefinition(doc), def.file);
+  const report = await validateOrFail(runtime, def.name, renderDefinition(doc), def.file);
   const sealed = await sealForSave(runtime, renderDefinition(doc), def.file);
   await runtime.store.write(env, sealed.source, { expectedMtimeMs: def.mtimeMs });
-  printWarnings(warnings);
+  printReport(report);
   if (sealed.sealed > 0) warn(`escd: encrypted ${sealed.sealed} plaintext secret(s) in ${def.name}`);
 }
 
