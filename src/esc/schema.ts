@@ -47,6 +47,11 @@ export interface CheckOptions {
    * check stage; absent or undefined means "could be anything". See `schemaProperty`/`schemaItem`.
    */
   readonly schemaOf?: (value: EscValue) => Schema | undefined;
+  /**
+   * The schema holds secrets (e.g. `fn::validate` with a `const: ${secret}`): messages then print
+   * `[secret]` instead of quoting the schema's constants, patterns and limits.
+   */
+  readonly redactSchema?: boolean;
 }
 
 export interface ValidationResult {
@@ -65,7 +70,11 @@ export function checkSchema(schema: Schema, value: EscValue, options: CheckOptio
 /** Like `checkSchema`, and also says whether the value passed (a `false` schema fails silently). */
 export function validateSchema(schema: Schema, value: EscValue, options: CheckOptions): ValidationResult {
   const problem = schemaProblem(schema);
-  if (problem !== undefined) return { valid: false, violations: [{ path: [], message: `invalid schema: ${problem}` }] };
+  if (problem !== undefined) {
+    // The problem text quotes schema content (a pattern, a $ref), which a secret schema must not show.
+    const message = options.redactSchema === true ? 'invalid schema' : `invalid schema: ${problem}`;
+    return { valid: false, violations: [{ path: [], message }] };
+  }
   const validator = new Validator(schema, options);
   const valid = validator.element(value, schema, []);
   return { valid, violations: validator.violations };
@@ -162,7 +171,7 @@ class Validator {
   private constant(value: EscValue, schema: SchemaObject, path: Path): boolean {
     if (!Object.prototype.hasOwnProperty.call(schema, 'const') || schema.const === undefined) return true;
     if (equalsConstant(value, schema.const)) return true;
-    this.report(path, `expected ${jsonText(schema.const)}`);
+    this.report(path, `expected ${this.quote(jsonText(schema.const))}`);
     return false;
   }
 
@@ -170,7 +179,7 @@ class Validator {
     const options = schema.enum;
     if (!Array.isArray(options) || options.length === 0) return true;
     if (options.some((option) => equalsConstant(value, option))) return true;
-    this.report(path, options.length === 1 ? `expected ${jsonText(options[0])}` : `expected one of ${jsonText(options)}`);
+    this.report(path, options.length === 1 ? `expected ${this.quote(jsonText(options[0]))}` : `expected one of ${this.quote(jsonText(options))}`);
     return false;
   }
 
@@ -200,12 +209,12 @@ class Validator {
       ok = false;
     };
     const multipleOf = decimalKeyword(schema, 'multipleOf');
-    if (multipleOf && !numberIsMultipleOf(text, multipleOf.value)) fail(`expected a multiple of ${multipleOf.text}`);
+    if (multipleOf && !numberIsMultipleOf(text, multipleOf.value)) fail(`expected a multiple of ${this.quote(multipleOf.text)}`);
     const bound = (keyword: string, passes: (order: number) => boolean, message: string): void => {
       const limit = decimalKeyword(schema, keyword);
       if (limit === undefined) return;
       const order = compareNumber(text, limit.value);
-      if (order === undefined || !passes(order)) fail(`${message}${limit.text}`);
+      if (order === undefined || !passes(order)) fail(`${message}${this.quote(limit.text)}`);
     };
     bound('minimum', (o) => o >= 0, 'expected a number greater than or equal to ');
     bound('exclusiveMinimum', (o) => o > 0, 'expected a number greater than ');
@@ -220,18 +229,18 @@ class Validator {
     const length = codePointLength(text);
     const minLength = countKeyword(schema, 'minLength');
     if (minLength !== undefined && length < minLength) {
-      this.report(path, `expected a string of at least length ${minLength}`);
+      this.report(path, `expected a string of at least length ${this.quote(String(minLength))}`);
       ok = false;
     }
     const maxLength = countKeyword(schema, 'maxLength');
     if (maxLength !== undefined && length > maxLength) {
-      this.report(path, `expected a string of at most length ${maxLength}`);
+      this.report(path, `expected a string of at most length ${this.quote(String(maxLength))}`);
       ok = false;
     }
     if (typeof schema.pattern === 'string') {
       const pattern = compilePattern(schema.pattern);
       if (pattern instanceof RegExp && !pattern.test(text)) {
-        this.report(path, `string must match the pattern ${goQuote(schema.pattern)}`);
+        this.report(path, `string must match the pattern ${this.quote(goQuote(schema.pattern))}`);
         ok = false;
       }
     }
@@ -242,12 +251,12 @@ class Validator {
     let ok = true;
     const minItems = countKeyword(schema, 'minItems');
     if (minItems !== undefined && items.length < minItems) {
-      this.report(path, `expected an array with at least ${minItems} items`);
+      this.report(path, `expected an array with at least ${this.quote(String(minItems))} items`);
       ok = false;
     }
     const maxItems = countKeyword(schema, 'maxItems');
     if (maxItems !== undefined && items.length > maxItems) {
-      this.report(path, `expected an array with at most ${maxItems} items`);
+      this.report(path, `expected an array with at most ${this.quote(String(maxItems))} items`);
       ok = false;
     }
     const prefix = prefixItems(schema);
@@ -262,12 +271,12 @@ class Validator {
     let ok = true;
     const minProperties = countKeyword(schema, 'minProperties');
     if (minProperties !== undefined && entries.size < minProperties) {
-      this.report(path, `expected an object with at least ${minProperties} properties`);
+      this.report(path, `expected an object with at least ${this.quote(String(minProperties))} properties`);
       ok = false;
     }
     const maxProperties = countKeyword(schema, 'maxProperties');
     if (maxProperties !== undefined && entries.size > maxProperties) {
-      this.report(path, `expected an object with at most ${maxProperties} properties`);
+      this.report(path, `expected an object with at most ${this.quote(String(maxProperties))} properties`);
       ok = false;
     }
     const declared = properties(schema);
@@ -281,7 +290,7 @@ class Validator {
       if (entries.has(key)) missing.push(...needs.filter((need) => !entries.has(need)));
     }
     if (missing.length > 0) {
-      this.report(path, `missing required properties: ${missing.join(', ')}`);
+      this.report(path, `missing required properties: ${this.quote(missing.join(', '))}`);
       ok = false;
     }
     return ok;
@@ -291,6 +300,11 @@ class Validator {
     if (schema.secret !== true || value.secret) return true;
     this.report(path, 'expected secret');
     return false;
+  }
+
+  /** Schema content for a message, unless the schema is secret. */
+  private quote(text: string): string {
+    return this.options.redactSchema === true ? '[secret]' : text;
   }
 
   private report(path: Path, message: string): void {

@@ -432,3 +432,24 @@ describe('schemaProperty and schemaItem', () => {
     expect(schemaProperty(schemaProperty(schema, 'either'), 'a')).toMatchObject({ type: 'string' });
   });
 });
+
+describe('redactSchema', () => {
+  const redact = { mode: 'eval', redactSchema: true } as const;
+  const messages = (schema: Schema, value: unknown): string[] => checkSchema(schema, fromJS(value), redact).map((v) => v.message);
+
+  it('prints [secret] instead of the schema content a message would quote', () => {
+    expect(messages({ const: 'hunter2' }, 'x')).toEqual(['expected [secret]']);
+    expect(messages({ enum: ['hunter2', 'other'] }, 'x')).toEqual(['expected one of [secret]']);
+    expect(messages({ pattern: '^hunter2$' }, 'x')).toEqual(['string must match the pattern [secret]']);
+    expect(messages({ minimum: 1234 }, 1)).toEqual(['expected a number greater than or equal to [secret]']);
+    expect(messages({ maximum: 1234 }, 9999)).toEqual(['expected a number less than or equal to[secret]']);
+    expect(messages({ multipleOf: 7 }, 1)).toEqual(['expected a multiple of [secret]']);
+    expect(messages({ minLength: 9 }, 'x')).toEqual(['expected a string of at least length [secret]']);
+    expect(messages({ required: ['hunter2'] }, {})).toEqual(['missing required properties: [secret]']);
+    expect(messages({ pattern: '(hunter2' }, 'x')).toEqual(['invalid schema']);
+  });
+
+  it('keeps messages that only name types', () => {
+    expect(messages({ type: 'string' }, 1)).toEqual(['expected string, got number']);
+  });
+});
