@@ -26,7 +26,7 @@ Examples:
   $ escd run myproj/dev -- aws sts get-caller-identity
   $ escd run myproj/dev -i -- psql
   $ escd run myproj/dev -- sh -c 'echo "$AWS_REGION"'
-  $ escd run myproj/dev -- kubectl --kubeconfig "\\$KUBECONFIG" get pods   # (KUBECONFIG from files)`,
+  $ escd run myproj/dev -- kubectl get pods      # files.KUBECONFIG: the kubeconfig's text`,
     )
     .action(async (env: string, command: string[], opts: { interactive?: boolean }) => (await import('../../run/cli-action.js')).run(env, command, opts));
 }
