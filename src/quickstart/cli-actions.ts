@@ -13,10 +13,10 @@ interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs another escd command of this same installation (its own process: `start` detaches a daemon). */
-function escd(args: readonly string[]): Promise<CliRun> {
+/** Runs a script of this same installation in its own process (`escd start` detaches a daemon). */
+function runScript(script: string, args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [escdScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -26,7 +26,30 @@ function escd(args: readonly string[]): Promise<CliRun> {
   });
 }
 
+const escd = (args: readonly string[]): Promise<CliRun> => runScript(escdScript(), args);
 const oneLine = (text: string): string => text.trim().split('\n').at(-1) ?? '';
+
+export interface ShimCheck {
+  readonly command: string;
+  readonly ok: boolean;
+  /** Why not (one line, from the shim). */
+  readonly error?: string;
+}
+
+/** Asks the shim for the sample's AWS credentials, as `aws` would: proves the whole path works. */
+async function checkShim(): Promise<ShimCheck> {
+  const command = `escd-shim aws ${SAMPLE_ENVIRONMENT}`;
+  const result = await runScript(shimScript(), ['aws', SAMPLE_ENVIRONMENT]);
+  if (result.code === 0) {
+    try {
+      const answer = JSON.parse(result.stdout) as { Version?: unknown; AccessKeyId?: unknown };
+      if (answer.Version === 1 && typeof answer.AccessKeyId === 'string') return { command, ok: true };
+    } catch {
+      // reported below
+    }
+  }
+  return { command, ok: false, error: oneLine(result.stderr).replace(/^escd-shim: /, '') || `exit code ${result.code}` };
+}
 
 export async function quickstart(opts: { json?: boolean }): Promise<void> {
   const steps = await prepare({ env: process.env, progress: (label, work) => withProgress(label, work) });
@@ -35,6 +58,7 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
   if (started.code !== 0) {
     throw new UserError(`everything is set up, but the daemon did not start: ${oneLine(started.stderr).replace(/^escd: /, '')}; run \`escd doctor\``);
   }
+  const check = await checkShim();
   const status = await escd(opts.json ? ['status', '--json'] : ['status']);
   const at: ShimLocation = { node: process.execPath, shim: shimScript() };
   const environments = steps.environments.length > 0 ? steps.environments : [SAMPLE_ENVIRONMENT];
@@ -48,13 +72,13 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
     } catch {
       daemon = null;
     }
-    process.stdout.write(JSON.stringify({ ...steps, daemon, snippets: { awsConfig: aws, kubeconfig: kube } }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...steps, daemon, check, snippets: { awsConfig: aws, kubeconfig: kube } }, null, 2) + '\n');
     return;
   }
-  process.stdout.write(report(steps, started.stdout.trim(), status.stdout.trimEnd(), aws, kube));
+  process.stdout.write(report(steps, started.stdout.trim(), check, status.stdout.trimEnd(), aws, kube));
 }
 
-function report(steps: QuickstartSteps, started: string, status: string, aws: string, kube: string): string {
+function report(steps: QuickstartSteps, started: string, check: ShimCheck, status: string, aws: string, kube: string): string {
   const term = terminalFor(process.stdout);
   const done = (action: string): string => (action === 'created' ? term.green(action) : term.dim(action));
   const ks = steps.keystore;
@@ -68,6 +92,7 @@ function report(steps: QuickstartSteps, started: string, status: string, aws: st
     `  issuer key   ${done(steps.issuerKey.action)} ${steps.issuerKey.alg} ${steps.issuerKey.kid}`,
     `  environment  ${done(steps.environment.action)} ${steps.environment.name} (${steps.environment.file})`,
     `  daemon       ${started.replace(/^escd daemon /, '')}`,
+    `  check        ${check.ok ? `${term.green('ok')} ${check.command} answered with credentials` : `${term.yellow('failed')} ${check.command}: ${check.error}`}`,
     '',
     term.bold('escd status'),
     status,

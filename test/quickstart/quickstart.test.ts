@@ -49,7 +49,9 @@ describe('escd quickstart', () => {
     expect(first.stdout).toMatch(/issuer key +created RS256 \S+/);
     expect(first.stdout).toMatch(/environment +created quickstart\/sample/);
     expect(first.stdout).toMatch(/daemon +started \(pid \d+/);
-    expect(first.stdout).toContain('escd status');
+    expect(first.stdout).toMatch(/check +ok escd-shim aws quickstart\/sample answered with credentials/);
+    // escd status (printed after the steps) lists the sample the check just served.
+    expect(first.stdout.slice(first.stdout.indexOf('\nescd status\n'))).toMatch(/\nescd status\n[\s\S]*quickstart\/sample[\s\S]*~\/\.aws\/config/);
     expect(first.stdout).toContain(`[profile quickstart-sample]\ncredential_process = ${process.execPath} ${SHIM} aws quickstart/sample`);
     expect(first.stdout).toContain(`- ${SHIM}`);
     // Non-TTY and NO_COLOR: no escape sequences at all (no spinner, no colour).
@@ -81,7 +83,15 @@ describe('escd quickstart', () => {
     await writeFile(sampleFile, edited);
     const again = await runCli(['quickstart', '--json'], { env });
     expect(again.code).toBe(0);
-    const report = JSON.parse(again.stdout) as { config: { action: string }; environment: { action: string }; keystore: { backend: string; fallback: boolean } };
+    const report = JSON.parse(again.stdout) as {
+      config: { action: string };
+      environment: { action: string };
+      keystore: { backend: string; fallback: boolean };
+      check: { ok: boolean };
+      daemon: { running: boolean };
+    };
+    expect(report.check.ok).toBe(true);
+    expect(report.daemon.running).toBe(true);
     expect(report.config.action).toBe('kept');
     expect(report.environment.action).toBe('kept');
     expect(report.keystore).toMatchObject({ backend: 'file', fallback: true });
@@ -89,7 +99,7 @@ describe('escd quickstart', () => {
     expect(await readFile(sampleFile, 'utf8')).toBe(edited);
   });
 
-  it('serves the sample through `escd run` with the secret decrypted for the child and redacted in its output', async () => {
+  it('serves the sample to `escd run` (secret decrypted for the child, redacted in its output) and to `escd-shim aws`', async () => {
     expect((await runCli(['quickstart'], { env })).code).toBe(0);
     const run = await runCli(['run', 'quickstart/sample', '--', 'env'], { env });
     expect(run.stderr).toBe('');
@@ -101,10 +111,8 @@ describe('escd quickstart', () => {
     // The child sees the real value: check it without printing it.
     const check = await runCli(['run', 'quickstart/sample', '--', 'sh', '-c', 'test "$AWS_SECRET_ACCESS_KEY" = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY && echo same'], { env });
     expect(check.stdout).toBe('same\n');
-  });
 
-  it('serves the sample to `escd-shim aws` as credential_process JSON', async () => {
-    expect((await runCli(['quickstart'], { env })).code).toBe(0);
+    // And to the shim, as credential_process JSON.
     const shim = await runShim(['aws', 'quickstart/sample'], { env });
     expect(shim.stderr).toBe('');
     expect(shim.code).toBe(0);
