@@ -320,6 +320,21 @@ describe('evaluateEnvironment on pathological documents', () => {
     expect(result.diagnostics).toHaveLength(1);
   });
 
+  it('reports, not crashes on, a reference chain deeper than the evaluator follows', async () => {
+    const n = 3000;
+    let source = 'values:\n';
+    for (let i = 0; i < n; i++) source += `  c${i}: \${c${i + 1}}\n`;
+    source += `  c${n}: 1\n`;
+    const result = await evaluate(source, new Map([[ROOT, source]]), 'eval');
+    expect(result.diagnostics.some((d) => d.severity === 'error')).toBe(true);
+  });
+
+  it('reports, not crashes on, fn::fromJSON of deeply nested JSON', async () => {
+    const source = `values:\n  a:\n    fn::fromJSON: "${'['.repeat(100_000)}${']'.repeat(100_000)}"\n`;
+    const result = await evaluate(source, new Map([[ROOT, source]]), 'eval');
+    expect(result.diagnostics.some((d) => d.summary.startsWith('decoding JSON string: '))).toBe(true);
+  });
+
   it('evaluates thousands of references with cycles among them', async () => {
     const n = 5000;
     let source = 'values:\n';
