@@ -1,0 +1,27 @@
+// The `fn::open` providers escd offers: today `aws-login`.
+import { systemClock, type Clock } from '../clock/clock.js';
+import type { EscdConfig } from '../config/config.js';
+import type { TokenIssuer } from '../oidc/types.js';
+import { createWebIdentitySts, type WebIdentitySts } from '../aws/sts-client.js';
+import { resolveStsEndpoint } from '../aws/sts-endpoint.js';
+import { createAwsLoginProvider } from './aws-login/provider.js';
+import type { ProviderRegistry } from './types.js';
+
+export interface ProviderRegistryDependencies {
+  readonly config: EscdConfig;
+  readonly issuer: TokenIssuer;
+  readonly clock?: Clock;
+  /** Where AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL are read; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function createProviderRegistry(deps: ProviderRegistryDependencies): ProviderRegistry {
+  const env = deps.env ?? process.env;
+  const { region, stsEndpoint } = deps.config.aws;
+  // One client for the registry's life (keeps connections warm); created on first OIDC login, and
+  // only once it could be created, so a bad endpoint setting is reported on each attempt.
+  let sts: WebIdentitySts | undefined;
+  const getSts = (): WebIdentitySts =>
+    (sts ??= createWebIdentitySts({ region, endpoint: resolveStsEndpoint({ region, env, ...(stsEndpoint ? { configured: stsEndpoint } : {}) }).url }));
+  return new Map([['aws-login', createAwsLoginProvider({ issuer: deps.issuer, sts: getSts, clock: deps.clock ?? systemClock })]]);
+}
