@@ -106,6 +106,17 @@ export class Issuer implements TokenIssuer {
     });
   }
 
+  /**
+   * Proves the active key can sign: its private half is in the key store and loads (for `escd doctor`).
+   * Returns the active key, undefined when none exists yet (it is created on first use); throws IssuerError otherwise.
+   */
+  async checkActiveKey(): Promise<{ kid: string; alg: SigningAlgorithm } | undefined> {
+    const key = activeKey(await this.state());
+    if (!key) return undefined;
+    await this.privateKey(key);
+    return { kid: key.kid, alg: key.alg };
+  }
+
   /** Adds a new active key (configured algorithm); drops retired keys whose tokens have all expired. */
   async rotate(): Promise<{ kid: string; alg: SigningAlgorithm; dropped: string[] }> {
     return this.locked(async () => {

@@ -60,6 +60,12 @@ describe('Issuer', () => {
     expect(second.payload.jti).not.toBe(payload.jti);
   });
 
+  it('checkActiveKey reports no key before first use, then the active key', async () => {
+    expect(await issuer().checkActiveKey()).toBeUndefined();
+    const [{ kid }] = (await issuer().jwks()).keys as [{ kid: string }];
+    expect(await issuer().checkActiveKey()).toEqual({ kid, alg: 'RS256' });
+  });
+
   it('publishes public key members only', async () => {
     const jwks = await issuer().jwks();
     expect(jwks.keys).toHaveLength(1);
@@ -123,6 +129,7 @@ describe('Issuer', () => {
   it('a missing private key is one clear error', async () => {
     await issuer().jwks();
     store.entries.clear();
+    await expect(issuer().checkActiveKey()).rejects.toThrow(/the private signing key .+ is missing/);
     await expect(issuer().mint(request)).rejects.toThrow(/the private signing key .+ is missing from the \(memory\); run `escd oidc rotate` and publish again/);
   });
 });
