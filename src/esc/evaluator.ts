@@ -558,7 +558,7 @@ class EnvEval {
     const selected = this.ev.rotatePaths === undefined || this.ev.rotatePaths.has(docPath);
     if (this.ev.stage === 'rotate' && this.isRoot && selected) {
       try {
-        const next = await rotator.rotate(toEscValue(inputs), current, this.providerContext());
+        const next = checkedOutput(await rotator.rotate(toEscValue(inputs), current, this.providerContext()), expr.provider);
         this.ev.patches.push({ docPath: `${joinKey(docPath, expr.name)}.state`, replacement: next });
         current = next;
       } catch (err) {
@@ -567,7 +567,7 @@ class EnvEval {
       }
     }
     try {
-      const output = await rotator.open(toEscValue(inputs), current, this.providerContext());
+      const output = checkedOutput(await rotator.open(toEscValue(inputs), current, this.providerContext()), expr.provider);
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
@@ -649,7 +649,9 @@ class EnvEval {
     if (this.ev.scout) {
       if (pending === undefined) {
         const shared = this.ev.shared;
-        pending = provider.open(plainInputs, { ...this.providerContext(), noteExpiry: (at) => shared.noteExpiry(at) });
+        const context = { ...this.providerContext(), noteExpiry: (at: Date) => shared.noteExpiry(at) };
+        // Async wrapper: a provider that throws synchronously becomes a rejected call like any other.
+        pending = (async () => provider.open(plainInputs, context))();
         pending.catch(() => undefined);
         shared.calls.set(key, pending);
       }
@@ -657,7 +659,7 @@ class EnvEval {
       return unknownVal(site, { schema: provider.outputSchema });
     }
     try {
-      const output = await (pending ?? provider.open(plainInputs, this.providerContext()));
+      const output = checkedOutput(await (pending ?? provider.open(plainInputs, this.providerContext())), expr.provider);
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
@@ -669,7 +671,15 @@ class EnvEval {
   /** Checks provider inputs (or a `fn::validate` value) against a schema (§5.7). */
   private checkInputs(schema: Schema, inputs: Val, site: Site): boolean {
     const mode = this.ev.stage === 'check' ? 'check' : 'eval';
-    const { valid, violations } = validateSchema(schema, inputs, { mode, schemaOf: (v) => (v as Val).schema });
+    let result: ReturnType<typeof validateSchema>;
+    try {
+      result = validateSchema(schema, inputs, { mode, schemaOf: (v) => (v as Val).schema });
+    } catch {
+      // A pathological schema (e.g. `$ref` loops) must not take evaluation down.
+      this.ev.report('error', 'invalid schema: cannot be checked', site);
+      return false;
+    }
+    const { valid, violations } = result;
     for (const violation of violations) {
       let target: Val | undefined = inputs;
       let at = inputs.site ?? site;
@@ -783,6 +793,20 @@ class EnvEval {
     }
     return unknownVal(site);
   }
+}
+
+/** A provider's answer must be a value tree; anything else is the provider's error, not a crash. */
+function checkedOutput(output: unknown, name: string): EscValue {
+  const ok = (v: unknown, depth: number): boolean => {
+    if (depth > 1000 || typeof v !== 'object' || v === null) return false;
+    const { data, secret, unknown } = v as EscValue;
+    if (typeof secret !== 'boolean' || typeof unknown !== 'boolean') return false;
+    if (Array.isArray(data)) return data.every((item) => ok(item, depth + 1));
+    if (data instanceof Map) return [...data.values()].every((item) => ok(item, depth + 1));
+    return data === null || typeof data === 'boolean' || typeof data === 'string' || data instanceof EscNumber;
+  };
+  if (!ok(output, 0)) throw new Error(`provider ${goQuote(name)} returned a malformed value`);
+  return output as EscValue;
 }
 
 function property(base: Val | undefined, key: string): Val | undefined {

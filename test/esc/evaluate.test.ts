@@ -262,3 +262,28 @@ describe('final values imported twice', () => {
     expect(r.revealed).toEqual({ f: 'x' });
   });
 });
+
+describe('misbehaving providers', () => {
+  it('turns a synchronous throw or a malformed answer into a diagnostic', async () => {
+    const throwing = { inputSchema: true, outputSchema: true, open: (): Promise<never> => { throw new Error('sync boom'); } } as Provider;
+    const garbage = { inputSchema: true, outputSchema: true, open: async () => ({ nope: 1 }) } as unknown as Provider;
+    const r = await run('values:\n  a: {fn::open::throwing: {}}\n  b: {fn::open::garbage: {}}\n', {}, {
+      providers: new Map([['throwing', throwing], ['garbage', garbage]]),
+    });
+    expect(r.revealed).toEqual({ a: '[unknown]', b: '[unknown]' });
+    expect(r.diags).toEqual(['root:2:6 sync boom', 'root:3:6 provider "garbage" returned a malformed value']);
+  });
+});
+
+describe('fn::validate', () => {
+  it('reports violations and keeps the value', async () => {
+    const r = await run('values:\n  v:\n    fn::validate:\n      schema: {type: object, required: [a, b]}\n      value: {a: 1}\n');
+    expect(r.revealed).toEqual({ v: { a: 1 } });
+    expect(r.diags).toEqual(['root:5:14 missing required properties: b']);
+  });
+
+  it('survives a self-referencing schema', async () => {
+    const r = await run('values:\n  v:\n    fn::validate:\n      schema: {$ref: "#", type: object}\n      value: {}\n');
+    expect(r.result.values).toBeDefined();
+  });
+});
