@@ -95,17 +95,34 @@ const ONE = parseDecimal('1')!;
 
 class Validator {
   violations: SchemaViolation[] = [];
+  /** The schemas being applied to each value node, to cut `$ref` loops. */
+  private readonly applying = new WeakMap<EscValue, Set<object>>();
 
   constructor(
     private readonly root: Schema,
     private readonly options: CheckOptions,
   ) {}
 
-  /** Mirrors the reference's order: $ref, anyOf, oneOf, allOf, const, enum, type and its clauses, secret. */
+  /** Applies `schema` to one value node; false when the node is rejected (possibly silently). */
   element(value: EscValue, schema: Schema | undefined, path: Path): boolean {
     if (schema === undefined || schema === true) return true;
     if (schema === false || !isSchemaObject(schema)) return false;
     if (value.unknown) return this.unknown(value, schema, path);
+    // `$ref: '#'` or a $defs entry that refers to itself would apply the same schema to the same
+    // node forever; the inner application adds nothing the outer one does not check.
+    let applying = this.applying.get(value);
+    if (applying === undefined) this.applying.set(value, (applying = new Set()));
+    if (applying.has(schema)) return true;
+    applying.add(schema);
+    try {
+      return this.keywords(value, schema, path);
+    } finally {
+      applying.delete(schema);
+    }
+  }
+
+  /** Mirrors the reference's order: $ref, anyOf, oneOf, allOf, const, enum, type and its clauses, secret. */
+  private keywords(value: EscValue, schema: SchemaObject, path: Path): boolean {
     const ref = refTarget(this.root, schema);
     const results = [
       ref === undefined || this.element(value, ref, path),

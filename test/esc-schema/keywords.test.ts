@@ -226,6 +226,11 @@ describe('$ref', () => {
       'children.0.children.0 | missing required properties: name',
     ]);
   });
+  it('terminates on references that loop without consuming the value', () => {
+    expect(validateSchema({ $ref: '#' }, fromJS({ a: 1 }), evalMode)).toEqual({ valid: true, violations: [] });
+    const loop: Schema = { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a', type: 'string' } } };
+    expect(check(loop, 1)).toEqual([' | expected string, got number']);
+  });
   it('unescapes JSON-pointer and percent escapes in names', () => {
     const schema: Schema = { $ref: '#/$defs/a~1b%20c', $defs: { 'a/b c': { type: 'null' } } };
     expect(check(schema, 1)).toEqual([' | expected null, got number']);
