@@ -4,7 +4,10 @@ import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../src/cli/commands/index.js';
 import { commandTree } from '../../src/service/completion.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertBuilt, CLI, runCli } from '../support/cli.js';
+import { makeTmpHome } from '../support/tmp-home.js';
 
 beforeAll(() => assertBuilt());
 
@@ -14,15 +17,16 @@ function program(): Command {
   return p;
 }
 
-/** Runs the bash completion function as bash would on `escd <words…><TAB>`. */
-function complete(script: string, words: string[]): string[] {
+/** Runs the bash completion function as bash would on `escd <words…><TAB>` (`escd` is the built CLI). */
+function complete(script: string, words: string[], env: Record<string, string> = {}): string[] {
   const line = ['escd', ...words];
-  const driver = `${script}
+  const driver = `escd() { "${process.execPath}" "${CLI}" "$@"; }
+${script}
 COMP_WORDS=(${line.map((w) => `'${w}'`).join(' ')})
 COMP_CWORD=${line.length - 1}
 _escd
 printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const result = spawnSync('bash', ['--norc', '-c', driver], { encoding: 'utf8' });
+  const result = spawnSync('bash', ['--norc', '-c', driver], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
   expect(result.stderr).toBe('');
   return result.stdout.split('\n').filter(Boolean).sort();
 }
@@ -50,6 +54,29 @@ describe('escd completion bash', () => {
   });
 });
 
+describe('escd completion bash: arguments', () => {
+  it('offers environment names for <env>, then only options; nothing after -- or for an option value', async () => {
+    const home = await makeTmpHome('escd-compl-');
+    try {
+      await mkdir(join(home.env.ESCD_HOME!, 'environments', 'proj'), { recursive: true });
+      await writeFile(join(home.env.ESCD_HOME!, 'environments', 'proj', 'dev.yaml'), 'values: {}\n');
+      await writeFile(join(home.env.ESCD_HOME!, 'environments', 'proj', 'prod.yaml'), 'values: {}\n');
+      const script = (await runCli(['completion', 'bash'])).stdout;
+      const at = (words: string[]) => complete(script, words, home.env);
+      expect(at(['run', 'proj/'])).toEqual(['proj/dev', 'proj/prod']);
+      expect(at(['open', '--format', 'json', 'proj/d'])).toEqual(['proj/dev']);
+      expect(at(['run', 'proj/dev', ''])).not.toContain('proj/prod');
+      expect(at(['run', 'proj/dev', '--', ''])).toEqual([]);
+      expect(at(['oidc', 'publish', '--out', ''])).toEqual([]);
+      expect(at(['status', ''])).not.toContain('proj/dev');
+    } finally {
+      await home.cleanup();
+    }
+  });
+});
+
+const installed = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
 describe('escd completion zsh and fish', () => {
   it('print scripts naming every command with its description', async () => {
     const tree = commandTree(program());
@@ -59,11 +86,57 @@ describe('escd completion zsh and fish', () => {
       expect(result.code).toBe(0);
       for (const sub of root.subcommands) expect(result.stdout).toContain(sub.word);
       expect(result.stdout).toContain('Print a shell completion script');
-      for (const tool of [shell]) {
-        if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) continue;
-        expect(spawnSync(tool, ['-n'], { input: result.stdout, encoding: 'utf8' }).status).toBe(0);
-      }
     }
+  });
+
+  it('fish: completes through fish itself (complete -C)', async () => {
+    if (!installed('fish')) return void console.warn('skipping: fish is not installed');
+    const script = (await runCli(['completion', 'fish'])).stdout;
+    const home = await makeTmpHome('escd-fish-');
+    try {
+      // fish -n checks a file (it does not read a script from a pipe).
+      await writeFile(join(home.dir, 'escd.fish'), script);
+      expect(spawnSync('fish', ['-n', join(home.dir, 'escd.fish')], { encoding: 'utf8' }).status).toBe(0);
+      await mkdir(join(home.env.ESCD_HOME!, 'environments', 'proj'), { recursive: true });
+      await writeFile(join(home.env.ESCD_HOME!, 'environments', 'proj', 'dev.yaml'), 'values: {}\n');
+      const ask = (line: string): string[] => {
+        const driver = `function escd; "${process.execPath}" "${CLI}" $argv; end\n${script}\ncomplete -C '${line}'`;
+        const result = spawnSync('fish', ['--no-config', '-c', driver], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...home.env } });
+        expect(result.stderr).toBe('');
+        return result.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
+      };
+      expect(ask('escd service ')).toEqual(['install', 'status', 'uninstall']);
+      expect(ask('escd run ')).toEqual(['proj/dev']);
+      expect(ask('escd run proj/dev ')).not.toContain('proj/dev');
+      expect(ask('escd completion ')).toEqual(['bash', 'fish', 'zsh']);
+      expect(ask('escd service install --')).toEqual(['--help', '--json', '--print']);
+    } finally {
+      await home.cleanup();
+    }
+  });
+
+  it('zsh: valid, and the function offers what the command path allows', async () => {
+    if (!installed('zsh')) return void console.warn('skipping: zsh is not installed');
+    const script = (await runCli(['completion', 'zsh'])).stdout;
+    expect(spawnSync('zsh', ['-n'], { input: script, encoding: 'utf8' }).status).toBe(0);
+    // Stand-ins for compsys: compdef registers, _describe prints the candidate names it is given.
+    const ask = (words: string[]): string[] => {
+      const driver = `compdef() { :; }
+_describe() { print -l -- "\${(@P)4}" "\${(@P)6}"; }
+_files() { :; }
+_normal() { :; }
+${script}
+words=(escd ${words.map((w) => `'${w}'`).join(' ')})
+CURRENT=${words.length + 1}
+_escd`;
+      const result = spawnSync('zsh', ['-f', '-c', driver], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(result.stderr).toBe('');
+      return result.stdout.split('\n').filter(Boolean).map((l) => l.replace(/(?<!\\):.*$/, '')).sort();
+    };
+    expect(ask(['service', '']).filter((w) => !w.startsWith('-'))).toEqual(['install', 'status', 'uninstall']);
+    expect(ask(['completion', ''])).toEqual(expect.arrayContaining(['bash', 'fish', 'zsh']));
+    expect(ask(['oidc', 'publish', '--out', ''])).toEqual([]);
+    expect(ask(['run', 'x', '--', ''])).toEqual([]);
   });
 
   it('rejects an unknown shell with a one-line error', async () => {
