@@ -201,6 +201,8 @@ const MAX_DEPTH = 400;
 /** Evaluation of one environment. */
 class EnvEval {
   private base?: Val;
+  /** Maps of `base` owned by this environment's import folding (see merge). */
+  private readonly baseMaps = new WeakSet<Map<string, Val>>();
   private readonly myImports = new Map<string, Val>();
   private context!: Val;
   private root!: XNode;
@@ -255,7 +257,7 @@ class EnvEval {
     const value = await this.ev.importEnvironment(imp.name, this.site(imp.node), this.rootForImports);
     if (value === undefined) return;
     this.myImports.set(imp.name, value);
-    if (imp.merge) this.base = this.merge(value, this.base);
+    if (imp.merge) this.base = this.merge(value, this.base, this.baseMaps);
   }
 
   private declare(expr: Expr, path: string, base: Val | undefined): XNode {
@@ -277,23 +279,34 @@ class EnvEval {
     return { expr, path, base, state: State.Pending };
   }
 
-  /** Merges `top` over `base` (§5.2): objects key by key, anything else replaces; final values win with a warning. */
-  private merge(top: Val, base: Val | undefined): Val {
+  /**
+   * Merges `top` over `base` (§5.2): objects key by key, anything else replaces; final values win
+   * with a warning. `scratch` holds maps this merge may update in place instead of copying: the
+   * imports of an environment are folded into one base, and copying the growing base for every
+   * import would be quadratic.
+   */
+  private merge(top: Val, base: Val | undefined, scratch?: WeakSet<Map<string, Val>>): Val {
     if (base === undefined || base === top) return top;
     if (base.final) {
       this.ev.report('warning', 'cannot override final value', top.site);
       return base;
     }
     if (!isKnownObject(top) || !isKnownObject(base)) return top;
-    const merged = new Map(base.data);
+    let merged: Map<string, Val>;
+    if (scratch !== undefined && scratch.has(base.data as Map<string, Val>)) merged = base.data as Map<string, Val>;
+    else {
+      merged = new Map(base.data);
+      scratch?.add(merged);
+    }
     const own = new Map<string, Val>();
     for (const [k, v] of top.data) {
-      const b = base.data.get(k);
-      const m = b === undefined ? v : this.merge(v, b);
+      const b = merged.get(k);
+      const m = b === undefined ? v : this.merge(v, b, scratch);
       merged.set(k, m);
       own.set(k, m);
     }
-    return { ...top, data: merged, base, own };
+    // The base stays reachable for lookups only when it was not folded in place.
+    return scratch === undefined ? { ...top, data: merged, base, own } : { ...top, data: merged, own };
   }
 
   private async evaluateNode(x: XNode): Promise<Val> {
