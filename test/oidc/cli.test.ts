@@ -1,6 +1,8 @@
 // `escd oidc …` through the built CLI; tokens checked by independent verifiers: jose on the
 // published files, and the verifying STS through the AWS SDK.
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -8,6 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 import { VerifyingSts } from '../support/verifying-sts.js';
+
+const hasAwsCli = spawnSync('sh', ['-c', 'command -v aws']).status === 0;
+if (!hasAwsCli) {
+  if (process.env.ESCD_REQUIRE_E2E === '1') throw new Error('test/oidc/cli.test.ts needs the AWS CLI (aws)');
+  console.warn('skipping the AWS CLI check of the verifying STS: aws is not installed');
+}
 
 const ISSUER = 'https://issuer.example.test/escd';
 const ROLE = 'arn:aws:iam::123456789012:role/deploy';
@@ -111,7 +119,33 @@ describe('escd oidc (built CLI)', () => {
     });
     expect((await who.send(new GetCallerIdentityCommand({}))).Arn).toBe('arn:aws:sts::123456789012:assumed-role/deploy/esc-alice');
     who.destroy();
-    expect(server.calls.at(-2)).toMatchObject({ action: 'AssumeRoleWithWebIdentity', outcome: 'ok', claims: { sub: SUB, aud: 'aws:acme' } });
+    // A request signed with the wrong secret is refused: the STS checks SigV4, not just the key id.
+    const forger = new STSClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: 'x'.repeat(40), sessionToken: out.Credentials!.SessionToken! },
+    });
+    await expect(forger.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    forger.destroy();
+    expect(server.calls.at(-3)).toMatchObject({ action: 'AssumeRoleWithWebIdentity', outcome: 'ok', claims: { sub: SUB, aud: 'aws:acme' } });
+    expect(server.calls.slice(-2).map((c) => c.outcome)).toEqual(['ok', 'SignatureDoesNotMatch']);
+  });
+
+  it.skipIf(!hasAwsCli)('the AWS CLI accepts the STS answers and its SigV4 requests pass the check', async () => {
+    const out = await assume(sts, await token(env));
+    const { stdout } = await promisify(execFile)('aws', ['sts', 'get-caller-identity', '--endpoint-url', server.endpoint, '--region', 'us-east-1', '--output', 'json'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home.dir,
+        AWS_CONFIG_FILE: join(home.dir, 'none'),
+        AWS_SHARED_CREDENTIALS_FILE: join(home.dir, 'none'),
+        AWS_ACCESS_KEY_ID: out.Credentials!.AccessKeyId!,
+        AWS_SECRET_ACCESS_KEY: out.Credentials!.SecretAccessKey!,
+        AWS_SESSION_TOKEN: out.Credentials!.SessionToken!,
+      },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/esc-alice' });
   });
 
   it('refuses a wrong audience, a wrong subject, an expired token and a bad signature, with AWS error codes', async () => {
