@@ -1,4 +1,59 @@
+// `escd setup aws|kube`: point the AWS CLI/SDKs and kubectl at the shim.
 import type { Command } from 'commander';
 
-// Placeholder: registers nothing yet.
-export function register(_program: Command): void {}
+async function context() {
+  const actions = await import('../../setup/actions.js');
+  const ctx = { env: process.env, out: (t: string) => process.stdout.write(t), warn: (t: string) => process.stderr.write(t) };
+  return { actions, ctx };
+}
+
+export function register(program: Command): void {
+  const setup = program
+    .command('setup')
+    .description('Wire the shim into ~/.aws/config (credential_process) or a kubeconfig (exec plugin)')
+    .addHelpText(
+      'after',
+      `
+Both commands keep every other line of the file, write it atomically and leave a backup beside it
+(<file>.escd-backup-<time>). The absolute paths of node and the shim are written: re-run after moving
+or upgrading either.
+
+Examples:
+  escd setup aws myproj/dev
+  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem`,
+    );
+
+  setup
+    .command('aws')
+    .description('Add or update a profile whose credential_process is the shim (AWS_CONFIG_FILE honoured)')
+    .argument('<env>', 'environment name, [org/]project/env')
+    .option('--profile <name>', 'profile name (default: the environment name with / replaced by -)')
+    .option('--print', 'only print the profile section; change nothing')
+    .addHelpText('after', '\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print')
+    .action(async (env: string, opts: { profile?: string; print?: boolean }) => {
+      const { actions, ctx } = await context();
+      await actions.setupAws(env, opts, ctx);
+    });
+
+  setup
+    .command('kube')
+    .description('Add or update a kubeconfig user that runs the shim, and optionally its cluster and context (KUBECONFIG honoured: its first file)')
+    .argument('<env>', 'environment name, [org/]project/env')
+    .requiredOption('--cluster <name>', 'EKS cluster name (signed into the token) and kubeconfig cluster name')
+    .option('--server <url>', 'API server URL: also add the cluster and a context')
+    .option('--ca <file>', "the API server's CA certificate (PEM), embedded in the kubeconfig")
+    .option('--context <name>', 'context name (default: the cluster name)')
+    .option('--user <name>', 'kubeconfig user name (default: escd-<env>@<cluster>)')
+    .option('--region <region>', 'STS region of the EKS token (default: AWS_REGION of the environment, else config.yaml)')
+    .option('--oidc', "use an escd-issuer JWT instead of an EKS token (clusters that trust escd's issuer)")
+    .option('--audience <aud>', 'with --oidc: the token audience (default: the cluster name)')
+    .option('--print', 'only print the entries; change nothing')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print',
+    )
+    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; print?: boolean }) => {
+      const { actions, ctx } = await context();
+      await actions.setupKube(env, opts, ctx);
+    });
+}

@@ -1,0 +1,152 @@
+// `escd setup aws|kube`: wire the shim into ~/.aws/config and the kubeconfig.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { userHome } from '../protocol/socket-path.js';
+import { isValidSegment } from '../store/names.js';
+import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName } from './aws-config.js';
+import { editFile, type FileEditResult } from './edit-file.js';
+import { SetupError } from './errors.js';
+import { hasNamedEntry, kubeSnippet, upsertKubeconfig, type KubeSetup } from './kubeconfig.js';
+import { commandLine } from './shell-quote.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface SetupContext {
+  readonly env: Env;
+  readonly out: (text: string) => void;
+  readonly warn: (text: string) => void;
+  /** Absolute node and shim paths written into the configs; the running ones by default. */
+  readonly node?: string;
+  readonly shim?: string;
+}
+
+/** dist/shim/main.js, beside this file's dist/src/setup/. */
+export function installedShim(): string {
+  return fileURLToPath(new URL('../../shim/main.js', import.meta.url));
+}
+
+function programs(ctx: SetupContext): { node: string; shim: string } {
+  const shim = ctx.shim ?? installedShim();
+  if (!existsSync(shim)) throw new SetupError(`the shim is missing at ${shim}; reinstall escd (or run \`npm run build\`)`);
+  return { node: ctx.node ?? process.execPath, shim };
+}
+
+function checkEnvName(env: string): void {
+  const parts = env.split('/');
+  if (parts.length > 3 || !parts.every(isValidSegment)) {
+    throw new SetupError(`invalid environment name ${JSON.stringify(env)}: expected [org/]project/env of letters, digits, '-', '_' and '.'`);
+  }
+}
+
+const expandHome = (path: string, env: Env): string => (path === '~' || path.startsWith('~/') ? join(userHome(env), path.slice(1)) : path);
+
+export function awsConfigFile(env: Env): string {
+  return env.AWS_CONFIG_FILE ? expandHome(env.AWS_CONFIG_FILE, env) : join(userHome(env), '.aws', 'config');
+}
+
+function awsCredentialsFile(env: Env): string {
+  return env.AWS_SHARED_CREDENTIALS_FILE ? expandHome(env.AWS_SHARED_CREDENTIALS_FILE, env) : join(userHome(env), '.aws', 'credentials');
+}
+
+/** The kubeconfig written: the first file of KUBECONFIG, else ~/.kube/config. */
+export function kubeconfigFile(env: Env): string {
+  const first = (env.KUBECONFIG ?? '').split(delimiter).find((p) => p.length > 0);
+  return first ? expandHome(first, env) : join(userHome(env), '.kube', 'config');
+}
+
+function describeWrite(result: FileEditResult): string {
+  if (!result.changed) return `${result.file} is already up to date`;
+  if (result.created) return `created ${result.file}`;
+  return `updated ${result.file} (backup: ${result.backup})`;
+}
+
+export async function setupAws(envName: string, opts: { profile?: string; print?: boolean }, ctx: SetupContext): Promise<void> {
+  checkEnvName(envName);
+  const profile = opts.profile ?? envName.replaceAll('/', '-');
+  checkProfileName(profile);
+  const { node, shim } = programs(ctx);
+  const command = commandLine([node, shim, 'aws', envName]);
+  if (opts.print) {
+    ctx.out(profileSnippet(profile, command));
+    return;
+  }
+  const file = awsConfigFile(ctx.env);
+  let action = 'unchanged';
+  const result = await editFile(file, (text) => {
+    const edit = upsertCredentialProcess(text, profile, command, file);
+    action = edit.action;
+    return { text: edit.text, changed: edit.action !== 'unchanged' };
+  });
+  ctx.out(`${action === 'added' ? 'added' : action === 'updated' ? 'updated' : 'kept'} profile '${profile}': ${describeWrite(result)}\n`);
+  const credentials = awsCredentialsFile(ctx.env);
+  const shared = await readFile(credentials, 'utf8').catch(() => '');
+  if (credentialsFileHasKeys(shared, profile)) {
+    ctx.warn(`warning: ${credentials} has keys for [${profile}]; the AWS CLI and SDKs use them before credential_process: remove them\n`);
+  }
+  ctx.out(`try: aws sts get-caller-identity --profile ${profile}\n`);
+}
+
+export interface KubeSetupOptions {
+  readonly cluster: string;
+  readonly server?: string;
+  readonly ca?: string;
+  readonly context?: string;
+  readonly user?: string;
+  readonly region?: string;
+  readonly oidc?: boolean;
+  readonly audience?: string;
+  readonly print?: boolean;
+}
+
+/** The kube setup for these options; reads the CA file. */
+export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<KubeSetup> {
+  checkEnvName(envName);
+  if (!opts.cluster) throw new SetupError('--cluster <name> is required');
+  if (opts.audience !== undefined && !opts.oidc) throw new SetupError('--audience only applies with --oidc');
+  if (opts.ca !== undefined && opts.server === undefined) throw new SetupError('--ca needs --server (it describes that server)');
+  if (opts.server !== undefined && !/^https:\/\/[^\s/]+/.test(opts.server)) throw new SetupError(`--server must be an https:// URL, got ${JSON.stringify(opts.server)}`);
+  let caPem: string | undefined;
+  if (opts.ca !== undefined) {
+    caPem = await readFile(expandHome(opts.ca, ctx.env), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new SetupError(`cannot read --ca ${opts.ca}: ${err.code ?? err.message}`);
+    });
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new SetupError(`--ca ${opts.ca} is not a PEM certificate (no BEGIN CERTIFICATE line)`);
+  }
+  const { node, shim } = programs(ctx);
+  const args = [shim, 'kube', envName, '--cluster', opts.cluster];
+  if (opts.region) args.push('--region', opts.region);
+  if (opts.oidc) args.push('--oidc');
+  if (opts.audience) args.push('--audience', opts.audience);
+  const userName = opts.user ?? `escd-${envName.replaceAll('/', '-')}${opts.oidc ? '-oidc' : ''}@${opts.cluster}`;
+  const wantContext = opts.server !== undefined || opts.context !== undefined;
+  return {
+    user: { name: userName, command: node, args },
+    ...(opts.server !== undefined ? { cluster: { name: opts.cluster, server: opts.server, ...(caPem ? { caPem } : {}) } } : {}),
+    ...(wantContext ? { context: { name: opts.context ?? opts.cluster, cluster: opts.cluster, user: userName } } : {}),
+  };
+}
+
+export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
+  const setup = await kubeSetup(envName, opts, ctx);
+  if (opts.print) {
+    ctx.out(kubeSnippet(setup));
+    return;
+  }
+  const file = kubeconfigFile(ctx.env);
+  let currentContextSet = false;
+  const result = await editFile(file, (text) => {
+    if (setup.context && !setup.cluster && !hasNamedEntry(text, 'clusters', setup.context.cluster)) {
+      throw new SetupError(`${file} has no cluster named '${setup.context.cluster}'; pass --server (and --ca) to add it`);
+    }
+    const edit = upsertKubeconfig(text, setup, file);
+    currentContextSet = edit.currentContextSet;
+    return edit;
+  });
+  const parts = [`user '${setup.user.name}'`, ...(setup.cluster ? [`cluster '${setup.cluster.name}'`] : []), ...(setup.context ? [`context '${setup.context.name}'`] : [])];
+  ctx.out(`${parts.join(', ')}: ${describeWrite(result)}\n`);
+  if (currentContextSet) ctx.out(`current context is now '${setup.context!.name}'\n`);
+  if (setup.context) ctx.out(`try: kubectl --context ${setup.context.name} get --raw /version\n`);
+  else ctx.out(`use it from a context: kubectl config set-context <name> --cluster ${opts.cluster} --user ${setup.user.name}\n`);
+}

@@ -1,0 +1,182 @@
+// Adding or updating escd's exec-plugin user (and optionally a cluster and a context) in a kubeconfig,
+// through the yaml Document API so comments, order and every other entry stay as they were.
+import { isMap, isSeq, LineCounter, parseDocument, YAMLMap, type Document } from 'yaml';
+import { SetupError } from './errors.js';
+
+export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
+
+export interface KubeUser {
+  readonly name: string;
+  /** Absolute path of node. */
+  readonly command: string;
+  /** [shim path, 'kube', env, '--cluster', C, …]. */
+  readonly args: readonly string[];
+}
+
+export interface KubeCluster {
+  readonly name: string;
+  readonly server: string;
+  /** PEM text of the cluster's CA, embedded as certificate-authority-data. */
+  readonly caPem?: string;
+}
+
+export interface KubeContext {
+  readonly name: string;
+  readonly cluster: string;
+  readonly user: string;
+}
+
+export interface KubeSetup {
+  readonly user: KubeUser;
+  readonly cluster?: KubeCluster;
+  readonly context?: KubeContext;
+}
+
+export interface KubeconfigEdit {
+  readonly text: string;
+  readonly changed: boolean;
+  /** True when the kubeconfig had no current-context and ours became it. */
+  readonly currentContextSet: boolean;
+}
+
+/** The exec section kubectl runs: the shim, non-interactive, no cluster info needed. */
+export function execUser(user: KubeUser): Record<string, unknown> {
+  return {
+    exec: {
+      apiVersion: EXEC_API_VERSION,
+      command: user.command,
+      args: [...user.args],
+      interactiveMode: 'Never',
+      provideClusterInfo: false,
+      installHint: 'escd-shim comes with escd: install escd, then re-run `escd setup kube`.',
+    },
+  };
+}
+
+/** The entries as kubeconfig YAML lists (what `--print` shows). */
+export function kubeSnippet(setup: KubeSetup): string {
+  const doc = parseDocument('{}');
+  if (setup.cluster) doc.set('clusters', [clusterEntry(setup.cluster)]);
+  if (setup.context) doc.set('contexts', [contextEntry(setup.context)]);
+  doc.set('users', [{ name: setup.user.name, user: execUser(setup.user) }]);
+  return doc.toString({ lineWidth: 0, indentSeq: false });
+}
+
+function clusterEntry(cluster: KubeCluster): Record<string, unknown> {
+  return {
+    name: cluster.name,
+    cluster: {
+      server: cluster.server,
+      ...(cluster.caPem ? { 'certificate-authority-data': Buffer.from(cluster.caPem).toString('base64') } : {}),
+    },
+  };
+}
+
+function contextEntry(context: KubeContext): Record<string, unknown> {
+  return { name: context.name, context: { cluster: context.cluster, user: context.user } };
+}
+
+const EMPTY_KUBECONFIG = 'apiVersion: v1\nkind: Config\npreferences: {}\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: ""\n';
+
+/** The named-entry list under `key`, created when absent or null. */
+function namedList(doc: Document, key: string, file: string): YAMLMap[] {
+  let list = doc.get(key, true);
+  if (list === undefined || isScalarNull(list)) {
+    doc.set(key, doc.createNode([]));
+    list = doc.get(key, true);
+  }
+  if (!isSeq(list)) throw new SetupError(`${file}: '${key}' must be a list`);
+  // `users: []` would otherwise keep its flow style and put our entry on one long line.
+  if (list.items.length === 0) list.flow = false;
+  for (const item of list.items) if (!isMap(item)) throw new SetupError(`${file}: every entry of '${key}' must be a mapping with a name`);
+  return list.items as YAMLMap[];
+}
+
+function isScalarNull(node: unknown): boolean {
+  return typeof node === 'object' && node !== null && 'value' in node && (node as { value: unknown }).value === null && !isSeq(node) && !isMap(node);
+}
+
+/** Finds the entry named `name` in `key`, or appends a new one; returns it. */
+function entry(doc: Document, key: string, name: string, file: string): YAMLMap {
+  const found = namedList(doc, key, file).find((item) => item.get('name') === name);
+  if (found) return found;
+  const created = doc.createNode({ name }) as YAMLMap;
+  (doc.get(key, true) as { items: unknown[] }).items.push(created);
+  return created;
+}
+
+/** The mapping under `entry[key]`, created when absent. */
+function child(doc: Document, parent: YAMLMap, key: string, file: string): YAMLMap {
+  const node = parent.get(key, true);
+  if (isMap(node)) return node;
+  if (node !== undefined && !isScalarNull(node)) throw new SetupError(`${file}: '${key}' of '${String(parent.get('name'))}' must be a mapping`);
+  const created = doc.createNode({}) as YAMLMap;
+  parent.set(key, created);
+  return created;
+}
+
+/** Sets `key` only when its value differs, so an unchanged value keeps its formatting (kubectl folds long lines). */
+function setIfDifferent(doc: Document, map: YAMLMap, key: string, value: unknown): void {
+  const node = map.get(key, true) as { toJSON?: () => unknown } | undefined;
+  const current: unknown = node && typeof node.toJSON === 'function' ? node.toJSON() : node;
+  if (JSON.stringify(current) === JSON.stringify(value)) return;
+  map.set(key, doc.createNode(value));
+}
+
+export function hasNamedEntry(text: string, key: 'clusters' | 'contexts' | 'users', name: string): boolean {
+  const list = parseDocument(text).get(key);
+  return isSeq(list) && list.items.some((item) => isMap(item) && item.get('name') === name);
+}
+
+/**
+ * Applies `setup` to the kubeconfig `text` (empty = a new file). The user keeps only its exec section
+ * (escd is its authentication; extra exec fields like env stay); a cluster keeps fields we do not set
+ * (proxy-url, tls-server-name…) but loses a CA file or insecure flag that would conflict; a context keeps
+ * its namespace. Values already right are not rewritten, so a second run changes nothing.
+ */
+export function upsertKubeconfig(text: string, setup: KubeSetup, file = 'kubeconfig'): KubeconfigEdit {
+  const source = text.trim().length === 0 ? EMPTY_KUBECONFIG : text;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0].line ?? lineCounter.linePos(e.pos[0]).line;
+    throw new SetupError(`${file}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  if (!isMap(doc.contents)) throw new SetupError(`${file}: not a kubeconfig (expected a mapping at the top)`);
+  const before = JSON.stringify(doc.toJS());
+
+  if (setup.cluster) {
+    const cluster = child(doc, entry(doc, 'clusters', setup.cluster.name, file), 'cluster', file);
+    setIfDifferent(doc, cluster, 'server', setup.cluster.server);
+    if (setup.cluster.caPem) {
+      setIfDifferent(doc, cluster, 'certificate-authority-data', Buffer.from(setup.cluster.caPem).toString('base64'));
+      cluster.delete('certificate-authority');
+      cluster.delete('insecure-skip-tls-verify');
+    }
+  }
+  const user = child(doc, entry(doc, 'users', setup.user.name, file), 'user', file);
+  // escd is this user's authentication: any other method (token, client certificate…) would compete.
+  for (const pair of [...user.items]) {
+    const key = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
+    if (key !== 'exec') user.delete(key);
+  }
+  const exec = child(doc, user, 'exec', file);
+  for (const [key, value] of Object.entries(execUser(setup.user).exec as Record<string, unknown>)) setIfDifferent(doc, exec, key, value);
+  let currentContextSet = false;
+  if (setup.context) {
+    const context = child(doc, entry(doc, 'contexts', setup.context.name, file), 'context', file);
+    setIfDifferent(doc, context, 'cluster', setup.context.cluster);
+    setIfDifferent(doc, context, 'user', setup.context.user);
+    const current = doc.get('current-context');
+    if (current === undefined || current === null || current === '') {
+      doc.set('current-context', setup.context.name);
+      currentContextSet = true;
+    }
+  }
+  // kubectl writes lists flush with their key; keep whichever style the file uses.
+  const indentSeq = !/^[\w-]+:[ \t]*\r?\n- /m.test(source);
+  // Same content: keep the file as it is (yaml would re-flow strings kubectl folded).
+  if (text.trim().length > 0 && JSON.stringify(doc.toJS()) === before) return { text, changed: false, currentContextSet: false };
+  return { text: doc.toString({ lineWidth: 0, indentSeq }), changed: true, currentContextSet };
+}
