@@ -265,6 +265,9 @@ export interface ShimReference {
   readonly shim: string;
   /** Where it resolves; absent when it does not. */
   readonly resolved?: string;
+  /** The environment it asks for, and whether escd has it (absent: not checked). */
+  readonly environment?: string;
+  readonly environmentExists?: boolean;
 }
 
 export interface ClientFacts {
@@ -284,8 +287,14 @@ function checkClient(id: string, title: string, what: string, setup: string, fac
     const list = broken.map((r) => `${what} ${r.name} → ${r.shim}`).join(', ');
     return result(id, title, 'fail', `${list}: the shim is not there`, `run \`${setup}\` again (it writes the current shim path), or fix the path in ${facts.file}`);
   }
+  const unknown = facts.references.filter((r) => r.environmentExists === false);
+  if (unknown.length > 0) {
+    const list = unknown.map((r) => `${what} ${r.name} → environment ${r.environment}`).join(', ');
+    return result(id, title, 'fail', `${list}: no such environment`, 'create it (`escd env init <env>`), or fix the environment name in ' + facts.file);
+  }
   const names = facts.references.map((r) => r.name).join(', ');
-  return result(id, title, 'pass', `${facts.references.length} ${what}${facts.references.length === 1 ? '' : 's'} use the shim (${names})`);
+  const one = facts.references.length === 1;
+  return result(id, title, 'pass', `${facts.references.length} ${what}${one ? '' : 's'} ${one ? 'uses' : 'use'} the shim (${names})`);
 }
 
 export const checkAwsConfig = (facts: ClientFacts): CheckResult =>

@@ -8,6 +8,8 @@ export interface ShimCommand {
   readonly name: string;
   /** The programs that must exist for the command to run: the shim, and node when it is named by path. */
   readonly programs: readonly string[];
+  /** The environment the shim is asked for (the word after `aws`/`kube`). */
+  readonly environment?: string;
 }
 
 export class ClientConfigError extends Error {}
@@ -49,13 +51,14 @@ export function shellWords(line: string): string[] {
 const isShim = (word: string): boolean => basename(word) === 'escd-shim' || /(^|\/)shim\/main\.js$/.test(word);
 const isNode = (word: string): boolean => /^node(\.exe|\d+)?$/.test(basename(word));
 
-/** The programs a command needs, when it is the escd shim (directly, or node running the shim script). */
-export function shimPrograms(command: readonly string[]): string[] | undefined {
+/** The programs a command needs and the environment it asks for, when it is the escd shim (directly, or node running the shim script). */
+export function shimCommand(command: readonly string[]): { programs: string[]; environment?: string } | undefined {
   const [first, second] = command;
   if (first === undefined) return undefined;
-  if (isShim(first)) return [first];
-  if (isNode(first) && second !== undefined && isShim(second)) return [first, second];
-  return undefined;
+  const programs = isShim(first) ? [first] : isNode(first) && second !== undefined && isShim(second) ? [first, second] : undefined;
+  if (!programs) return undefined;
+  const [verb, environment] = command.slice(programs.length);
+  return (verb === 'aws' || verb === 'kube') && environment && !environment.startsWith('-') ? { programs, environment } : { programs };
 }
 
 /** `[profile NAME]` / `[default]` sections whose credential_process runs the shim. */
@@ -73,8 +76,8 @@ export function awsConfigShimCommands(text: string): ShimCommand[] {
     }
     const setting = /^credential_process\s*=\s*(.*)$/.exec(line);
     if (section && setting) {
-      const programs = shimPrograms(shellWords(setting[1]!));
-      if (programs) found.push({ name: section, programs });
+      const shim = shimCommand(shellWords(setting[1]!));
+      if (shim) found.push({ name: section, ...shim });
     }
   }
   return found;
@@ -96,8 +99,8 @@ export function kubeconfigShimCommands(text: string): ShimCommand[] {
     const exec = user?.exec;
     if (typeof exec?.command !== 'string') continue;
     const args = Array.isArray(exec.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
-    const programs = shimPrograms([exec.command, ...args]);
-    if (programs) found.push({ name: typeof name === 'string' ? name : '(unnamed)', programs });
+    const shim = shimCommand([exec.command, ...args]);
+    if (shim) found.push({ name: typeof name === 'string' ? name : '(unnamed)', ...shim });
   }
   return found;
 }

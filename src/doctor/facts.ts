@@ -11,6 +11,7 @@ import { Issuer } from '../oidc/issuer.js';
 import { request } from '../protocol/client.js';
 import { userHome } from '../protocol/socket-path.js';
 import { DATA_KEY_NAME } from '../secrets/aes-cipher.js';
+import { EnvironmentStore } from '../store/store.js';
 import { installedService } from '../service/manager.js';
 import {
   checkAwsConfig,
@@ -118,9 +119,12 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
 
   const home = userHome(env);
   const which = (name: string): string | undefined => findOnPath(name, env.PATH ?? '');
-  checks.push(checkAwsConfig(await clientFacts([env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config')], awsConfigShimCommands, which)));
+  const environmentStore = new EnvironmentStore(paths.environmentsDir, config.org);
+  const environmentExists = (name: string): Promise<boolean | undefined> => environmentStore.exists(name).catch(() => undefined);
+  const lookups = { which, environmentExists };
+  checks.push(checkAwsConfig(await clientFacts([env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config')], awsConfigShimCommands, lookups)));
   const kubeFiles = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
-  checks.push(checkKubeconfig(await clientFacts(kubeFiles.length ? kubeFiles : [join(home, '.kube', 'config')], kubeconfigShimCommands, which)));
+  checks.push(checkKubeconfig(await clientFacts(kubeFiles.length ? kubeFiles : [join(home, '.kube', 'config')], kubeconfigShimCommands, lookups)));
   return checks;
 }
 
@@ -269,7 +273,13 @@ function findOnPath(name: string, path: string): string | undefined {
   return undefined;
 }
 
-async function clientFacts(files: readonly string[], find: (text: string) => ShimCommand[], which: (name: string) => string | undefined): Promise<ClientFacts> {
+interface Lookups {
+  readonly which: (name: string) => string | undefined;
+  /** undefined: the name is not one escd can check (invalid, another org). */
+  readonly environmentExists: (name: string) => Promise<boolean | undefined>;
+}
+
+async function clientFacts(files: readonly string[], find: (text: string) => ShimCommand[], { which, environmentExists }: Lookups): Promise<ClientFacts> {
   const references: Array<ClientFacts['references'][number]> = [];
   let exists = false;
   for (const file of files) {
@@ -291,7 +301,14 @@ async function clientFacts(files: readonly string[], find: (text: string) => Shi
     for (const command of commands) {
       const missing = command.programs.find((p) => (isAbsolute(p) ? !existsSync(p) : which(p) === undefined));
       const shim = command.programs.at(-1)!;
-      references.push({ name: command.name, shim: missing ?? shim, ...(missing ? {} : { resolved: isAbsolute(shim) ? shim : (which(shim) ?? shim) }) });
+      const exists = command.environment === undefined ? undefined : await environmentExists(command.environment);
+      references.push({
+        name: command.name,
+        shim: missing ?? shim,
+        ...(missing ? {} : { resolved: isAbsolute(shim) ? shim : (which(shim) ?? shim) }),
+        ...(command.environment !== undefined ? { environment: command.environment } : {}),
+        ...(exists !== undefined ? { environmentExists: exists } : {}),
+      });
     }
   }
   return { file: files.join(delimiter), exists, references };

@@ -108,6 +108,12 @@ describe('doctor checks', () => {
     const broken = checkAwsConfig({ file: '/h/.aws/config', exists: true, references: [{ name: 'dev', shim: '/old/escd-shim' }] });
     expect(broken).toMatchObject({ status: 'fail', detail: 'profile dev → /old/escd-shim: the shim is not there' });
     expect(summarize([ok, broken])).toEqual({ ok: false, pass: 1, warn: 0, fail: 1 });
+    const unknown = checkAwsConfig({
+      file: '/h/.aws/config',
+      exists: true,
+      references: [{ name: 'dev', shim: '/s/escd-shim', resolved: '/s/escd-shim', environment: 'app/gone', environmentExists: false }],
+    });
+    expect(unknown).toMatchObject({ status: 'fail', detail: 'profile dev → environment app/gone: no such environment' });
   });
 });
 
@@ -145,8 +151,8 @@ credential_process = /usr/local/bin/aws-vault exec other --json
 credential_process = escd-shim aws not/a-profile
 `;
     expect(awsConfigShimCommands(text)).toEqual([
-      { name: 'default', programs: ['/usr/local/bin/escd-shim'] },
-      { name: 'prod', programs: ['/usr/bin/node', '/opt/escd/dist/shim/main.js'] },
+      { name: 'default', programs: ['/usr/local/bin/escd-shim'], environment: 'default/dev' },
+      { name: 'prod', programs: ['/usr/bin/node', '/opt/escd/dist/shim/main.js'], environment: 'app/prod' },
     ]);
   });
 
@@ -166,7 +172,7 @@ users:
 - name: plain
   user: {token: abc}
 `;
-    expect(kubeconfigShimCommands(text)).toEqual([{ name: 'escd-dev', programs: ['/usr/bin/node', '/opt/escd/dist/shim/main.js'] }]);
+    expect(kubeconfigShimCommands(text)).toEqual([{ name: 'escd-dev', programs: ['/usr/bin/node', '/opt/escd/dist/shim/main.js'], environment: 'app/dev' }]);
     expect(() => kubeconfigShimCommands('users: [\n')).toThrow(/not valid YAML/);
   });
 });

@@ -73,6 +73,11 @@ describe('escd doctor --json', () => {
     expect(check(report, 'daemon')).toMatchObject({ status: 'fail', fix: expect.stringContaining('escd start') });
     expect(check(report, 'aws-config')).toMatchObject({ status: 'fail', detail: 'profile stale → /nonexistent/escd-shim: the shim is not there' });
     expect(check(report, 'config').status).toBe('warn');
+
+    // With the shim fixed, the profile still asks for an environment that does not exist.
+    await writeFile(join(home.dir, '.aws', 'config'), `[profile good]\ncredential_process = "${process.execPath}" "${SHIM}" aws app/dev\n`);
+    const again = await doctor(['--offline']);
+    expect(check(again.report, 'aws-config')).toMatchObject({ status: 'fail', detail: 'profile good → environment app/dev: no such environment' });
   });
 
   it('fetches the issuer discovery document and STS Date header when online', async () => {
