@@ -89,13 +89,17 @@ describe('secret rewriting rules', () => {
     expect(await decryptSecretsInText(sealed, cipher)).toBe(text);
     const [ct] = ciphertexts(sealed);
     const tampered = sealed.replace(ct!, Buffer.from(Buffer.from(ct!, 'base64').map((b, i) => (i === 20 ? b ^ 1 : b))).toString('base64'));
-    await expect(decryptSecretsInText(tampered, cipher)).rejects.toThrow('values.db.password["fn::secret"]: invalid ciphertext: invalid checksum');
+    await expect(decryptSecretsInText(tampered, cipher, 'proj/dev.yaml')).rejects.toThrow('proj/dev.yaml:4: invalid ciphertext: invalid checksum');
     await expect(decryptSecretsInText('values:\n  p: {fn::secret: {ciphertext: "!!"}}\n', cipher)).rejects.toThrow(
-      /^values\.p\["fn::secret"\]: invalid ciphertext: illegal base64 data at input byte 0$/,
+      /^<document>:2: invalid ciphertext: illegal base64 data at input byte 0$/,
+    );
+    const other = dataKeyCipher(new MemoryKeyStore());
+    await expect(decryptSecretsInText(await encryptSecretsInText(text, other), cipher)).rejects.toThrow(
+      /^<document>:4: decrypting: secret was encrypted with a different key \(key id [0-9a-f]{8}, this installation's is [0-9a-f]{8}\)$/,
     );
   });
 
   it('a YAML syntax error names its line', async () => {
-    await expect(encryptSecretsInText('values:\n  a: [\n', testCipher)).rejects.toThrow(/^line \d+: /);
+    await expect(encryptSecretsInText('values:\n  a: [\n', testCipher, 'proj/dev.yaml')).rejects.toThrow(/^proj\/dev\.yaml:\d+:\d+: error: /);
   });
 });
