@@ -1,7 +1,8 @@
 // The README's first-run command in a fresh HOME: it must work in one step with no AWS account, the
 // sample must serve the shim and `escd run`, and running it again must change nothing.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
@@ -118,5 +119,42 @@ describe('escd quickstart', () => {
     expect(shim.code).toBe(0);
     const credentials = JSON.parse(shim.stdout) as Record<string, unknown>;
     expect(credentials).toMatchObject({ Version: 1, AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+  });
+
+  it('prints ~/.aws/config and kubeconfig snippets that boto3 and kubectl run as they are', async () => {
+    const missing = ['python3', 'kubectl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+    if (missing.length > 0) {
+      if (process.env.ESCD_REQUIRE_E2E === '1') throw new Error(`${missing.join(', ')} required in CI (ESCD_REQUIRE_E2E=1)`);
+      return void console.warn(`skipping: ${missing.join(', ')} not installed`);
+    }
+    const result = await runCli(['quickstart', '--json'], { env });
+    expect(result.code).toBe(0);
+    const { snippets } = JSON.parse(result.stdout) as { snippets: { awsConfig: string; kubeconfig: string } };
+    await mkdir(join(home.dir, '.aws'), { recursive: true });
+    await mkdir(join(home.dir, '.kube'), { recursive: true });
+    await writeFile(env.AWS_CONFIG_FILE!, snippets.awsConfig);
+    // A cluster on a port nothing listens on: kubectl runs the exec plugin first, then fails to connect.
+    await writeFile(
+      env.KUBECONFIG!,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}\ncontexts:\n- name: c\n  context: {cluster: c, user: quickstart-sample}\ncurrent-context: c\n${snippets.kubeconfig}`,
+    );
+    const clientEnv = { PATH: process.env.PATH ?? '', ...env };
+
+    const boto = spawnSync('python3', ['-c', "import boto3; c = boto3.Session(profile_name='quickstart-sample').get_credentials().get_frozen_credentials(); print(c.access_key)"], {
+      encoding: 'utf8',
+      env: clientEnv,
+    });
+    expect(boto.stderr).toBe('');
+    expect(boto.stdout).toBe('AKIAIOSFODNN7EXAMPLE\n');
+
+    const kubectl = spawnSync('kubectl', ['get', '--raw', '/', '--request-timeout=5s'], { encoding: 'utf8', env: clientEnv, timeout: 30_000 });
+    expect(kubectl.status).not.toBe(0);
+    expect(kubectl.stderr).not.toMatch(/getting credentials|exec plugin/);
+    expect(kubectl.stderr).toMatch(/connection refused/);
+
+    // And doctor agrees that both point at a working shim.
+    const doctor = JSON.parse((await runCli(['doctor', '--json', '--offline'], { env })).stdout) as { checks: Array<{ id: string; status: string }> };
+    expect(doctor.checks.find((c) => c.id === 'aws-config')?.status).toBe('pass');
+    expect(doctor.checks.find((c) => c.id === 'kubeconfig')?.status).toBe('pass');
   });
 });
