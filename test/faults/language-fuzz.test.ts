@@ -22,13 +22,21 @@ const ROOT = 'root';
 
 /** Distinctive plaintexts: they may appear in revealed output but never in redacted output. */
 const TOKENS = ['SECRETxq7alpha', 'SECRETzk3bravo', 'SECRETwm9charlie'] as const;
+/** Plaintexts that only ever appear sealed (`fn::secret: {ciphertext}`): the check stage must not decrypt them. */
+const SEALED_TOKENS = ['SEALEDqp4delta', 'SEALEDvn8echo'] as const;
+const ALL_TOKENS = [...TOKENS, ...SEALED_TOKENS];
 const CIPHER_PLACEHOLDER = (i: number): string => `@@CIPHERTEXT${i}@@`;
 let ciphertexts: string[] = [];
+const withBase64 = (tokens: readonly string[]): string[] => tokens.flatMap((t) => [t, Buffer.from(t).toString('base64')]);
 /** Strings a redacted output must not contain: each token and its base64 form. */
-const FORBIDDEN = TOKENS.flatMap((t) => [t, Buffer.from(t).toString('base64')]);
+const FORBIDDEN = withBase64(ALL_TOKENS);
+/** Strings not even the revealed output of the check stage may contain. */
+const SEALED_FORBIDDEN = withBase64(SEALED_TOKENS);
+/** An environment reachable only as `${environments.p.e...}`. */
+const INLINE_ENV = 'p/e';
 
 beforeAll(async () => {
-  ciphertexts = await Promise.all(TOKENS.map((t) => sealSecret(testCipher, t)));
+  ciphertexts = await Promise.all(SEALED_TOKENS.map((t) => sealSecret(testCipher, t)));
 });
 
 // ---- generators ---------------------------------------------------------------------------------
@@ -68,6 +76,9 @@ const expressionArb = fc.oneof(
     '${imports.e1.a}',
     '${imports.e0.b[0]}',
     '${environments.p.e.a}',
+    '${environments.p.e}',
+    '${environments.p.e.b[0]}',
+    '${environments["p"].e.c}',
     '${environments.p}',
     '${context}',
   ),
@@ -83,7 +94,7 @@ const scalarArb = fc.oneof(
 
 const secretArb: fc.Arbitrary<Node> = fc.oneof(
   fc.nat(TOKENS.length - 1).map((i) => ({ 'fn::secret': TOKENS[i] })),
-  fc.nat(TOKENS.length - 1).map((i) => ({ 'fn::secret': { ciphertext: CIPHER_PLACEHOLDER(i) } })),
+  fc.nat(SEALED_TOKENS.length - 1).map((i) => ({ 'fn::secret': { ciphertext: CIPHER_PLACEHOLDER(i) } })),
   fc.constantFrom<Node>({ 'fn::secret': { ciphertext: 'not base64!' } }, { 'fn::secret': { ciphertext: 'ZXNjeA==' } }, { 'fn::secret': ['x'] }),
 );
 
@@ -177,7 +188,7 @@ function sometimes<T>(arb: fc.Arbitrary<T>, tenths: number): fc.Arbitrary<T | un
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   root: documentArb,
-  others: fc.array(documentArb, { minLength: IMPORTABLE.length, maxLength: IMPORTABLE.length }),
+  others: fc.array(documentArb, { minLength: IMPORTABLE.length + 1, maxLength: IMPORTABLE.length + 1 }),
   invalid: sometimes(invalidValueArb, 3),
   brokenYaml: sometimes(brokenYamlArb, 1),
 });
@@ -187,7 +198,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
 function render(doc: RandomDocument, extraValue?: Node): string {
   const values = extraValue === undefined ? doc.values : { ...doc.values, bad: extraValue };
   const text = stringify(doc.imports === undefined ? { values } : { imports: doc.imports, values });
-  return TOKENS.reduce((out, _t, i) => out.replaceAll(CIPHER_PLACEHOLDER(i), ciphertexts[i]!), text);
+  return SEALED_TOKENS.reduce((out, _t, i) => out.replaceAll(CIPHER_PLACEHOLDER(i), ciphertexts[i]!), text);
 }
 
 function loaderFor(sources: ReadonlyMap<string, string>): EnvironmentLoader {
@@ -229,11 +240,13 @@ describe('evaluateEnvironment on random documents', () => {
   it('never throws or hangs, reports invalid input, and never leaks a secret into redacted output', async () => {
     let revealedTokens = 0;
     let invalidRuns = 0;
+    let decryptedRuns = 0;
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const rootSource = render(scenario.root, scenario.invalid) + (scenario.brokenYaml ?? '');
         const sources = new Map<string, string>([[ROOT, rootSource]]);
         IMPORTABLE.forEach((name, i) => sources.set(name, render(scenario.others[i]!)));
+        sources.set(INLINE_ENV, render(scenario.others[IMPORTABLE.length]!));
         const knownInvalid = scenario.invalid !== undefined || scenario.brokenYaml !== undefined;
         if (knownInvalid) invalidRuns++;
         // The error provider's message is its `why` input verbatim (§6): it may be empty or a secret.
@@ -261,9 +274,12 @@ describe('evaluateEnvironment on random documents', () => {
             }
             if (errorProviderUsed) continue;
             expect(d.summary).not.toBe('');
-            for (const token of TOKENS) expect(d.summary).not.toContain(token);
+            for (const token of ALL_TOKENS) expect(d.summary).not.toContain(token);
           }
-          if (TOKENS.some((t) => revealedText(result).includes(t))) revealedTokens++;
+          const revealed = revealedText(result);
+          if (mode === 'check') for (const sealed of SEALED_FORBIDDEN) expect(revealed).not.toContain(sealed);
+          if (ALL_TOKENS.some((t) => revealed.includes(t))) revealedTokens++;
+          if (mode === 'eval' && SEALED_TOKENS.some((t) => revealed.includes(t))) decryptedRuns++;
         }
         // Loading does not depend on the stage.
         expect(loadDiagnostics[0]).toEqual(loadDiagnostics[1]);
@@ -273,6 +289,7 @@ describe('evaluateEnvironment on random documents', () => {
     // The generator really exercised secrets and invalid documents (otherwise the checks prove nothing).
     expect(revealedTokens).toBeGreaterThan(10);
     expect(invalidRuns).toBeGreaterThan(10);
+    expect(decryptedRuns).toBeGreaterThan(10);
   });
 });
 
