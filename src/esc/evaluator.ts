@@ -309,6 +309,15 @@ class EnvEval {
     return scratch === undefined ? { ...top, data: merged, base, own } : { ...top, data: merged, own };
   }
 
+  /** Literals without an imported base, synchronously (most nodes; spares an async call each). */
+  private evaluateLiteral(x: XNode): Val | undefined {
+    if (x.state === State.Done) return x.value;
+    if (x.state !== State.Pending || x.base !== undefined || x.expr?.kind !== 'literal') return undefined;
+    x.value = val(x.expr.value, { site: this.site(x.expr.node) });
+    x.state = State.Done;
+    return x.value;
+  }
+
   private async evaluateNode(x: XNode): Promise<Val> {
     if (x.state === State.Done) return x.value!;
     const site = x.expr === undefined ? undefined : this.site(x.expr.node);
@@ -336,7 +345,10 @@ class EnvEval {
     if (x.props !== undefined) {
       // Objects: children are evaluated (and merged with their own bases) in sorted key order.
       const out = new Map<string, Val>();
-      for (const key of [...x.props.keys()].sort()) out.set(key, await this.evaluateNode(x.props.get(key)!));
+      for (const key of [...x.props.keys()].sort()) {
+        const child = x.props.get(key)!;
+        out.set(key, this.evaluateLiteral(child) ?? (await this.evaluateNode(child)));
+      }
       v = val(out, { site });
       if (x.base?.final && x.expr !== undefined) {
         this.ev.report('warning', 'cannot override final value', site);
@@ -359,7 +371,7 @@ class EnvEval {
         return val(expr.value, { site });
       case 'array': {
         const items: Val[] = [];
-        for (const item of x.items!) items.push(await this.evaluateNode(item));
+        for (const item of x.items!) items.push(this.evaluateLiteral(item) ?? (await this.evaluateNode(item)));
         return val(items, { site });
       }
       case 'object':
