@@ -111,7 +111,9 @@ function conditionPrefix(iss: string | undefined): string {
 export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure {
   const e: ErrorShape = typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
   const name = str(e.name);
-  const awsCode = str(e.Code) ?? (e.$fault !== undefined ? name : undefined);
+  // The SDK names an error answer without a code `Unknown`.
+  const rawCode = str(e.Code) ?? (e.$fault !== undefined ? name : undefined);
+  const awsCode = rawCode === 'Unknown' ? undefined : rawCode;
   const sysCode = str(e.code);
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const said = str(e.message) ? ` — STS said: "${safeServiceMessage(String(e.message))}"` : '';
@@ -121,7 +123,8 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
   if (name === 'AbortError') return { kind: 'aborted', retryable: false, message: 'the STS call was cancelled' };
 
   if (name === 'TimeoutError' || sysCode === 'ETIMEDOUT' || sysCode === 'ESOCKETTIMEDOUT') {
-    const after = ctx.requestTimeoutMs ? ` within ${Math.round(ctx.requestTimeoutMs / 1000)} s` : ' in time';
+    const limit = ctx.requestTimeoutMs;
+    const after = limit === undefined ? ' in time' : limit >= 1000 ? ` within ${Math.round(limit / 1000)} s` : ` within ${limit} ms`;
     return { kind: 'timeout', retryable: true, code: sysCode ?? 'TimeoutError', message: `${at} did not answer${after}: is the endpoint right and reachable from here?` };
   }
 
@@ -222,7 +225,7 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
   }
 
   if ((status !== undefined && status >= 500) || e.$fault === 'server') {
-    const what = [awsCode && awsCode !== 'Unknown' ? awsCode : undefined, status ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
+    const what = [awsCode, status ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
     return { kind: 'server', retryable: true, code: awsCode ?? `HTTP ${status}`, message: `${at} failed on its side (${what}): try again later` };
   }
 
