@@ -30,20 +30,21 @@ export class KeychainKeyStore implements KeyStore {
     private readonly lockFile: string,
     readonly note?: string,
     private readonly service = KEYCHAIN_SERVICE,
+    private readonly timeoutMs = 60_000,
   ) {
     this.location = keychainLocation(service);
   }
 
   async get(name: string): Promise<string | undefined> {
-    return this.call('reading', name, async (entry) => (await entry.getPassword()) ?? undefined);
+    return this.call('reading', name, async (entry, signal) => (await entry.getPassword(signal)) ?? undefined);
   }
 
   async set(name: string, value: string): Promise<void> {
-    await this.call('writing', name, (entry) => entry.setPassword(value));
+    await this.call('writing', name, (entry, signal) => entry.setPassword(value, signal));
   }
 
   async delete(name: string): Promise<void> {
-    await this.call('deleting', name, async (entry) => void (await entry.deleteCredential()));
+    await this.call('deleting', name, async (entry, signal) => void (await entry.deleteCredential(signal)));
   }
 
   async setIfAbsent(name: string, value: string): Promise<string> {
@@ -55,14 +56,18 @@ export class KeychainKeyStore implements KeyStore {
     });
   }
 
-  private async call<T>(verb: string, name: string, fn: (entry: AsyncEntry) => Promise<T>): Promise<T> {
+  private async call<T>(verb: string, name: string, fn: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
+    // Long enough for the user to answer an unlock prompt, short enough that nothing waits forever.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     try {
       // The constructor itself throws when there is no session bus.
-      return await fn(new AsyncEntry(this.service, name, ENTRY_OPTIONS));
+      return await fn(new AsyncEntry(this.service, name, ENTRY_OPTIONS), controller.signal);
     } catch (err) {
-      throw new KeyStoreError(
-        `${verb} "${name}" in the ${this.location} failed: ${keyringReason(err)} (the escd keys live there: unlock or start the keychain for this session)`,
-      );
+      const reason = controller.signal.aborted ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : keyringReason(err);
+      throw new KeyStoreError(`${verb} "${name}" in the ${this.location} failed: ${reason} (the escd keys live there: unlock or start the keychain for this session)`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -48,6 +48,9 @@ const inKeyring = (mode: string, env: Record<string, string>) =>
     ['dbus-run-session', '--', 'sh', '-c', `echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "${process.execPath}" "${SCRIPT}" ${mode}`],
     env,
   );
+/** A fresh session bus whose keyring daemon starts locked (nobody types the password). */
+const inLockedKeyring = (mode: string, env: Record<string, string>) =>
+  run(['dbus-run-session', '--', 'sh', '-c', `gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1; exec "${process.execPath}" "${SCRIPT}" ${mode}`], env);
 /** No session bus at all (DBUS_SESSION_BUS_ADDRESS unset). */
 const withoutBus = (mode: string, env: Record<string, string>) => run([process.execPath, SCRIPT, mode], env);
 
@@ -89,5 +92,13 @@ describe.skipIf(missing.length > 0)('keychain key store (real Secret Service)', 
     const { seen } = await withoutBus('read', env);
     expect(seen.backend).toBe('keychain');
     expect(seen.error).toMatch(/^reading "some-key" in the Secret Service \(service "escd"\) failed: .+ \(the escd keys live there: unlock or start the keychain/);
+  });
+
+  it('keys persist in the keyring across sessions; a locked keyring is one clear error', async () => {
+    expect((await inKeyring('seed', env)).seen).toMatchObject({ backend: 'keychain', value: 'seeded' });
+    expect((await inKeyring('read', env)).seen).toMatchObject({ backend: 'keychain', value: 'seeded' });
+    const { seen } = await inLockedKeyring('read', env);
+    expect(seen.backend).toBe('keychain');
+    expect(seen.error).toMatch(/^reading "some-key" in the Secret Service \(service "escd"\) failed: .*unlock.* \(the escd keys live there: unlock or start the keychain/);
   });
 });
