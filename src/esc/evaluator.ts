@@ -757,10 +757,11 @@ class EnvEval {
   }
 
   private async evaluateValidate(x: XNode, expr: ValidateExpr, site: Site): Promise<Val> {
-    if (expr.schema === undefined || expr.value === undefined) return unknownVal(site);
-    const schema = await this.evaluateArg(x, expr.schema);
+    // Without a value there is nothing to return; without a schema the value passes unchecked.
+    if (expr.value === undefined) return unknownVal(site);
+    const schema = expr.schema === undefined ? undefined : await this.evaluateArg(x, expr.schema);
     const value = await this.evaluateArg(x, expr.value);
-    if (containsUnknown(schema)) return value;
+    if (schema === undefined || containsUnknown(schema)) return value;
     const plain = toPlainSchema(schema);
     this.checkInputs(plain, value, site);
     return value;

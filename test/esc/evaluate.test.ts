@@ -287,3 +287,15 @@ describe('fn::validate', () => {
     expect(r.result.values).toBeDefined();
   });
 });
+
+describe('fn::validate argument errors', () => {
+  it('reports them at load and still returns a value that has no schema', async () => {
+    const r = await run('values:\n  a:\n    fn::validate:\n      value: test\n  b:\n    fn::validate:\n      schema: {type: string}\n  c:\n    fn::validate: x\n');
+    expect(r.revealed).toEqual({ a: 'test', b: '[unknown]', c: '[unknown]' });
+    expect(r.result.diagnostics.map((d) => `${d.stage} ${d.line}:${d.column} ${d.path} ${d.summary}`)).toEqual([
+      `load 4:7 values.a["fn::validate"] missing required property 'schema'`,
+      `load 7:7 values.b["fn::validate"] missing required property 'value'`,
+      `load 9:19 values.c["fn::validate"] the argument to fn::validate must be an object containing 'schema' and 'value'`,
+    ]);
+  });
+});
