@@ -44,8 +44,8 @@ export async function openKeyStore(config: Pick<EscdConfig, 'keystore'>, paths: 
           `set keystore back to "${recorded}" or "auto", or delete ${recordFile} to start over with new keys (secrets encrypted with the old ones will not decrypt)`,
       );
     }
-    const note = `keys were created in the ${recorded} backend (recorded in ${recordFile})`;
-    return recorded === 'file' ? new FileKeyStore(paths.fileKeyStore, note) : recording(new KeychainKeyStore(keychainLock, note), recordFile);
+    const note = `keys were created in the ${recorded} backend, as ${recordFile} records`;
+    return recorded === 'file' ? new FileKeyStore(paths.fileKeyStore, note) : new KeychainKeyStore(keychainLock, note);
   }
 
   if (choice === 'file') return recording(new FileKeyStore(paths.fileKeyStore, 'keystore: file'), recordFile);
