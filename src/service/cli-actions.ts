@@ -50,25 +50,12 @@ function printPlan(plan: ServicePlan, json: boolean | undefined): void {
 
 /** A daemon started with `escd start` holds the socket the service manager is about to take over. */
 async function stopUnmanagedDaemon(socket: string): Promise<boolean> {
-  let response;
-  try {
-    response = await request(socket, 'status', {}, 2_000);
-  } catch {
-    return false;
-  }
-  if (!response.ok) return false;
+  const response = await request(socket, 'status', {}, 2_000).catch(() => undefined);
+  if (!response?.ok) return false;
   const result = response.result as { daemon?: { socketActivated?: boolean } };
   if (result.daemon?.socketActivated) return false;
-  await request(socket, 'shutdown', {}, 5_000).catch(() => undefined);
-  for (let i = 0; i < 100; i++) {
-    const alive = await request(socket, 'ping', {}, 500).then(
-      () => true,
-      () => false,
-    );
-    if (!alive) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new UserError(`the daemon at ${socket} did not stop; run \`escd stop\`, then install again`);
+  const { stop } = await import('../../daemon/control.js');
+  return stop({ socket, logFile: '', env: process.env, out: () => undefined }, true);
 }
 
 export async function install(opts: { print?: boolean; json?: boolean }): Promise<void> {

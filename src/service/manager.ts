@@ -3,7 +3,7 @@
 // leaves nothing behind: files are written only once the service manager has answered, and a failed
 // enable removes them again.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
 import { LAUNCHD_LABEL, launchdLogDir, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from './render.js';
@@ -91,6 +91,8 @@ interface Manifest {
   readonly manager: ServiceManager;
   readonly installedAt: string;
   readonly files: ReadonlyArray<{ readonly path: string; readonly sha256: string }>;
+  /** Directories install created (outermost first); uninstall removes those left empty. */
+  readonly dirs?: readonly string[];
 }
 
 export const manifestPath = (stateDir: string): string => join(stateDir, 'service-install.json');
@@ -120,6 +122,20 @@ async function readIfExists(path: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ServiceError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+}
+
+/** mkdir -p that reports the directories it created, outermost first. */
+async function makeDirs(dir: string): Promise<string[]> {
+  const first = await mkdir(dir, { recursive: true, mode: 0o755 });
+  if (first === undefined) return [];
+  const created = [dir];
+  while (created[0] !== first && dirname(created[0]!) !== created[0]) created.unshift(dirname(created[0]!));
+  return created;
+}
+
+/** Removes the directories (deepest first) that are empty; a directory with anything in it stays. */
+async function removeEmptyDirs(dirs: readonly string[]): Promise<void> {
+  for (const dir of [...dirs].reverse()) await rmdir(dir).catch(() => undefined);
 }
 
 // ---------- install / uninstall / status ----------
@@ -170,15 +186,17 @@ export async function installService(plan: ServicePlan, deps: ServiceDeps): Prom
 
   const ran: string[] = [];
   const written: string[] = [];
+  const created: string[] = [];
   try {
     // A reinstall (new node or package path) replaces the running definition.
     if (previous) for (const argv of plan.disable) await deps.run(argv);
-    for (const dir of plan.dirs) await mkdir(dir, { recursive: true, mode: 0o755 });
+    for (const dir of plan.dirs) created.push(...(await makeDirs(dir)));
     await mkdir(dirname(manifestFile), { recursive: true, mode: 0o700 });
     const manifest: Manifest = {
       manager: plan.manager,
       installedAt: (deps.now?.() ?? new Date()).toISOString(),
       files: plan.files.map((f) => ({ path: f.path, sha256: sha256(f.content) })),
+      dirs: [...new Set([...(previous?.dirs ?? []), ...created])],
     };
     // The manifest first: if we die half-way, uninstall still knows what to remove.
     await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n', 0o600);
@@ -192,6 +210,7 @@ export async function installService(plan: ServicePlan, deps: ServiceDeps): Prom
     // Roll back: stop whatever started, remove what we wrote, tell the manager.
     for (const argv of plan.disable) await deps.run(argv).catch(() => undefined);
     for (const path of written) await rm(path, { force: true });
+    await removeEmptyDirs(created);
     await rm(manifestFile, { force: true });
     for (const argv of plan.afterRemove) await deps.run(argv).catch(() => undefined);
     const reason = err instanceof Error ? err.message : String(err);
@@ -225,6 +244,7 @@ export async function uninstallService(plan: ServicePlan, deps: ServiceDeps): Pr
     await rm(file.path, { force: true });
     removed.push(file.path);
   }
+  await removeEmptyDirs(manifest.dirs ?? []);
   if (plan.manager === manifest.manager) for (const argv of plan.afterRemove) await deps.run(argv);
   await rm(manifestFile, { force: true });
   return { removed, kept, installed: true };

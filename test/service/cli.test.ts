@@ -1,7 +1,8 @@
 // `escd service …` as users run it (built CLI). Never installs for real: the install case runs only
 // where the service manager is unavailable (containers, CI), which is exactly what it checks.
 import { spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI, runCli } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -12,6 +13,7 @@ beforeEach(async () => {
   home = await makeTmpHome('escd-svccli-');
 });
 afterEach(async () => {
+  await runCli(['stop'], { env: home.env });
   await home.cleanup();
 });
 
@@ -40,5 +42,38 @@ describe('escd service', () => {
     expect(result.stderr).toMatch(/^escd: .* is not available here .*nothing was installed\. Run `escd start`/);
     expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(await readdir(home.dir)).toEqual([]);
+  });
+
+  it('install with a (recording) systemctl takes over from a hand-started daemon; uninstall removes it all', async () => {
+    if (process.platform !== 'linux') return void console.warn('skipping: systemd only');
+    // A stand-in systemctl first on PATH: records its arguments, always succeeds. Never the real one.
+    const bin = join(home.dir, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> "${join(home.dir, 'calls')}"\n`);
+    await chmod(join(bin, 'systemctl'), 0o755);
+    const env = { ...home.env, PATH: `${bin}:${process.env.PATH ?? ''}`, XDG_CONFIG_HOME: join(home.dir, 'xdg') };
+
+    expect((await runCli(['start'], { env })).code).toBe(0);
+    const install = await runCli(['service', 'install'], { env });
+    expect(install.stderr).toBe("escd: stopped the daemon started by `escd start`; the service manager runs it from now on\n");
+    expect(install.code).toBe(0);
+    const unitDir = join(home.dir, 'xdg', 'systemd', 'user');
+    expect(install.stdout).toContain(`wrote ${join(unitDir, 'escd.service')}`);
+    expect((await readFile(join(home.dir, 'calls'), 'utf8')).split('\n').filter(Boolean)).toEqual([
+      '--user show-environment',
+      '--user daemon-reload',
+      '--user enable --now escd.socket',
+    ]);
+    expect((await runCli(['status'], { env })).code).toBe(3); // the hand-started daemon is gone
+    expect((await readFile(join(unitDir, 'escd.service'), 'utf8'))).toContain(`Environment=ESCD_HOME=${home.env.ESCD_HOME}`);
+
+    const status = JSON.parse((await runCli(['service', 'status', '--json'], { env })).stdout) as { installed: boolean; files: { state: string }[] };
+    expect(status.installed).toBe(true);
+    expect(status.files.map((f) => f.state)).toEqual(['ok', 'ok']);
+
+    const uninstall = await runCli(['service', 'uninstall'], { env });
+    expect(uninstall.code).toBe(0);
+    expect(uninstall.stdout).toContain(`removed ${join(unitDir, 'escd.socket')}`);
+    expect(await readdir(home.dir)).not.toContain('xdg');
   });
 });

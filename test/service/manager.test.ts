@@ -102,6 +102,7 @@ describe('service install (systemd)', () => {
     const run = fakeRunner({ 'systemctl --user enable --now escd.socket': { code: 1, stderr: 'Failed to enable unit: Access denied' } });
     await expect(installService(plan('linux'), { run, stateDir: stateDir() })).rejects.toThrow(/Access denied; the install was rolled back/);
     expect(await filesUnder(home.dir)).toEqual([]);
+    expect(existsSync(join(home.dir, '.config'))).toBe(false);
     expect(run.calls).toContain('systemctl --user disable --now escd.socket');
     expect(run.calls.at(-1)).toBe('systemctl --user daemon-reload');
   });
@@ -131,6 +132,21 @@ describe('service install (systemd)', () => {
     expect(run.calls).toEqual(['systemctl --user disable --now escd.socket', 'systemctl --user stop escd.service', 'systemctl --user daemon-reload']);
     expect(await filesUnder(unitDir())).toEqual([join(unitDir(), 'other.service')]);
     expect(existsSync(manifestPath(stateDir()))).toBe(false);
+  });
+
+  it('uninstall leaves HOME as it found it: the directories install created go too, unless something else is in them', async () => {
+    const p = plan('linux');
+    await installService(p, { run: fakeRunner(), stateDir: stateDir() });
+    await uninstallService(p, { run: fakeRunner(), stateDir: stateDir() });
+    expect(await filesUnder(home.dir)).toEqual([]);
+    expect(existsSync(join(home.dir, '.config'))).toBe(false);
+
+    await mkdir(join(home.dir, '.config', 'systemd'), { recursive: true });
+    await writeFile(join(home.dir, '.config', 'systemd', 'keep.conf'), 'x\n');
+    await installService(p, { run: fakeRunner(), stateDir: stateDir() });
+    await uninstallService(p, { run: fakeRunner(), stateDir: stateDir() });
+    expect(existsSync(unitDir())).toBe(false);
+    expect(await filesUnder(home.dir)).toEqual([join(home.dir, '.config', 'systemd', 'keep.conf')]);
   });
 
   it('uninstall keeps a unit the user edited since install', async () => {
