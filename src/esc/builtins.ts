@@ -1,6 +1,6 @@
 // The data transformations behind the fn:: builtins, one function each. Pure; flags (secret,
 // unknown) and diagnostics are the evaluator's business.
-import { goQuote } from './ast.js';
+import { goQuote } from './go-quote.js';
 import { encodeJSON, sortKeys } from './go-json.js';
 import { EscNumber, isArray, isObject, type EscValue } from './value.js';
 

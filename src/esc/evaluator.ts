@@ -5,7 +5,6 @@ import type { Provider, Schema } from '../providers/types.js';
 import { decodeCiphertext, EnvelopeError } from '../secrets/envelope.js';
 import type { Accessor } from './interpolation.js';
 import {
-  goQuote,
   offsetPosition,
   type BinaryExpr,
   type BuiltinExpr,
@@ -20,6 +19,7 @@ import {
   type LoadProblem,
 } from './ast.js';
 import * as builtins from './builtins.js';
+import { goQuote } from './go-quote.js';
 import {
   containsSecret,
   containsUnknown,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goQuote } from '../../src/esc/ast.js';
+import { goQuote } from '../../src/esc/go-quote.js';
 import { fromBase64, split, stringify, toBase64 } from '../../src/esc/builtins.js';
 import { decodeJSON, encodeJSON } from '../../src/esc/go-json.js';
 import { formatGoFloat } from '../../src/esc/numbers.js';
