@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Json } from '../../src/esc/value.js';
 import { parseGoDuration } from '../../src/providers/aws-login/duration.js';
 import { AwsLoginInputError, parseAwsLoginInputs, parseDurationSeconds } from '../../src/providers/aws-login/inputs.js';
 
@@ -116,10 +117,11 @@ describe('parseAwsLoginInputs', () => {
 
   it('never quotes a static secret in an error', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
-    for (const inputs of [
+    const cases: Json[] = [
       { static: { accessKeyId: 'AKID', secretAccessKey: secret, sesionToken: secret } },
       { static: { accessKeyId: 'AKID', secretAccessKey: secret }, oidc: { roleArn: ROLE } },
-    ]) {
+    ];
+    for (const inputs of cases) {
       expect(() => parseAwsLoginInputs(inputs)).toThrow(AwsLoginInputError);
       try {
         parseAwsLoginInputs(inputs);
