@@ -136,8 +136,9 @@ export function parseYaml(source: string): ParsedYaml {
         const keyNode = pair.key as unknown;
         const keyStart = (keyNode as YamlNode | null)?.range?.[0] ?? start;
         let key: ScalarSyntax;
-        if (isScalar(keyNode) && (typeof keyNode.value === 'string' || keyNode.value === null || typeof keyNode.value !== 'object')) {
-          const raw = keyNode.value === null || keyNode.value === undefined ? '' : typeof keyNode.value === 'string' ? keyNode.value : String(keyNode.source ?? keyNode.value);
+        if (isScalar(keyNode)) {
+          // Non-string scalar keys (`1:`, `true:`, `null:`) are their source text, as in the reference.
+          const raw = typeof keyNode.value === 'string' ? keyNode.value : String(keyNode.source ?? keyNode.value ?? '');
           const exactText = keyNode.type === Scalar.PLAIN && typeof keyNode.source === 'string' && !keyNode.source.includes('\n');
           key = { kind: 'scalar', value: raw, pos: position(keyStart), path: joinKey(path, raw), exactText };
         } else {
