@@ -1,14 +1,15 @@
 // JSON text ↔ values with the reference's (Go encoding/json) behaviour: numbers kept as text, only
 // the first value of the input read, Go's error wording, Go's string escaping. Pure.
+import { goQuote } from './go-quote.js';
 import { EscNumber, escValue, isArray, isObject, type EscValue } from './value.js';
 
 export type JsonDecodeResult = { readonly value: EscValue } | { readonly error: string };
 
+/** Go's quoteChar: a character in single quotes, escaped as strconv.Quote would. */
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
   if (c === '"') return "'\"'";
-  const q = JSON.stringify(c);
-  return `'${q.slice(1, -1)}'`;
+  return `'${goQuote(c).slice(1, -1)}'`;
 }
 
 class DecodeError extends Error {}
@@ -163,9 +164,11 @@ class Decoder {
     // A dangling `.`, `e` or `-` is an error in Go's scanner.
     if (next === undefined && /[-.eE+]$/.test(text)) throw new DecodeError('unexpected EOF');
     if (next === '.' || next === 'e' || next === 'E') {
+      // A `.` or exponent without digits after it.
       this.i += text.length + 1;
+      if (next !== '.' && (this.s[this.i] === '+' || this.s[this.i] === '-')) this.i++;
       if (this.i >= this.s.length) throw new DecodeError('unexpected EOF');
-      this.fail('in numeric literal');
+      this.fail(next === '.' ? 'after decimal point in numeric literal' : 'in exponent of numeric literal');
     }
     if (text === '-') {
       this.i++;

@@ -44,6 +44,10 @@ describe('fn::fromJSON decoding', () => {
     expect(decodeJSON('[1 2]', { secret: false })).toEqual({ error: "invalid character '2' after array element" });
     expect(decodeJSON('tru', { secret: false })).toEqual({ error: 'unexpected EOF' });
     expect(decodeJSON('trux', { secret: false })).toEqual({ error: "invalid character 'x' in literal true (expecting 'e')" });
+    expect(decodeJSON('1.x', { secret: false })).toEqual({ error: "invalid character 'x' after decimal point in numeric literal" });
+    expect(decodeJSON('1e+x', { secret: false })).toEqual({ error: "invalid character 'x' in exponent of numeric literal" });
+    expect(decodeJSON('"a\u0001"', { secret: false })).toEqual({ error: "invalid character '\\x01' in string literal" });
+    expect(decodeJSON('{"a":1,}', { secret: false })).toEqual({ error: "invalid character '}' looking for beginning of object key string" });
   });
 
   it('marks every node secret when the input is secret', async () => {
