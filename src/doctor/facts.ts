@@ -29,6 +29,7 @@ import {
   checkSocketPermissions,
   isPlaceholderIssuer,
   type CheckResult,
+  type ClockFacts,
   type ClientFacts,
   type DaemonFacts,
   type EnvironmentsFacts,
@@ -244,12 +245,15 @@ function networkReason(err: unknown): string {
   return cause?.code ?? oneLine(err);
 }
 
-export function stsEndpoint(config: EscdConfig, env: Env): string {
-  return (config.aws.stsEndpoint ?? env.AWS_ENDPOINT_URL_STS ?? 'https://sts.amazonaws.com').replace(/\/+$/, '');
-}
-
-async function clockFacts(deps: DoctorDeps, config: EscdConfig) {
-  const endpoint = stsEndpoint(config, deps.env);
+async function clockFacts(deps: DoctorDeps, config: EscdConfig): Promise<ClockFacts> {
+  let endpoint: string;
+  try {
+    // The same endpoint the daemon's STS calls go to.
+    const { resolveStsEndpoint } = await import('../aws/sts-endpoint.js');
+    endpoint = resolveStsEndpoint({ region: config.aws.region, ...(config.aws.stsEndpoint ? { configured: config.aws.stsEndpoint } : {}), env: deps.env }).url;
+  } catch (err) {
+    return { endpoint: 'STS', error: oneLine(err) };
+  }
   if (deps.offline) return { endpoint, offline: true };
   try {
     const before = deps.now();

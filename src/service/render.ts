@@ -21,8 +21,24 @@ export interface ServiceContext {
   readonly environment: Readonly<Record<string, string>>;
 }
 
-/** Settings that move escd's files; the service manager's environment would not have them. */
-const FORWARDED = ['ESCD_HOME', 'ESCD_ENVIRONMENTS_DIR', 'ESCD_KEYSTORE', 'ESCD_ORG', 'ESCD_USER', 'XDG_CONFIG_HOME', 'XDG_STATE_HOME'] as const;
+/**
+ * Settings of the installing shell that change what the daemon does (where its files are, which STS it
+ * calls); the service manager's environment would not have them, so they are written into the definition.
+ */
+const FORWARDED = [
+  'ESCD_HOME',
+  'ESCD_ENVIRONMENTS_DIR',
+  'ESCD_KEYSTORE',
+  'ESCD_ORG',
+  'ESCD_USER',
+  'XDG_CONFIG_HOME',
+  'XDG_STATE_HOME',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ENDPOINT_URL',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+] as const;
 
 export function serviceEnvironment(env: Env): Record<string, string> {
   const out: Record<string, string> = {};

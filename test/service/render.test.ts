@@ -77,11 +77,13 @@ describe('systemd units', () => {
     const runtimeDir = join(dir, 'run-user2');
     await mkdir(runtimeDir, { mode: 0o700, recursive: true });
     const home = join(dir, 'my home 100%');
-    const env = { HOME: home, XDG_RUNTIME_DIR: runtimeDir, ESCD_HOME: join(home, 'escd'), ESCD_KEYSTORE: 'file' };
+    const env = { HOME: home, XDG_RUNTIME_DIR: runtimeDir, ESCD_HOME: join(home, 'escd'), ESCD_KEYSTORE: 'file', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:5000', TERM: 'xterm' };
     const units = renderSystemdUnits(linuxContext(env), systemdTemplates());
     const service = units.find((u) => u.name === 'escd.service')!.content;
     expect(service).toContain(`Environment="ESCD_HOME=${home.replace('%', '%%')}/escd"`);
     expect(service).toContain('Environment=ESCD_KEYSTORE=file');
+    expect(service).toContain('Environment=AWS_ENDPOINT_URL_STS=http://127.0.0.1:5000');
+    expect(service).not.toContain('TERM'); // only settings that change what the daemon does
     // Outside the runtime dir, the socket is named by its absolute path.
     expect(units.find((u) => u.name === 'escd.socket')!.content).toContain(`ListenStream=${home.replace('%', '%%')}/escd/run/escd.sock`);
     const result = await verify(units, runtimeDir);
