@@ -108,6 +108,7 @@ function report(steps: QuickstartSteps, started: string, check: ShimCheck, statu
     `  escd run ${SAMPLE_ENVIRONMENT} -- env`,
     `  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`,
     '  escd doctor',
+    '  escd service install   # keep the daemon running across logins (systemd/launchd)',
   ];
   if (runsFromNpxCache()) lines.push('', term.yellow('note:') + ` ${NPX_CACHE_HINT}.`);
   if (ks.fallback) lines.push('', term.yellow('note:') + ' keys are in a 0600 file because no OS keychain answered; see `escd doctor`.');
