@@ -35,55 +35,53 @@ export function toBase64(text: string): string {
 }
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const BASE64_VALUES = new Map([...BASE64_ALPHABET].map((c, i) => [c.charCodeAt(0), i]));
+const isNewline = (c: number | undefined): boolean => c === 0x0a || c === 0x0d;
 
 /**
- * Strict standard base64 as Go's base64.StdEncoding.DecodeString: padding required, `\r`/`\n`
- * ignored; the error names the offset of the first bad byte.
+ * Strict standard base64, following Go's base64.StdEncoding.DecodeString quantum by quantum:
+ * padding required, `\r`/`\n` skipped, and the error names the same input byte Go's does.
  */
 export function decodeBase64(text: string): { bytes: Buffer } | { error: string } {
-  const input = Buffer.from(text, 'utf8');
+  const src = Buffer.from(text, 'utf8');
   const fail = (at: number) => ({ error: `illegal base64 data at input byte ${at}` });
-  const symbols: { value: number; at: number }[] = [];
-  let paddingAt = -1;
-  let padding = 0;
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i]!;
-    if (c === 0x0a || c === 0x0d) continue;
-    if (paddingAt >= 0) {
-      if (c === 0x3d && padding < 2) {
-        padding++;
+  const out: number[] = [];
+  let si = 0;
+  while (si < src.length) {
+    const quantum: number[] = [];
+    let padded = false;
+    while (quantum.length < 4) {
+      if (si === src.length) {
+        if (quantum.length === 0) return { bytes: Buffer.from(out) };
+        return fail(si - quantum.length);
+      }
+      const c = src[si++]!;
+      const v = BASE64_VALUES.get(c);
+      if (v !== undefined) {
+        quantum.push(v);
         continue;
       }
-      return fail(i);
+      if (isNewline(c)) continue;
+      if (c !== 0x3d || quantum.length < 2) return fail(si - 1);
+      // Padding: "==" after two symbols, "=" after three, then only newlines may follow.
+      if (quantum.length === 2) {
+        while (isNewline(src[si])) si++;
+        if (si === src.length) return fail(src.length);
+        if (src[si] !== 0x3d) return fail(si - 1);
+        si++;
+      }
+      while (isNewline(src[si])) si++;
+      if (si < src.length) return fail(si);
+      padded = true;
+      break;
     }
-    if (c === 0x3d) {
-      // `=` may only pad the third or fourth symbol of a quantum.
-      const pos = symbols.length % 4;
-      if (pos < 2) return fail(i);
-      paddingAt = i;
-      padding = 1;
-      continue;
-    }
-    const v = BASE64_ALPHABET.indexOf(String.fromCharCode(c));
-    if (v < 0) return fail(i);
-    symbols.push({ value: v, at: i });
-  }
-  const rem = symbols.length % 4;
-  if (paddingAt >= 0) {
-    if (rem === 2 && padding !== 2) return fail(input.length);
-    if (rem === 3 && padding !== 1) return fail(paddingAt + 1);
-  } else if (rem !== 0) {
-    return fail(rem === 1 ? symbols[symbols.length - 1]!.at : input.length);
-  }
-  if (rem === 1) return fail(symbols[symbols.length - 1]!.at);
-  const out: number[] = [];
-  for (let q = 0; q < symbols.length; q += 4) {
-    const n = Math.min(4, symbols.length - q);
+    const n = quantum.length;
     let acc = 0;
-    for (let k = 0; k < 4; k++) acc = (acc << 6) | (k < n ? symbols[q + k]!.value : 0);
+    for (let k = 0; k < 4; k++) acc = (acc << 6) | (quantum[k] ?? 0);
     out.push((acc >> 16) & 0xff);
     if (n > 2) out.push((acc >> 8) & 0xff);
     if (n > 3) out.push(acc & 0xff);
+    if (padded) break;
   }
   return { bytes: Buffer.from(out) };
 }

@@ -64,7 +64,10 @@ describe('base64', () => {
 
   it('decodes strictly and names the first bad byte', () => {
     expect(fromBase64('aGk=')).toEqual({ value: 'hi' });
-    expect(fromBase64('aGk')).toEqual({ error: 'decoding base64 string: illegal base64 data at input byte 3' });
+    expect(fromBase64('aGk')).toEqual({ error: 'decoding base64 string: illegal base64 data at input byte 0' });
+    expect(fromBase64('aGVsbG8')).toEqual({ error: 'decoding base64 string: illegal base64 data at input byte 4' });
+    expect(fromBase64('aA=x')).toEqual({ error: 'decoding base64 string: illegal base64 data at input byte 2' });
+    expect(fromBase64('aGk\n=\r\n')).toEqual({ value: 'hi' });
     expect(fromBase64('a!k=')).toEqual({ error: 'decoding base64 string: illegal base64 data at input byte 1' });
     expect(fromBase64('aGk=x')).toEqual({ error: 'decoding base64 string: illegal base64 data at input byte 4' });
   });
