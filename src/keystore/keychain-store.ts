@@ -16,9 +16,12 @@ export function keychainLocation(service = KEYCHAIN_SERVICE): string {
   return `${where} (service "${service}")`;
 }
 
-/** The first line of a keyring error; these never contain the stored value. */
+/** The first line of a keyring error (these never contain the stored value), in plain words where we can. */
 export function keyringReason(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  // What libdbus says when there is no session bus: name the cause, not the X11 autolaunch detail.
+  if (message.includes('DBUS_SESSION_BUS_ADDRESS')) return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)';
+  return message;
 }
 
 export class KeychainKeyStore implements KeyStore {
