@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluateEnvironment } from '../../src/esc/evaluate.js';
 import { FileKeyStore } from '../../src/keystore/file-store.js';
@@ -29,6 +30,18 @@ describe('AES-256-GCM data-key cipher', () => {
     expect(await openSecret(cipher, sealed)).toBe('hunter2');
     expect(await openSecret(cipher, await sealSecret(cipher, 'ünïcødé ✓'))).toBe('ünïcødé ✓');
     expect(store.gets).toBe(1);
+  });
+
+  it('round-trips any text, and the payload never contains it', async () => {
+    const cipher = dataKeyCipher(new MemoryKeyStore());
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 200 }), async (text) => {
+        const payload = await cipher.encrypt(Buffer.from(text, 'utf8'));
+        expect(payload).toHaveLength(4 + 12 + Buffer.byteLength(text) + 16);
+        expect(Buffer.from(await cipher.decrypt(payload)).toString('utf8')).toBe(text);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('lays the payload out as key id ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag, with a fresh nonce each time', async () => {
