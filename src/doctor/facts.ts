@@ -115,8 +115,9 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   checks.push(checkSocketPermissions(await pathMode(dirname(paths.socket)), await pathMode(paths.socket)));
   checks.push(checkService(await serviceFacts(paths.stateDir)));
 
-  checks.push(checkIssuer(await issuerFacts(deps, config.issuer.url, signing.activeKid)));
-  checks.push(checkClock(await clockFacts(deps, config)));
+  // The two network checks wait on timeouts when offline: run them side by side.
+  const [issuer, clock] = await Promise.all([issuerFacts(deps, config.issuer.url, signing.activeKid), clockFacts(deps, config)]);
+  checks.push(checkIssuer(issuer), checkClock(clock));
 
   const home = userHome(env);
   const which = (name: string): string | undefined => findOnPath(name, env.PATH ?? '');
