@@ -6,8 +6,9 @@
 //   be STS's (host of `eks.stsEndpoint`, path `/`, Action=GetCallerIdentity), SigV4 in the query with
 //   `x-k8s-aws-id` among the signed headers, X-Amz-Expires ≤ 60 and X-Amz-Date within 15 minutes; then
 //   the request is replayed to STS with `x-k8s-aws-id: <clusterId>` and the caller is STS's answer.
-//   Moto checks no presigned signature, so `eks.credentials` can name the secrets of the sessions the
-//   test knows: the signature is then recomputed over the URL and this cluster's id.
+//   Moto neither checks presigned signatures nor routes an unsigned GET to STS, so with
+//   `eks.credentials` (the secrets of the sessions the test knows) this server checks the signature
+//   itself, over the URL and this cluster's id, and asks STS who owns the access key.
 // - OIDC tokens: a JWT verified against the issuer's JWKS (`escd oidc publish` output), iss and aud.
 //
 // Refused tokens get 401 with a Kubernetes Status body, like a real API server.
@@ -123,17 +124,41 @@ async function eksIdentity(token: string, eks: NonNullable<KubeApiServerOptions[
   if (!Number.isInteger(expires) || expires <= 0 || expires > 60) refuse('X-Amz-Expires must be 1..60');
   const date = amzDate(q.get('X-Amz-Date') ?? '');
   if (!date || Math.abs(Date.now() - date.getTime()) > MAX_TOKEN_AGE_MS) refuse('X-Amz-Date missing or more than 15 minutes off');
-  if (eks.credentials) {
-    const accessKeyId = (q.get('X-Amz-Credential') ?? '').split('/')[0] ?? '';
-    const secret = eks.credentials(accessKeyId);
-    if (!secret) refuse('unknown access key');
-    if (!(await signatureMatches(url, eks.clusterId, secret))) refuse('signature does not match (wrong cluster or credentials)');
-  }
-  const res = await fetch(url, { headers: { 'x-k8s-aws-id': eks.clusterId }, signal: AbortSignal.timeout(5_000) });
+  if (!eks.credentials) return stsArn(await fetch(url, { headers: { 'x-k8s-aws-id': eks.clusterId }, signal: AbortSignal.timeout(5_000) }));
+  const accessKeyId = (q.get('X-Amz-Credential') ?? '').split('/')[0] ?? '';
+  const secret = eks.credentials(accessKeyId);
+  if (!secret) refuse('unknown access key');
+  if (!(await signatureMatches(url, eks.clusterId, secret))) refuse('signature does not match (wrong cluster or credentials)');
+  // Moto routes an unsigned GET to S3, so the caller is asked of STS with a header-signed request instead.
+  return stsArn(await signedGetCallerIdentity(sts, accessKeyId, secret, (q.get('X-Amz-Credential') ?? '').split('/')[2] ?? 'us-east-1'));
+}
+
+async function stsArn(res: Response): Promise<string> {
   const body = await res.text();
   if (!res.ok) refuse(`STS answered ${res.status}`);
-  const arn = /<Arn>([^<]+)<\/Arn>/.exec(body)?.[1];
-  return arn ?? refuse('STS answer has no Arn');
+  return /<Arn>([^<]+)<\/Arn>/.exec(body)?.[1] ?? refuse('STS answer has no Arn');
+}
+
+async function signedGetCallerIdentity(sts: URL, accessKeyId: string, secret: SessionSecret, region: string): Promise<Response> {
+  const body = 'Action=GetCallerIdentity&Version=2011-06-15';
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey: secret.secretAccessKey, ...(secret.sessionToken ? { sessionToken: secret.sessionToken } : {}) },
+    region,
+    service: 'sts',
+    sha256: Sha256,
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: sts.protocol,
+      hostname: sts.hostname,
+      ...(sts.port ? { port: Number(sts.port) } : {}),
+      path: '/',
+      headers: { host: sts.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body,
+    }),
+  );
+  return fetch(new URL('/', sts), { method: 'POST', headers: signed.headers, body, signal: AbortSignal.timeout(5_000) });
 }
 
 async function oidcIdentity(token: string, oidc: NonNullable<KubeApiServerOptions['oidc']>): Promise<string> {

@@ -1,0 +1,259 @@
+// The shim with the real clients: AWS CLI v1, boto3, @aws-sdk/credential-providers and kubectl, a real
+// daemon (dist/) in a throwaway ESCD_HOME, moto as STS and a local HTTPS kube API server that checks
+// bearer tokens. Wiring comes from `escd setup aws|kube`, as a user would do it.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, ROOT, runCli, runShim, SHIM } from '../support/cli.js';
+import { startKubeApiServer, type KubeApiServer, type SessionSecret } from '../support/kube-apiserver.js';
+import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+function missing(command: string, args: string[], what: string): string | undefined {
+  const probe = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
+  if (probe.error) return `${what} is not installed (${probe.error.message})`;
+  return probe.status === 0 ? undefined : `${what} does not work: ${(probe.stderr || probe.stdout).trim().split('\n').pop()}`;
+}
+
+const skip = e2eSkipReason(
+  motoMissing(),
+  awsCliMissing(),
+  missing('python3', ['-c', 'import boto3'], 'boto3 for python3'),
+  missing('kubectl', ['version', '--client'], 'kubectl'),
+  missing('openssl', ['version'], 'openssl'),
+);
+
+interface Proc {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs a client with only the test home's environment (no AWS_* or KUBECONFIG of the machine). */
+function run(command: string, args: string[], env: Record<string, string>, options: { timeoutMs?: number; cwd?: string } = {}): Promise<Proc> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(command, args, { env, cwd: options.cwd ?? env.HOME, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+const ROLE = 'arn:aws:iam::123456789012:role/deployer';
+
+function environmentYaml(sessionName: string, duration: string): string {
+  return `values:
+  aws:
+    login:
+      fn::open::aws-login:
+        oidc:
+          roleArn: ${ROLE}
+          sessionName: ${sessionName}
+          duration: ${duration}
+  environmentVariables:
+    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
+    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
+    AWS_SESSION_TOKEN: \${aws.login.sessionToken}
+    AWS_REGION: us-east-1
+`;
+}
+
+describe.skipIf(skip)('real clients through the shim', () => {
+  let moto: Moto;
+  let home: TmpHome;
+  let env: Record<string, string>;
+  let envDir: string;
+  let publishedDir: string;
+  let kube: KubeApiServer | undefined;
+  /** Secrets of the sessions the shim handed out, so the kube API server can check EKS signatures. */
+  const secrets = new Map<string, SessionSecret>();
+
+  const assumeCalls = async (sessionName: string): Promise<number> =>
+    (await moto.calls()).filter((c) => c.action === 'AssumeRoleWithWebIdentity' && c.params.get('RoleSessionName') === sessionName).length;
+
+  const hits = async (name: string): Promise<number> => {
+    const r = await runCli(['status', '--json'], { env });
+    const status = JSON.parse(r.stdout) as { environments: { environment: string; hits: number }[] };
+    return status.environments.find((e) => e.environment === name)?.hits ?? 0;
+  };
+
+  const shimAws = async (name: string): Promise<{ AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string }> => {
+    const r = await runShim(['aws', name], { env });
+    expect(r.stderr).toBe('');
+    const creds = JSON.parse(r.stdout) as { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+    secrets.set(creds.AccessKeyId, { secretAccessKey: creds.SecretAccessKey, sessionToken: creds.SessionToken });
+    return creds;
+  };
+
+  beforeAll(async () => {
+    assertBuilt();
+    moto = await startMoto();
+    home = await makeTmpHome('escd-e2e-');
+    env = { ...home.env, PATH: process.env.PATH ?? '', AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', PYTHONUNBUFFERED: '1' };
+    const escdHome = home.env.ESCD_HOME!;
+    envDir = join(escdHome, 'environments', 'proj');
+    await mkdir(envDir, { recursive: true });
+    await writeFile(join(escdHome, 'config.yaml'), `org: local\nuser: tester\naws:\n  region: us-east-1\n  stsEndpoint: ${moto.endpoint}\n`);
+    await writeFile(join(envDir, 'dev.yaml'), environmentYaml('escd-dev', '1h'));
+    await writeFile(join(envDir, 'short.yaml'), environmentYaml('escd-short-1', '15m'));
+    await writeFile(join(envDir, 'burst.yaml'), environmentYaml('escd-burst', '1h'));
+    publishedDir = join(home.dir, 'issuer');
+    const published = await runCli(['oidc', 'publish', '--out', publishedDir], { env });
+    expect(published.code, published.stderr).toBe(0);
+    const started = await runCli(['start'], { env });
+    expect(started.code, started.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await kube?.stop();
+    if (env) await runCli(['stop'], { env });
+    await moto?.stop();
+    await home?.cleanup();
+  });
+
+  it('AWS CLI: the profile `escd setup aws` writes returns the assumed role, the second call from the cache', async () => {
+    const setup = await runCli(['setup', 'aws', 'proj/dev'], { env });
+    expect(setup.code, setup.stderr).toBe(0);
+    const config = await readFile(env.AWS_CONFIG_FILE!, 'utf8');
+    expect(config).toBe(`[profile proj-dev]\ncredential_process = ${process.execPath} ${SHIM} aws proj/dev\n`);
+
+    const args = ['sts', 'get-caller-identity', '--profile', 'proj-dev', '--endpoint-url', moto.endpoint, '--output', 'json'];
+    const first = await run('aws', args, env);
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout).Arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-dev');
+    const second = await run('aws', args, env);
+    expect(JSON.parse(second.stdout).Arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-dev');
+    expect(await assumeCalls('escd-dev')).toBe(1);
+    expect(await hits('proj/dev')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('@aws-sdk/credential-providers fromProcess reads the same profile', async () => {
+    const expected = await shimAws('proj/dev');
+    const script = `
+      import { fromProcess } from '@aws-sdk/credential-providers';
+      const c = await fromProcess({ profile: 'proj-dev' })();
+      process.stdout.write(JSON.stringify({ accessKeyId: c.accessKeyId, sessionToken: c.sessionToken, expiration: c.expiration?.toISOString() }));`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], env, { cwd: ROOT });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ accessKeyId: expected.AccessKeyId, sessionToken: expected.SessionToken, expiration: expected.Expiration });
+    expect(await assumeCalls('escd-dev')).toBe(1);
+  });
+
+  it('boto3 in one long-lived process re-runs the shim near expiry and gets fresh credentials', async () => {
+    const setup = await runCli(['setup', 'aws', 'proj/short'], { env });
+    expect(setup.code, setup.stderr).toBe(0);
+    // A 15-minute STS session is served with under 15 minutes left: botocore's advisory window, so it
+    // asks credential_process again before each use. In between, the environment is edited (a new
+    // session name), so the daemon's next answer is a new STS session: the process must pick it up.
+    const script = `
+import boto3, json, sys
+sts = boto3.Session(profile_name='proj-short').client('sts', endpoint_url=sys.argv[1], region_name='us-east-1')
+def ident():
+    creds = sts._request_signer._credentials.get_frozen_credentials()
+    return {'arn': sts.get_caller_identity()['Arn'], 'key': creds.access_key}
+print(json.dumps(ident()), flush=True)
+sys.stdin.readline()
+print(json.dumps(ident()), flush=True)
+`;
+    const child = spawn('python3', ['-c', script, moto.endpoint], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const lines: string[] = [];
+    let wake: () => void = () => {};
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      lines.push(...d.split('\n').filter(Boolean));
+      wake();
+    });
+    const nextLine = async (n: number): Promise<{ arn: string; key: string }> => {
+      const deadline = Date.now() + 30_000;
+      while (lines.length < n && Date.now() < deadline && child.exitCode === null) await new Promise<void>((r) => ((wake = r), setTimeout(r, 200)));
+      if (lines.length < n) throw new Error(`boto3 script gave no line ${n}: ${stderr.trim().split('\n').pop()}`);
+      return JSON.parse(lines[n - 1]!) as { arn: string; key: string };
+    };
+    try {
+      const before = await nextLine(1);
+      expect(before.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-short-1');
+      await writeFile(join(envDir, 'short.yaml'), environmentYaml('escd-short-2', '15m'));
+      const hitsBefore = await hits('proj/short');
+      child.stdin.write('go\n');
+      const after = await nextLine(2);
+      expect(after.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-short-2');
+      expect(after.key).not.toBe(before.key);
+      // Exactly one new STS session for the new name, and the shim really was asked again.
+      expect(await assumeCalls('escd-short-1')).toBe(1);
+      expect(await assumeCalls('escd-short-2')).toBe(1);
+      expect(await hits('proj/short')).toBeGreaterThanOrEqual(1);
+      expect(hitsBefore).toBeGreaterThanOrEqual(1);
+    } finally {
+      child.stdin.end();
+      child.kill();
+    }
+  });
+
+  it('200 simultaneous shim calls for one cold environment make exactly one STS call', async () => {
+    const results = await Promise.all(Array.from({ length: 200 }, () => runShim(['aws', 'proj/burst'], { env, timeoutMs: 60_000 })));
+    const failures = results.filter((r) => r.code !== 0);
+    expect(failures.map((r) => r.stderr).slice(0, 3)).toEqual([]);
+    const keys = new Set(results.map((r) => (JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId));
+    expect(keys.size).toBe(1);
+    expect(await assumeCalls('escd-burst')).toBe(1);
+  });
+
+  describe('kubectl with the exec plugin', () => {
+    beforeAll(async () => {
+      kube = await startKubeApiServer({
+        eks: { stsEndpoint: moto.endpoint, clusterId: 'prod', credentials: (id) => secrets.get(id) },
+        oidc: { publishedDir, audience: 'kubernetes' },
+      });
+      await shimAws('proj/dev'); // the session the EKS tokens are signed with
+      const setups = [
+        ['setup', 'kube', 'proj/dev', '--cluster', 'prod', '--server', kube.url, '--ca', kube.caFile],
+        ['setup', 'kube', 'proj/dev', '--cluster', 'lab', '--server', kube.url, '--ca', kube.caFile, '--oidc', '--audience', 'kubernetes'],
+        // Refused: an EKS token bound to another cluster, an OIDC token for another audience.
+        ['setup', 'kube', 'proj/dev', '--cluster', 'other', '--server', kube.url, '--ca', kube.caFile],
+        ['setup', 'kube', 'proj/dev', '--cluster', 'lab', '--context', 'wrong-aud', '--user', 'wrong-aud', '--oidc', '--audience', 'someone-else'],
+      ];
+      for (const args of setups) {
+        const r = await runCli(args, { env });
+        expect(r.code, r.stderr).toBe(0);
+      }
+    });
+
+    it.each([
+      ['prod', 'eks'],
+      ['lab', 'oidc'],
+    ])('context %s (%s token): kubectl get --raw /version and kubectl version succeed', async (context, kind) => {
+      const raw = await run('kubectl', ['--context', context, 'get', '--raw', '/version'], env);
+      expect(raw.stderr).toBe('');
+      expect(JSON.parse(raw.stdout).gitVersion).toBe('v1.32.0-escd-test');
+      const version = await run('kubectl', ['--context', context, 'version', '-o', 'json'], env);
+      expect(version.code, version.stderr).toBe(0);
+      expect(JSON.parse(version.stdout).serverVersion.gitVersion).toBe('v1.32.0-escd-test');
+      const accepted = kube!.attempts.filter((a) => a.kind === kind && a.identity);
+      expect(accepted.length).toBeGreaterThanOrEqual(2);
+      if (kind === 'eks') expect(accepted[0]!.identity).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-dev');
+      else expect(accepted[0]!.identity).toBe('pulumi:environments:pulumi.organization.login:local');
+    });
+
+    it.each([
+      ['other', /signature does not match/],
+      ['wrong-aud', /JWT rejected/],
+    ])('context %s: a refused token gives kubectl an Unauthorized error quickly, not a hang', async (context, reason) => {
+      const r = await run('kubectl', ['--context', context, 'get', '--raw', '/version'], env, { timeoutMs: 30_000 });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/Unauthorized/);
+      expect(r.ms).toBeLessThan(15_000);
+      expect(kube!.attempts.some((a) => a.refused && reason.test(a.refused))).toBe(true);
+    });
+  });
+});
