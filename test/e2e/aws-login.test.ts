@@ -5,7 +5,7 @@
 //  - the verifying STS (test/support): checks the token against the published JWKS and the role's
 //    trust policy, and the CLI's SigV4 signature on GetCallerIdentity; refuses a wrong aud/sub.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ import { writePublication } from '../../src/oidc/discovery.js';
 import { Issuer } from '../../src/oidc/issuer.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 import type { Cipher } from '../../src/secrets/cipher.js';
+import { assertBuilt, runCli } from '../support/cli.js';
+import { makeTmpHome } from '../support/tmp-home.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { VerifyingSts } from '../support/verifying-sts.js';
 
@@ -124,6 +126,52 @@ describe.skipIf(skip)('aws-login end to end', () => {
       expect(who.stderr).toBe('');
       expect(who.code).toBe(0);
       expect(JSON.parse(who.stdout)).toMatchObject({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/esc-alice' });
+    });
+  });
+
+  // The user's path: the built CLI, a config file and an environment file in an isolated home.
+  describe('escd open / escd run against moto', () => {
+    let moto: Moto;
+    let home: Awaited<ReturnType<typeof makeTmpHome>>;
+    let env: Record<string, string>;
+
+    beforeAll(async () => {
+      assertBuilt();
+      moto = await startMoto();
+      home = await makeTmpHome();
+      const escdHome = home.env.ESCD_HOME!;
+      await mkdir(join(escdHome, 'environments', 'app'), { recursive: true });
+      await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: alice\nissuer:\n  url: ${ISSUER_URL}\n`);
+      await writeFile(join(escdHome, 'environments', 'app', 'dev.yaml'), EXAMPLE);
+      env = { ...home.env, AWS_ENDPOINT_URL_STS: moto.endpoint };
+    }, 30_000);
+    afterAll(async () => {
+      await moto?.stop();
+      await home?.cleanup();
+    });
+
+    it('escd open shows the login redacted, with its expiration', async () => {
+      const open = await runCli(['open', 'app/dev'], { env });
+      expect(open.stderr).toBe('');
+      expect(open.code).toBe(0);
+      const shown = JSON.parse(open.stdout) as { aws: { login: Record<string, string> }; environmentVariables: Record<string, string> };
+      expect(shown.aws.login).toMatchObject({ accessKeyId: '[secret]', secretAccessKey: '[secret]', sessionToken: '[secret]' });
+      expect(Date.parse(shown.aws.login.expiration!)).toBeGreaterThan(Date.now() + 3500_000);
+      expect(shown.environmentVariables).toEqual({ AWS_ACCESS_KEY_ID: '[secret]', AWS_SECRET_ACCESS_KEY: '[secret]', AWS_SESSION_TOKEN: '[secret]' });
+    });
+
+    it('escd run gives the AWS CLI the assumed role', async () => {
+      const run = await runCli(['run', 'app/dev', '--', 'aws', 'sts', 'get-caller-identity', '--region', 'us-east-1', '--output', 'json'], { env });
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/esc-alice' });
+    });
+
+    it('an unreachable STS is one line naming the file, the line and the endpoint', async () => {
+      const open = await runCli(['open', 'app/dev'], { env: { ...env, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' } });
+      expect(open.code).not.toBe(0);
+      const lines = open.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/dev\.yaml:4:\d+: error: cannot reach STS at http:\/\/127\.0\.0\.1:1: connection refused \(ECONNREFUSED\)/);
     });
   });
 
