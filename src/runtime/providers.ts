@@ -1,6 +1,5 @@
-// Which `fn::open` providers a runtime offers. The AWS login provider registers in
-// src/providers/registry.ts; until that exists the registry is empty and `fn::open::aws-login`
-// reports `unknown provider "aws-login"`.
+// Which `fn::open` providers a runtime offers (src/providers/registry.ts: `aws-login`). Loaded on
+// first evaluation only, so commands that never evaluate do not pay for the AWS SDK.
 import type { EscdConfig } from '../config/config.js';
 import type { Clock } from '../clock/clock.js';
 import type { TokenIssuer } from '../oidc/types.js';
@@ -10,8 +9,11 @@ export interface ProviderDependencies {
   readonly config: EscdConfig;
   readonly issuer: TokenIssuer;
   readonly clock: Clock;
+  /** Where AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL are read. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
-export async function loadProviders(_deps: ProviderDependencies): Promise<ProviderRegistry> {
-  return new Map();
+export async function loadProviders(deps: ProviderDependencies): Promise<ProviderRegistry> {
+  const { createProviderRegistry } = await import('../providers/registry.js');
+  return createProviderRegistry(deps);
 }

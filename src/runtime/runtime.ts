@@ -93,7 +93,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     issuerUrl: config.issuer.url,
     mint: async (request: TokenRequest) => (await issuer()).mint(request),
   };
-  const providers = lazy(async () => options.providers ?? (await loadProviders({ config, issuer: tokenIssuer, clock })));
+  const providers = lazy(async () => options.providers ?? (await loadProviders({ config, issuer: tokenIssuer, clock, env: env as NodeJS.ProcessEnv })));
 
   const executionContext = (): JsonObject => ({
     pulumi: { user: { login: config.user, id: config.user }, organization: { login: config.org } },

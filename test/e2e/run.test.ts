@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBuilt, CLI, runCli, type RunResult } from '../support/cli.js';
+import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
 const SECRET = 'tok-3f9a1c77e2b4';
@@ -228,5 +229,63 @@ describe('escd run', () => {
     const bad = await runCli(['run', 'proj/none', '--', 'true'], { env });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^escd: environment proj\/none does not exist/);
+  });
+});
+
+// The seed documents' use case: `escd run <env> -- aws …` with credentials from fn::open::aws-login,
+// through the built CLI, the real issuer and a real STS emulator (moto), and the real AWS CLI.
+const awsSkip = e2eSkipReason(motoMissing(), awsCliMissing());
+describe.skipIf(awsSkip)('escd run with aws-login (moto, AWS CLI)', () => {
+  let moto: Moto;
+  let awsHome: TmpHome;
+  beforeAll(async () => {
+    moto = await startMoto();
+    awsHome = await makeTmpHome();
+    await mkdir(join(awsHome.env.ESCD_HOME!, 'environments', 'app'), { recursive: true });
+    await writeFile(join(awsHome.env.ESCD_HOME!, 'config.yaml'), `org: acme\nuser: alice\naws:\n  region: us-east-1\n  stsEndpoint: ${moto.endpoint}\n`);
+    await writeFile(
+      join(awsHome.env.ESCD_HOME!, 'environments', 'app', 'dev.yaml'),
+      [
+        'values:',
+        '  aws:',
+        '    login:',
+        '      fn::open::aws-login:',
+        '        oidc:',
+        '          duration: 1h',
+        '          roleArn: arn:aws:iam::123456789012:role/deploy',
+        '          sessionName: esc-${context.pulumi.user.login}',
+        '  environmentVariables:',
+        '    AWS_ACCESS_KEY_ID: ${aws.login.accessKeyId}',
+        '    AWS_SECRET_ACCESS_KEY: ${aws.login.secretAccessKey}',
+        '    AWS_SESSION_TOKEN: ${aws.login.sessionToken}',
+        '',
+      ].join('\n'),
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await moto?.stop();
+    await awsHome?.cleanup();
+  });
+
+  const awsEnv = (): Record<string, string> => ({
+    ...awsHome.env,
+    // For the AWS CLI the child runs: moto's STS, and no profile from the user's files.
+    AWS_ENDPOINT_URL_STS: moto.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  });
+
+  it('runs the AWS CLI as the assumed role', async () => {
+    const result = await runCli(['run', 'app/dev', '--', 'aws', 'sts', 'get-caller-identity', '--output', 'json'], { env: awsEnv() });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { Arn: string }).Arn).toBe('arn:aws:sts::123456789012:assumed-role/deploy/esc-alice');
+    expect(await moto.count('AssumeRoleWithWebIdentity')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps the session secret out of the output', async () => {
+    const result = await runCli(['run', 'app/dev', '--', 'sh', '-c', 'echo "key=$AWS_SECRET_ACCESS_KEY token=$AWS_SESSION_TOKEN"'], { env: awsEnv() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('key=[secret] token=[secret]\n');
   });
 });
