@@ -65,7 +65,9 @@ export class RequestServer {
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), then closes every connection. */
   async close(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Our own connection set is the truth here: waiting for net.Server's close callback can hang on
+    // its internal connection count, which leaves the event loop empty with the daemon half-stopped.
+    this.server.close();
     for (const conn of this.connections) this.endWhenIdle(conn);
     if (this.connections.size > 0) {
       await new Promise<void>((resolve) => {
@@ -77,7 +79,6 @@ export class RequestServer {
       });
     }
     for (const conn of this.connections) conn.socket.destroy();
-    await closed;
   }
 
   private serve(socket: Socket): void {
