@@ -106,6 +106,7 @@ describe.skipIf(skip)('real clients through the shim', () => {
     await writeFile(join(escdHome, 'config.yaml'), `org: local\nuser: tester\naws:\n  region: us-east-1\n  stsEndpoint: ${moto.endpoint}\n`);
     await writeFile(join(envDir, 'dev.yaml'), environmentYaml('escd-dev', '1h'));
     await writeFile(join(envDir, 'short.yaml'), environmentYaml('escd-short-1', '15m'));
+    await writeFile(join(envDir, 'steady.yaml'), environmentYaml('escd-steady-1', '1h'));
     await writeFile(join(envDir, 'burst.yaml'), environmentYaml('escd-burst', '1h'));
     publishedDir = join(home.dir, 'issuer');
     const published = await runCli(['oidc', 'publish', '--out', publishedDir], { env });
@@ -149,55 +150,66 @@ describe.skipIf(skip)('real clients through the shim', () => {
     expect(await assumeCalls('escd-dev')).toBe(1);
   });
 
-  it('boto3 in one long-lived process re-runs the shim near expiry and gets fresh credentials', async () => {
-    const setup = await runCli(['setup', 'aws', 'proj/short'], { env });
-    expect(setup.code, setup.stderr).toBe(0);
-    // A 15-minute STS session is served with under 15 minutes left: botocore's advisory window, so it
-    // asks credential_process again before each use. In between, the environment is edited (a new
-    // session name), so the daemon's next answer is a new STS session: the process must pick it up.
+  /**
+   * One long-lived boto3 process: a call, then (after the test edits the environment so the daemon's
+   * next answer is a new STS session) a second call. Resolves with the caller and key of each.
+   */
+  async function boto3AcrossAnEdit(profile: string, edit: () => Promise<void>): Promise<{ arn: string; key: string }[]> {
     const script = `
 import boto3, json, sys
-sts = boto3.Session(profile_name='proj-short').client('sts', endpoint_url=sys.argv[1], region_name='us-east-1')
+sts = boto3.Session(profile_name=sys.argv[2]).client('sts', endpoint_url=sys.argv[1], region_name='us-east-1')
 def ident():
-    creds = sts._request_signer._credentials.get_frozen_credentials()
-    return {'arn': sts.get_caller_identity()['Arn'], 'key': creds.access_key}
+    arn = sts.get_caller_identity()['Arn']
+    return {'arn': arn, 'key': sts._request_signer._credentials.get_frozen_credentials().access_key}
 print(json.dumps(ident()), flush=True)
 sys.stdin.readline()
 print(json.dumps(ident()), flush=True)
 `;
-    const child = spawn('python3', ['-c', script, moto.endpoint], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('python3', ['-c', script, moto.endpoint, profile], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const lines: string[] = [];
-    let wake: () => void = () => {};
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      lines.push(...d.split('\n').filter(Boolean));
-      wake();
-    });
-    const nextLine = async (n: number): Promise<{ arn: string; key: string }> => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const line = async (n: number): Promise<{ arn: string; key: string }> => {
       const deadline = Date.now() + 30_000;
-      while (lines.length < n && Date.now() < deadline && child.exitCode === null) await new Promise<void>((r) => ((wake = r), setTimeout(r, 200)));
-      if (lines.length < n) throw new Error(`boto3 script gave no line ${n}: ${stderr.trim().split('\n').pop()}`);
-      return JSON.parse(lines[n - 1]!) as { arn: string; key: string };
+      while (stdout.split('\n').filter(Boolean).length < n && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      const got = stdout.split('\n').filter(Boolean);
+      if (got.length < n) throw new Error(`boto3 gave no line ${n}: ${stderr.trim().split('\n').pop()}`);
+      return JSON.parse(got[n - 1]!) as { arn: string; key: string };
     };
     try {
-      const before = await nextLine(1);
-      expect(before.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-short-1');
-      await writeFile(join(envDir, 'short.yaml'), environmentYaml('escd-short-2', '15m'));
-      const hitsBefore = await hits('proj/short');
+      const first = await line(1);
+      await edit();
       child.stdin.write('go\n');
-      const after = await nextLine(2);
-      expect(after.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-short-2');
-      expect(after.key).not.toBe(before.key);
-      // Exactly one new STS session for the new name, and the shim really was asked again.
-      expect(await assumeCalls('escd-short-1')).toBe(1);
-      expect(await assumeCalls('escd-short-2')).toBe(1);
-      expect(await hits('proj/short')).toBeGreaterThanOrEqual(1);
-      expect(hitsBefore).toBeGreaterThanOrEqual(1);
+      return [first, await line(2)];
     } finally {
       child.stdin.end();
       child.kill();
     }
+  }
+
+  it('boto3 in one long-lived process re-runs the shim near expiry and gets fresh credentials', async () => {
+    for (const name of ['proj/short', 'proj/steady']) {
+      const setup = await runCli(['setup', 'aws', name], { env });
+      expect(setup.code, setup.stderr).toBe(0);
+    }
+    // A 15-minute STS session is served with under 15 minutes left: botocore's advisory window, so it
+    // runs credential_process again before the next use. The environment is edited in between (a new
+    // session name), so the daemon's next answer is a new STS session: the process must pick it up.
+    const [before, after] = await boto3AcrossAnEdit('proj-short', () => writeFile(join(envDir, 'short.yaml'), environmentYaml('escd-short-2', '15m')));
+    expect(before!.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-short-1');
+    expect(after!.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-short-2');
+    expect(after!.key).not.toBe(before!.key);
+    expect(await assumeCalls('escd-short-1')).toBe(1);
+    expect(await assumeCalls('escd-short-2')).toBe(1);
+
+    // Control: a 1-hour session is served with ~60 minutes left, so botocore keeps it and does not ask
+    // again: the same edit goes unnoticed by this process, so the re-run above was the near expiry.
+    const [steady1, steady2] = await boto3AcrossAnEdit('proj-steady', () => writeFile(join(envDir, 'steady.yaml'), environmentYaml('escd-steady-2', '1h')));
+    expect(steady1!.arn).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-steady-1');
+    expect(steady2).toEqual(steady1);
+    // …although the daemon had a new session by then.
+    expect((await shimAws('proj/steady')).AccessKeyId).not.toBe(steady1!.key);
   });
 
   it('200 simultaneous shim calls for one cold environment make exactly one STS call', async () => {
