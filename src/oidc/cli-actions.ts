@@ -131,16 +131,22 @@ export async function printThumbprint(opts: { connect?: string; json?: boolean }
   }
 }
 
-export async function rotate(opts: { json?: boolean }): Promise<void> {
+export async function rotate(opts: { json?: boolean; prepare?: boolean }): Promise<void> {
   const issuer = await (await createRuntime()).issuer();
-  const result = await issuer.rotate();
-  if (opts.json) {
-    out(JSON.stringify(result, null, 2));
+  if (opts.prepare) {
+    const prepared = await issuer.prepare();
+    if (opts.json) return out(JSON.stringify({ ...prepared, prepared: true }, null, 2));
+    out(`Prepared signing key ${prepared.kid} (${prepared.alg}): it signs nothing yet.`);
+    out('Next: `escd oidc publish` and upload, give relying parties time to fetch it (they cache key sets), then `escd oidc rotate`.');
     return;
   }
-  out(`New active signing key ${result.kid} (${result.alg}).`);
+  const result = await issuer.rotate();
+  if (opts.json) return out(JSON.stringify(result, null, 2));
+  out(`New active signing key ${result.kid} (${result.alg})${result.wasPrepared ? ', prepared earlier' : ''}.`);
   if (result.dropped.length > 0) out(`Dropped expired keys: ${result.dropped.join(', ')}`);
-  warn(`run \`escd oidc publish\` and upload the files now: relying parties reject tokens signed by ${result.kid} until its public key is published`);
+  if (!result.wasPrepared) {
+    warn(`run \`escd oidc publish\` and upload the files now: relying parties reject tokens signed by ${result.kid} until its public key is published (\`escd oidc rotate --prepare\` avoids this gap)`);
+  }
 }
 
 export async function listKeys(opts: { json?: boolean }): Promise<void> {
@@ -161,7 +167,7 @@ export async function listKeys(opts: { json?: boolean }): Promise<void> {
     return;
   }
   for (const k of keys) {
-    const state = k.active ? 'active' : `retired ${k.retiredAt}, leaves the JWKS ${k.dropsAt}`;
+    const state = k.active ? 'active' : k.next ? 'next (published, signs after `escd oidc rotate`)' : `retired ${k.retiredAt}, leaves the JWKS ${k.dropsAt}`;
     out(`${k.kid}  ${k.alg}  created ${k.createdAt}  ${state}`);
   }
   const active = keys.find((k) => k.active);

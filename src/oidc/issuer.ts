@@ -21,6 +21,8 @@ import {
   liveKeys,
   MAX_TOKEN_LIFETIME_SECONDS,
   parseKeySet,
+  pendingKey,
+  prepareKeySet,
   publicJwkOf,
   retentionEnd,
   rotateKeySet,
@@ -49,6 +51,8 @@ export interface KeyInfo {
   /** When a retired key leaves the JWKS. */
   readonly dropsAt?: string;
   readonly active: boolean;
+  /** Prepared: published, signing after the next rotation. */
+  readonly next: boolean;
 }
 
 export class IssuerError extends Error {}
@@ -102,6 +106,7 @@ export class Issuer implements TokenIssuer {
         ...(k.retiredAt !== undefined ? { retiredAt: k.retiredAt } : {}),
         ...(end !== undefined ? { dropsAt: new Date(end).toISOString() } : {}),
         active: k === active,
+        next: k.pending === true,
       };
     });
   }
@@ -117,17 +122,38 @@ export class Issuer implements TokenIssuer {
     return { kid: key.kid, alg: key.alg };
   }
 
-  /** Adds a new active key (configured algorithm); drops retired keys whose tokens have all expired. */
-  async rotate(): Promise<{ kid: string; alg: SigningAlgorithm; dropped: string[] }> {
+  /**
+   * Makes a new key active: the prepared one if `prepare()` made one (already published, so no gap),
+   * otherwise a fresh key of the configured algorithm. Drops retired keys whose tokens have all expired.
+   */
+  async rotate(): Promise<{ kid: string; alg: SigningAlgorithm; dropped: string[]; wasPrepared: boolean }> {
     return this.locked(async () => {
-      const record = await this.generateKey();
-      const { state, dropped } = rotateKeySet(await this.state(), record, this.clock.now());
+      const current = await this.state();
+      const wasPrepared = pendingKey(current) !== undefined;
+      const fresh = wasPrepared ? undefined : await this.generateKey();
+      const { state, active, dropped } = rotateKeySet(current, fresh, this.clock.now());
       await this.writeState(state);
       for (const kid of dropped) {
         await this.options.store.delete(privateKeyName(kid));
         this.privateKeys.delete(kid);
       }
-      return { kid: record.kid, alg: record.alg, dropped };
+      return { kid: active.kid, alg: active.alg, dropped, wasPrepared };
+    });
+  }
+
+  /**
+   * Creates the next key ahead of time: it is published (JWKS) from now on and starts signing at the
+   * next `rotate()`, so relying parties already know it when it does.
+   */
+  async prepare(): Promise<{ kid: string; alg: SigningAlgorithm }> {
+    await this.ensureActiveKey();
+    return this.locked(async () => {
+      const current = await this.state();
+      const existing = pendingKey(current);
+      if (existing) throw new IssuerError(`key ${existing.kid} is already prepared; \`escd oidc rotate\` makes it active`);
+      const record = await this.generateKey();
+      await this.writeState(prepareKeySet(current, record));
+      return { kid: record.kid, alg: record.alg };
     });
   }
 

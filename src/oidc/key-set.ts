@@ -16,6 +16,8 @@ export interface SigningKeyRecord {
   readonly createdAt: string;
   /** ISO 8601; absent while the key is the active one. */
   readonly retiredAt?: string;
+  /** Prepared ahead (`rotate --prepare`): published, but signing only after the next rotation. */
+  readonly pending?: true;
   /** Public parts only. */
   readonly publicJwk: JWK;
 }
@@ -28,7 +30,11 @@ export interface KeySetState {
 export const EMPTY_KEY_SET: KeySetState = { version: 1, keys: [] };
 
 export function activeKey(state: KeySetState): SigningKeyRecord | undefined {
-  return state.keys.findLast((k) => k.retiredAt === undefined);
+  return state.keys.findLast((k) => k.retiredAt === undefined && !k.pending);
+}
+
+export function pendingKey(state: KeySetState): SigningKeyRecord | undefined {
+  return state.keys.find((k) => k.pending);
 }
 
 /** When a retired key's last token has certainly expired. */
@@ -41,12 +47,31 @@ export function liveKeys(state: KeySetState, now: number): SigningKeyRecord[] {
   return state.keys.filter((k) => (retentionEnd(k) ?? Infinity) > now);
 }
 
-/** Retires the active key, adds `next` as the active one and drops keys past their retention. */
-export function rotateKeySet(state: KeySetState, next: SigningKeyRecord, now: number): { state: KeySetState; dropped: string[] } {
+/**
+ * Retires the active key and makes the prepared key active, or `fresh` when none was prepared; drops
+ * keys past their retention.
+ */
+export function rotateKeySet(state: KeySetState, fresh: SigningKeyRecord | undefined, now: number): { state: KeySetState; active: SigningKeyRecord; dropped: string[] } {
+  const prepared = pendingKey(state);
+  const incoming = prepared ? withoutPending(prepared) : fresh;
+  if (!incoming) throw new Error('no key to rotate to');
   const retiredAt = new Date(now).toISOString();
-  const kept = liveKeys(state, now).map((k) => (k.retiredAt === undefined ? { ...k, retiredAt } : k));
-  const dropped = state.keys.filter((k) => !kept.some((c) => c.kid === k.kid)).map((k) => k.kid);
-  return { state: { version: 1, keys: [...kept, next] }, dropped };
+  const kept = liveKeys(state, now)
+    .filter((k) => k.kid !== incoming.kid)
+    .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt } : k));
+  const dropped = state.keys.filter((k) => k.kid !== incoming.kid && !kept.some((c) => c.kid === k.kid)).map((k) => k.kid);
+  return { state: { version: 1, keys: [...kept, incoming] }, active: incoming, dropped };
+}
+
+/** Adds `next` as the prepared key: published from now on, signing after the next rotation. */
+export function prepareKeySet(state: KeySetState, next: SigningKeyRecord): KeySetState {
+  if (pendingKey(state)) throw new Error('a prepared key exists already');
+  return { version: 1, keys: [...state.keys, { ...withoutPending(next), pending: true }] };
+}
+
+function withoutPending(key: SigningKeyRecord): SigningKeyRecord {
+  const { pending: _pending, ...rest } = key;
+  return rest;
 }
 
 /** Only the members of a public JWK, whatever the input carries (so a private key can never leak). */

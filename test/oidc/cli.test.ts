@@ -183,6 +183,21 @@ describe('escd oidc (built CLI)', () => {
     expect(keys.keys.map((k) => k.active)).toEqual([false, true]);
   });
 
+  it('rotate --prepare publishes the next key ahead, so the rotation itself needs no republish', async () => {
+    const prepared = JSON.parse((await cli(['oidc', 'rotate', '--prepare', '--json'], env)).stdout) as { kid: string };
+    const keys = JSON.parse((await cli(['oidc', 'keys', '--json'], env)).stdout) as { keys: { kid: string; active: boolean; next: boolean }[] };
+    expect(keys.keys.find((k) => k.kid === prepared.kid)).toMatchObject({ active: false, next: true });
+    expect(decodeProtectedHeader(await token(env)).kid).not.toBe(prepared.kid);
+    await cli(['oidc', 'publish', '--out', site], env);
+    const r = await runCli(['oidc', 'rotate'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`New active signing key ${prepared.kid} (RS256), prepared earlier.`);
+    expect(r.stderr).toBe('');
+    const t = await token(env);
+    expect(decodeProtectedHeader(t).kid).toBe(prepared.kid);
+    await expect(assume(sts, t)).resolves.toBeDefined();
+  });
+
   it('trust-policy prints the policy of the seed documents for this issuer', async () => {
     const r = await cli(['oidc', 'trust-policy', '--role-account', '123456789012', '--env', 'proj/dev', '--sub'], env);
     expect(JSON.parse(r.stdout)).toEqual({

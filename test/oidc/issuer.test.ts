@@ -99,6 +99,26 @@ describe('Issuer', () => {
     expect(store.entries.has(`oidc-signing-key:${rotated.kid}`)).toBe(true);
   });
 
+  it('a prepared key is in the JWKS before it signs, so tokens after the rotation verify against the earlier JWKS', async () => {
+    const iss = issuer();
+    const before = await iss.mint(request);
+    const prepared = await iss.prepare();
+    const published = await iss.jwks();
+    expect(published.keys.map((k) => k.kid)).toContain(prepared.kid);
+    expect(decodeProtectedHeader(await iss.mint(request)).kid).toBe(decodeProtectedHeader(before).kid);
+    await expect(iss.prepare()).rejects.toThrow(`key ${prepared.kid} is already prepared`);
+    expect((await iss.keys()).map((k) => [k.active, k.next])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+    clock.advance(86_400_000);
+    const rotated = await iss.rotate();
+    expect(rotated).toMatchObject({ kid: prepared.kid, wasPrepared: true });
+    const after = await iss.mint(request);
+    expect(decodeProtectedHeader(after).kid).toBe(prepared.kid);
+    await expect(jwtVerify(after, createLocalJWKSet(published), { issuer: URL_, currentDate: new Date(clock.now()) })).resolves.toBeDefined();
+  });
+
   it('signs with ES256 when configured', async () => {
     const token = await issuer('ES256').mint(request);
     expect(decodeProtectedHeader(token).alg).toBe('ES256');

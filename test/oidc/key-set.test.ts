@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeKey, jwksOf, liveKeys, publicJwkOf, rotateKeySet, type KeySetState, type SigningKeyRecord } from '../../src/oidc/key-set.js';
+import { activeKey, jwksOf, liveKeys, pendingKey, prepareKeySet, publicJwkOf, rotateKeySet, type KeySetState, type SigningKeyRecord } from '../../src/oidc/key-set.js';
 
 const key = (kid: string, createdAt: string, retiredAt?: string): SigningKeyRecord => ({
   kid,
@@ -27,6 +27,26 @@ describe('key set rules', () => {
       ['b', true],
       ['c', false],
     ]);
+  });
+
+  it('a prepared key is published but does not sign until the rotation activates it', () => {
+    let state: KeySetState = { version: 1, keys: [key('a', new Date(t0).toISOString())] };
+    state = prepareKeySet(state, key('b', new Date(t0).toISOString()));
+    expect(activeKey(state)?.kid).toBe('a');
+    expect(pendingKey(state)?.kid).toBe('b');
+    expect(jwksOf(liveKeys(state, t0)).keys.map((k) => k.kid)).toEqual(['a', 'b']);
+    expect(() => prepareKeySet(state, key('c', ''))).toThrow('a prepared key exists already');
+    const rotated = rotateKeySet(state, undefined, t0 + hour);
+    expect(rotated.active.kid).toBe('b');
+    expect(activeKey(rotated.state)?.kid).toBe('b');
+    expect(pendingKey(rotated.state)).toBeUndefined();
+    expect(rotated.state.keys.map((k) => [k.kid, k.retiredAt ?? null, k.pending ?? null])).toEqual([
+      ['a', new Date(t0 + hour).toISOString(), null],
+      ['b', null, null],
+    ]);
+    // A fresh key offered while one is prepared is not used: the prepared one wins.
+    const again = rotateKeySet(prepareKeySet(rotated.state, key('c', '')), key('d', ''), t0 + hour);
+    expect(again.active.kid).toBe('c');
   });
 
   it('the JWKS carries public members only, whatever the stored record holds', () => {

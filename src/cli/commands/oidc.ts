@@ -61,10 +61,18 @@ Examples:
 
   oidc
     .command('rotate')
-    .description('Add a new active signing key; older keys stay published until their tokens have expired')
-    .option('--json', 'print the new key as JSON')
-    .addHelpText('after', '\nExample:\n  $ escd oidc rotate && escd oidc publish --out ./site')
-    .action(async (opts: { json?: boolean }) => (await import('../../oidc/cli-actions.js')).rotate(opts));
+    .description('Make a new signing key active; older keys stay published until their tokens have expired')
+    .option('--prepare', 'create the next key now, published but not signing until the next rotate (no gap)')
+    .option('--json', 'print the key as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ escd oidc rotate && escd oidc publish --out ./site        # quick: publish right away
+  $ escd oidc rotate --prepare && escd oidc publish --out ./site
+  $ escd oidc rotate                                           # later: the prepared key starts signing`,
+    )
+    .action(async (opts: { json?: boolean; prepare?: boolean }) => (await import('../../oidc/cli-actions.js')).rotate(opts));
 
   oidc
     .command('keys')
