@@ -1,0 +1,150 @@
+// `escd setup` through the built CLI on real files, and the written credential_process line read
+// back by the real parsers: botocore (shlex) and the AWS SDK for JavaScript (/bin/sh), with paths
+// that need quoting.
+import { spawnSync } from 'node:child_process';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertCredentialProcess } from '../../src/setup/aws-config.js';
+import { commandLine } from '../../src/setup/shell-quote.js';
+import { assertBuilt, ROOT, runCli } from '../support/cli.js';
+import { e2eSkipReason } from '../support/moto.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+let home: TmpHome;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  assertBuilt();
+  home = await makeTmpHome('escd-setup-');
+  env = { ...home.env, PATH: process.env.PATH ?? '' };
+});
+
+afterAll(() => home.cleanup());
+
+const backups = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((f) => f.includes('.escd-backup-'));
+
+describe('escd setup aws', () => {
+  it('creates a 0600 config, then updates in place with a backup, and is idempotent', async () => {
+    const file = env.AWS_CONFIG_FILE!;
+    const first = await runCli(['setup', 'aws', 'proj/dev'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`created ${file}`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+
+    const mine = `# mine\n[profile other]\nregion = eu-west-1\n\n${await readFile(file, 'utf8')}`.replace('aws proj/dev', 'aws proj/old');
+    await writeFile(file, mine);
+    await chmod(file, 0o644);
+    const second = await runCli(['setup', 'aws', 'proj/dev'], { env });
+    expect(second.code, second.stderr).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(mine.replace('aws proj/old', 'aws proj/dev'));
+    expect((await stat(file)).mode & 0o777).toBe(0o644); // the user's mode is kept
+    const [backup] = await backups(join(home.dir, '.aws'));
+    expect(await readFile(join(home.dir, '.aws', backup!), 'utf8')).toBe(mine);
+
+    const third = await runCli(['setup', 'aws', 'proj/dev'], { env });
+    expect(third.stdout).toContain('already up to date');
+    expect(await backups(join(home.dir, '.aws'))).toHaveLength(1);
+  });
+
+  it('--print changes nothing', async () => {
+    const before = await readFile(env.AWS_CONFIG_FILE!, 'utf8');
+    const r = await runCli(['setup', 'aws', 'proj/x', '--profile', 'px', '--print'], { env });
+    expect(r.stdout).toMatch(/^\[profile px\]\ncredential_process = \S+ \S+ aws proj\/x\n$/);
+    expect(await readFile(env.AWS_CONFIG_FILE!, 'utf8')).toBe(before);
+  });
+
+  it('edits the target of a symlinked config and keeps the link', async () => {
+    const real = join(home.dir, 'dotfiles', 'aws-config');
+    await mkdir(join(home.dir, 'dotfiles'));
+    await writeFile(real, '[default]\nregion = us-east-1\n');
+    const link = join(home.dir, 'linked-config');
+    await symlink(real, link);
+    const r = await runCli(['setup', 'aws', 'proj/dev', '--profile', 'default'], { env: { ...env, AWS_CONFIG_FILE: link } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe(real);
+    expect(await readFile(real, 'utf8')).toMatch(/^\[default\]\nregion = us-east-1\ncredential_process = .* aws proj\/dev\n$/);
+  });
+
+  it('refuses a profile that already has other credentials, with file and line, and leaves the file alone', async () => {
+    const file = join(home.dir, 'conflict-config');
+    const text = '[profile proj-dev]\naws_access_key_id = AKIAEXAMPLE\n';
+    await writeFile(file, text);
+    const r = await runCli(['setup', 'aws', 'proj/dev'], { env: { ...env, AWS_CONFIG_FILE: file } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`escd: profile 'proj-dev' in ${file} already gets credentials from aws_access_key_id (line 2); remove it or choose another name with --profile\n`);
+    expect(await readFile(file, 'utf8')).toBe(text);
+  });
+
+  it('rejects bad environment names in one line', async () => {
+    const r = await runCli(['setup', 'aws', '../etc'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^escd: invalid environment name "\.\.\/etc"/);
+  });
+});
+
+describe('escd setup kube', () => {
+  it('writes a kubeconfig kubectl reads, with the CA embedded; a second run changes nothing', async () => {
+    const ca = join(home.dir, 'ca.pem');
+    await writeFile(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const args = ['setup', 'kube', 'proj/dev', '--cluster', 'prod', '--server', 'https://127.0.0.1:6443', '--ca', ca];
+    const r = await runCli(args, { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("current context is now 'prod'");
+    expect((await stat(env.KUBECONFIG!)).mode & 0o777).toBe(0o600);
+    const kubectl = spawnSync('kubectl', ['config', 'view', '--raw', '-o', 'json'], { env, encoding: 'utf8' });
+    if (kubectl.error) {
+      e2eSkipReason(`kubectl is not installed (${kubectl.error.message})`);
+    } else {
+      const view = JSON.parse(kubectl.stdout) as { users: { name: string; user: { exec: { args: string[]; interactiveMode: string } } }[]; 'current-context': string };
+      expect(view['current-context']).toBe('prod');
+      expect(view.users[0]!.user.exec.args.slice(1)).toEqual(['kube', 'proj/dev', '--cluster', 'prod']);
+      expect(view.users[0]!.user.exec.interactiveMode).toBe('Never');
+    }
+    const again = await runCli(args, { env });
+    expect(again.stdout).toContain('already up to date');
+  });
+
+  it('refuses a context for a cluster the kubeconfig does not have, and a --ca that is not PEM', async () => {
+    const noCluster = await runCli(['setup', 'kube', 'proj/dev', '--cluster', 'ghost', '--context', 'g'], { env });
+    expect(noCluster.code).toBe(1);
+    expect(noCluster.stderr).toMatch(/has no cluster named 'ghost'; pass --server/);
+    const bad = join(home.dir, 'bad.pem');
+    await writeFile(bad, 'hello');
+    const notPem = await runCli(['setup', 'kube', 'proj/dev', '--cluster', 'c', '--server', 'https://h', '--ca', bad], { env });
+    expect(notPem.stderr).toBe(`escd: --ca ${bad} is not a PEM certificate (no BEGIN CERTIFICATE line)\n`);
+  });
+});
+
+describe('credential_process quoting, read back by the SDKs', () => {
+  const python = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' });
+  const skip = e2eSkipReason(python.error || python.status !== 0 ? 'boto3 for python3 is not installed' : undefined);
+
+  it.skipIf(skip)('botocore and the JavaScript SDK run a program whose path has spaces and quotes', async () => {
+    // A stand-in credential program in an awkward directory; it echoes its argv into the key.
+    const dir = join(home.dir, "Jane's files", 'my tools');
+    await mkdir(dir, { recursive: true });
+    const program = join(dir, 'fake shim.mjs');
+    await writeFile(
+      program,
+      `process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: 'AKIA' + Buffer.from(JSON.stringify(process.argv.slice(2))).toString('hex'), SecretAccessKey: 's' }));\n`,
+    );
+    const file = join(home.dir, 'quoting-config');
+    await writeFile(file, upsertCredentialProcess('', 'q', commandLine([process.execPath, program, 'aws', 'proj/dev'])).text);
+    const expected = 'AKIA' + Buffer.from(JSON.stringify(['aws', 'proj/dev'])).toString('hex');
+    const clientEnv = { ...env, AWS_CONFIG_FILE: file };
+
+    const py = spawnSync('python3', ['-c', "import boto3; print(boto3.Session(profile_name='q').get_credentials().access_key)"], { env: clientEnv, encoding: 'utf8' });
+    expect(py.stderr).toBe('');
+    expect(py.stdout.trim()).toBe(expected);
+
+    const js = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "import { fromProcess } from '@aws-sdk/credential-providers'; process.stdout.write((await fromProcess({ profile: 'q' })()).accessKeyId);"],
+      { env: clientEnv, cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(js.stderr).toBe('');
+    expect(js.stdout).toBe(expected);
+  });
+});
