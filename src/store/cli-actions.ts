@@ -185,7 +185,12 @@ export async function edit(env: string, options: { showSecrets?: boolean } = {})
     const note = shown.size > 0 ? ' (it holds secrets in plaintext: delete it when done)' : '';
     throw new UserError(`${why}; nothing was saved. Your edit is kept in ${file}${note}`);
   };
-  const status = await runEditor(editorCommand(), file);
+  const editor = editorCommand();
+  const status = await runEditor(editor, file);
+  if (status === 127) {
+    await rm(dir, { recursive: true, force: true });
+    throw new UserError(`cannot start the editor ${JSON.stringify(editor)}: command not found (set $VISUAL or $EDITOR)`);
+  }
   if (status !== 0) keep(`the editor exited with status ${status}`);
   const edited = await readFile(file, 'utf8');
   if (edited === original) {

@@ -186,6 +186,12 @@ process.exit(Number(process.env.EDIT_EXIT ?? 0));\n`,
     expect(await editDirs()).toEqual(dirsBefore);
   });
 
+  it('names a missing editor', async () => {
+    const result = await cli(['env', 'edit', 'ed/a'], { env: { EDITOR: 'escd-no-such-editor' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('escd: cannot start the editor "escd-no-such-editor": command not found (set $VISUAL or $EDITOR)\n');
+  });
+
   it('does not save when the editor fails', async () => {
     const before = await readFile(envFile('ed/a'), 'utf8');
     const result = await edit('ed/a', 'a: 1', 'a: 2', 3);
