@@ -1,7 +1,9 @@
 // The OS keychain backend (macOS Keychain, Secret Service on Linux, Credential Manager on Windows)
 // through @napi-rs/keyring's async API, so the daemon's event loop never waits on D-Bus.
 import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import { dirname } from 'node:path';
 import { withFileLock } from './file-lock.js';
+import { ensurePrivateDir } from './private-path.js';
 import { KeyStoreError, type KeyStore } from './types.js';
 
 export const KEYCHAIN_SERVICE = 'escd';
@@ -51,6 +53,7 @@ export class KeychainKeyStore implements KeyStore {
   }
 
   async setIfAbsent(name: string, value: string): Promise<string> {
+    await ensurePrivateDir(dirname(this.lockFile));
     return withFileLock(this.lockFile, async () => {
       const existing = await this.get(name);
       if (existing !== undefined) return existing;

@@ -77,6 +77,8 @@ describe.skipIf(missing.length > 0)('keychain key store (real Secret Service)', 
       setIfAbsent: 'value-1',
       afterDelete: null,
       record: 'keychain',
+      directFirst: 'first',
+      directSecond: 'first',
     });
   });
 
