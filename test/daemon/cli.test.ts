@@ -75,6 +75,7 @@ describe('escd lifecycle commands', () => {
     expect(creds).toMatchObject({ ok: true, result: { Version: 1, AccessKeyId: 'AKIASTATICEXAMPLE', SecretAccessKey: 'static-secret-value-123' } });
     expect((creds as { result: object }).result).not.toHaveProperty('Expiration');
     const table = await runCli(['status'], { env: home.env });
+    expect(table.stderr).toBe('');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^daemon\s+running, pid \d+, up \d+s, version \d+\.\d+\.\d+/m);
     expect(table.stdout).toMatch(/^key store\s+file \(/m);
