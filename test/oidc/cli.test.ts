@@ -108,7 +108,16 @@ describe('escd oidc (built CLI)', () => {
   });
 
   it('the verifying STS accepts it and returns credentials for the assumed role', async () => {
-    const out = await assume(sts, await token(env));
+    const out = await sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: ROLE,
+        RoleSessionName: 'esc-alice',
+        WebIdentityToken: await token(env),
+        DurationSeconds: 900,
+        PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }, { arn: 'arn:aws:iam::123456789012:policy/extra' }],
+      }),
+    );
+    expect(server.calls.at(-1)).toMatchObject({ policyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::123456789012:policy/extra'], durationSeconds: 900 });
     expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/deploy/esc-alice');
     expect(out.Credentials?.AccessKeyId).toMatch(/^ASIA/);
     expect(out.Credentials!.Expiration!.getTime() - Date.now()).toBeGreaterThan(800_000);

@@ -41,6 +41,8 @@ export interface StsCall {
   readonly roleArn?: string;
   readonly sessionName?: string;
   readonly durationSeconds?: number;
+  /** `PolicyArns.member.N.arn`, in order. */
+  readonly policyArns?: readonly string[];
   /** The verified token's claims (or the unverified ones when verification failed, for diagnosis). */
   readonly claims?: JWTPayload;
   readonly accessKeyId?: string;
@@ -128,8 +130,18 @@ export class VerifyingSts {
     const sessionName = params.get('RoleSessionName') ?? '';
     const token = params.get('WebIdentityToken') ?? '';
     const durationSeconds = Number(params.get('DurationSeconds') ?? '3600');
+    const policyArns: string[] = [];
+    for (let i = 1; params.has(`PolicyArns.member.${i}.arn`); i++) policyArns.push(params.get(`PolicyArns.member.${i}.arn`)!);
     const record = (outcome: string, claims?: JWTPayload): void => {
-      this.calls.push({ action: 'AssumeRoleWithWebIdentity', roleArn, sessionName, durationSeconds, ...(claims ? { claims } : {}), outcome });
+      this.calls.push({
+        action: 'AssumeRoleWithWebIdentity',
+        roleArn,
+        sessionName,
+        durationSeconds,
+        ...(policyArns.length > 0 ? { policyArns } : {}),
+        ...(claims ? { claims } : {}),
+        outcome,
+      });
     };
     let claims: JWTPayload | undefined;
     try {
