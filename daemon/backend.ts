@@ -1,7 +1,10 @@
 // The daemon's view of the real runtime (src/runtime): evaluation through the environment store,
-// OIDC tokens from the issuer, EKS tokens presigned with an environment's AWS credentials.
+// OIDC tokens from the issuer, EKS tokens presigned (src/aws/eks-token.ts) with an environment's
+// AWS credentials.
 import { decodeJwt } from 'jose';
 import { CacheError, type EnvironmentSource } from '../src/cache/source.js';
+import { eksToken } from '../src/aws/eks-token.js';
+import { resolveStsEndpoint } from '../src/aws/sts-endpoint.js';
 import type { Clock } from '../src/clock/clock.js';
 import { UserError } from '../src/cli/errors.js';
 import { ConfigError } from '../src/config/config.js';
@@ -73,8 +76,11 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
   };
 
   const kube: KubeTokenSources = {
-    async eks(): Promise<KubeToken> {
-      throw new CacheError('upstream_failed', 'EKS tokens are not available in this build (src/aws/eks-token.ts is missing); use --oidc');
+    async eks({ credentials, cluster, region }): Promise<KubeToken> {
+      // The endpoint the API server will replay the request to: the cluster region's STS unless overridden.
+      const endpoint = resolveStsEndpoint({ region, env: options.env, ...(runtime.config.aws.stsEndpoint ? { configured: runtime.config.aws.stsEndpoint } : {}) });
+      const made = await eksToken({ credentials, cluster, region, clock: options.clock, stsEndpoint: endpoint.url });
+      return { token: made.token, expiresAt: Date.parse(made.expirationTimestamp) };
     },
     async oidc({ environment, audience }): Promise<KubeToken> {
       const { config } = runtime;

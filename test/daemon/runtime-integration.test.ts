@@ -73,7 +73,7 @@ beforeAll(async () => {
     'imports:\n  - base\nvalues:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${creds.accessKeyId}\n    AWS_SECRET_ACCESS_KEY: ${creds.secretAccessKey}\n    AWS_SESSION_TOKEN: ${creds.sessionToken}\n',
   );
   clock = new ManualClock(Date.now());
-  backend = await createBackend({ env: { ...process.env, ...home.env }, clock, providers: new Map([['fake-sts', fakeSts]]) });
+  backend = await createBackend({ env: { ...process.env, ...home.env, AWS_ENDPOINT_URL_STS: '', AWS_ENDPOINT_URL: '' }, clock, providers: new Map([['fake-sts', fakeSts]]) });
   // Simulated time races real file reads here: no evaluation timeout on the manual clock.
   cache = new EnvironmentCache({ source: backend.source, clock, watch: false, evaluationTimeoutMs: 24 * 60 * MIN });
 });
@@ -132,6 +132,22 @@ describe('daemon over the real runtime', () => {
     expect(status.lastRefresh?.error?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: error: `));
     const cold = await call('aws.credentials', { env: 'nothere' });
     expect(cold).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('presigns EKS tokens with the environment credentials, for the cluster region', async () => {
+    const res = await call('kube.credentials', { env: 'app', cluster: 'prod-cluster', region: 'eu-west-1', apiVersion: 'client.authentication.k8s.io/v1beta1' });
+    expect(res).toMatchObject({ ok: true, result: { kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1' } });
+    const { token, expirationTimestamp } = res.result!.status as { token: string; expirationTimestamp: string };
+    expect(token.startsWith('k8s-aws-v1.')).toBe(true);
+    const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString());
+    expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^ASIAINTEGRATION\d+\/\d{8}\/eu-west-1\/sts\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+    expect(Date.parse(expirationTimestamp) - clock.now()).toBeLessThanOrEqual(14 * MIN);
+    expect(Date.parse(expirationTimestamp) - clock.now()).toBeGreaterThan(13 * MIN);
+    const again = await call('kube.credentials', { env: 'app', cluster: 'prod-cluster', region: 'eu-west-1', apiVersion: 'client.authentication.k8s.io/v1beta1' });
+    expect((again.result!.status as { token: string }).token).toBe(token); // reused while ≥ 5 min left
   });
 
   it('mints OIDC kube tokens from the real issuer', async () => {
