@@ -1,5 +1,6 @@
 // Writes a file so that a reader sees the old content or the new, never half of it, and a crash
-// never leaves a truncated key file: write a temporary file beside it, fsync, rename over.
+// never leaves a truncated key file: write a temporary file beside it, fsync, rename over. The file
+// gets exactly `mode`, independent of the umask.
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -9,6 +10,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
   try {
     const handle = await open(tmp, 'wx', mode);
     try {
+      await handle.chmod(mode); // exactly `mode`, whatever the umask
       await handle.writeFile(data);
       await handle.sync();
     } finally {
