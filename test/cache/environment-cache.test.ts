@@ -185,6 +185,37 @@ describe('EnvironmentCache', () => {
     }
   });
 
+  it('holds the served-life floor for 60 environments with mixed session lengths over 6 simulated hours', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `env-${i}`);
+    const lengths = [15, 30, 45, 60, 120, 720].map((m) => m * MIN);
+    names.forEach((name, i) => {
+      source.write(name);
+      source.lifetimes.set(name, lengths[i % lengths.length]!);
+    });
+    source.latencyMs = 2_000;
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const c = makeCache({ random });
+    let served = 0;
+    let worst = Infinity; // served life minus that environment's floor
+    const end = clock.now() + 6 * HOUR;
+    while (clock.now() < end) {
+      const batch = names.filter(() => random() < 0.3);
+      const results = await drive(Promise.all(batch.map((n) => c.get(n))));
+      results.forEach((r, i) => {
+        const lifetime = source.lifetimes.get(batch[i]!)!;
+        const floor = guaranteedServedLife(lifetime) - CHECK_MS - source.latencyMs;
+        worst = Math.min(worst, remainingLife(r) - floor);
+        served++;
+      });
+      await elapse(20_000, 1_000);
+    }
+    expect(served).toBeGreaterThan(10_000);
+    expect(worst).toBeGreaterThanOrEqual(0);
+    expect(source.maxInFlightPerName).toBe(1);
+    expect(source.maxInFlight).toBeGreaterThan(1); // different environments do renew in parallel
+  });
+
   it('a warm request never waits on a slow renewal', async () => {
     source.write('dev');
     const c = makeCache();

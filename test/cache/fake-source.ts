@@ -30,6 +30,11 @@ export class FakeSource implements EnvironmentSource {
   readonly evaluations: Evaluation[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  private readonly inFlightByName = new Map<string, number>();
+  /** The most evaluations of one environment ever running at once (single flight → 1). */
+  maxInFlightPerName = 0;
+  /** Per-environment session length, overriding `lifetimeMs`. */
+  lifetimes = new Map<string, number>();
   private serial = 0;
 
   constructor(
@@ -64,6 +69,9 @@ export class FakeSource implements EnvironmentSource {
     this.evaluations.push({ name, startedAt: this.clock.now() });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const mine = (this.inFlightByName.get(name) ?? 0) + 1;
+    this.inFlightByName.set(name, mine);
+    this.maxInFlightPerName = Math.max(this.maxInFlightPerName, mine);
     try {
       if (this.hang) await new Promise(() => {});
       if (this.latencyMs > 0) await new Promise<void>((resolve) => this.clock.setTimer(this.latencyMs, resolve));
@@ -75,7 +83,7 @@ export class FakeSource implements EnvironmentSource {
       if (this.static.has(name)) {
         return { values: fromJS({ greeting: 'hello', n }), diagnostics: [], environments };
       }
-      const expiresAt = new Date(this.clock.now() + this.lifetimeMs);
+      const expiresAt = new Date(this.clock.now() + (this.lifetimes.get(name) ?? this.lifetimeMs));
       const vars = new Map<string, EscValue>([
         ['AWS_ACCESS_KEY_ID', escValue(`ASIAFAKE${n}`)],
         ['AWS_SECRET_ACCESS_KEY', markSecretDeep(escValue(`${SECRET_PREFIX}${n}`))],
@@ -85,6 +93,7 @@ export class FakeSource implements EnvironmentSource {
       return { values: escValue(new Map([['environmentVariables', escValue(vars)]])), diagnostics: [], environments, expiresAt };
     } finally {
       this.inFlight--;
+      this.inFlightByName.set(name, (this.inFlightByName.get(name) ?? 1) - 1);
     }
   }
 }
