@@ -268,4 +268,17 @@ print(json.dumps(ident()), flush=True)
       expect(kube!.attempts.some((a) => a.refused && reason.test(a.refused))).toBe(true);
     });
   });
+
+  it('with no daemon running, simultaneous shims start one and all get credentials', async () => {
+    const stopped = await runCli(['stop'], { env });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    await writeFile(join(envDir, 'auto.yaml'), environmentYaml('escd-auto', '1h'));
+    const results = await Promise.all(Array.from({ length: 50 }, () => runShim(['aws', 'proj/auto'], { env, timeoutMs: 60_000 })));
+    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr).slice(0, 3)).toEqual([]);
+    expect(new Set(results.map((r) => (JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId)).size).toBe(1);
+    expect(await assumeCalls('escd-auto')).toBe(1);
+    const status = await runCli(['status', '--json'], { env });
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { running: boolean }).running).toBe(true);
+  });
 });
