@@ -101,6 +101,9 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+// A reader that went away (EPIPE) is not worth a stack trace.
+process.stdout.on('error', () => (process.exitCode = 1));
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
