@@ -130,10 +130,19 @@ export class AuditLog implements AuditSink {
   private async open(): Promise<FileHandle> {
     if (!this.handle) {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-      const handle = await open(this.file, 'a', 0o600);
+      const handle = await open(this.file, 'a+', 0o600);
       await handle.chmod(0o600); // an existing file may have been created with looser bits
       this.size = (await handle.stat()).size;
       this.handle = handle;
+      // A line cut short by a crash (SIGKILL mid-write) must not swallow the next one.
+      if (this.size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, this.size - 1);
+        if (last[0] !== 0x0a) {
+          await handle.appendFile('\n');
+          this.size += 1;
+        }
+      }
     }
     return this.handle;
   }

@@ -52,6 +52,17 @@ describe('AuditLog', () => {
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"old":true}');
   });
 
+  it('starts on a new line after a line cut short by a crash', async () => {
+    const file = join(tmp(), 'audit.log');
+    writeFileSync(file, '{"time":"2026-01-01T00:00:00.000Z","environment":"a"}\n{"time":"2026-01-01T00:0');
+    const log = new AuditLog(file);
+    log.record({ environment: 'b', action: 'refresh', outcome: 'ok' });
+    await log.close();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines[1]).toBe('{"time":"2026-01-01T00:0');
+    expect(JSON.parse(lines[2]!)).toMatchObject({ environment: 'b' });
+  });
+
   it('rotates by size and keeps a bounded number of files', async () => {
     const dir = tmp();
     const file = join(dir, 'audit.log');
