@@ -75,7 +75,15 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
         delay = Math.min(delay * 2, 500);
         continue;
       }
-      if (!response.ok) throw new ShimError(`${params.env}: ${response.error.message.split('\n')[0]}`);
+      if (!response.ok) {
+        // A daemon on its way out (stop, restart, upgrade): wait for it to go, then start or reach the next one.
+        if (response.error.code === 'shutting_down' && Date.now() + delay <= deadline) {
+          await sleep(delay);
+          delay = Math.min(delay * 2, 500);
+          continue;
+        }
+        throw new ShimError(`${params.env}: ${response.error.message.split('\n')[0]}`);
+      }
       return response.result;
     }
   } finally {

@@ -93,6 +93,16 @@ describe('escd-shim aws', () => {
     expect(r.stderr).toBe("escd-shim: nope: environment 'default/nope' not found\n");
   });
 
+  it('waits out a daemon that is shutting down and asks again', async () => {
+    const creds = awsCreds();
+    let calls = 0;
+    answer = () => (++calls < 3 ? { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } } : { ok: true, result: creds });
+    const r = await shim(['aws', 'dev']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(creds);
+    expect(received).toHaveLength(3);
+  });
+
   it('treats a garbled answer as an unreachable daemon, with what to do', async () => {
     answer = () => ({ raw: '{not json\n' });
     const r = await shim(['aws', 'dev']);
