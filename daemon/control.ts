@@ -93,7 +93,7 @@ function lastLogLine(file: string, from: number): string | undefined {
   try {
     const lines = readFileSync(file, 'utf8').slice(from).trim().split('\n');
     // Drop the timestamp and program prefix the daemon puts on each line.
-    return lines.at(-1)?.replace(/^\S+ escd: /, '') || undefined;
+    return lines.at(-1)?.replace(/^(\S+ )?escd: /, '') || undefined;
   } catch {
     return undefined;
   }

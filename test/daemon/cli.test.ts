@@ -51,6 +51,20 @@ describe('escd lifecycle commands', () => {
     expect(JSON.parse(json.stdout)).toEqual({ running: false, socket });
   });
 
+  it('start reports why the daemon could not start, in one line', async () => {
+    const broken = await makeTmpHome('escd-cli-bad-');
+    try {
+      mkdirSync(broken.env.ESCD_HOME!, { recursive: true });
+      writeFileSync(join(broken.env.ESCD_HOME!, 'config.yaml'), 'aws: [\n');
+      const res = await runCli(['start'], { env: broken.env });
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+      expect(res.stderr).toMatch(/^escd: the daemon did not start: .*config\.yaml.* \(log: .*daemon\.log\)$/m);
+    } finally {
+      await broken.cleanup();
+    }
+  });
+
   it('start brings the daemon up once; a second start is a no-op', async () => {
     const first = await runCli(['start'], { env: home.env });
     expect(first.stderr).toBe('');
