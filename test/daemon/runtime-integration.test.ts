@@ -1,6 +1,6 @@
 // The cache and handlers over the real runtime: store, YAML evaluator, imports, diagnostics.
 // Only the `fn::open` provider is a fake (an STS-like one on the manual clock).
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../daemon/backend.js';
@@ -157,5 +157,22 @@ describe('daemon over the real runtime', () => {
     const token = (res.result!.status as { token: string }).token;
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
     expect(payload).toMatchObject({ aud: 'kind', iss: 'https://oidc.escd.invalid' });
+  });
+
+  it('a deleted file: the last good session is served until it expires, then not_found; a restored file recovers', async () => {
+    const file = write('gone', 'imports:\n  - base\nvalues:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${creds.accessKeyId}\n    AWS_SECRET_ACCESS_KEY: ${creds.secretAccessKey}\n');
+    const text = readFileSync(file, 'utf8');
+    const good = await call('aws.credentials', { env: 'gone' });
+    expect(good.ok).toBe(true);
+    rmSync(file);
+    expect(await call('aws.credentials', { env: 'gone' })).toEqual(good); // stale but valid
+    const status = cache.status().find((e) => e.environment === 'default/gone')!;
+    expect(status).toMatchObject({ stale: true, lastRefresh: { ok: false, error: { code: 'not_found' } } });
+    clock.jump(61 * MIN);
+    expect(await call('aws.credentials', { env: 'gone' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    writeFileSync(file, text, { mode: 0o600 });
+    const back = await call('aws.credentials', { env: 'gone' });
+    expect(back.ok).toBe(true);
+    expect(Date.parse(back.result!.Expiration as string) - clock.now()).toBe(60 * MIN);
   });
 });
