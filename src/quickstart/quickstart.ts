@@ -78,18 +78,27 @@ values:
     url: https://\${app.name}.example.com
   aws:
     region: us-east-1
-    # AWS's documented example keys, so the shim answers without an AWS account. For real, short-lived
-    # credentials replace these two with fn::open::aws-login and oidc (see the README).
-    accessKeyId: ${EXAMPLE_ACCESS_KEY_ID}
-    # A secret: stored encrypted with this installation's data key; shown as [secret] unless asked.
-    secretAccessKey:
-      fn::secret:
-        ciphertext: ${secretCiphertext}
+    # Credentials from the aws-login provider, as in Pulumi ESC. \`static\` serves fixed keys (here AWS's
+    # documented example pair, so everything works without an AWS account). For short-lived credentials
+    # from your own role, replace the \`static\` block with (see the README for the one-time AWS setup):
+    #   oidc:
+    #     roleArn: arn:aws:iam::123456789012:role/escd
+    #     sessionName: escd
+    #     duration: 1h
+    # and add AWS_SESSION_TOKEN: \${aws.login.sessionToken} below.
+    login:
+      fn::open::aws-login:
+        static:
+          accessKeyId: ${EXAMPLE_ACCESS_KEY_ID}
+          # A secret: stored encrypted with this installation's data key; shown as [secret] unless asked.
+          secretAccessKey:
+            fn::secret:
+              ciphertext: ${secretCiphertext}
   environmentVariables:
     APP_NAME: \${app.name}
     APP_URL: \${app.url}
-    AWS_ACCESS_KEY_ID: \${aws.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${aws.secretAccessKey}
+    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
+    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
     AWS_REGION: \${aws.region}
   files:
     # \`escd run\` writes this to a private temporary file and sets APP_CONFIG to its path.

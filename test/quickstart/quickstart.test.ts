@@ -60,7 +60,7 @@ describe('escd quickstart', () => {
 
     expect((await stat(paths.configFile)).mode & 0o777).toBe(0o600);
     const sample = await readFile(join(paths.environmentsDir, 'quickstart', 'sample.yaml'), 'utf8');
-    expect(sample).toMatch(/fn::secret:\n\s+ciphertext: \S+/);
+    expect(sample).toMatch(/fn::open::aws-login:\n\s+static:\n[\s\S]*fn::secret:\n\s+ciphertext: \S+/);
     expect(sample).not.toContain('wJalrXUtnFEMI');
 
     const before = await snapshot(home.dir);
@@ -106,11 +106,16 @@ describe('escd quickstart', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('APP_NAME=quickstart\n');
-    expect(run.stdout).toContain('AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n');
+    // aws-login outputs are secrets: redacted in what the child prints.
+    expect(run.stdout).toContain('AWS_ACCESS_KEY_ID=[secret]\n');
     expect(run.stdout).toContain('AWS_SECRET_ACCESS_KEY=[secret]\n');
+    expect(run.stdout).not.toMatch(/AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/);
     expect(run.stdout).toMatch(/^APP_CONFIG=\/.+$/m);
     // The child sees the real value: check it without printing it.
-    const check = await runCli(['run', 'quickstart/sample', '--', 'sh', '-c', 'test "$AWS_SECRET_ACCESS_KEY" = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY && echo same'], { env });
+    const check = await runCli(
+      ['run', 'quickstart/sample', '--', 'sh', '-c', 'test "$AWS_ACCESS_KEY_ID" = AKIAIOSFODNN7EXAMPLE && test "$AWS_SECRET_ACCESS_KEY" = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY && echo same'],
+      { env },
+    );
     expect(check.stdout).toBe('same\n');
 
     // And to the shim, as credential_process JSON.
