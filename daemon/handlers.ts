@@ -23,6 +23,7 @@ export interface DaemonInfo {
 
 export interface StatusEnvironment {
   readonly environment: string;
+  readonly cached: boolean;
   readonly expiresAt?: string;
   readonly nextRefreshAt?: string;
   readonly refreshing: boolean;
@@ -63,6 +64,7 @@ function statusEnvironment(entry: EntryStatus): StatusEnvironment {
   const { lastRefresh } = entry;
   return {
     environment: entry.environment,
+    cached: entry.cached,
     ...(entry.expiresAt !== undefined ? { expiresAt: iso(entry.expiresAt) } : {}),
     ...(entry.nextRefreshAt !== undefined ? { nextRefreshAt: iso(entry.nextRefreshAt) } : {}),
     refreshing: entry.refreshing,

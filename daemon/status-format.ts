@@ -18,6 +18,7 @@ function relative(iso: string | undefined, now: number): string {
 }
 
 function expiry(env: StatusEnvironment, now: number): string {
+  if (!env.cached) return 'nothing cached';
   if (!env.expiresAt) return 'never';
   return Date.parse(env.expiresAt) <= now ? `expired ${relative(env.expiresAt, now)}` : relative(env.expiresAt, now);
 }

@@ -45,6 +45,8 @@ export interface Served {
 
 export interface EntryStatus {
   readonly environment: string;
+  /** A good evaluation is held (false after a cold failure). */
+  readonly cached: boolean;
   readonly expiresAt?: number;
   readonly nextRefreshAt?: number;
   readonly refreshing: boolean;
@@ -179,6 +181,7 @@ export class EnvironmentCache {
       const nextRefreshAt = current?.refreshAt === undefined ? undefined : Math.max(current.refreshAt, entry.retryAt);
       out.push({
         environment: entry.name,
+        cached: current !== undefined,
         ...(current?.expiresAt !== undefined ? { expiresAt: current.expiresAt } : {}),
         ...(nextRefreshAt !== undefined ? { nextRefreshAt } : {}),
         refreshing: entry.loading !== undefined,

@@ -19,9 +19,10 @@ const status: StatusResult = {
     evaluations: 7,
   },
   environments: [
-    { environment: 'acme/dev', expiresAt: at(52), nextRefreshAt: at(32), refreshing: false, stale: false, lastRefresh: { at: at(-8), ok: true }, consecutiveFailures: 0, hits: 14, lastUsedAt: at(-1) },
+    { environment: 'acme/dev', cached: true, expiresAt: at(52), nextRefreshAt: at(32), refreshing: false, stale: false, lastRefresh: { at: at(-8), ok: true }, consecutiveFailures: 0, hits: 14, lastUsedAt: at(-1) },
     {
       environment: 'acme/prod',
+      cached: true,
       expiresAt: at(12),
       nextRefreshAt: at(0.5),
       refreshing: false,
@@ -31,7 +32,17 @@ const status: StatusResult = {
       hits: 2,
       lastUsedAt: at(-3),
     },
-    { environment: 'plain', refreshing: false, stale: false, lastRefresh: { at: at(-60), ok: true }, consecutiveFailures: 0, hits: 1, lastUsedAt: at(-60) },
+    { environment: 'plain', cached: true, refreshing: false, stale: false, lastRefresh: { at: at(-60), ok: true }, consecutiveFailures: 0, hits: 1, lastUsedAt: at(-60) },
+    {
+      environment: 'broken',
+      cached: false,
+      refreshing: false,
+      stale: false,
+      lastRefresh: { at: at(-2), ok: false, error: { code: 'evaluation_failed', message: 'broken.yaml:2:6: error: unknown property' } },
+      consecutiveFailures: 1,
+      hits: 1,
+      lastUsedAt: at(-2),
+    },
   ],
 };
 
@@ -47,6 +58,7 @@ describe('escd status table', () => {
     expect(rows[1]).toMatch(/^acme\/dev\s+in 52m\s+in 32m\s+14\s+ok 8m ago$/);
     expect(rows[2]).toMatch(/^acme\/prod\s+in 12m\s+in 30s\s+2\s+FAILED 15s ago \(3×\): STS: Throttling: Rate exceeded$/);
     expect(rows[3]).toMatch(/^plain\s+never\s+-\s+1\s+ok 1h ago$/);
+    expect(rows[4]).toMatch(/^broken\s+nothing cached\s+-\s+1\s+FAILED 2m ago: broken\.yaml:2:6: error: unknown property$/);
   });
 
   it('says when nothing is cached', () => {
