@@ -115,6 +115,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       log,
     }),
     options.limits ?? DEFAULT_LIMITS,
+    log,
   );
 
   const reload = (): void => {

@@ -53,9 +53,17 @@ export class RequestServer {
     private readonly server: Server,
     private readonly dispatch: Dispatch,
     private readonly limits: ServerLimits = DEFAULT_LIMITS,
+    /** Accept failures (e.g. EMFILE): reported, never fatal; the listener keeps going. */
+    onError: (message: string) => void = () => {},
   ) {
     server.maxConnections = limits.maxConnections;
     server.on('connection', (socket: Socket) => this.serve(socket));
+    let lastReport = 0;
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      if (Date.now() - lastReport < 60_000) return;
+      lastReport = Date.now();
+      onError(`cannot accept a connection: ${err.code ?? err.message}`);
+    });
   }
 
   get connectionCount(): number {
