@@ -112,6 +112,8 @@ export class EnvironmentCache {
   private readonly entries: LRUCache<string, Entry>;
   private timer: TimerHandle | undefined;
   private watcher: DirWatcher | undefined;
+  private changedPaths = new Set<string | null>();
+  private changeTimer: NodeJS.Timeout | undefined;
   /** Evaluations started, for status and tests. */
   evaluations = 0;
 
@@ -217,6 +219,8 @@ export class EnvironmentCache {
     this.timer = undefined;
     this.watcher?.close();
     this.watcher = undefined;
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
   }
 
   private arm(): void {
@@ -355,13 +359,23 @@ export class EnvironmentCache {
     });
   }
 
-  /** A file under the environments directory changed: mark what depends on it, and renew in the background. */
+  /** A file under the environments directory changed: collect a burst of events (a checkout, an editor's save dance), then act once. */
   private fileChanged(path: string | null): void {
+    this.changedPaths.add(path);
+    this.changeTimer ??= setTimeout(() => this.applyFileChanges(), 50);
+    this.changeTimer.unref();
+  }
+
+  /** Marks what depends on the changed files stale and renews it in the background. */
+  private applyFileChanges(): void {
+    const paths = this.changedPaths;
+    this.changedPaths = new Set();
+    this.changeTimer = undefined;
     for (const entry of this.entries.values()) {
       const current = entry.current;
       if (!current) continue;
-      const affected = path === null ? filesChanged(current.files) : current.files.some((f) => f.path === path) && filesChanged(current.files);
-      if (!affected) continue;
+      const touched = paths.has(null) || current.files.some((f) => paths.has(f.path));
+      if (!touched || !filesChanged(current.files)) continue;
       entry.stale = true;
       entry.retryAt = 0; // an edit deserves an immediate attempt, whatever the backoff said
       if (this.clock.now() - entry.lastUsedAt <= this.idleMs) this.background(entry);
