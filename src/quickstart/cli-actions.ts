@@ -1,10 +1,10 @@
 // `escd quickstart`: prepares the installation (src/quickstart/quickstart.ts), starts the daemon and
 // shows how to point aws and kubectl at it.
 import { spawn } from 'node:child_process';
+import { parse, stringify } from 'yaml';
 import { UserError } from '../cli/errors.js';
 import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../service/package-files.js';
 import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from './quickstart.js';
-import { awsProfileSnippet, kubeUserSnippet, profileNameFor, type ShimLocation } from './snippets.js';
 import { terminalFor, withProgress } from './terminal.js';
 
 interface CliRun {
@@ -60,10 +60,7 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
   }
   const check = await checkShim();
   const status = await escd(opts.json ? ['status', '--json'] : ['status']);
-  const at: ShimLocation = { node: process.execPath, shim: shimScript() };
-  const environments = steps.environments.length > 0 ? steps.environments : [SAMPLE_ENVIRONMENT];
-  const aws = environments.map((e) => awsProfileSnippet(e, at)).join('\n');
-  const kube = kubeUserSnippet(environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? SAMPLE_ENVIRONMENT, 'CLUSTER_NAME', at);
+  const { aws, kube } = await snippets(steps.environments.length > 0 ? steps.environments : [SAMPLE_ENVIRONMENT]);
 
   if (opts.json) {
     let daemon: unknown = null;
@@ -76,6 +73,27 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
     return;
   }
   process.stdout.write(report(steps, started.stdout.trim(), check, status.stdout.trimEnd(), aws, kube));
+}
+
+/** `escd setup aws`'s default profile name. */
+const profileNameFor = (environment: string): string => environment.replaceAll('/', '-');
+const KUBE_CLUSTER_PLACEHOLDER = 'CLUSTER_NAME';
+
+/** What `escd setup aws|kube --print` would print, for every environment (kube: one, as an example). */
+async function snippets(environments: readonly string[]): Promise<{ aws: string; kube: string }> {
+  const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }] = await Promise.all([
+    import('../setup/aws-config.js'),
+    import('../setup/kubeconfig.js'),
+    import('../setup/actions.js'),
+    import('../setup/shell-quote.js'),
+  ]);
+  const at = { node: process.execPath, shim: shimScript() };
+  const aws = environments.map((e) => profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]))).join('\n');
+  const example = environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? SAMPLE_ENVIRONMENT;
+  const kubeYaml = kubeSnippet(await kubeSetup(example, { cluster: KUBE_CLUSTER_PLACEHOLDER }, { env: process.env, out: () => undefined, warn: () => undefined, ...at }));
+  // Block style, the way kubeconfigs are written (the setup snippet can come out in flow style).
+  const kube = stringify(parse(kubeYaml), { indentSeq: false, lineWidth: 0 });
+  return { aws, kube };
 }
 
 function report(steps: QuickstartSteps, started: string, check: ShimCheck, status: string, aws: string, kube: string): string {

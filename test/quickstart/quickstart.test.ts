@@ -139,9 +139,10 @@ describe('escd quickstart', () => {
     await mkdir(join(home.dir, '.kube'), { recursive: true });
     await writeFile(env.AWS_CONFIG_FILE!, snippets.awsConfig);
     // A cluster on a port nothing listens on: kubectl runs the exec plugin first, then fails to connect.
+    const user = /^users:\n- name: (\S+)$/m.exec(snippets.kubeconfig)![1]!;
     await writeFile(
       env.KUBECONFIG!,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}\ncontexts:\n- name: c\n  context: {cluster: c, user: quickstart-sample}\ncurrent-context: c\n${snippets.kubeconfig}`,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}\ncontexts:\n- name: c\n  context: {cluster: c, user: "${user}"}\ncurrent-context: c\n${snippets.kubeconfig}`,
     );
     const clientEnv = { PATH: process.env.PATH ?? '', ...env };
 
