@@ -124,8 +124,11 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const environmentStore = new EnvironmentStore(paths.environmentsDir, config.org);
   const environmentExists = (name: string): Promise<boolean | undefined> => environmentStore.exists(name).catch(() => undefined);
   const lookups = { which, environmentExists };
-  checks.push(checkAwsConfig(await clientFacts([env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config')], awsConfigShimCommands, lookups)));
-  const kubeFiles = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  // The files `escd setup` writes; kubectl merges every file of KUBECONFIG, so all are checked.
+  const { awsConfigFile } = await import('../setup/actions.js');
+  checks.push(checkAwsConfig(await clientFacts([awsConfigFile(env)], awsConfigShimCommands, lookups)));
+  const expandHome = (p: string): string => (p === '~' || p.startsWith('~/') ? join(home, p.slice(1)) : p);
+  const kubeFiles = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean).map(expandHome);
   checks.push(checkKubeconfig(await clientFacts(kubeFiles.length ? kubeFiles : [join(home, '.kube', 'config')], kubeconfigShimCommands, lookups)));
   return checks;
 }

@@ -1,6 +1,6 @@
 // `escd doctor --json` against real installations in temp homes: a real daemon, a real key store
 // file, and (for the network checks) an issuer and an "STS" served from 127.0.0.1.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -115,5 +115,23 @@ describe('escd doctor --json', () => {
     const { report } = await doctor();
     expect(check(report, 'issuer')).toMatchObject({ status: 'warn', detail: expect.stringContaining('ECONNREFUSED') });
     expect(check(report, 'clock')).toMatchObject({ status: 'warn', detail: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('recognises what `escd setup aws` and `escd setup kube` write, and notices when the environment goes', async () => {
+    const paths = resolvePaths(home.env);
+    const envFile = join(paths.environmentsDir, 'proj', 'dev.yaml');
+    await mkdir(join(paths.environmentsDir, 'proj'), { recursive: true });
+    await writeFile(envFile, 'values:\n  greeting: hi\n');
+    expect((await runCli(['setup', 'aws', 'proj/dev'], { env: home.env })).code).toBe(0);
+    expect((await runCli(['setup', 'kube', 'proj/dev', '--cluster', 'c1'], { env: home.env })).code).toBe(0);
+
+    const ok = await doctor(['--offline']);
+    expect(check(ok.report, 'aws-config')).toMatchObject({ status: 'pass', detail: '1 profile uses the shim (proj-dev)' });
+    expect(check(ok.report, 'kubeconfig')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^1 user uses the shim \(escd-proj-dev@c1\)/) });
+
+    await rm(envFile);
+    const gone = await doctor(['--offline']);
+    expect(check(gone.report, 'aws-config')).toMatchObject({ status: 'fail', detail: 'profile proj-dev → environment proj/dev: no such environment' });
+    expect(check(gone.report, 'kubeconfig').status).toBe('fail');
   });
 });
