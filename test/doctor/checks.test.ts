@@ -176,3 +176,24 @@ users:
     expect(() => kubeconfigShimCommands('users: [\n')).toThrow(/not valid YAML/);
   });
 });
+
+describe('doctor report', () => {
+  it('prints one line a check, the fix under anything not passing, and a summary', async () => {
+    const { formatReport } = await import('../../src/doctor/cli-actions.js');
+    const { terminalFor } = await import('../../src/quickstart/terminal.js');
+    const plain = terminalFor({ isTTY: false } as NodeJS.WriteStream, {});
+    const text = formatReport(
+      [checkNode('v20.11.0'), checkDaemon({ socket: '/r/escd.sock', reachable: false, error: 'ENOENT' }), checkClock({ endpoint: 'x', offline: true })],
+      plain,
+    );
+    expect(text.split('\n')).toEqual([
+      '✓ pass  Node.js  Node.js v20.11.0',
+      '✗ fail  daemon   not reachable: ENOENT',
+      '                 fix: run `escd start` (or `escd service install` to have it always running)',
+      '! warn  clock    not checked (offline)',
+      '',
+      '1 passed, 1 warning, 1 failed',
+      '',
+    ]);
+  });
+});
