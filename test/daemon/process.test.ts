@@ -11,6 +11,7 @@ import { runDaemon } from '../../daemon/main.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { FakeSource } from '../cache/fake-source.js';
 import { fakeBackend } from './harness.js';
+import { runShim } from '../support/cli.js';
 
 const FIXTURE = fileURLToPath(new URL('../../dist/test/daemon/fixtures/fake-daemon.js', import.meta.url));
 const dirs: string[] = [];
@@ -40,7 +41,7 @@ function launch(command: string, args: string[], env: Record<string, string> = {
 
 const fakeDaemon = (socket: string, dir: string, env: Record<string, string> = {}): Running => launch(process.execPath, [FIXTURE, socket, dir], env);
 
-async function waitForPing(socket: string, ms = 10_000): Promise<{ pid: number }> {
+async function waitForPing(socket: string, ms = 10_000, daemon?: Running): Promise<{ pid: number }> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
@@ -49,7 +50,7 @@ async function waitForPing(socket: string, ms = 10_000): Promise<{ pid: number }
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`no daemon answered on ${socket}`);
+    if (Date.now() > deadline) throw new Error(`no daemon answered on ${socket}${daemon ? `; its stderr: ${daemon.stderr()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -71,7 +72,7 @@ describe('daemon process', () => {
     const dir = tempDir();
     const socket = join(dir, 'run', 'escd.sock');
     const d = fakeDaemon(socket, dir, { FAKE_LATENCY_MS: '700' });
-    await waitForPing(socket);
+    await waitForPing(socket, 10_000, d);
     const inFlight = request(socket, 'aws.credentials', { env: 'dev' });
     await new Promise((r) => setTimeout(r, 150));
     d.child.kill('SIGTERM');
@@ -121,7 +122,7 @@ describe('daemon process', () => {
     const dir = tempDir();
     const socket = join(dir, 'run', 'escd.sock');
     const d = fakeDaemon(socket, dir);
-    await waitForPing(socket);
+    await waitForPing(socket, 10_000, d);
     // Even with the directory opened up, the 0600 socket alone keeps another user out.
     chmodSync(dir, 0o755);
     chmodSync(join(dir, 'run'), 0o755);
@@ -186,6 +187,11 @@ describe('daemon process', () => {
     const status = await request(socket, 'status', {}, 10_000);
     expect(status).toMatchObject({ ok: true, result: { daemon: { socketActivated: true, socket: configured } } });
     expect((await request(socket, 'aws.credentials', { env: 'dev' })).ok).toBe(true);
+    // And the way AWS tools get it: the shim through the activated socket.
+    const shim = await runShim(['aws', 'dev'], { env: { ESCD_SOCKET: socket, HOME: dir } });
+    expect(shim.stderr).toBe('');
+    expect(shim.code).toBe(0);
+    expect(JSON.parse(shim.stdout)).toMatchObject({ Version: 1, AccessKeyId: expect.stringMatching(/^ASIAFAKE/) });
     expect(existsSync(configured)).toBe(false); // it did not bind a socket of its own
     d.child.kill('SIGTERM');
     expect(await d.exit).toBe(0);
