@@ -42,6 +42,8 @@ export interface EvaluationOptions {
 export interface RuntimeEvaluation extends EvaluateResult {
   /** The root environment: canonical name and file. */
   readonly environment: StoredEnvironment;
+  /** The root's YAML text as evaluated. */
+  readonly source: string;
 }
 
 export interface Runtime {
@@ -121,7 +123,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       ...(opts.showSecrets !== undefined ? { showSecrets: opts.showSecrets } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    return { ...result, environment };
+    return { ...result, environment, source };
   };
 
   return { config, paths, store, clock, cipher, tokenIssuer, keyStore, issuer, providers, executionContext, evaluate, fileOf };

@@ -175,6 +175,7 @@ process.exit(Number(process.env.EDIT_EXIT ?? 0));\n`,
     const result = await cli(['env', 'edit', 'ed/s', '--show-secrets'], {
       env: { EDITOR: `${process.execPath} ${editor}`, EDIT_FROM: 'fn::secret: old-secret', EDIT_TO: 'fn::secret: new-secret' },
     });
+    expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`Saved ed/s (${envFile('ed/s')}); encrypted 1 plaintext secret(s)\n`);
     const after = await readFile(envFile('ed/s'), 'utf8');
@@ -265,7 +266,7 @@ describe('escd open', () => {
     await writeFile(envFile('op/syntax'), 'values:\n  a: [1\n');
     const result = await cli(['open', 'op/syntax']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^${envFile('op/syntax')}: error: yaml: line \\d+: .+\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^${envFile('op/syntax')}:3:1: error: Flow sequence .+\\n$`));
   });
 
   it('rejects an unknown format', async () => {
