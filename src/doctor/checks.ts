@@ -142,9 +142,15 @@ export interface DaemonFacts {
   readonly error?: string;
 }
 
-export function checkDaemon(facts: DaemonFacts): CheckResult {
+export function checkDaemon(facts: DaemonFacts, cliVersion?: string): CheckResult {
   const title = 'daemon';
-  if (facts.reachable) return result('daemon', title, 'pass', `answering on ${facts.socket}${facts.pid ? ` (pid ${facts.pid}, ${facts.version ?? 'unknown version'})` : ''}`);
+  if (facts.reachable) {
+    const detail = `answering on ${facts.socket}${facts.pid ? ` (pid ${facts.pid}, ${facts.version ?? 'unknown version'})` : ''}`;
+    if (cliVersion && facts.version && facts.version !== cliVersion) {
+      return result('daemon', title, 'warn', `${detail}, but this escd is ${cliVersion}`, 'run `escd restart` so the daemon runs the installed version');
+    }
+    return result('daemon', title, 'pass', detail);
+  }
   return result('daemon', title, 'fail', `not reachable: ${facts.error ?? 'no answer'}`, 'run `escd start` (or `escd service install` to have it always running)');
 }
 

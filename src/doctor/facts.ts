@@ -13,6 +13,7 @@ import { userHome } from '../protocol/socket-path.js';
 import { DATA_KEY_NAME } from '../secrets/aes-cipher.js';
 import { EnvironmentStore } from '../store/store.js';
 import { installedService } from '../service/manager.js';
+import { packageVersion } from '../service/package-files.js';
 import {
   checkAwsConfig,
   checkClock,
@@ -45,6 +46,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface DoctorDeps {
   readonly env: Env;
   readonly nodeVersion: string;
+  /** This escd's version, compared with the running daemon's. */
+  readonly escdVersion?: string;
   readonly now: () => number;
   readonly fetch: typeof fetch;
   /** Skip the network checks (issuer documents, STS clock). */
@@ -59,6 +62,7 @@ export function defaultDoctorDeps(offline: boolean, env: Env = process.env): Doc
   return {
     env,
     nodeVersion: process.version,
+    escdVersion: packageVersion(),
     now: () => Date.now(),
     fetch: globalThis.fetch,
     offline,
@@ -111,7 +115,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     }
   }
 
-  checks.push(checkDaemon(await daemonFacts(deps, paths.socket)));
+  checks.push(checkDaemon(await daemonFacts(deps, paths.socket), deps.escdVersion));
   checks.push(checkSocketPermissions(await pathMode(dirname(paths.socket)), await pathMode(paths.socket)));
   checks.push(checkService(await serviceFacts(paths.stateDir)));
 

@@ -32,6 +32,11 @@ export function shimScript(): string {
   return join(packageRoot(), 'dist', 'shim', 'main.js');
 }
 
+/** The version in this package's package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export function readTemplate(relativePath: string): string {
   return readFileSync(join(packageRoot(), relativePath), 'utf8');
 }

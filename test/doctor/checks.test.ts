@@ -66,7 +66,9 @@ describe('doctor checks', () => {
     const down = checkDaemon({ socket: '/r/escd.sock', reachable: false, error: 'ENOENT' });
     expect(down.status).toBe('fail');
     expect(down.fix).toMatch(/escd start/);
-    expect(checkDaemon({ socket: '/r/escd.sock', reachable: true, pid: 42, version: '0.1.0' }).detail).toContain('pid 42');
+    expect(checkDaemon({ socket: '/r/escd.sock', reachable: true, pid: 42, version: '0.1.0' }, '0.1.0')).toMatchObject({ status: 'pass', detail: expect.stringContaining('pid 42') });
+    const old = checkDaemon({ socket: '/r/escd.sock', reachable: true, pid: 42, version: '0.1.0' }, '0.2.0');
+    expect(old).toMatchObject({ status: 'warn', fix: expect.stringContaining('escd restart') });
   });
 
   it('socket permissions: group/other bits on the socket or its dir fail with chmod fixes', () => {
