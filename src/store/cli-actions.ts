@@ -115,6 +115,7 @@ async function readInput(file: string): Promise<string> {
   let bytes: Buffer;
   try {
     if (file === '-') {
+      if (process.stdin.isTTY) warn('escd: reading from standard input; end with Ctrl-D');
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       bytes = Buffer.concat(chunks);
