@@ -1,0 +1,64 @@
+// The pure parts of `escd run`: reading escd's own flags, choosing what to redact, naming files.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectEnvironment } from '../../src/esc/project.js';
+import { fromJS, markSecretDeep, escValue } from '../../src/esc/value.js';
+import { splitCommand } from '../../src/run/cli-action.js';
+import { secretStrings } from '../../src/run/secrets.js';
+import { writeTempFiles } from '../../src/run/temp-files.js';
+
+describe('splitCommand', () => {
+  it('reads -i and -- right after the environment, and nothing after the command starts', () => {
+    expect(splitCommand(['--', 'ls', '-la'], false)).toEqual({ command: ['ls', '-la'], interactive: false });
+    expect(splitCommand(['-i', '--', 'psql'], false)).toEqual({ command: ['psql'], interactive: true });
+    expect(splitCommand(['--interactive', 'psql'], false)).toEqual({ command: ['psql'], interactive: true });
+    expect(splitCommand(['grep', '-i', 'x', '--', 'y'], false)).toEqual({ command: ['grep', '-i', 'x', '--', 'y'], interactive: false });
+    expect(splitCommand(['--', '-i'], false)).toEqual({ command: ['-i'], interactive: false });
+    expect(splitCommand([], true)).toEqual({ command: [], interactive: true });
+  });
+});
+
+describe('secretStrings', () => {
+  it('collects every secret scalar, also inside secret collections, and the projected secrets', () => {
+    const values = escValue(
+      new Map([
+        ['plain', fromJS('visible')],
+        ['token', fromJS('tok-123', { secret: true })],
+        ['creds', markSecretDeep(fromJS({ key: 'AKIA-1', port: 5432, nested: ['deep-secret'] }))],
+        ['environmentVariables', escValue(new Map([['BEARER', fromJS('Bearer tok-123', { secret: true })]]))],
+      ]),
+    );
+    const found = secretStrings(values, projectEnvironment(values));
+    expect(found.sort()).toEqual(['5432', 'AKIA-1', 'Bearer tok-123', 'deep-secret', 'tok-123']);
+  });
+
+  it('has nothing to redact for an empty environment', () => {
+    expect(secretStrings(undefined, projectEnvironment(undefined))).toEqual([]);
+  });
+});
+
+describe('writeTempFiles', () => {
+  let base: string | undefined;
+  afterEach(async () => {
+    if (base) await rm(base, { recursive: true, force: true });
+  });
+
+  it('writes one 0600 file per variable in a 0700 directory, named after the variable, and removes them', async () => {
+    base = await mkdtemp(join(tmpdir(), 'escd-tf-'));
+    const files = await writeTempFiles({ KUBECONFIG: 'apiVersion: v1\n', 'a/b': 'x', a_b: 'y', '..': 'z' }, base);
+    expect((await stat(files.dir)).mode & 0o777).toBe(0o700);
+    expect(Object.keys(files.paths)).toEqual(['KUBECONFIG', 'a/b', 'a_b', '..']);
+    expect(files.paths.KUBECONFIG).toBe(join(files.dir, 'KUBECONFIG'));
+    expect(new Set(Object.values(files.paths)).size).toBe(4);
+    for (const path of Object.values(files.paths)) {
+      expect(path.startsWith(files.dir + '/')).toBe(true);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+    }
+    expect(await readFile(files.paths['a/b']!, 'utf8')).toBe('x');
+    expect(await readFile(files.paths.a_b!, 'utf8')).toBe('y');
+    await files.remove();
+    expect(await readdir(base)).toEqual([]);
+  });
+});
