@@ -2,10 +2,10 @@
 // writes the answers. Everything a client can do wrong ends in an error response (and, for framing
 // errors, a closed connection) — never in a crash or unbounded memory.
 //
-// Bounds, per connection: one request line ≤ MAX_REQUEST_BYTES (64 KiB) buffered; ≤ 16 requests in
-// flight; reading pauses while 16 are in flight or answers are not being read (socket high-water
-// mark, 16 KiB); ≤ 1 MiB of unread answers (what one already-read chunk of pipelined requests can
-// produce) — beyond that the connection is destroyed.
+// Bounds, per connection: a partial request line ≤ MAX_REQUEST_BYTES (64 KiB); ≤ 16 requests in
+// flight; while 16 are in flight or the client is not taking its answers (socket high-water mark),
+// nothing more is parsed (the rest of the read chunk, ≤ 64 KiB, waits) and reading pauses; an answer
+// buffer beyond 1 MiB (one huge answer) destroys the connection.
 // At most 1024 connections. A partial line must complete within 5 s; an idle connection closes after 60 s.
 import type { Server, Socket } from 'node:net';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ErrorBody, type Request } from '../src/protocol/wire.js';
@@ -42,6 +42,10 @@ interface Connection {
   readonly socket: Socket;
   inFlight: number;
   closing: boolean;
+  /** Received bytes not parsed yet because the connection was busy (≤ one read chunk). */
+  backlog: Buffer | undefined;
+  /** Parses and dispatches complete lines of `data`, stopping (into `backlog`) when busy. */
+  consume(data: Buffer): void;
 }
 
 export class RequestServer {
@@ -90,44 +94,40 @@ export class RequestServer {
   }
 
   private serve(socket: Socket): void {
-    const conn: Connection = { socket, inFlight: 0, closing: false };
     const limits = this.limits;
-    this.connections.add(conn);
     let partial: Buffer[] = [];
     let partialBytes = 0;
     let partialTimer: NodeJS.Timeout | undefined;
 
-    const clearPartial = (): void => {
-      partial = [];
-      partialBytes = 0;
+    const clearPartialTimer = (): void => {
       if (partialTimer) clearTimeout(partialTimer);
       partialTimer = undefined;
     };
+    const clearPartial = (): void => {
+      partial = [];
+      partialBytes = 0;
+      clearPartialTimer();
+    };
     const fatal = (error: ErrorBody): void => {
       clearPartial();
+      conn.backlog = undefined;
       this.write(conn, frame(null, { ok: false, error }));
       conn.closing = true;
       socket.end();
       // A client that keeps sending after the error is not read any further.
       setTimeout(() => socket.destroy(), 1_000).unref();
     };
-
-    socket.setTimeout(limits.idleTimeoutMs);
-    socket.on('timeout', () => {
-      if (conn.inFlight === 0 && partialBytes === 0) socket.destroy();
-    });
-    socket.on('drain', () => this.updateReading(conn));
-    socket.on('error', () => {}); // EPIPE/ECONNRESET: the peer went away; 'close' cleans up
-    socket.on('close', () => {
-      clearPartial();
-      this.connections.delete(conn);
-      if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
-    });
-    socket.on('data', (chunk: Buffer) => {
+    const consume = (data: Buffer): void => {
       if (conn.closing) return;
       let start = 0;
-      for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
-        let line = chunk.subarray(start, newline);
+      for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10, start)) {
+        if (this.busy(conn)) {
+          // Keep the rest for later: the answers in flight must be taken before more work is read.
+          conn.backlog = Buffer.from(data.subarray(start));
+          clearPartialTimer(); // what is waiting here is complete lines, not a slow client
+          return;
+        }
+        let line = data.subarray(start, newline);
         start = newline + 1;
         if (partialBytes > 0) {
           line = Buffer.concat([...partial, line], partialBytes + line.length);
@@ -137,15 +137,36 @@ export class RequestServer {
         this.handleLine(conn, line);
         if (conn.closing) return;
       }
-      if (start < chunk.length) {
-        partial.push(Buffer.from(chunk.subarray(start))); // a copy: do not pin the whole chunk
-        partialBytes += chunk.length - start;
+      if (start < data.length) {
+        partial.push(Buffer.from(data.subarray(start))); // a copy: do not pin the whole chunk
+        partialBytes += data.length - start;
         if (partialBytes > limits.maxRequestBytes) return fatal(tooLarge(limits));
         partialTimer ??= setTimeout(
           () => fatal({ code: 'bad_request', message: `incomplete request: no end of line within ${limits.partialLineTimeoutMs / 1000} s` }),
           limits.partialLineTimeoutMs,
         );
       }
+    };
+    const conn: Connection = { socket, inFlight: 0, closing: false, backlog: undefined, consume };
+    this.connections.add(conn);
+
+    socket.setTimeout(limits.idleTimeoutMs);
+    // Nothing happened for the idle time and we owe no answer: an idle client, or one that stopped
+    // reading its answers (then backlog and unread answers go with it).
+    socket.on('timeout', () => {
+      if (conn.inFlight === 0) socket.destroy();
+    });
+    socket.on('drain', () => this.updateReading(conn));
+    socket.on('error', () => {}); // EPIPE/ECONNRESET: the peer went away; 'close' cleans up
+    socket.on('close', () => {
+      clearPartial();
+      conn.backlog = undefined;
+      this.connections.delete(conn);
+      if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      consume(chunk);
+      this.updateReading(conn);
     });
   }
 
@@ -159,7 +180,6 @@ export class RequestServer {
       return this.write(conn, frame(request.id, { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } }));
     }
     conn.inFlight++;
-    this.updateReading(conn);
     const done = (line: string): void => {
       conn.inFlight--;
       this.write(conn, line);
@@ -175,18 +195,26 @@ export class RequestServer {
   private write(conn: Connection, line: string): void {
     const { socket } = conn;
     if (socket.destroyed || !socket.writable) return;
-    // Back-pressure: read no further requests until the client has taken its answers ('drain' resumes).
-    if (!socket.write(line)) this.updateReading(conn);
+    // Back-pressure: a full write buffer makes the connection busy until 'drain' (see updateReading).
+    socket.write(line);
     // The last resort against a client that pipelines without reading: cut it off.
     if (socket.writableLength > this.limits.maxWriteBufferBytes) socket.destroy();
+  }
+
+  private busy(conn: Connection): boolean {
+    return conn.inFlight >= this.limits.maxInFlightPerConnection || conn.socket.writableNeedDrain;
   }
 
   /** Reads while the connection has room for more work: few requests in flight, answers being taken. */
   private updateReading(conn: Connection): void {
     const { socket } = conn;
     if (socket.destroyed || conn.closing) return;
-    const busy = conn.inFlight >= this.limits.maxInFlightPerConnection || socket.writableNeedDrain;
-    if (busy) socket.pause();
+    if (!this.busy(conn) && conn.backlog) {
+      const backlog = conn.backlog;
+      conn.backlog = undefined;
+      conn.consume(backlog);
+    }
+    if (this.busy(conn) || conn.backlog) socket.pause();
     else socket.resume();
   }
 
