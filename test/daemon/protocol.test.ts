@@ -117,6 +117,23 @@ describe('daemon protocol over a real socket', () => {
     expect(ids.size).toBe(n);
   });
 
+  it('works on at most 16 requests of one connection at a time, and answers them all', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    for (const n of names) daemon.source.write(n);
+    daemon.source.latencyMs = 200;
+    daemon.source.maxInFlight = 0;
+    const c = client();
+    await c.ready();
+    c.send(names.map((n, i) => JSON.stringify({ v: 1, id: i, method: 'aws.credentials', params: { env: n } }) + '\n').join(''));
+    const answers = [];
+    for (let i = 0; i < names.length; i++) answers.push(await c.next());
+    daemon.source.latencyMs = 0;
+    expect(answers.every((a) => a?.ok === true)).toBe(true);
+    expect(new Set(answers.map((a) => a!.id)).size).toBe(40);
+    expect(daemon.source.maxInFlight).toBeLessThanOrEqual(16);
+    expect(daemon.source.maxInFlight).toBeGreaterThan(1);
+  });
+
   it('serves 200 parallel clients for one cold environment with a single evaluation', async () => {
     daemon.source.write('cold');
     daemon.source.latencyMs = 500; // an STS round trip: all 200 arrive while it is in flight
