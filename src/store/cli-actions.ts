@@ -239,7 +239,7 @@ export async function set(env: string, path: string, value: string | undefined, 
   const doc = parseDefinition(def.source, def.file);
   let node;
   if (options.secret) {
-    const plaintext = options.string ? raw : secretPlaintext(parseValue(raw), raw);
+    const plaintext = options.string ? raw : secretPlaintext(raw);
     node = secretNode(doc, await sealSecret(runtime.cipher, plaintext));
   } else {
     node = options.string ? stringValue(raw) : parseValue(raw);

@@ -134,10 +134,19 @@ export function secretNode(doc: Document, ciphertext: string): Node {
   return doc.createNode({ 'fn::secret': { ciphertext } });
 }
 
-/** The text a `--secret` value stands for: a YAML string's content, else the argument exactly as given. */
-export function secretPlaintext(node: Node, raw: string): string {
-  if (!isScalar(node)) throw new DefinitionError('a secret must be a single string value, not an object or an array');
-  return typeof node.value === 'string' ? node.value : raw.trim();
+/**
+ * The text a `--secret` value stands for: a YAML string's content (`'"quoted"'` → `quoted`),
+ * otherwise the argument as typed (minus one final line break), so that any password works
+ * (`1234`, `[x`, `a: b`) and a value that is not valid YAML is never quoted back in an error.
+ */
+export function secretPlaintext(raw: string): string {
+  try {
+    const node = parseValue(raw);
+    if (isScalar(node) && typeof node.value === 'string') return node.value;
+  } catch {
+    // Not YAML: the text itself.
+  }
+  return raw.replace(/\r?\n$/, '');
 }
 
 /** One `fn::secret` in a definition: a plaintext string, or a `{ciphertext}` envelope. */
