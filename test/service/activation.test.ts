@@ -3,13 +3,13 @@
 // unit's ExecStart with its Environment= lines. The daemon must serve that socket.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
 import { escdScript, readTemplate } from '../../src/service/package-files.js';
 import { contextFor, renderSystemdUnits } from '../../src/service/render.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, runCli, runShim } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
 let home: TmpHome;
@@ -72,5 +72,16 @@ describe('rendered systemd units under socket activation', () => {
     const daemon = (JSON.parse(status.stdout) as { daemon: { pid: number; socket: string; socketActivated: boolean } }).daemon;
     expect(daemon).toMatchObject({ socket: listen, socketActivated: true, pid: activator.pid });
     expect(log).toMatch(/socket activation/);
+
+    // And the shim gets credentials through it, as aws's credential_process would.
+    const paths = resolvePaths(env);
+    await mkdir(join(paths.environmentsDir, 'svc'), { recursive: true });
+    await writeFile(
+      join(paths.environmentsDir, 'svc', 'dev.yaml'),
+      'values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE\n    AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n',
+    );
+    const shim = await runShim(['aws', 'svc/dev'], { env });
+    expect(shim.stderr).toBe('');
+    expect(JSON.parse(shim.stdout)).toMatchObject({ Version: 1, AccessKeyId: 'AKIAIOSFODNN7EXAMPLE' });
   });
 });
