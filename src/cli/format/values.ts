@@ -2,7 +2,7 @@
 // (the template stringification), with secrets redacted as `[secret]` unless asked otherwise.
 import { stringify as yamlStringify } from 'yaml';
 import { stringify } from '../../esc/builtins.js';
-import { escValue, isArray, isObject, toJSON, type EscValue, type Json, type JsonObject } from '../../esc/value.js';
+import { EscNumber, escValue, isArray, isObject, toJSON, type EscValue } from '../../esc/value.js';
 import type { PathElement } from '../../store/definition.js';
 import { formatPath } from '../../store/definition.js';
 
@@ -19,32 +19,74 @@ function displayTree(value: EscValue, redact: boolean): EscValue {
 }
 
 /** `{value, secret?, unknown?}` at every node, as the reference's detailed output (without source traces). */
-export function toDetailed(value: EscValue, redact: boolean): JsonObject {
-  const flags: JsonObject = {};
+export function toDetailed(value: EscValue, redact: boolean): { [key: string]: ExactJson } {
+  const flags: { [key: string]: ExactJson } = {};
   if (value.secret) flags.secret = true;
   if (value.unknown) flags.unknown = true;
   if (value.secret && redact) return { value: '[secret]', ...flags };
   if (value.unknown) return { value: '[unknown]', ...flags };
   const { data } = value;
-  let inner: Json;
+  let inner: ExactJson;
   if (isArray(data)) inner = data.map((v) => toDetailed(v, redact));
   else if (isObject(data)) {
-    const obj: JsonObject = {};
-    for (const key of [...data.keys()].sort()) obj[key] = toDetailed(data.get(key)!, redact);
+    const obj: { [key: string]: ExactJson } = {};
+    for (const key of [...data.keys()].sort()) Object.defineProperty(obj, key, { value: toDetailed(data.get(key)!, redact), enumerable: true, writable: true, configurable: true });
     inner = obj;
-  } else inner = toJSON(value, { redact });
+  } else inner = toExactJSON(value, redact);
   return { value: inner, ...flags };
+}
+
+/** JSON whose numbers are still the evaluator's EscNumber (the text of their literal). */
+export type ExactJson = null | boolean | number | string | EscNumber | ExactJson[] | { [key: string]: ExactJson };
+
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
+
+/**
+ * Pretty JSON (as JSON.stringify(…, null, 2)) that writes numbers with the digits of their source
+ * literal, so integers beyond 2^53 keep every digit. A number JSON cannot spell (`+Inf`) is quoted.
+ */
+export function jsonText(value: ExactJson, indent = ''): string {
+  if (value instanceof EscNumber) return JSON_NUMBER.test(value.text) ? value.text : JSON.stringify(value.text);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const inner = indent + '  ';
+    return `[\n${value.map((v) => inner + jsonText(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return '{}';
+    const inner = indent + '  ';
+    return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${jsonText(value[k]!, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Like toJSON (value.ts), but numbers stay EscNumber for jsonText. */
+function toExactJSON(value: EscValue, redact: boolean): ExactJson {
+  if (value.secret && redact) return '[secret]';
+  if (value.unknown) return '[unknown]';
+  const { data } = value;
+  if (data instanceof EscNumber) return data;
+  if (isArray(data)) return data.map((item) => toExactJSON(item, redact));
+  if (isObject(data)) {
+    const out: { [key: string]: ExactJson } = {};
+    for (const key of [...data.keys()].sort()) {
+      Object.defineProperty(out, key, { value: toExactJSON(data.get(key)!, redact), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return data;
 }
 
 export function renderValue(value: EscValue | undefined, format: ValueFormat, options: { redact: boolean }): string {
   if (value === undefined) return format === 'string' ? '\n' : '{}\n';
   switch (format) {
     case 'json':
-      return JSON.stringify(toJSON(value, options), null, 2) + '\n';
+      return jsonText(toExactJSON(value, options.redact)) + '\n';
     case 'yaml':
       return yamlStringify(toJSON(value, options));
     case 'detailed':
-      return JSON.stringify(toDetailed(value, options.redact), null, 2) + '\n';
+      return jsonText(toDetailed(value, options.redact)) + '\n';
     case 'string':
       return stringify(displayTree(value, options.redact)) + '\n';
   }

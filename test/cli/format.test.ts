@@ -1,0 +1,89 @@
+// Output formats of `escd open` (pure functions).
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { renderEnviron, shellQuote } from '../../src/cli/format/environ.js';
+import { formatDiagnostic } from '../../src/cli/format/diagnostics.js';
+import { jsonText, renderValue, selectValue } from '../../src/cli/format/values.js';
+import { EscNumber, escValue, fromJS, UNKNOWN, type Json } from '../../src/esc/value.js';
+
+const env = escValue(
+  new Map([
+    ['big', escValue(new EscNumber('12345678901234567890'))],
+    ['float', escValue(new EscNumber('1.50'))],
+    ['inf', escValue(new EscNumber('+Inf'))],
+    ['pw', fromJS('hunter2', { secret: true })],
+    ['later', UNKNOWN],
+    ['list', fromJS(['a', 1, null])],
+  ]),
+);
+
+describe('renderValue', () => {
+  it('prints JSON with the digits of every number literal', () => {
+    expect(renderValue(env, 'json', { redact: true })).toBe(
+      '{\n  "big": 12345678901234567890,\n  "float": 1.50,\n  "inf": "+Inf",\n  "later": "[unknown]",\n  "list": [\n    "a",\n    1,\n    null\n  ],\n  "pw": "[secret]"\n}\n',
+    );
+    expect(JSON.parse(renderValue(env, 'json', { redact: false })).pw).toBe('hunter2');
+  });
+
+  it('prints detailed trees with flags', () => {
+    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.pw).toEqual({ value: '[secret]', secret: true });
+    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.later).toEqual({ value: '[unknown]', unknown: true });
+    expect(renderValue(env, 'detailed', { redact: true })).toContain('"value": 12345678901234567890');
+  });
+
+  it('prints strings as templates stringify them, redacted inside collections too', () => {
+    const mixed = escValue(new Map([['a', fromJS('x')], ['b', fromJS('s3cr3t', { secret: true })]]));
+    expect(renderValue(mixed, 'string', { redact: true })).toBe('"a"="x","b"="[secret]"\n');
+    expect(renderValue(mixed, 'string', { redact: false })).toBe('"a"="x","b"="s3cr3t"\n');
+    expect(renderValue(fromJS('plain'), 'string', { redact: true })).toBe('plain\n');
+  });
+
+  it('prints an environment without values as {}', () => {
+    expect(renderValue(undefined, 'json', { redact: true })).toBe('{}\n');
+  });
+});
+
+describe('jsonText', () => {
+  it('equals JSON.stringify(v, null, 2) for plain JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(jsonText(v as Json)).toBe(JSON.stringify(v, null, 2));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('selectValue', () => {
+  it('follows paths and says where they stop', () => {
+    expect(selectValue(env, ['list', 0]).data).toBe('a');
+    expect(() => selectValue(env, ['list', 'x'])).toThrow('no value at list.x: list is not an object');
+    expect(() => selectValue(env, ['nope'])).toThrow('no value at nope: unknown property "nope"');
+    expect(selectValue(env, ['later', 'deeper']).unknown).toBe(true);
+  });
+});
+
+describe('renderEnviron', () => {
+  const section = { A: { value: "it's $HOME\nnext", secret: false }, S: { value: 'pw', secret: true }, 'bad-name': { value: 'x', secret: false } };
+
+  it('quotes for POSIX shells so that nothing expands', () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    const { text, skipped } = renderEnviron(section, 'shell', { redact: true });
+    expect(text).toBe(`export A='it'\\''s $HOME\nnext'\nexport S='[secret]'\n`);
+    expect(skipped).toEqual(['bad-name']);
+  });
+
+  it('writes dotenv lines with escapes', () => {
+    expect(renderEnviron(section, 'dotenv', { redact: false }).text).toBe(`A="it's $HOME\\nnext"\nS="pw"\n`);
+  });
+});
+
+describe('formatDiagnostic', () => {
+  it('writes file:line:column: severity: summary on one line', () => {
+    const fileOf = (name: string | undefined) => `/envs/${name ?? 'root'}.yaml`;
+    expect(formatDiagnostic({ stage: 'eval', severity: 'error', summary: 'unknown property "x"', file: 'app/dev', line: 3, column: 7 }, fileOf)).toBe(
+      '/envs/app/dev.yaml:3:7: error: unknown property "x"',
+    );
+    expect(formatDiagnostic({ stage: 'load', severity: 'warning', summary: 'two\n  lines' }, fileOf)).toBe('/envs/root.yaml: warning: two lines');
+  });
+});
