@@ -50,6 +50,8 @@ export interface EnvironmentsFacts {
   readonly dir: string;
   readonly state: 'missing' | 'not-a-directory' | 'unreadable' | 'ok';
   readonly count: number;
+  /** Environments whose definition has errors, each with its first error line (file:line: message). */
+  readonly broken?: ReadonlyArray<{ readonly name: string; readonly error: string }>;
 }
 
 export function checkEnvironments(facts: EnvironmentsFacts): CheckResult {
@@ -62,9 +64,13 @@ export function checkEnvironments(facts: EnvironmentsFacts): CheckResult {
     case 'unreadable':
       return result('environments', title, 'fail', `cannot read ${facts.dir}`, `check its owner and permissions (\`ls -ld ${facts.dir}\`)`);
     case 'ok':
-      return facts.count === 0
-        ? result('environments', title, 'warn', `${facts.dir} has no environments`, 'run `escd env init <project>/<env>` or `escd quickstart`')
-        : result('environments', title, 'pass', `${facts.count} environment${facts.count === 1 ? '' : 's'} in ${facts.dir}`);
+      if (facts.count === 0) return result('environments', title, 'warn', `${facts.dir} has no environments`, 'run `escd env init <project>/<env>` or `escd quickstart`');
+      if (facts.broken && facts.broken.length > 0) {
+        const [first] = facts.broken;
+        const more = facts.broken.length > 1 ? ` (and ${facts.broken.length - 1} more: ${facts.broken.slice(1).map((b) => b.name).join(', ')})` : '';
+        return result('environments', title, 'warn', `${first!.name} has errors: ${first!.error}${more}`, `\`escd open ${first!.name}\` lists every error; fix them with \`escd env edit ${first!.name}\``);
+      }
+      return result('environments', title, 'pass', `${facts.count} environment${facts.count === 1 ? '' : 's'} in ${facts.dir}, all without errors`);
   }
 }
 

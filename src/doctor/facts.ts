@@ -84,16 +84,19 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const checks: CheckResult[] = [checkNode(deps.nodeVersion)];
 
   let config: EscdConfig;
+  let configOk = true;
   try {
     config = await loadConfig(paths, env as NodeJS.ProcessEnv);
     checks.push(checkConfig({ file: paths.configFile, exists: existsSync(paths.configFile) }));
   } catch (err) {
+    configOk = false;
     config = defaultConfig(env);
     checks.push(checkConfig({ file: paths.configFile, exists: true, error: err instanceof ConfigError ? err.message : oneLine(err) }));
   }
 
   const environments = await environmentFiles(paths.environmentsDir);
-  checks.push(checkEnvironments(environments.facts));
+  const broken = environments.facts.state === 'ok' && configOk ? await brokenEnvironments(env) : [];
+  checks.push(checkEnvironments({ ...environments.facts, broken }));
 
   let store: KeyStore | undefined;
   try {
@@ -153,6 +156,23 @@ async function environmentFiles(dir: string): Promise<{ facts: EnvironmentsFacts
   } catch {
     return { facts: { dir, state: 'unreadable', count: 0 }, files: [] };
   }
+}
+
+/** Evaluates every environment in check mode (no providers, no decryption): the ones with errors. */
+async function brokenEnvironments(env: Env): Promise<Array<{ name: string; error: string }>> {
+  const [{ createRuntime }, { diagnosticLines }] = await Promise.all([import('../runtime/runtime.js'), import('../runtime/cli-support.js')]);
+  const runtime = await createRuntime({ env });
+  const broken: Array<{ name: string; error: string }> = [];
+  for (const { name } of await runtime.store.list()) {
+    try {
+      const evaluation = await runtime.evaluate(name, { mode: 'check' });
+      const errors = evaluation.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) broken.push({ name, error: diagnosticLines(runtime, evaluation, errors)[0]! });
+    } catch (err) {
+      broken.push({ name, error: oneLine(err) });
+    }
+  }
+  return broken;
 }
 
 async function filesContaining(files: readonly string[], pattern: RegExp): Promise<string[]> {

@@ -37,7 +37,9 @@ describe('doctor checks', () => {
     expect(checkEnvironments({ dir: '/e', state: 'missing', count: 0 }).status).toBe('warn');
     expect(checkEnvironments({ dir: '/e', state: 'ok', count: 0 }).status).toBe('warn');
     expect(checkEnvironments({ dir: '/e', state: 'not-a-directory', count: 0 }).status).toBe('fail');
-    expect(checkEnvironments({ dir: '/e', state: 'ok', count: 2 })).toMatchObject({ status: 'pass', detail: '2 environments in /e' });
+    expect(checkEnvironments({ dir: '/e', state: 'ok', count: 2 })).toMatchObject({ status: 'pass', detail: '2 environments in /e, all without errors' });
+    const broken = checkEnvironments({ dir: '/e', state: 'ok', count: 3, broken: [{ name: 'p/a', error: '/e/p/a.yaml:3:5: unknown property "x"' }, { name: 'p/b', error: 'x' }] });
+    expect(broken).toMatchObject({ status: 'warn', detail: 'p/a has errors: /e/p/a.yaml:3:5: unknown property "x" (and 1 more: p/b)', fix: expect.stringContaining('escd open p/a') });
   });
 
   it('key store: the file fallback is flagged, the keychain passes, an error fails', () => {

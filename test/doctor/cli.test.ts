@@ -129,6 +129,11 @@ describe('escd doctor --json', () => {
     expect(check(ok.report, 'aws-config')).toMatchObject({ status: 'pass', detail: '1 profile uses the shim (proj-dev)' });
     expect(check(ok.report, 'kubeconfig')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^1 user uses the shim \(escd-proj-dev@c1\)/) });
 
+    // An environment with an error is named with its file and line.
+    await writeFile(join(paths.environmentsDir, 'proj', 'bad.yaml'), 'values:\n  a: ${nope}\n');
+    const bad = await doctor(['--offline']);
+    expect(check(bad.report, 'environments')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^proj\/bad has errors: .*bad\.yaml:2:\d+: .*nope/) });
+
     await rm(envFile);
     const gone = await doctor(['--offline']);
     expect(check(gone.report, 'aws-config')).toMatchObject({ status: 'fail', detail: 'profile proj-dev → environment proj/dev: no such environment' });
