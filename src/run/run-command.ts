@@ -7,7 +7,10 @@ import type { Writable } from 'node:stream';
 import { SecretRedactor } from './redact.js';
 import { sweepStaleTempDirs, writeTempFiles, type TempFiles } from './temp-files.js';
 
-export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Signals a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\). */
+const TERMINAL_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT']);
 
 export interface RunRequest {
   readonly command: string;
@@ -21,6 +24,12 @@ export interface RunRequest {
   /** Pass stdout and stderr through unfiltered (for interactive programs). */
   readonly interactive: boolean;
   readonly baseEnv?: NodeJS.ProcessEnv;
+  /**
+   * Whether escd runs in a terminal (default: any of its standard streams is one). Then Ctrl-C and
+   * Ctrl-\ already reach the command, which shares our process group, so they are not sent again:
+   * a second SIGINT means "stop now, skip the cleanup" to tools such as terraform and pulumi.
+   */
+  readonly inTerminal?: boolean;
   readonly stdout?: Writable;
   readonly stderr?: Writable;
 }
@@ -37,10 +46,12 @@ export async function runCommand(request: RunRequest): Promise<number> {
   let files: TempFiles | undefined;
   let interruptedBy: NodeJS.Signals | undefined;
 
+  const inTerminal = request.inTerminal ?? Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
   // Installed before anything is written: a signal during setup still cleans up.
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
-    else interruptedBy ??= signal;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      if (!(inTerminal && TERMINAL_SIGNALS.has(signal))) child.kill(signal);
+    } else interruptedBy ??= signal;
   };
   const handlers = FORWARDED_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);

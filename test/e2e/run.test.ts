@@ -1,7 +1,7 @@
 // `escd run` end to end: the built CLI runs a real child (a small node script) and we check what
 // the child saw, what reached our stdout/stderr, the temporary files, signals and exit codes.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,11 +53,25 @@ switch (mode) {
     process.stdout.write('ready\n');
     setInterval(() => {}, 1000);
     break;
+  case 'count-int': {
+    let n = 0;
+    process.on('SIGINT', () => {
+      if (++n === 1) setTimeout(() => { process.stdout.write('SIGINTs: ' + n + '\n'); process.exit(0); }, 700);
+    });
+    process.stdout.write('ready\n');
+    setInterval(() => {}, 1000);
+    break;
+  }
   case 'self-kill':
     process.kill(process.pid, 'SIGKILL');
     break;
 }
 `;
+
+/** The terminal test drives a pseudo-terminal with python3's pty module. */
+const ptySkip = e2eSkipReason(
+  spawnSync('python3', ['-c', 'import pty'], { timeout: 20_000 }).status === 0 ? undefined : 'python3 with the pty module is not available',
+);
 
 let home: TmpHome;
 let tmp: string;
@@ -208,6 +222,51 @@ describe('escd run', () => {
     const { code, stdout } = await done;
     expect(stdout).toBe('ready\ngot SIGTERM\n');
     expect(code).toBe(42);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it.skipIf(ptySkip)('delivers Ctrl-C in a terminal to the child once (not again by forwarding)', async () => {
+    // A real pseudo-terminal (python's pty): Ctrl-C makes the terminal send SIGINT to the whole
+    // foreground process group, escd and the child alike.
+    const driver = String.raw`
+import os, pty, select, sys, time
+argv = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b''
+def pump(until, stop=None):
+    global out
+    while time.time() < until:
+        try:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return
+                out += chunk
+        except OSError:
+            return
+        if stop and stop in out:
+            return
+pump(time.time() + 20, b'ready')
+os.write(fd, b'')
+pump(time.time() + 20)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode('utf-8', 'replace'))
+sys.stdout.write('EXIT %d\n' % os.waitstatus_to_exitcode(status))
+`;
+    const result = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
+      const proc = spawn('python3', ['-c', driver, process.execPath, CLI, 'run', 'proj/run', '--', process.execPath, child, 'count-int'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      });
+      let stdout = '';
+      proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      proc.on('error', reject);
+      proc.on('close', (code) => resolve({ stdout, code }));
+    });
+    expect(result.stdout).toContain('SIGINTs: 1');
+    expect(result.stdout).toContain('EXIT 0');
     expect(await leftovers()).toEqual([]);
   });
 
