@@ -17,10 +17,11 @@ export function register(program: Command): void {
 The command inherits this process's environment plus the environment's environmentVariables.
 Each entry of files is written to a private temporary file (0600) whose path goes into the named
 variable; the files are removed when the command ends. Without -i, every secret value (3
-characters or longer) in the command's stdout and stderr is replaced by [secret]. Signals
-(SIGINT, SIGTERM, SIGHUP) are forwarded and escd exits with the command's status (128+N when it
-was killed by signal N). Right after <env>, -i and -- are read by escd; everything from the
-command on is passed to it unchanged.
+characters or longer) in the command's stdout and stderr is replaced by [secret]. SIGTERM and
+SIGHUP are forwarded to the command, and so are SIGINT and SIGQUIT unless escd runs in a
+terminal (there Ctrl-C already reaches the command, once). escd exits with the command's status
+(128+N when it was killed by signal N). Right after <env>, -i and -- are read by escd; everything
+from the command on is passed to it unchanged.
 
 Examples:
   $ escd run myproj/dev -- aws sts get-caller-identity
