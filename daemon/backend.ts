@@ -44,7 +44,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
   /** Opens the key store in the background so `status` can name it; a failure is shown, never papered over. */
   const describeKeyStore = (): void => {
     runtime.keyStore().then(
-      (store) => (keystore = { backend: store.backend, location: store.location }),
+      (store) => (keystore = { backend: store.backend, location: store.location, ...(store.note ? { note: store.note } : {}) }),
       (err: unknown) => (keystore = { backend: 'unavailable', location: firstLine(err) }),
     );
   };

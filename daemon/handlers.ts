@@ -17,7 +17,8 @@ export interface DaemonInfo {
   readonly socket: string;
   /** True when systemd (or launchd) passed the listening socket. */
   readonly socketActivated: boolean;
-  readonly keystore?: { readonly backend: string; readonly location: string };
+  /** `note`: why this backend (e.g. the keychain did not answer, so the file is used). */
+  readonly keystore?: { readonly backend: string; readonly location: string; readonly note?: string };
   readonly issuer?: string;
 }
 

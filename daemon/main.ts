@@ -14,7 +14,8 @@ import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
 import { DEFAULT_LIMITS, RequestServer, type ServerLimits } from './server.js';
 
 export interface BackendDescription {
-  readonly keystore?: { readonly backend: string; readonly location: string };
+  /** `note`: why this backend (e.g. the keychain did not answer, so the file is used). */
+  readonly keystore?: { readonly backend: string; readonly location: string; readonly note?: string };
   readonly issuer?: string;
   /** config.aws.region. */
   readonly defaultRegion: string;

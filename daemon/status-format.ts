@@ -48,7 +48,7 @@ export function formatStatus(status: StatusResult, now: number = Date.now()): st
   const header = table([
     ['daemon', `running, pid ${d.pid}, up ${formatDuration(d.uptimeSeconds * 1000)}, version ${d.version}`],
     ['socket', `${d.socket}${d.socketActivated ? ' (socket activation)' : ''}`],
-    ['key store', d.keystore ? `${d.keystore.backend} (${d.keystore.location})` : 'not opened yet'],
+    ['key store', d.keystore ? `${d.keystore.backend} (${d.keystore.location})${d.keystore.note ? ` — ${d.keystore.note}` : ''}` : 'not opened yet'],
     ['issuer', d.issuer ?? 'not configured'],
   ]);
   if (status.environments.length === 0) return `${header}\n\nNo environments cached yet.\n`;

@@ -13,7 +13,7 @@ const status: StatusResult = {
     uptimeSeconds: 125 * 60,
     socket: '/run/user/1000/escd/escd.sock',
     socketActivated: true,
-    keystore: { backend: 'file', location: '/home/u/.local/state/escd/keys/keystore.json' },
+    keystore: { backend: 'file', location: '/home/u/.local/state/escd/keys/keystore.json', note: 'keystore: auto, and the OS keychain is not available (no Secret Service); using the file' },
     issuer: 'https://oidc.example.com',
     connections: 1,
     evaluations: 7,
@@ -51,7 +51,7 @@ describe('escd status table', () => {
     const text = formatStatus(status, NOW);
     expect(text).toContain('daemon     running, pid 4242, up 2h 5m, version 0.1.0');
     expect(text).toContain('socket     /run/user/1000/escd/escd.sock (socket activation)');
-    expect(text).toContain('key store  file (/home/u/.local/state/escd/keys/keystore.json)');
+    expect(text).toContain('key store  file (/home/u/.local/state/escd/keys/keystore.json) — keystore: auto, and the OS keychain is not available (no Secret Service); using the file');
     expect(text).toContain('issuer     https://oidc.example.com');
     const rows = text.split('\n').slice(text.split('\n').findIndex((l) => l.startsWith('ENVIRONMENT')));
     expect(rows[0]).toMatch(/^ENVIRONMENT\s+CREDENTIALS EXPIRE\s+NEXT REFRESH\s+HITS\s+LAST REFRESH$/);
