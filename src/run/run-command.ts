@@ -77,10 +77,14 @@ export async function runCommand(request: RunRequest): Promise<number> {
       ] as const) {
         const redactor = new SecretRedactor(request.secrets);
         source.pipe(redactor).pipe(target, { end: false });
-        // Our reader went away (`escd run ... | head`): keep draining so the child is never blocked.
+        // Our reader went away (`escd run ... | head`): close the child's end too, so that it gets
+        // SIGPIPE/EPIPE on its next write as it would in a shell pipeline (`yes` must not run forever).
         const onTargetError = (): void => {
           redactor.unpipe(target);
+          source.unpipe(redactor);
+          source.destroy();
           redactor.resume();
+          redactor.end();
         };
         target.on('error', onTargetError);
         outputs.push(new Promise((resolve) => redactor.once('end', resolve)));

@@ -270,6 +270,24 @@ sys.stdout.write('EXIT %d\n' % os.waitstatus_to_exitcode(status))
     expect(await leftovers()).toEqual([]);
   });
 
+  it('stops an endless writer when our reader goes away (`escd run … yes | head -1`)', async () => {
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const proc = spawn(process.execPath, [CLI, 'run', 'proj/run', '--', 'yes'], { env: { PATH: process.env.PATH ?? '', ...env } });
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+      proc.stdout.once('data', () => proc.stdout.destroy());
+      proc.on('error', reject);
+      proc.on('close', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    // yes's own status: 1 (write error) or 141 (SIGPIPE), whichever its platform gives.
+    expect([1, 141]).toContain(code);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await leftovers()).toEqual([]);
+  });
+
   it('removes the files of an earlier run that was killed outright', async () => {
     const stale = join(tmp, 'escd-run-999999999-abc123');
     await mkdir(stale);
