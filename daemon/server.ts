@@ -165,7 +165,9 @@ export class RequestServer {
       if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
     });
     socket.on('data', (chunk: Buffer) => {
-      consume(chunk);
+      // Bytes keep their order: behind a backlog, new data waits too (reading is paused by then).
+      if (conn.backlog) conn.backlog = Buffer.concat([conn.backlog, chunk]);
+      else consume(chunk);
       this.updateReading(conn);
     });
   }
