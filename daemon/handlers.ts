@@ -100,7 +100,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
   const serve = async (
     action: AuditAction,
     env: string,
-    extra: { cluster?: string },
+    extra: { cluster?: string; revealed?: boolean },
     answer: (served: Served) => Promise<string> | string,
   ): Promise<Reply> => {
     try {
@@ -129,7 +129,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       serve('kube.credentials', p.env, { cluster: p.cluster }, (served) =>
         kubeCredentialJson(served.session, p, { sources: deps.kube, defaultRegion: deps.defaultRegion(), now: () => deps.clock.now() }),
       ),
-    'env.open': (p) => serve('env.open', p.env, {}, (served) => openJson(served.session, p.showSecrets ?? false)),
+    'env.open': (p) => serve('env.open', p.env, p.showSecrets ? { revealed: true } : {}, (served) => openJson(served.session, p.showSecrets ?? false)),
     status: async () => {
       const info = deps.info();
       const now = deps.clock.now();

@@ -19,6 +19,8 @@ export interface AuditEvent {
   readonly code?: ErrorCode;
   /** Extra non-secret detail, e.g. the cluster for kube credentials. */
   readonly cluster?: string;
+  /** env.open with secrets shown in plaintext (worth knowing when reading the log). */
+  readonly revealed?: boolean;
 }
 
 export interface AuditSink {

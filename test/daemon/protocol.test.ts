@@ -242,6 +242,7 @@ describe('daemon protocol over a real socket', () => {
     expect(events).toContainEqual(expect.objectContaining({ environment: 'dev', action: 'aws.credentials', outcome: 'ok', source: 'cache' }));
     expect(events).toContainEqual(expect.objectContaining({ environment: 'dev', action: 'refresh', outcome: 'ok' }));
     expect(events).toContainEqual(expect.objectContaining({ environment: 'missing', action: 'aws.credentials', outcome: 'error', code: 'not_found' }));
+    expect(events).toContainEqual(expect.objectContaining({ environment: 'dev', action: 'env.open', outcome: 'ok', revealed: true }));
     for (const e of events) expect(Date.parse(e.time as string)).not.toBeNaN();
   });
 });
