@@ -11,8 +11,11 @@ import { awsOutput, execInfoApiVersion, EXIT_USAGE, kubeOutput, parseArgs, ShimE
 
 /** How long to keep trying while a daemon we started comes up. */
 const START_BUDGET_MS = 5_000;
-/** One request, once connected: a cold environment may wait on STS. */
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * One attempt, once connected. The daemon answers within ~8 s even while STS is slow (it then says it
+ * is still trying), so silence beyond this means the request was lost: ask once more on a new connection.
+ */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const nobodyListens = (err: unknown): err is DaemonUnreachable =>
@@ -56,6 +59,7 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
   const deadline = Date.now() + START_BUDGET_MS;
   let lock: string | undefined;
   let started = false;
+  let retriedSilence = false;
   let delay = 25;
   try {
     for (;;) {
@@ -63,6 +67,10 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
       try {
         response = await request(socket, method, params, REQUEST_TIMEOUT_MS);
       } catch (err) {
+        if (err instanceof DaemonUnreachable && err.code === 'ETIMEDOUT' && !retriedSilence) {
+          retriedSilence = true;
+          continue;
+        }
         if (!nobodyListens(err) || Date.now() + delay > deadline) {
           const why = err instanceof DaemonUnreachable ? (err.code ?? 'no answer') : String(err);
           throw new ShimError(`cannot reach escd daemon at ${socket}: ${why} — run \`escd start\` or \`escd status\``);
