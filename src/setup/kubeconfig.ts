@@ -1,6 +1,6 @@
 // Adding or updating escd's exec-plugin user (and optionally a cluster and a context) in a kubeconfig,
 // through the yaml Document API so comments, order and every other entry stay as they were.
-import { isMap, isSeq, LineCounter, parseDocument, YAMLMap, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { SetupError } from './errors.js';
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
@@ -79,9 +79,9 @@ function contextEntry(context: KubeContext): Record<string, unknown> {
 const EMPTY_KUBECONFIG = 'apiVersion: v1\nkind: Config\npreferences: {}\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: ""\n';
 
 /** The named-entry list under `key`, created when absent or null. */
-function namedList(doc: Document, key: string, file: string): YAMLMap[] {
+function namedList(doc: Document, key: string, file: string): YAMLSeq<YAMLMap> {
   let list = doc.get(key, true);
-  if (list === undefined || isScalarNull(list)) {
+  if (list === undefined || isNull(list)) {
     doc.set(key, doc.createNode([]));
     list = doc.get(key, true);
   }
@@ -89,19 +89,18 @@ function namedList(doc: Document, key: string, file: string): YAMLMap[] {
   // `users: []` would otherwise keep its flow style and put our entry on one long line.
   if (list.items.length === 0) list.flow = false;
   for (const item of list.items) if (!isMap(item)) throw new SetupError(`${file}: every entry of '${key}' must be a mapping with a name`);
-  return list.items as YAMLMap[];
+  return list as YAMLSeq<YAMLMap>;
 }
 
-function isScalarNull(node: unknown): boolean {
-  return typeof node === 'object' && node !== null && 'value' in node && (node as { value: unknown }).value === null && !isSeq(node) && !isMap(node);
-}
+const isNull = (node: unknown): boolean => isScalar(node) && node.value === null;
 
 /** Finds the entry named `name` in `key`, or appends a new one; returns it. */
 function entry(doc: Document, key: string, name: string, file: string): YAMLMap {
-  const found = namedList(doc, key, file).find((item) => item.get('name') === name);
+  const list = namedList(doc, key, file);
+  const found = list.items.find((item) => item.get('name') === name);
   if (found) return found;
   const created = doc.createNode({ name }) as YAMLMap;
-  (doc.get(key, true) as { items: unknown[] }).items.push(created);
+  list.items.push(created);
   return created;
 }
 
@@ -109,7 +108,7 @@ function entry(doc: Document, key: string, name: string, file: string): YAMLMap 
 function child(doc: Document, parent: YAMLMap, key: string, file: string): YAMLMap {
   const node = parent.get(key, true);
   if (isMap(node)) return node;
-  if (node !== undefined && !isScalarNull(node)) throw new SetupError(`${file}: '${key}' of '${String(parent.get('name'))}' must be a mapping`);
+  if (node !== undefined && !isNull(node)) throw new SetupError(`${file}: '${key}' of '${String(parent.get('name'))}' must be a mapping`);
   const created = doc.createNode({}) as YAMLMap;
   parent.set(key, created);
   return created;
