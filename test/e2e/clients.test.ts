@@ -9,6 +9,7 @@ import { assertBuilt, ROOT, runCli, runShim, SHIM } from '../support/cli.js';
 import { startKubeApiServer, type KubeApiServer, type SessionSecret } from '../support/kube-apiserver.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { commandLine } from '../../src/setup/shell-quote.js';
 
 function missing(command: string, args: string[], what: string): string | undefined {
   const probe = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
@@ -126,7 +127,7 @@ describe.skipIf(skip)('real clients through the shim', () => {
     const setup = await runCli(['setup', 'aws', 'proj/dev'], { env });
     expect(setup.code, setup.stderr).toBe(0);
     const config = await readFile(env.AWS_CONFIG_FILE!, 'utf8');
-    expect(config).toBe(`[profile proj-dev]\ncredential_process = ${process.execPath} ${SHIM} aws proj/dev\n`);
+    expect(config).toBe(`[profile proj-dev]\ncredential_process = ${commandLine([process.execPath, SHIM, 'aws', 'proj/dev'])}\n`);
 
     const args = ['sts', 'get-caller-identity', '--profile', 'proj-dev', '--endpoint-url', moto.endpoint, '--output', 'json'];
     const first = await run('aws', args, env);
@@ -255,6 +256,26 @@ print(json.dumps(ident()), flush=True)
       expect(accepted.length).toBeGreaterThanOrEqual(2);
       if (kind === 'eks') expect(accepted[0]!.identity).toBe('arn:aws:sts::123456789012:assumed-role/deployer/escd-dev');
       else expect(accepted[0]!.identity).toBe('pulumi:environments:pulumi.organization.login:local');
+    });
+
+    it('kubectl asking for ExecCredential v1 (KUBERNETES_EXEC_INFO) gets v1', async () => {
+      const user = [
+        'config', 'set-credentials', 'v1-user', '--exec-api-version=client.authentication.k8s.io/v1', `--exec-command=${process.execPath}`,
+        `--exec-arg=${SHIM}`, '--exec-arg=kube', '--exec-arg=proj/dev', '--exec-arg=--cluster', '--exec-arg=lab', '--exec-arg=--oidc',
+        '--exec-arg=--audience', '--exec-arg=kubernetes', '--exec-interactive-mode=Never',
+      ];
+      for (const args of [user, ['config', 'set-context', 'v1', '--cluster=lab', '--user=v1-user']]) {
+        const r = await run('kubectl', args, env);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      const raw = await run('kubectl', ['--context', 'v1', 'get', '--raw', '/version'], env);
+      expect(raw.stderr).toBe('');
+      expect(JSON.parse(raw.stdout).gitVersion).toBe('v1.32.0-escd-test');
+      // The shim answered what kubectl asked for (kubectl rejects a mismatched apiVersion).
+      const direct = await runShim(['kube', 'proj/dev', '--cluster', 'lab', '--oidc', '--audience', 'kubernetes'], {
+        env: { ...env, KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } }) },
+      });
+      expect(JSON.parse(direct.stdout).apiVersion).toBe('client.authentication.k8s.io/v1');
     });
 
     it.each([
