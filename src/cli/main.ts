@@ -31,4 +31,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// A reader that went away (`escd service install --print | head`) is not worth a stack trace; as in the
+// shim, the command ends with status 1. `escd run` handles its own pipe (see run-command.ts).
+process.stdout.on('error', () => (process.exitCode = 1));
+
 await main(process.argv);
