@@ -1,7 +1,6 @@
 // `escd quickstart`: prepares the installation (src/quickstart/quickstart.ts), starts the daemon and
 // shows how to point aws and kubectl at it.
 import { spawn } from 'node:child_process';
-import { parse, stringify } from 'yaml';
 import { UserError } from '../cli/errors.js';
 import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../service/package-files.js';
 import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from './quickstart.js';
@@ -90,9 +89,7 @@ async function snippets(environments: readonly string[]): Promise<{ aws: string;
   const at = { node: process.execPath, shim: shimScript() };
   const aws = environments.map((e) => profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]))).join('\n');
   const example = environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? SAMPLE_ENVIRONMENT;
-  const kubeYaml = kubeSnippet(await kubeSetup(example, { cluster: KUBE_CLUSTER_PLACEHOLDER }, { env: process.env, out: () => undefined, warn: () => undefined, ...at }));
-  // Block style, the way kubeconfigs are written (the setup snippet can come out in flow style).
-  const kube = stringify(parse(kubeYaml), { indentSeq: false, lineWidth: 0 });
+  const kube = kubeSnippet(await kubeSetup(example, { cluster: KUBE_CLUSTER_PLACEHOLDER }, { env: process.env, out: () => undefined, warn: () => undefined, ...at }));
   return { aws, kube };
 }
 

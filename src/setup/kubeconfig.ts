@@ -1,6 +1,6 @@
 // Adding or updating escd's exec-plugin user (and optionally a cluster and a context) in a kubeconfig,
 // through the yaml Document API so comments, order and every other entry stay as they were.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { SetupError } from './errors.js';
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
@@ -53,13 +53,16 @@ export function execUser(user: KubeUser): Record<string, unknown> {
   };
 }
 
-/** The entries as kubeconfig YAML lists (what `--print` shows). */
+/** The entries as kubeconfig YAML lists, in block style as kubeconfigs are written (what `--print` shows). */
 export function kubeSnippet(setup: KubeSetup): string {
-  const doc = parseDocument('{}');
-  if (setup.cluster) doc.set('clusters', [clusterEntry(setup.cluster)]);
-  if (setup.context) doc.set('contexts', [contextEntry(setup.context)]);
-  doc.set('users', [{ name: setup.user.name, user: execUser(setup.user) }]);
-  return doc.toString({ lineWidth: 0, indentSeq: false });
+  return stringify(
+    {
+      ...(setup.cluster ? { clusters: [clusterEntry(setup.cluster)] } : {}),
+      ...(setup.context ? { contexts: [contextEntry(setup.context)] } : {}),
+      users: [{ name: setup.user.name, user: execUser(setup.user) }],
+    },
+    { lineWidth: 0, indentSeq: false },
+  );
 }
 
 function clusterEntry(cluster: KubeCluster): Record<string, unknown> {

@@ -127,8 +127,11 @@ describe('upsertKubeconfig', () => {
 });
 
 describe('kubeSnippet', () => {
-  it('prints the entries as kubeconfig YAML', () => {
-    const doc = parse(kubeSnippet(setup())) as Record<string, Named[]>;
+  it('prints the entries as kubeconfig YAML, in block style', () => {
+    const text = kubeSnippet(setup());
+    expect(text).toMatch(/^clusters:\n- name: prod\n/);
+    expect(text).not.toMatch(/[{[] /); // no flow collections
+    const doc = parse(text) as Record<string, Named[]>;
     expect(doc.users![0]!.name).toBe('escd-proj-dev@prod');
     expect(doc.clusters![0]!.name).toBe('prod');
     expect(doc.contexts![0]!.name).toBe('prod');
