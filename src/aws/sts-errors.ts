@@ -122,12 +122,7 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
 
   if (name === 'AbortError') return { kind: 'aborted', retryable: false, message: 'the STS call was cancelled' };
 
-  if (name === 'TimeoutError' || sysCode === 'ETIMEDOUT' || sysCode === 'ESOCKETTIMEDOUT') {
-    const limit = ctx.requestTimeoutMs;
-    const after = limit === undefined ? ' in time' : limit >= 1000 ? ` within ${Math.round(limit / 1000)} s` : ` within ${limit} ms`;
-    return { kind: 'timeout', retryable: true, code: sysCode ?? 'TimeoutError', message: `${at} did not answer${after}: is the endpoint right and reachable from here?` };
-  }
-
+  // Before the timeout check: the SDK names a reset connection ("socket hang up", ECONNRESET) TimeoutError too.
   if (sysCode && CONNECTION_ERRORS[sysCode]) {
     return {
       kind: 'network',
@@ -137,6 +132,12 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
     };
   }
 
+  if (name === 'TimeoutError' || sysCode === 'ETIMEDOUT' || sysCode === 'ESOCKETTIMEDOUT') {
+    const limit = ctx.requestTimeoutMs;
+    const after = limit === undefined ? ' in time' : limit >= 1000 ? ` within ${Math.round(limit / 1000)} s` : ` within ${limit} ms`;
+    return { kind: 'timeout', retryable: true, code: sysCode ?? 'TimeoutError', message: `${at} did not answer${after}: is the endpoint right and reachable from here?` };
+  }
+
   if (sysCode && TLS_ERRORS.has(sysCode)) {
     return {
       kind: 'network',
@@ -144,6 +145,11 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
       code: sysCode,
       message: `cannot reach ${at}: its TLS certificate is not trusted (${sysCode}) — behind an intercepting proxy, point NODE_EXTRA_CA_CERTS at its CA`,
     };
+  }
+
+  // Before the unreadable-answer check: a 429 (from STS or a proxy in front) often has a body that is not XML.
+  if ((awsCode && THROTTLING.has(awsCode)) || status === 429) {
+    return { kind: 'throttled', retryable: true, code: awsCode ?? 'HTTP 429', message: `${at} is throttling requests (${awsCode ?? 'HTTP 429'}): try again in a minute` };
   }
 
   if (err instanceof MalformedStsResponse || (!awsCode && /deserializ|xml parse|unexpected token/i.test(str(e.message) ?? ''))) {
@@ -195,10 +201,6 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
       code: 'ExpiredTokenException',
       message: `STS says the web identity token has expired (ExpiredTokenException): tokens live only minutes, so check that this computer's clock is right`,
     };
-  }
-
-  if ((awsCode && THROTTLING.has(awsCode)) || status === 429) {
-    return { kind: 'throttled', retryable: true, code: awsCode ?? 'HTTP 429', message: `${at} is throttling requests (${awsCode ?? 'HTTP 429'}): try again in a minute` };
   }
 
   if (awsCode === 'ValidationError' && /DurationSeconds|MaxSessionDuration/i.test(str(e.message) ?? '')) {

@@ -68,6 +68,14 @@ describe('describeStsError', () => {
     expect(describeStsError(err, ctx)).toMatchObject({ kind: 'throttled', code: 'HTTP 429' });
   });
 
+  it('an HTTP 429 whose body is not XML (a proxy in front of STS) is throttling, not a malformed answer', () => {
+    // The shape @aws-sdk/client-sts throws for `429 Too Many Requests` with a text/html body.
+    const err = Object.assign(new Error('@aws-sdk XML parse error: unexpected content.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), {
+      $metadata: { httpStatusCode: 429 },
+    });
+    expect(describeStsError(err, ctx)).toMatchObject({ kind: 'throttled', retryable: true, code: 'HTTP 429' });
+  });
+
   it('a duration above the role maximum says which input to change', () => {
     const f = describeStsError(serviceError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'), ctx);
     expect(f.kind).toBe('invalid-request');
@@ -107,6 +115,15 @@ describe('describeStsError', () => {
     expect(f).toMatchObject({ kind: 'network', retryable: true, code });
     expect(f.message).toContain('cannot reach STS at https://sts.eu-west-1.amazonaws.com');
     expect(f.message).toContain(words);
+  });
+
+  it('a connection reset is a network error, although the SDK names it TimeoutError', () => {
+    // The shape @aws-sdk/client-sts throws when the server closes the connection without an answer.
+    const err = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 2 } });
+    const f = describeStsError(err, ctx);
+    expect(f).toMatchObject({ kind: 'network', retryable: true, code: 'ECONNRESET' });
+    expect(f.message).toContain('the connection was reset');
+    expect(f.message).not.toContain('did not answer');
   });
 
   it('a TLS trust failure suggests NODE_EXTRA_CA_CERTS', () => {

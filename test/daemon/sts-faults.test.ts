@@ -1,9 +1,7 @@
 // Renewals against a failing STS, with the real runtime and aws-login provider: moto behind a small
-// fault-injecting proxy (500, throttling, malformed XML, a hang, a refused connection). Simulated
-// time (ManualClock) brings each renewal due; the HTTP traffic is real.
+// fault-injecting proxy (500, throttling as 400 and as 429, a rejected token, malformed XML, a hang,
+// a refused connection). Simulated time (ManualClock) brings each renewal due; the HTTP traffic is real.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../daemon/backend.js';
@@ -11,60 +9,15 @@ import type { DaemonBackend } from '../../daemon/main.js';
 import { EnvironmentCache, type Served } from '../../src/cache/environment-cache.js';
 import { ManualClock } from '../../src/clock/clock.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
+import { startStsFaultProxy, type StsFaultProxy } from '../support/sts-fault-proxy.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
 const skip = e2eSkipReason(motoMissing());
 const MIN = 60_000;
 
-type Mode = 'pass' | '500' | 'throttle' | 'malformed' | 'hang' | 'refuse';
-
-/** Forwards to moto in `pass` mode; otherwise fails the way `mode` says. */
-async function startFaultProxy(target: string): Promise<{ url: string; mode: Mode; server: Server; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const proxy = {
-    url: '',
-    mode: 'pass' as Mode,
-    server: createServer((req, res) => {
-      const { mode } = proxy;
-      if (mode === 'hang') return; // never answers
-      if (mode === 'refuse') return req.socket.destroy();
-      if (mode === '500') {
-        res.writeHead(500, { 'content-type': 'text/xml' });
-        return res.end('<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>boom</Message></Error><RequestId>1</RequestId></ErrorResponse>');
-      }
-      if (mode === 'throttle') {
-        res.writeHead(400, { 'content-type': 'text/xml' });
-        return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>2</RequestId></ErrorResponse>');
-      }
-      if (mode === 'malformed') {
-        res.writeHead(200, { 'content-type': 'text/xml' });
-        return res.end('<AssumeRoleWithWebIdentityResponse><not-closed');
-      }
-      const upstream = httpRequest(target + (req.url ?? '/'), { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-    }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        proxy.server.close(() => resolve());
-      }),
-  };
-  proxy.server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
-  return proxy;
-}
-
 describe.skipIf(skip)('renewals while STS fails (moto behind a fault proxy)', () => {
   let moto: Moto;
-  let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
+  let proxy: StsFaultProxy;
   let home: TmpHome;
   let clock: ManualClock;
   let backend: DaemonBackend;
@@ -83,7 +36,7 @@ describe.skipIf(skip)('renewals while STS fails (moto behind a fault proxy)', ()
 
   beforeAll(async () => {
     moto = await startMoto();
-    proxy = await startFaultProxy(moto.endpoint);
+    proxy = await startStsFaultProxy(moto.endpoint);
     home = await makeTmpHome('escd-faults-');
     const envDir = join(home.env.ESCD_HOME!, 'environments', 'default');
     mkdirSync(envDir, { recursive: true, mode: 0o700 });
@@ -123,12 +76,18 @@ describe.skipIf(skip)('renewals while STS fails (moto behind a fault proxy)', ()
     expect(status().lastRefresh?.ok).toBe(true);
 
     const seen: string[] = [];
-    for (const mode of ['500', 'throttle', 'malformed', 'refuse'] as const) {
+    for (const mode of ['500', 'throttle', '429', 'invalid-token', 'malformed', 'refuse'] as const) {
       proxy.mode = mode;
-      await advance(mode === '500' ? MIN + 5_000 : 2 * MIN); // into the renewal window / past the backoff
+      const failuresBefore = status().consecutiveFailures;
+      const requestsBefore = proxy.requests;
+      // Into the renewal window, then past each backoff: exactly one more failed renewal, in this mode.
+      for (let t = 0; t < 10 * MIN && status().consecutiveFailures === failuresBefore; t += 5_000) await advance(5_000);
       const s = status();
+      expect(s.consecutiveFailures, mode).toBe(failuresBefore + 1);
+      expect(proxy.requests, mode).toBeGreaterThan(requestsBefore);
       expect(s.lastRefresh?.ok, mode).toBe(false);
       expect(s.lastRefresh?.error?.message.split('\n'), mode).toHaveLength(1);
+      expect(s.nextRefreshAt!, mode).toBeGreaterThan(s.lastRefresh!.at); // the retry waits (backoff)
       seen.push(s.lastRefresh!.error!.message);
       const served = await cache.get('dev'); // answered at once, from the cache
       expect(served.session, mode).toBe(first.session);
@@ -136,7 +95,10 @@ describe.skipIf(skip)('renewals while STS fails (moto behind a fault proxy)', ()
     }
     expect(seen[0]).toMatch(/InternalFailure|500/);
     expect(seen[1]).toMatch(/Throttling|Rate exceeded/);
-    expect(status().consecutiveFailures).toBeGreaterThanOrEqual(4);
+    expect(seen[2]).toMatch(/throttling requests \(HTTP 429\)/);
+    expect(seen[3]).toMatch(/does not accept tokens from issuer .*\(InvalidIdentityToken\)/);
+    expect(seen[4]).toMatch(/not an STS answer/);
+    expect(seen[5]).toMatch(/the connection was reset \(ECONNRESET\)/);
 
     // A hang: the evaluation is aborted after 60 s (simulated) and counted as a failure.
     proxy.mode = 'hang';
