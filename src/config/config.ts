@@ -1,7 +1,7 @@
 // The user's settings (config.yaml). Missing file = defaults; a bad field = one clear line naming it.
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { resolvePaths, type Paths } from './paths.js';
 
 export type KeyStoreChoice = 'auto' | 'keychain' | 'file';
@@ -24,7 +24,14 @@ export interface EscdConfig {
     readonly region: string;
     /** Overrides the STS endpoint (AWS_ENDPOINT_URL_STS also does). */
     readonly stsEndpoint?: string;
+    /** The `aud` of tokens for AWS, when it must differ from `aws:<org>` (the IAM provider's client id). */
+    readonly audience?: string;
   };
+}
+
+/** The `aud` of tokens sent to AWS: `aws:<org>` as in Pulumi ESC, unless config.yaml sets aws.audience. */
+export function awsAudience(config: EscdConfig): string {
+  return config.aws.audience ?? `aws:${config.org}`;
 }
 
 export class ConfigError extends Error {}
@@ -61,11 +68,12 @@ export async function loadConfig(paths: Paths = resolvePaths(), env = process.en
 }
 
 export function parseConfig(text: string, file: string, env = process.env): EscdConfig {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0].line;
-    throw new ConfigError(`${file}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`);
+    const at = lineCounter.linePos(e.pos[0]);
+    throw new ConfigError(`${file}:${at.line}:${at.col}: ${e.message.split('\n')[0]}`);
   }
   const raw: unknown = doc.toJS() ?? {};
   const defaults = defaultConfig(env);
@@ -91,6 +99,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
   const url = str(issuer.url, 'issuer.url', defaults.issuer.url);
   if (!/^https?:\/\/[^\s/]+/.test(url)) fail('issuer.url', 'an https:// URL');
   const stsEndpoint = aws.stsEndpoint === undefined ? undefined : str(aws.stsEndpoint, 'aws.stsEndpoint', '');
+  const audience = aws.audience === undefined ? undefined : str(aws.audience, 'aws.audience', '');
   return {
     org: str(top.org, 'org', defaults.org),
     user: str(top.user, 'user', defaults.user),
@@ -103,6 +112,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
     aws: {
       region: str(aws.region, 'aws.region', defaults.aws.region),
       ...(stsEndpoint ? { stsEndpoint } : {}),
+      ...(audience ? { audience } : {}),
     },
   };
 }

@@ -1,6 +1,6 @@
 // The `fn::open` providers escd offers: today `aws-login`.
 import { systemClock, type Clock } from '../clock/clock.js';
-import type { EscdConfig } from '../config/config.js';
+import { awsAudience, type EscdConfig } from '../config/config.js';
 import type { TokenIssuer } from '../oidc/types.js';
 import { createWebIdentitySts, type WebIdentitySts } from '../aws/sts-client.js';
 import { resolveStsEndpoint } from '../aws/sts-endpoint.js';
@@ -23,5 +23,5 @@ export function createProviderRegistry(deps: ProviderRegistryDependencies): Prov
   let sts: WebIdentitySts | undefined;
   const getSts = (): WebIdentitySts =>
     (sts ??= createWebIdentitySts({ region, endpoint: resolveStsEndpoint({ region, env, ...(stsEndpoint ? { configured: stsEndpoint } : {}) }).url }));
-  return new Map([['aws-login', createAwsLoginProvider({ issuer: deps.issuer, sts: getSts, clock: deps.clock ?? systemClock })]]);
+  return new Map([['aws-login', createAwsLoginProvider({ issuer: deps.issuer, sts: getSts, clock: deps.clock ?? systemClock, audience: awsAudience(deps.config) })]]);
 }

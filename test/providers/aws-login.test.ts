@@ -76,9 +76,9 @@ describe('inputs are checked before anything is signed or sent', () => {
     expect(minted).toHaveLength(0);
   });
 
-  it('needs the organization for the aws:<org> audience', async () => {
+  it('needs the organization for the token subject and the aws:<org> audience', async () => {
     await expect(provider.open(oidc(), context({ execution: { pulumi: { user: { login: 'alice' } } } }))).rejects.toThrow(
-      'aws-login: context.pulumi.organization.login is not set, so the token audience aws:<org> cannot be formed',
+      'aws-login: context.pulumi.organization.login is not set, so the token subject (and the audience aws:<org>) cannot be formed',
     );
   });
 
@@ -219,6 +219,7 @@ describe('against the verifying STS (checks signature, iss, aud, sub, expiry, tr
       roles: [
         { roleArn: ROLE, aud: 'aws:acme', sub: GOOD_SUB },
         { roleArn: 'arn:aws:iam::123456789012:role/other-org', aud: 'aws:globex' },
+        { roleArn: 'arn:aws:iam::123456789012:role/custom-aud', aud: 'sts.amazonaws.com', sub: GOOD_SUB },
       ],
     });
     endpoint = await verifying.start();
@@ -229,6 +230,20 @@ describe('against the verifying STS (checks signature, iss, aud, sub, expiry, tr
 
   const open = (inputs: EscValue, tokenIssuer: TokenIssuer = countingIssuer): Promise<EscValue> =>
     createAwsLoginProvider({ issuer: tokenIssuer, sts: () => createWebIdentitySts({ region: 'us-east-1', endpoint, maxAttempts: 1 }), clock: systemClock }).open(inputs, context());
+
+  it('config aws.audience replaces aws:<org> as the token audience', async () => {
+    const customRole = 'arn:aws:iam::123456789012:role/custom-aud';
+    const inputs = fromJS({ oidc: { roleArn: customRole, sessionName: 'esc-alice', duration: '1h' } });
+    await expect(open(inputs)).rejects.toThrow('the token has aud "aws:acme"');
+    const registry = createProviderRegistry({
+      config: { ...defaultConfig({}), org: 'acme', aws: { region: 'us-east-1', stsEndpoint: endpoint, audience: 'sts.amazonaws.com' } },
+      issuer: countingIssuer,
+      env: {},
+    });
+    const out = await registry.get('aws-login')!.open(inputs, context());
+    expect(typeof field(out, 'sessionToken').data).toBe('string');
+    expect(verifying.calls.at(-1)).toMatchObject({ action: 'AssumeRoleWithWebIdentity', outcome: 'ok' });
+  });
 
   it('a token matching the trust policy gets credentials', async () => {
     const out = await open(oidc());

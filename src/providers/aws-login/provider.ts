@@ -15,6 +15,8 @@ export interface AwsLoginDependencies {
   /** The STS to call; a function so a bad endpoint setting is reported when OIDC is first used. */
   readonly sts: () => WebIdentitySts;
   readonly clock: Clock;
+  /** The token's `aud`; default `aws:<org>` (config.yaml aws.audience sets another). */
+  readonly audience?: string;
 }
 
 function contextString(execution: JsonObject, path: readonly string[]): string | undefined {
@@ -38,14 +40,14 @@ function credentialsValue(values: { accessKeyId: string; secretAccessKey: string
 
 async function openOidc(login: OidcLogin, context: ProviderContext, deps: AwsLoginDependencies): Promise<EscValue> {
   const org = contextString(context.execution, ['pulumi', 'organization', 'login']);
-  if (!org) throw new Error('aws-login: context.pulumi.organization.login is not set, so the token audience aws:<org> cannot be formed');
+  if (!org) throw new Error('aws-login: context.pulumi.organization.login is not set, so the token subject (and the audience aws:<org>) cannot be formed');
   const userLogin = contextString(context.execution, ['pulumi', 'user', 'login']) ?? '';
   context.signal?.throwIfAborted();
 
   let token: string;
   try {
     token = await deps.issuer.mint({
-      audience: `aws:${org}`,
+      audience: deps.audience ?? `aws:${org}`,
       org,
       currentEnvironment: context.currentEnvironment,
       rootEnvironment: context.rootEnvironment,
