@@ -1,11 +1,14 @@
 // The implementations behind `escd oidc …` (registered in src/cli/commands/oidc.ts, loaded lazily).
 import { UserError } from '../cli/errors.js';
+import { awsAudience } from '../config/config.js';
+import { createProviderRegistry } from '../providers/registry.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import { parseEnvironmentName } from '../store/names.js';
 import { buildSubject, isSubjectAttribute, SUBJECT_ATTRIBUTES } from './claims.js';
 import { writePublication } from './discovery.js';
 import { fetchThumbprint, ThumbprintError } from './thumbprint.js';
 import { providerHostPath, trustPolicy } from './trust-policy.js';
+import type { TokenRequest } from './types.js';
 
 type Out = (text: string) => void;
 const out: Out = (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -53,9 +56,10 @@ export async function printTrustPolicy(opts: { roleAccount: string; env: string;
   const runtime = await createRuntime();
   const { config } = runtime;
   const { org, environment } = environmentOf(runtime, opts.env);
-  if (opts.user !== undefined && !opts.sub) throw new UserError('--user only matters with --sub (it becomes part of the subject condition)');
+  // --user only means something as part of the subject condition, so it asks for one.
+  const withSubject = opts.sub === true || opts.user !== undefined;
   const attributes = ['currentEnvironment.name', ...(opts.user !== undefined ? ['pulumi.user.login'] : [])];
-  const subject = opts.sub
+  const subject = withSubject
     ? buildSubject({ org, currentEnvironment: environment, rootEnvironment: environment, userLogin: opts.user ?? '', subjectAttributes: attributes })
     : undefined;
   let policy;
@@ -63,7 +67,7 @@ export async function printTrustPolicy(opts: { roleAccount: string; env: string;
     policy = trustPolicy({
       issuerUrl: config.issuer.url,
       account: opts.roleAccount,
-      audience: `aws:${org}`,
+      audience: awsAudience(config),
       ...(subject !== undefined ? { subject } : {}),
       ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
     });
@@ -78,25 +82,52 @@ export async function printTrustPolicy(opts: { roleAccount: string; env: string;
   }
 }
 
+/**
+ * What the environment's `fn::open::aws-login` would ask the issuer for: the environment is evaluated
+ * with an issuer that records the request and signs nothing, so no token is made and STS is not called.
+ */
+async function awsLoginTokenRequests(runtime: Runtime, envName: string): Promise<TokenRequest[]> {
+  const requests: TokenRequest[] = [];
+  const recorder = {
+    issuerUrl: runtime.config.issuer.url,
+    mint: (request: TokenRequest): Promise<string> => {
+      requests.push(request);
+      return Promise.reject(new Error('recorded, not signed'));
+    },
+  };
+  const probe = await createRuntime({ providers: createProviderRegistry({ config: runtime.config, issuer: recorder }) });
+  try {
+    await probe.evaluate(envName, { mode: 'eval' });
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  return requests;
+}
+
 export async function printToken(envName: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }): Promise<void> {
   const runtime = await createRuntime();
   const { config } = runtime;
-  const issuer = await runtime.issuer();
   const { org, environment } = environmentOf(runtime, envName);
   const lifetime = opts.lifetime === undefined ? undefined : Number(opts.lifetime);
   if (lifetime !== undefined && !Number.isInteger(lifetime)) throw new UserError(`--lifetime must be a whole number of seconds (got "${opts.lifetime}")`);
   const subjectAttributes = parseSubjectAttributes(opts.subjectAttribute);
+
+  const recorded = await awsLoginTokenRequests(runtime, envName);
+  if (recorded.length === 0) warn(`${environment} has no fn::open::aws-login with oidc (or it does not evaluate): this is the default token for it`);
+  else if (new Set(recorded.map((r) => JSON.stringify(r))).size > 1) warn(`${environment} asks for ${recorded.length} different tokens: this is the first`);
+  const base: TokenRequest = recorded[0] ?? { audience: awsAudience(config), org, currentEnvironment: environment, rootEnvironment: environment, userLogin: config.user };
+  const { subjectAttributes: recordedAttributes, ...rest } = base;
+  const request: TokenRequest = {
+    ...rest,
+    ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
+    ...((subjectAttributes ?? recordedAttributes) ? { subjectAttributes: subjectAttributes ?? recordedAttributes } : {}),
+    ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
+  };
+
+  const issuer = await runtime.issuer();
   let token: string;
   try {
-    token = await issuer.mint({
-      audience: opts.audience ?? `aws:${org}`,
-      org,
-      currentEnvironment: environment,
-      rootEnvironment: environment,
-      userLogin: config.user,
-      ...(subjectAttributes ? { subjectAttributes } : {}),
-      ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
-    });
+    token = await issuer.mint(request);
   } catch (err) {
     throw new UserError((err as Error).message);
   }

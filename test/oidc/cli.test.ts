@@ -21,10 +21,26 @@ const ISSUER = 'https://issuer.example.test/escd';
 const ROLE = 'arn:aws:iam::123456789012:role/deploy';
 const SUB = 'pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:proj/dev';
 
+/** An environment whose aws-login adds currentEnvironment.name to the subject (as the trust policy below wants). */
+const PROJ_DEV = `values:
+  aws:
+    login:
+      fn::open::aws-login:
+        oidc:
+          roleArn: ${ROLE}
+          sessionName: esc-alice
+          subjectAttributes: [currentEnvironment.name]
+`;
+
 async function setup(algorithm: 'RS256' | 'ES256'): Promise<{ home: TmpHome; env: Record<string, string>; site: string }> {
   const home = await makeTmpHome();
   await mkdir(home.env.ESCD_HOME!, { recursive: true });
   await writeFile(join(home.env.ESCD_HOME!, 'config.yaml'), `org: acme\nuser: alice\nissuer:\n  url: ${ISSUER}\n  algorithm: ${algorithm}\n`);
+  const environments = join(home.env.ESCD_HOME!, 'environments', 'proj');
+  await mkdir(environments, { recursive: true });
+  await writeFile(join(environments, 'dev.yaml'), PROJ_DEV);
+  await writeFile(join(environments, 'app.yaml'), 'imports:\n  - proj/dev\nvalues:\n  name: app\n');
+  await writeFile(join(environments, 'plain.yaml'), 'values:\n  name: plain\n');
   return { home, env: home.env, site: join(home.dir, 'site') };
 }
 
@@ -107,6 +123,28 @@ describe('escd oidc (built CLI)', () => {
     expect(Math.abs(payload.iat! - before)).toBeLessThan(30);
   });
 
+  it('without flags, the token is the one the environment\'s aws-login sends: its subjectAttributes, the importing root', async () => {
+    const jwks = createLocalJWKSet(JSON.parse(await readFile(join(site, 'jwks.json'), 'utf8')) as JSONWebKeySet);
+    const own = await runCli(['oidc', 'token', 'proj/dev'], { env });
+    expect(own.code).toBe(0);
+    expect((await jwtVerify(own.stdout.trim(), jwks)).payload).toMatchObject({ aud: 'aws:acme', sub: SUB, current_env: 'proj/dev', root_env: 'proj/dev' });
+    // Opened through an importer, the call runs in proj/dev with proj/app as the root.
+    const imported = await runCli(['oidc', 'token', 'proj/app'], { env });
+    expect((await jwtVerify(imported.stdout.trim(), jwks)).payload).toMatchObject({ sub: SUB, current_env: 'proj/dev', root_env: 'proj/app' });
+    // No aws-login: the default token, and a warning saying so.
+    const plain = await runCli(['oidc', 'token', 'proj/plain'], { env });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain('escd: proj/plain has no fn::open::aws-login with oidc');
+    expect((await jwtVerify(plain.stdout.trim(), jwks)).payload).toMatchObject({ sub: 'pulumi:environments:pulumi.organization.login:acme', current_env: 'proj/plain' });
+  });
+
+  it('refuses to make a token for an environment that does not exist', async () => {
+    const r = await runCli(['oidc', 'token', 'proj/nope'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^escd: environment proj\/nope does not exist .*\n$/);
+  });
+
   it('the verifying STS accepts it and returns credentials for the assumed role', async () => {
     const out = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -160,7 +198,7 @@ describe('escd oidc (built CLI)', () => {
   it('refuses a wrong audience, a wrong subject, an expired token and a bad signature, with AWS error codes', async () => {
     await expect(assume(sts, await token(env, '--audience', 'aws:other'))).rejects.toMatchObject({ name: 'InvalidIdentityTokenException', message: 'Incorrect token audience' });
     // Right org, but the subject lacks the environment the trust policy requires.
-    const plain = (await cli(['oidc', 'token', 'proj/dev'], env)).stdout.trim();
+    const plain = (await cli(['oidc', 'token', 'proj/plain'], env)).stdout.trim();
     await expect(assume(sts, plain)).rejects.toMatchObject({ name: 'AccessDenied' });
     const short = await token(env, '--lifetime', '60');
     skew = 120_000;
@@ -221,6 +259,9 @@ describe('escd oidc (built CLI)', () => {
       ],
     });
     expect(r.stderr).toContain('- currentEnvironment.name');
+    // --user asks for the subject condition by itself.
+    const withUser = await cli(['oidc', 'trust-policy', '--role-account', '123456789012', '--env', 'proj/dev', '--user', 'alice'], env);
+    expect(JSON.parse(withUser.stdout).Statement[0].Condition.StringEquals['issuer.example.test/escd:sub']).toBe(`${SUB}:pulumi.user.login:alice`);
     const bad = await runCli(['oidc', 'trust-policy', '--role-account', '12345', '--env', 'proj/dev'], { env });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('escd: --role-account: the account must be 12 digits (got "12345")\n');

@@ -30,7 +30,7 @@ Examples:
     .description('Print the IAM role trust policy that lets this issuer assume a role')
     .requiredOption('--role-account <account>', 'the 12-digit AWS account of the role and the OIDC provider')
     .requiredOption('--env <env>', 'environment that will assume the role, [org/]project/env (its org sets the audience aws:<org>)')
-    .option('--user <user>', 'with --sub: restrict to this user (pulumi.user.login)')
+    .option('--user <user>', 'restrict the subject to this user (pulumi.user.login); implies --sub')
     .option('--sub', 'also require the subject (currentEnvironment.name, and pulumi.user.login with --user)')
     .option('--partition <partition>', 'AWS partition', 'aws')
     .addHelpText('after', '\nExample:\n  $ escd oidc trust-policy --role-account 123456789012 --env myproj/dev --sub --user alice > trust.json')
@@ -40,13 +40,16 @@ Examples:
 
   oidc
     .command('token')
-    .description('Print a fresh OIDC token for an environment (for debugging trust policies; it is a credential)')
+    .description("Print a fresh OIDC token as the environment's aws-login would send it (for debugging trust policies; it is a credential)")
     .argument('<env>', 'environment name, [org/]project/env')
-    .option('--audience <aud>', 'the aud claim (default aws:<org>)')
-    .option('--subject-attribute <name>', 'add to sub as aws-login subjectAttributes does (repeatable)', collect)
+    .option('--audience <aud>', "the aud claim (default: what aws-login sends, aws:<org> or config.yaml aws.audience)")
+    .option('--subject-attribute <name>', "build sub from these attributes instead of the environment's subjectAttributes (repeatable)", collect)
     .option('--lifetime <seconds>', 'token lifetime (default issuer.tokenLifetimeSeconds)')
     .option('--json', 'print {"token": …}')
-    .addHelpText('after', '\nExample:\n  $ escd oidc token myproj/dev --subject-attribute currentEnvironment.name')
+    .addHelpText(
+      'after',
+      "\nThe environment is evaluated (without signing or calling STS) to find its fn::open::aws-login oidc inputs,\nso the token has the same sub, current_env and root_env as the one STS would get.\n\nExamples:\n  $ escd oidc token myproj/dev\n  $ escd oidc token myproj/dev --subject-attribute currentEnvironment.name",
+    )
     .action(async (env: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }) =>
       (await import('../../oidc/cli-actions.js')).printToken(env, opts),
     );
