@@ -83,8 +83,8 @@ describe('refresh policy', () => {
     expect(guaranteedServedLife(HOUR)).toBe(20 * MIN);
   });
 
-  it('keeps more than 15 minutes of served life for sessions of 25 minutes and longer', () => {
-    for (let minutes = 25; minutes <= 12 * 60; minutes++) {
+  it('keeps more than 15 minutes of served life for sessions of 18 minutes and longer', () => {
+    for (let minutes = 18; minutes <= 12 * 60; minutes++) {
       const lifetime = minutes * MIN;
       // The worst case adds one scheduler interval and a slow STS round trip.
       expect(guaranteedServedLife(lifetime) - CHECK_MS - 10_000).toBeGreaterThan(CLIENT_REFRESH_WINDOW_MS);
@@ -92,7 +92,15 @@ describe('refresh policy', () => {
     }
   });
 
+  it('renews sessions of 18 to 25 minutes 16 minutes before expiry, never more often than every 2 minutes', () => {
+    expect(refreshAt(0, 20 * MIN)).toBe(4 * MIN);
+    expect(refreshAt(0, 18 * MIN)).toBe(2 * MIN);
+    expect(refreshAt(0, 24 * MIN)).toBe(8 * MIN);
+    expect(refreshAt(0, 25 * MIN)).toBe(25 * MIN / 3);
+  });
+
   it('does not renew short sessions in a loop: at most every third of their life', () => {
+    expect(refreshAt(0, 17 * MIN)).toBe(17 * MIN / 3);
     expect(refreshAt(0, 15 * MIN)).toBe(5 * MIN);
     expect(refreshAt(0, 3 * MIN)).toBe(MIN);
   });
@@ -157,7 +165,7 @@ describe('EnvironmentCache', () => {
   });
 
   it('never lets a served credential drop below the stated life over a simulated day', async () => {
-    for (const lifetimeMinutes of [60, 30, 15]) {
+    for (const lifetimeMinutes of [60, 30, 20, 15]) {
       source = new FakeSource(join(dir, `env-${lifetimeMinutes}`), clock);
       source.write('dev');
       source.lifetimeMs = lifetimeMinutes * MIN;
@@ -176,7 +184,7 @@ describe('EnvironmentCache', () => {
       }
       expect(served).toBeGreaterThan(2_000);
       expect(lowest).toBeGreaterThanOrEqual(floor);
-      if (lifetimeMinutes >= 30) expect(lowest).toBeGreaterThan(CLIENT_REFRESH_WINDOW_MS);
+      if (lifetimeMinutes >= 18) expect(lowest).toBeGreaterThan(CLIENT_REFRESH_WINDOW_MS);
       expect(source.maxInFlight).toBe(1);
       // Renewals follow the rule: one per (lifetime − served floor), not more.
       const period = source.lifetimeMs - guaranteedServedLife(source.lifetimeMs);
@@ -187,7 +195,7 @@ describe('EnvironmentCache', () => {
 
   it('holds the served-life floor for 60 environments with mixed session lengths over 6 simulated hours', async () => {
     const names = Array.from({ length: 60 }, (_, i) => `env-${i}`);
-    const lengths = [15, 30, 45, 60, 120, 720].map((m) => m * MIN);
+    const lengths = [15, 20, 30, 45, 60, 720].map((m) => m * MIN);
     names.forEach((name, i) => {
       source.write(name);
       source.lifetimes.set(name, lengths[i % lengths.length]!);
