@@ -1,5 +1,6 @@
-// Output conventions for interactive commands: colour and a progress spinner only on a terminal,
-// never with NO_COLOR (https://no-color.org) or when output is piped.
+// Output conventions for interactive commands: colour and a progress spinner only on a terminal
+// (never when the stream is piped or TERM=dumb); NO_COLOR (https://no-color.org) turns colour off,
+// not the spinner, which has none.
 import type { WriteStream } from 'node:tty';
 
 type Env = Readonly<Record<string, string | undefined>>;

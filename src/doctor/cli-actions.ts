@@ -1,5 +1,5 @@
 // `escd doctor`: runs the checks and prints them (a table, or JSON). Exit code 1 when any check fails.
-import { withProgress, terminalFor } from '../quickstart/terminal.js';
+import { withProgress, terminalFor } from '../cli/terminal.js';
 import { summarize, type CheckResult } from './checks.js';
 import { defaultDoctorDeps, runDoctor } from './facts.js';
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { UserError } from '../cli/errors.js';
 import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../service/package-files.js';
 import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from './quickstart.js';
-import { terminalFor, withProgress } from './terminal.js';
+import { terminalFor, withProgress } from '../cli/terminal.js';
 
 interface CliRun {
   readonly code: number | null;

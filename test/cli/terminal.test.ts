@@ -1,6 +1,6 @@
-// Colour and progress only on a terminal, never with NO_COLOR or TERM=dumb.
+// Colour and progress only on a terminal (never piped or with TERM=dumb); NO_COLOR turns off colour only.
 import { describe, expect, it } from 'vitest';
-import { terminalFor, withProgress } from '../../src/quickstart/terminal.js';
+import { terminalFor, withProgress } from '../../src/cli/terminal.js';
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { written: string } {
   const stream = { isTTY, written: '', write(chunk: string) {

@@ -184,7 +184,7 @@ users:
 describe('doctor report', () => {
   it('prints one line a check, the fix under anything not passing, and a summary', async () => {
     const { formatReport } = await import('../../src/doctor/cli-actions.js');
-    const { terminalFor } = await import('../../src/quickstart/terminal.js');
+    const { terminalFor } = await import('../../src/cli/terminal.js');
     const plain = terminalFor({ isTTY: false } as NodeJS.WriteStream, {});
     const text = formatReport(
       [checkNode('v20.11.0'), checkDaemon({ socket: '/r/escd.sock', reachable: false, error: 'ENOENT' }), checkClock({ endpoint: 'x', offline: true })],
