@@ -19,6 +19,10 @@ export interface Listener {
 
 type Env = Record<string, string | undefined>;
 
+// A client may send its request and half-close (`socat`, `nc -N`): it must still get its answer, so
+// the server ends each connection itself (daemon/server.ts) instead of Node's auto-end on FIN.
+const SERVER_OPTIONS = { allowHalfOpen: true } as const;
+
 /** sd_listen_fds(3): fds start at 3 and are ours only if LISTEN_PID names this process. */
 export function activationFd(env: Env, pid = process.pid): number | undefined {
   if (env.LISTEN_PID === undefined || env.LISTEN_FDS === undefined) return undefined;
@@ -34,7 +38,7 @@ export async function listen(path: string, env: Env = process.env): Promise<List
   delete env.LISTEN_FDS;
   delete env.LISTEN_FDNAMES;
   if (fd !== undefined) {
-    const server = createServer();
+    const server = createServer(SERVER_OPTIONS);
     await listenOn(server, { fd });
     // Node cannot tell the path of an inherited socket: `path` is what the unit is expected to use.
     return { server, path, activated: true };
@@ -56,7 +60,7 @@ async function listenOnPath(path: string): Promise<Listener> {
 
 async function bindFresh(path: string): Promise<Listener> {
   await clearStaleSocket(path);
-  const server = createServer();
+  const server = createServer(SERVER_OPTIONS);
   // The socket is created with the process umask: make it 0600 from the first instant.
   const previous = process.umask(0o177);
   try {

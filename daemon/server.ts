@@ -5,8 +5,10 @@
 // Bounds, per connection: a partial request line ≤ MAX_REQUEST_BYTES (64 KiB); ≤ 16 requests in
 // flight; while 16 are in flight or the client is not taking its answers (socket high-water mark),
 // nothing more is parsed (the rest of the read chunk, ≤ 64 KiB, waits) and reading pauses; an answer
-// buffer beyond 1 MiB (one huge answer) destroys the connection.
+// buffer beyond 1 MiB destroys the connection, and a single answer beyond 1 MiB is replaced by a
+// too_large error.
 // At most 1024 connections. A partial line must complete within 5 s; an idle connection closes after 60 s.
+// A client that half-closes gets the answers to what it sent; then its connection is ended.
 import type { Server, Socket } from 'node:net';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ErrorBody, type Request } from '../src/protocol/wire.js';
 import { parseRequest } from './validate.js';
@@ -42,6 +44,8 @@ interface Connection {
   readonly socket: Socket;
   inFlight: number;
   closing: boolean;
+  /** The client half-closed (sent FIN): end once its answers are written. */
+  peerEnded: boolean;
   /** Received bytes not parsed yet because the connection was busy (≤ one read chunk). */
   backlog: Buffer | undefined;
   /** Parses and dispatches complete lines of `data`, stopping (into `backlog`) when busy. */
@@ -147,7 +151,7 @@ export class RequestServer {
         );
       }
     };
-    const conn: Connection = { socket, inFlight: 0, closing: false, backlog: undefined, consume };
+    const conn: Connection = { socket, inFlight: 0, closing: false, peerEnded: false, backlog: undefined, consume };
     this.connections.add(conn);
 
     socket.setTimeout(limits.idleTimeoutMs);
@@ -163,6 +167,14 @@ export class RequestServer {
       conn.backlog = undefined;
       this.connections.delete(conn);
       if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
+    });
+    socket.on('end', () => {
+      if (partialBytes > 0) {
+        clearPartial();
+        this.write(conn, frame(null, { ok: false, error: { code: 'bad_request', message: 'incomplete request: the connection ended before the end of the line' } }));
+      }
+      conn.peerEnded = true;
+      this.updateReading(conn);
     });
     socket.on('data', (chunk: Buffer) => {
       // Bytes keep their order: behind a backlog, new data waits too (reading is paused by then).
@@ -184,7 +196,8 @@ export class RequestServer {
     conn.inFlight++;
     const done = (line: string): void => {
       conn.inFlight--;
-      this.write(conn, line);
+      // One answer beyond the write limit would only get the connection cut: say why instead.
+      this.write(conn, this.fits(line) ? line : frame(request.id, { ok: false, error: answerTooLarge(Buffer.byteLength(line), this.limits) }));
       this.updateReading(conn);
       if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
     };
@@ -203,6 +216,12 @@ export class RequestServer {
     if (socket.writableLength > this.limits.maxWriteBufferBytes) socket.destroy();
   }
 
+  /** True when one answer fits the write limit (no byte count for the usual short answer). */
+  private fits(line: string): boolean {
+    const max = this.limits.maxWriteBufferBytes;
+    return line.length <= max / 3 || Buffer.byteLength(line) <= max;
+  }
+
   private busy(conn: Connection): boolean {
     return conn.inFlight >= this.limits.maxInFlightPerConnection || conn.socket.writableNeedDrain;
   }
@@ -216,6 +235,11 @@ export class RequestServer {
       conn.backlog = undefined;
       conn.consume(backlog);
     }
+    if (conn.peerEnded && conn.inFlight === 0 && !conn.backlog && !conn.closing) {
+      conn.closing = true;
+      socket.end();
+      return;
+    }
     if (this.busy(conn) || conn.backlog) socket.pause();
     else socket.resume();
   }
@@ -225,6 +249,11 @@ export class RequestServer {
     conn.closing = true;
     conn.socket.end(() => conn.socket.destroy());
   }
+}
+
+function answerTooLarge(bytes: number, limits: ServerLimits): ErrorBody {
+  const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return { code: 'too_large', message: `the answer is ${mib(bytes)}, more than the ${mib(limits.maxWriteBufferBytes)} the daemon sends in one answer` };
 }
 
 function tooLarge(limits: ServerLimits): ErrorBody {
