@@ -10,6 +10,8 @@ Wire it up with \`escd setup aws <env>\` or \`escd setup kube <env> --cluster <n
 `;
 
 export const EXIT_USAGE = 2;
+/** The daemon accepts names up to this length (daemon/validate.ts); longer ones are refused here, in one short line. */
+export const MAX_ARGUMENT_LENGTH = 512;
 const V1 = 'client.authentication.k8s.io/v1';
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1';
 
@@ -38,6 +40,10 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (command !== 'aws' && command !== 'kube') usage(`unknown command '${command}': expected aws or kube`);
   if (!env || env.startsWith('-')) usage(`${command}: missing <env>`);
   const name = env as string;
+  const checkLength = (what: string, value: string): void => {
+    if (value.length > MAX_ARGUMENT_LENGTH) usage(`${command}: ${what} is ${value.length} characters long; at most ${MAX_ARGUMENT_LENGTH} are accepted`);
+  };
+  checkLength('<env>', name);
   if (command === 'aws') {
     if (rest.length > 0) usage(`aws: unexpected argument '${rest[0]}'`);
     return { kind: 'aws', env: name };
@@ -51,6 +57,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
     const value = (): string => {
       const v = inline ?? rest[++i];
       if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) usage(`kube: ${flag} needs a value`);
+      checkLength(flag, v as string);
       return v as string;
     };
     switch (flag) {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userHome } from '../protocol/socket-path.js';
-import { isValidSegment } from '../store/names.js';
+import { isValidSegment, quoteName } from '../store/names.js';
 import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName } from './aws-config.js';
 import { editFile, type FileEditResult } from './edit-file.js';
 import { SetupError } from './errors.js';
@@ -36,7 +36,7 @@ function programs(ctx: SetupContext): { node: string; shim: string } {
 function checkEnvName(env: string): void {
   const parts = env.split('/');
   if (parts.length > 3 || !parts.every(isValidSegment)) {
-    throw new SetupError(`invalid environment name ${JSON.stringify(env)}: expected [org/]project/env of letters, digits, '-', '_' and '.'`);
+    throw new SetupError(`invalid environment name ${quoteName(env)}: expected [org/]project/env of letters, digits, '-', '_' and '.'`);
   }
 }
 

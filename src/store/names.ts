@@ -17,13 +17,19 @@ export interface EnvironmentName {
 
 export class EnvironmentNameError extends Error {}
 
+/** A name as it appears in a message: quoted, and cut short (a 100 KB argument must not make a 100 KB error line). */
+export function quoteName(input: string): string {
+  const MAX = 120;
+  return input.length <= MAX ? JSON.stringify(input) : `${JSON.stringify(input.slice(0, MAX))}… (${input.length} characters)`;
+}
+
 export function isValidSegment(segment: string): boolean {
   return SEGMENT.test(segment);
 }
 
 /** Parses `[org/]project/env` (or a bare `env`); rejects anything that could leave the environments directory. */
 export function parseEnvironmentName(input: string, org: string): EnvironmentName {
-  const shown = JSON.stringify(input);
+  const shown = quoteName(input);
   if (input.length === 0) throw new EnvironmentNameError('environment name must not be empty');
   const parts = input.split('/');
   if (parts.length > 3) throw new EnvironmentNameError(`invalid environment name ${shown}: expected [org/]project/env`);

@@ -5,7 +5,7 @@ import { lstat, mkdir, readdir, readFile, realpath, rmdir, stat, unlink } from '
 import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import type { EnvironmentLoader } from '../esc/types.js';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
-import { isValidSegment, parseEnvironmentName, type EnvironmentName } from './names.js';
+import { isValidSegment, parseEnvironmentName, quoteName, type EnvironmentName } from './names.js';
 
 export const ENVIRONMENT_EXTENSION = '.yaml';
 
@@ -62,7 +62,7 @@ export class EnvironmentStore {
     // Belt and braces: the name grammar already rules out separators and dot segments.
     const rel = relative(this.dir, file);
     if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).length !== 2) {
-      throw new StoreError(`invalid environment name ${JSON.stringify(name)}`, 'invalid_name');
+      throw new StoreError(`invalid environment name ${quoteName(name)}`, 'invalid_name');
     }
     return { ...parsed, file };
   }
@@ -145,7 +145,7 @@ export class EnvironmentStore {
       try {
         stored = this.resolve(name);
       } catch (err) {
-        throw new Error(`cannot import ${JSON.stringify(name)}: ${(err as Error).message}`);
+        throw new Error(`cannot import ${quoteName(name)}: ${(err as Error).message}`);
       }
       const override = overrides.get(stored.name);
       if (override !== undefined) return { name, source: override };

@@ -1,0 +1,212 @@
+// Bad input to the built `escd` and `escd-shim` (issue 7), against a real daemon in a throwaway home:
+// missing and extra arguments, unknown environments, names that try to leave the environments
+// directory, and huge values. Each is refused (or handled) with one short line on stderr, no stack
+// trace, no output on stdout, and nothing read or written outside the environments directory.
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCli, runShim, type RunResult } from '../support/cli.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+const OUTSIDE_MARKER = 'OUTSIDE-THE-ENVIRONMENTS-DIR-7c1e';
+const SECRET = 'static-secret-bad-input-93ab';
+
+let home: TmpHome;
+let env: Record<string, string>;
+
+/** Every file under the home (path → size and mtime), logs aside: what a command must not change. */
+function snapshot(): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (!/(daemon\.log|audit\.log(\.\d+)?|\.lock)$/.test(entry.name) && !entry.isSocket()) {
+        const st = statSync(path);
+        out.set(relative(home.dir, path), `${st.size}:${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(home.dir);
+  return out;
+}
+
+/** One short line on stderr, nothing on stdout, no stack trace, nothing from outside, no secret. */
+function expectRefusal(r: RunResult, what: string, exitCode: number | number[] = 1): void {
+  const codes = Array.isArray(exitCode) ? exitCode : [exitCode];
+  expect(codes, `${what}: exit ${r.code}, stderr ${r.stderr.slice(0, 300)}`).toContain(r.code);
+  expect(r.stdout, what).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  // commander adds its "(run with --help for usage)" hint as a second line; the shim its usage text.
+  expect(lines[0], what).toMatch(/^(escd|escd-shim|error): /);
+  expect(lines[0]!.length, `${what}: ${lines[0]!.slice(0, 200)}`).toBeLessThan(400);
+  expect(r.stderr, what).not.toMatch(/\n\s+at |Error: .*\n.*node:internal/);
+  expect(r.stderr + r.stdout, what).not.toContain(OUTSIDE_MARKER);
+  expect(r.stderr + r.stdout, what).not.toContain(SECRET);
+}
+
+const TRAVERSALS = [
+  '../outside',
+  '../../outside',
+  '/etc/passwd',
+  'proj/../../outside',
+  '..',
+  'proj/..',
+  './dev',
+  'proj/./dev',
+  'a/b/c/d',
+  'proj/dev/',
+  '%2e%2e/outside',
+  'proj\\..\\outside',
+  'proj/.hidden',
+  'proj/dev\nx',
+  'proj/dév',
+  '~/outside',
+  '-rf',
+];
+
+/** Names that would reach the bait files if they were used as paths. */
+const CLIMBERS = ['../outside', 'proj/../../outside', '/etc/passwd'];
+
+beforeAll(async () => {
+  assertBuilt();
+  home = await makeTmpHome('escd-badin-');
+  env = { ...home.env };
+  const escdHome = home.env.ESCD_HOME!;
+  await mkdir(join(escdHome, 'environments', 'proj'), { recursive: true });
+  await writeFile(
+    join(escdHome, 'environments', 'proj', 'dev.yaml'),
+    `values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: AKIABADINPUT\n    AWS_SECRET_ACCESS_KEY:\n      fn::secret: ${SECRET}\n`,
+  );
+  // Bait for a traversal: environments one and two levels above the environments directory.
+  const bait = `values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${OUTSIDE_MARKER}\n    AWS_SECRET_ACCESS_KEY: ${OUTSIDE_MARKER}\n`;
+  writeFileSync(join(escdHome, 'outside.yaml'), bait);
+  writeFileSync(join(home.dir, 'outside.yaml'), bait);
+  const started = await runCli(['start'], { env });
+  expect(started.code, started.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  if (env) await runCli(['stop'], { env });
+  await home?.cleanup();
+});
+
+describe('escd-shim with bad input (real daemon)', () => {
+  it.each(TRAVERSALS)('refuses the name %j without touching anything outside', async (name) => {
+    const before = snapshot();
+    expectRefusal(await runShim(['aws', name], { env }), `aws ${name}`, name.startsWith('-') ? 2 : 1);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('kube refuses names that climb out too', async () => {
+    for (const name of CLIMBERS) expectRefusal(await runShim(['kube', name, '--cluster', 'c'], { env }), `kube ${name}`);
+  });
+
+  it('says an unknown environment is not found, in one line', async () => {
+    const r = await runShim(['aws', 'proj/nope'], { env });
+    expectRefusal(r, 'unknown');
+    expect(r.stderr).toMatch(/^escd-shim: proj\/nope: environment 'proj\/nope' not found/);
+  });
+
+  it('refuses huge arguments before asking the daemon, in one short line', async () => {
+    const huge = 'a'.repeat(100_000);
+    for (const args of [['aws', huge], ['kube', huge, '--cluster', 'c'], ['kube', 'proj/dev', '--cluster', huge], ['kube', 'proj/dev', '--cluster', 'c', `--region=${huge}`]]) {
+      const r = await runShim(args, { env });
+      expectRefusal(r, args.slice(0, 3).map((a) => a.slice(0, 20)).join(' '), 2);
+      expect(r.stderr).toMatch(/is 100\d{3} characters long; at most 512 are accepted/);
+    }
+  });
+
+  it('an answer too large for the socket is refused by name, not a lost connection', async () => {
+    const value = join(home.dir, 'big-value');
+    writeFileSync(value, 'x'.repeat(2 * 1024 * 1024));
+    for (const args of [
+      ['env', 'init', 'proj/huge'],
+      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_ACCESS_KEY_ID', 'AKIAHUGE'],
+      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--secret', '--file', value],
+    ]) {
+      const r = await runCli(args, { env });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = await runShim(['aws', 'proj/huge'], { env });
+    expectRefusal(r, 'huge answer');
+    expect(r.stderr).toMatch(/^escd-shim: proj\/huge: the answer is 2\.0 MiB, more than the 1\.0 MiB the daemon sends in one answer$/m);
+    // The daemon is unaffected, and the value itself is intact: the CLI prints all of it.
+    expect((await runShim(['aws', 'proj/dev'], { env })).code).toBe(0);
+    const shown = await runCli(['open', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout.trimEnd()).toBe('x'.repeat(2 * 1024 * 1024));
+  });
+});
+
+describe('escd with bad input (real daemon)', () => {
+  const commands = (name: string): string[][] => [
+    ['open', name],
+    ['run', name, '--', 'true'],
+    ['env', 'get', name],
+    ['env', 'set', name, 'a', '1'],
+    ['env', 'init', name],
+    ['env', 'rm', name, '--yes'],
+    ['env', 'edit', name],
+    ['flush', name],
+    ['setup', 'aws', name, '--print'],
+    ['setup', 'kube', name, '--cluster', 'c', '--print'],
+    ['oidc', 'token', name],
+  ];
+
+  // The name rules are one function (src/store/names.ts, unit-tested with many more names): every
+  // name against one command, and the worst ones against every command that takes a name.
+  it.each(TRAVERSALS)('open refuses the name %j without touching anything outside', async (name) => {
+    const before = snapshot();
+    expectRefusal(await runCli(['open', name], { env }), `open ${name}`, [1, 2]);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('every command that takes a name refuses names that climb out, and writes nothing', async () => {
+    const before = snapshot();
+    for (const name of CLIMBERS) {
+      for (const args of commands(name)) expectRefusal(await runCli(args, { env: { ...env, EDITOR: 'true' } }), args.join(' '));
+    }
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('says an unknown environment does not exist, in one line, for each command', async () => {
+    for (const args of [['open', 'proj/nope'], ['run', 'proj/nope', '--', 'true'], ['env', 'get', 'proj/nope'], ['env', 'set', 'proj/nope', 'a', '1'], ['env', 'rm', 'proj/nope', '--yes']]) {
+      const r = await runCli(args, { env });
+      expectRefusal(r, args.join(' '));
+      expect(r.stderr, args.join(' ')).toMatch(/proj\/nope does not exist/);
+    }
+  });
+
+  it.each([
+    [['open']],
+    [['open', 'proj/dev', 'a', 'b']],
+    [['run', 'proj/dev']],
+    [['status', 'extra']],
+    [['start', 'extra']],
+    [['env', 'set', 'proj/dev']],
+    [['env', 'set', 'proj/dev', 'a']],
+    [['setup', 'kube', 'proj/dev']],
+    [['no-such-command']],
+    [['open', 'proj/dev', '--format', 'nope']],
+    [['open', 'proj/dev', '--no-such-flag']],
+  ])('refuses %j with a short message', async (args) => {
+    const before = snapshot();
+    expectRefusal(await runCli(args, { env }), args.join(' '), [1, 2]);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('refuses huge names in one short line', async () => {
+    const huge = 'a'.repeat(100_000);
+    for (const args of [['open', huge], ['env', 'init', `proj/${huge}`], ['run', huge, '--', 'true'], ['flush', huge], ['setup', 'aws', huge, '--print']]) {
+      expectRefusal(await runCli(args, { env }), `${args[0]} <huge>`);
+    }
+  });
+
+  it('the daemon is still serving after all of it', async () => {
+    const r = await runShim(['aws', 'proj/dev'], { env });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ AccessKeyId: 'AKIABADINPUT', SecretAccessKey: SECRET });
+  });
+});
