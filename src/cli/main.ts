@@ -1,30 +1,20 @@
 #!/usr/bin/env node
-// The `escd` command line. Each command module registers itself and loads its implementation lazily,
-// so `escd --help` and fast paths do not pay for the whole package.
-import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
-import { registerCommands } from './commands/index.js';
+// The `escd` command line: parses argv with the program of ./program.ts and turns failures into
+// one line on stderr and an exit status.
+import { CommanderError } from 'commander';
 import { reportError } from './errors.js';
-
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
-
-export function buildProgram(): Command {
-  const program = new Command('escd')
-    .description('A local credential daemon for ESC-style environments: short-lived AWS and Kubernetes credentials, no long-lived secret on disk.')
-    .version(version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  registerCommands(program);
-  return program;
-}
+import { buildProgram } from './program.js';
+import { EXIT_USAGE } from './usage.js';
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    // --help and --version end here with status 0; a command group without its subcommand (`escd env`)
+    // has printed its help to stderr and is a usage error. Other usage errors are UserErrors (usage.ts).
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      process.exitCode = err.code === 'commander.help' && err.exitCode !== 0 ? EXIT_USAGE : err.exitCode;
       return;
     }
     process.exitCode = reportError(err);

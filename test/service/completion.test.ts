@@ -141,7 +141,7 @@ _escd`;
 
   it('rejects an unknown shell with a one-line error', async () => {
     const result = await runCli(['completion', 'tcsh']);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/'tcsh' is invalid for argument 'shell'. Allowed choices are bash, zsh, fish/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("escd: command-argument value 'tcsh' is invalid for argument 'shell': allowed choices are bash, zsh, fish (see escd completion --help)\n");
   });
 });
