@@ -1,21 +1,17 @@
 // The client side of the lifecycle commands: `escd start | stop | restart | status | flush`.
 // Each talks to the daemon over its socket; "no daemon" is an answer, not a crash.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../src/cli/errors.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import type { Method, MethodParams, Response } from '../src/protocol/wire.js';
 import type { StatusResult } from './handlers.js';
+import { spawnDetachedDaemon } from './spawn-detached.js';
 import { formatStatus } from './status-format.js';
 
 /** Exit code of `escd status` (and friends) when no daemon answers, like `systemctl status`. */
 export const EXIT_NOT_RUNNING = 3;
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 15_000;
-
-const CLI_SCRIPT = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export interface ControlContext {
   readonly socket: string;
@@ -60,22 +56,11 @@ export async function start(ctx: ControlContext): Promise<void> {
     ctx.out(`escd daemon already running (pid ${running.pid}, socket ${ctx.socket})\n`);
     return;
   }
-  mkdirSync(dirname(ctx.logFile), { recursive: true, mode: 0o700 });
-  const logFd = openSync(ctx.logFile, 'a', 0o600);
-  const logStart = statSync(ctx.logFile).size;
+  const logStart = existsSync(ctx.logFile) ? statSync(ctx.logFile).size : 0;
   let exited: number | null | undefined;
-  try {
-    const child = spawn(process.execPath, [CLI_SCRIPT, 'daemon', '--socket', ctx.socket], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env: ctx.env,
-    });
-    child.on('exit', (code) => (exited = code));
-    child.on('error', () => (exited = -1));
-    child.unref();
-  } finally {
-    closeSync(logFd);
-  }
+  const child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env });
+  child.on('exit', (code) => (exited = code));
+  child.on('error', () => (exited = -1));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const up = await ping(ctx.socket, 1_000);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // escd-shim: what AWS `credential_process` and the kubectl exec plugin run. It asks the daemon over its
-// socket and prints the answer. Node built-ins and the dependency-free src/protocol/* only, and no work
-// at load time beyond reading argv, so each call costs little more than starting node.
+// socket and prints the answer. Node built-ins and the dependency-free src/protocol/* only (and, when it
+// must start the daemon, src/config/paths and daemon/spawn-detached, built-ins only too; a test walks the
+// imports), and no work at load time beyond reading argv, so each call costs little more than starting node.
 //
 // It never prints partial or stale output: the answer is validated first and written in one write.
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
@@ -22,15 +23,16 @@ const nobodyListens = (err: unknown): err is DaemonUnreachable =>
   err instanceof DaemonUnreachable && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
 
 /**
- * Starts `escd daemon` in the background, unless another shim is already doing so (a lock file beside
- * the socket, considered abandoned after 10 s): 200 shims at once must not start 200 daemons.
+ * Starts `escd daemon` in the background (its output goes to the daemon log, as with `escd start`),
+ * unless another shim is already doing so (a lock file beside the socket, considered abandoned after
+ * 10 s): 200 shims at once must not start 200 daemons.
  */
 async function startDaemon(socket: string): Promise<string | undefined> {
-  const [{ spawn }, fs, { dirname, join }, { fileURLToPath }] = await Promise.all([
-    import('node:child_process'),
+  const [fs, { dirname, join }, { resolvePaths }, { spawnDetachedDaemon }] = await Promise.all([
     import('node:fs'),
     import('node:path'),
-    import('node:url'),
+    import('../src/config/paths.js'),
+    import('../daemon/spawn-detached.js'),
   ]);
   const dir = dirname(socket);
   const lock = join(dir, 'escd-start.lock');
@@ -47,10 +49,11 @@ async function startDaemon(socket: string): Promise<string | undefined> {
   } catch {
     return undefined; // cannot coordinate (read-only dir, lost a race): just retry the socket
   }
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'daemon'], { detached: true, stdio: 'ignore', env: process.env });
-  child.on('error', () => {});
-  child.unref();
+  try {
+    spawnDetachedDaemon({ socket, logFile: resolvePaths(process.env).daemonLog, env: process.env }).on('error', () => {});
+  } catch {
+    // No log file (read-only state dir): the retries below report that nothing answers.
+  }
   return lock;
 }
 

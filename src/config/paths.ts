@@ -12,6 +12,8 @@ export interface Paths {
   /** State: audit log, the file key store, published issuer files. */
   readonly stateDir: string;
   readonly auditLog: string;
+  /** The output of a daemon started in the background (`escd start`, the shim). */
+  readonly daemonLog: string;
   readonly fileKeyStore: string;
   readonly socket: string;
 }
@@ -27,6 +29,7 @@ export function resolvePaths(env: Env = process.env): Paths {
     environmentsDir: env.ESCD_ENVIRONMENTS_DIR ?? join(configDir, 'environments'),
     stateDir,
     auditLog: join(stateDir, 'audit.log'),
+    daemonLog: join(stateDir, 'daemon.log'),
     fileKeyStore: join(stateDir, 'keys', 'keystore.json'),
     socket: socketPath(env),
   };

@@ -300,6 +300,9 @@ print(json.dumps(ident()), flush=True)
     expect(await assumeCalls('escd-auto')).toBe(1);
     const status = await runCli(['status', '--json'], { env });
     expect(status.code, status.stderr).toBe(0);
-    expect((JSON.parse(status.stdout) as { running: boolean }).running).toBe(true);
+    const daemon = JSON.parse(status.stdout) as { running: boolean; daemon: { pid: number } };
+    expect(daemon.running).toBe(true);
+    // The daemon a shim started logs where `escd start` would have it log.
+    expect(await readFile(join(env.ESCD_HOME!, 'state', 'daemon.log'), 'utf8')).toContain(`pid ${daemon.daemon.pid}, version`);
   });
 });

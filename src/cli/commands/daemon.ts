@@ -4,10 +4,9 @@ import type { Command } from 'commander';
 async function control() {
   const [{ resolvePaths }, control] = await Promise.all([import('../../config/paths.js'), import('../../../daemon/control.js')]);
   const paths = resolvePaths();
-  const { join } = await import('node:path');
   return {
     control,
-    ctx: { socket: paths.socket, logFile: join(paths.stateDir, 'daemon.log'), env: process.env, out: (text: string) => process.stdout.write(text) },
+    ctx: { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: (text: string) => process.stdout.write(text) },
   };
 }
 

@@ -1,0 +1,24 @@
+// Starts `escd daemon` in the background with its output appended to the daemon log, for `escd start`
+// and for the shim's auto-start. Node built-ins only: the shim loads this file (on its cold path).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI_SCRIPT = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+export function spawnDetachedDaemon(options: { socket: string; logFile: string; env: NodeJS.ProcessEnv }): ChildProcess {
+  mkdirSync(dirname(options.logFile), { recursive: true, mode: 0o700 });
+  const logFd = openSync(options.logFile, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [CLI_SCRIPT, 'daemon', '--socket', options.socket], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: options.env,
+    });
+    child.unref();
+    return child;
+  } finally {
+    closeSync(logFd); // the child has its own copy
+  }
+}
