@@ -137,6 +137,7 @@ export function createWebIdentitySts(options: StsClientOptions): WebIdentitySts 
             region: options.region,
             roleArn: request.roleArn,
             requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+            attempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
             ...(token ? { token } : {}),
           }),
         );

@@ -35,8 +35,9 @@ export interface StsCallContext {
   readonly endpoint: string;
   readonly region: string;
   readonly roleArn: string;
-  /** The request timeout, for the timeout message. */
+  /** The request timeout and how many attempts were made, for the timeout message. */
   readonly requestTimeoutMs?: number;
+  readonly attempts?: number;
   /** The web identity token's public claims (absent for calls without one). */
   readonly token?: { readonly iss?: string; readonly aud?: string | readonly string[]; readonly sub?: string };
 }
@@ -134,7 +135,8 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
 
   if (name === 'TimeoutError' || sysCode === 'ETIMEDOUT' || sysCode === 'ESOCKETTIMEDOUT') {
     const limit = ctx.requestTimeoutMs;
-    const after = limit === undefined ? ' in time' : limit >= 1000 ? ` within ${Math.round(limit / 1000)} s` : ` within ${limit} ms`;
+    const each = ctx.attempts !== undefined && ctx.attempts > 1 ? ` (each of ${ctx.attempts} attempts)` : '';
+    const after = limit === undefined ? ' in time' : limit >= 1000 ? ` within ${Math.round(limit / 1000)} s${each}` : ` within ${limit} ms${each}`;
     return { kind: 'timeout', retryable: true, code: sysCode ?? 'TimeoutError', message: `${at} did not answer${after}: is the endpoint right and reachable from here?` };
   }
 

@@ -137,6 +137,9 @@ describe('describeStsError', () => {
     const f = describeStsError(err, ctx);
     expect(f).toMatchObject({ kind: 'timeout', retryable: true });
     expect(f.message).toBe('STS at https://sts.eu-west-1.amazonaws.com did not answer within 10 s: is the endpoint right and reachable from here?');
+    expect(describeStsError(err, { ...ctx, attempts: 2 }).message).toBe(
+      'STS at https://sts.eu-west-1.amazonaws.com did not answer within 10 s (each of 2 attempts): is the endpoint right and reachable from here?',
+    );
   });
 
   it('an abort is reported as a cancellation', () => {
