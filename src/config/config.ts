@@ -36,13 +36,23 @@ export function awsAudience(config: EscdConfig): string {
 
 export class ConfigError extends Error {}
 
+const KEYSTORE_CHOICES: readonly KeyStoreChoice[] = ['auto', 'keychain', 'file'];
+
+/** ESCD_KEYSTORE, which wins over config.yaml's keystore; checked here so any command reports a bad value first. */
+function keystoreFromEnv(env: Readonly<Record<string, string | undefined>>): KeyStoreChoice | undefined {
+  const value = env.ESCD_KEYSTORE;
+  if (value === undefined || value === '') return undefined;
+  if ((KEYSTORE_CHOICES as readonly string[]).includes(value)) return value as KeyStoreChoice;
+  throw new ConfigError(`ESCD_KEYSTORE must be one of ${KEYSTORE_CHOICES.join(', ')} (got ${JSON.stringify(value.slice(0, 40))})`);
+}
+
 export function defaultConfig(env: Readonly<Record<string, string | undefined>> = process.env): EscdConfig {
   const user = env.ESCD_USER ?? safeUsername();
   return {
     org: env.ESCD_ORG ?? 'local',
     user,
     issuer: { url: 'https://oidc.escd.invalid', algorithm: 'RS256', tokenLifetimeSeconds: 300 },
-    keystore: 'auto',
+    keystore: keystoreFromEnv(env) ?? 'auto',
     aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' },
   };
 }
@@ -108,7 +118,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
       algorithm: oneOf(issuer.algorithm, 'issuer.algorithm', ['RS256', 'ES256'] as const, 'RS256'),
       tokenLifetimeSeconds: lifetime as number,
     },
-    keystore: oneOf(top.keystore, 'keystore', ['auto', 'keychain', 'file'] as const, 'auto'),
+    keystore: keystoreFromEnv(env) ?? oneOf(top.keystore, 'keystore', KEYSTORE_CHOICES, 'auto'),
     aws: {
       region: str(aws.region, 'aws.region', defaults.aws.region),
       ...(stsEndpoint ? { stsEndpoint } : {}),

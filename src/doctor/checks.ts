@@ -41,7 +41,10 @@ export interface ConfigFacts {
 }
 
 export function checkConfig(facts: ConfigFacts): CheckResult {
-  if (facts.error) return result('config', 'config file', 'fail', facts.error, `fix the field named above in ${facts.file}`);
+  if (facts.error) {
+    const fix = facts.error.startsWith('ESCD_') ? 'fix or unset the environment variable named above' : `fix the field named above in ${facts.file}`;
+    return result('config', 'config file', 'fail', facts.error, fix);
+  }
   if (!facts.exists) return result('config', 'config file', 'warn', `${facts.file} does not exist; using the defaults`, 'run `escd quickstart` to create it');
   return result('config', 'config file', 'pass', `${facts.file} is valid`);
 }

@@ -55,7 +55,7 @@ export interface DoctorDeps {
   /** Per network request. */
   readonly timeoutMs: number;
   readonly ping: (socket: string) => Promise<{ pid?: number; version?: string }>;
-  readonly openKeyStore: (config: EscdConfig, paths: Paths, env: Env) => Promise<KeyStore>;
+  readonly openKeyStore: (config: EscdConfig, paths: Paths) => Promise<KeyStore>;
 }
 
 export function defaultDoctorDeps(offline: boolean, env: Env = process.env): DoctorDeps {
@@ -72,7 +72,7 @@ export function defaultDoctorDeps(offline: boolean, env: Env = process.env): Doc
       if (!response.ok) throw new Error(response.error.message);
       return response.result as { pid?: number; version?: string };
     },
-    openKeyStore: (config, paths, e) => openKeyStore(config, paths, e),
+    openKeyStore: (config, paths) => openKeyStore(config, paths),
   };
 }
 
@@ -90,7 +90,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     checks.push(checkConfig({ file: paths.configFile, exists: existsSync(paths.configFile) }));
   } catch (err) {
     configOk = false;
-    config = defaultConfig(env);
+    // The error may be ESCD_KEYSTORE itself: go on with the defaults it would have overridden.
+    config = defaultConfig({ ...env, ESCD_KEYSTORE: undefined });
     checks.push(checkConfig({ file: paths.configFile, exists: true, error: err instanceof ConfigError ? err.message : oneLine(err) }));
   }
 
@@ -100,7 +101,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
 
   let store: KeyStore | undefined;
   try {
-    store = await deps.openKeyStore(config, paths, env);
+    store = await deps.openKeyStore(config, paths);
     checks.push(checkKeyStore({ backend: store.backend, location: store.location, ...(store.note ? { note: store.note } : {}) }));
   } catch (err) {
     checks.push(checkKeyStore({ error: oneLine(err) }));

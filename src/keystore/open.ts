@@ -4,15 +4,13 @@
 // can no longer be decrypted).
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { EscdConfig, KeyStoreChoice } from '../config/config.js';
+import type { EscdConfig } from '../config/config.js';
 import type { Paths } from '../config/paths.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { FileKeyStore } from './file-store.js';
 import { KeychainKeyStore, probeKeychain, type ProbeResult } from './keychain-store.js';
 import { ensurePrivateDir } from './private-path.js';
 import { KeyStoreError, type KeyStore, type KeyStoreBackend } from './types.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 interface BackendRecord {
   readonly backend: KeyStoreBackend;
@@ -29,8 +27,9 @@ export function backendRecordPath(paths: Paths): string {
   return join(dirname(paths.fileKeyStore), 'backend.json');
 }
 
-export async function openKeyStore(config: Pick<EscdConfig, 'keystore'>, paths: Paths, env: Env = process.env, options: OpenKeyStoreOptions = {}): Promise<KeyStore> {
-  const choice = parseChoice(env.ESCD_KEYSTORE, config.keystore);
+/** Opens the backend `config.keystore` asks for (ESCD_KEYSTORE already applied by the config loader). */
+export async function openKeyStore(config: Pick<EscdConfig, 'keystore'>, paths: Paths, options: OpenKeyStoreOptions = {}): Promise<KeyStore> {
+  const choice = config.keystore;
   const recordFile = backendRecordPath(paths);
   const keychainLock = join(dirname(paths.fileKeyStore), 'keychain.lock');
   const file = new FileKeyStore(paths.fileKeyStore);
@@ -53,12 +52,6 @@ export async function openKeyStore(config: Pick<EscdConfig, 'keystore'>, paths: 
   const probe = await (options.probe ?? probeKeychain)();
   if (probe.ok) return recording(new KeychainKeyStore(keychainLock, 'keystore: auto, and the OS keychain answered'), recordFile);
   return recording(new FileKeyStore(paths.fileKeyStore, `keystore: auto, and the OS keychain is not available (${probe.reason}); using the file`), recordFile);
-}
-
-function parseChoice(fromEnv: string | undefined, fromConfig: KeyStoreChoice): KeyStoreChoice {
-  if (fromEnv === undefined || fromEnv === '') return fromConfig;
-  if (fromEnv === 'auto' || fromEnv === 'keychain' || fromEnv === 'file') return fromEnv;
-  throw new KeyStoreError(`ESCD_KEYSTORE must be one of auto, keychain, file (got "${fromEnv}")`);
 }
 
 async function readRecord(file: string): Promise<KeyStoreBackend | undefined> {

@@ -84,7 +84,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? systemClock;
   const store = new EnvironmentStore(paths.environmentsDir, config.org);
 
-  const keyStore = lazy(() => openKeyStore(config, paths, env));
+  const keyStore = lazy(() => openKeyStore(config, paths));
   const realCipher = lazy(async () => options.cipher ?? dataKeyCipher(await keyStore()));
   const cipher: Cipher = {
     encrypt: async (plaintext) => (await realCipher()).encrypt(plaintext),

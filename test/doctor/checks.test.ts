@@ -28,7 +28,9 @@ describe('doctor checks', () => {
 
   it('config: a parse error fails naming the file and line; absent warns', () => {
     const bad = checkConfig({ file: '/c/config.yaml', exists: true, error: '/c/config.yaml:3: issuer.url must be an https:// URL' });
-    expect(bad).toMatchObject({ status: 'fail', detail: '/c/config.yaml:3: issuer.url must be an https:// URL' });
+    expect(bad).toMatchObject({ status: 'fail', detail: '/c/config.yaml:3: issuer.url must be an https:// URL', fix: 'fix the field named above in /c/config.yaml' });
+    const fromEnv = checkConfig({ file: '/c/config.yaml', exists: true, error: 'ESCD_KEYSTORE must be one of auto, keychain, file (got "x")' });
+    expect(fromEnv).toMatchObject({ status: 'fail', fix: 'fix or unset the environment variable named above' });
     expect(checkConfig({ file: '/c/config.yaml', exists: false }).status).toBe('warn');
     expect(checkConfig({ file: '/c/config.yaml', exists: true }).status).toBe('pass');
   });
