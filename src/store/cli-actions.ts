@@ -179,7 +179,9 @@ export async function edit(env: string, options: { showSecrets?: boolean } = {})
     shown = revealed.shown;
     if (shown.size > 0) original = renderDefinition(doc);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'escd-edit-'));
+  // The user's runtime dir (tmpfs, private, cleared at logout) where there is one: a failed edit is kept
+  // there, and with --show-secrets it holds plaintext.
+  const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'escd-edit-'));
   const file = join(dir, `${def.env}.yaml`);
   await writeFile(file, original, { mode: 0o600 });
   const keep = (why: string): never => {

@@ -162,6 +162,12 @@ process.exit(Number(process.env.EDIT_EXIT ?? 0));\n`,
     expect(await readFile(kept!, 'utf8')).toContain('a: [1, 2');
     expect((await stat(kept!)).mode & 0o777).toBe(0o600);
     expect(await readFile(envFile('ed/a'), 'utf8')).toBe(before);
+    // With a runtime dir (tmpfs, cleared at logout), the edit is kept there rather than in /tmp.
+    const runtimeDir = join(home.dir, 'runtime');
+    await mkdir(runtimeDir, { mode: 0o700 });
+    const again = await cli(['env', 'edit', 'ed/a'], { env: { EDITOR: `${process.execPath} ${editor}`, EDIT_FROM: 'a: 1 # one', EDIT_TO: 'a: [1, 2', XDG_RUNTIME_DIR: runtimeDir } });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`Your edit is kept in ${runtimeDir}/escd-edit-`);
   });
 
   it('edits secrets as plaintext with --show-secrets and stores them encrypted again', async () => {
