@@ -2,6 +2,7 @@
 // Each talks to the daemon over its socket; "no daemon" is an answer, not a crash.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../src/cli/errors.js';
+import { noProgress, type Progress } from '../src/cli/terminal.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import type { Method, MethodParams, Response } from '../src/protocol/wire.js';
 import type { StatusResult } from './handlers.js';
@@ -19,7 +20,11 @@ export interface ControlContext {
   readonly logFile: string;
   readonly env: NodeJS.ProcessEnv;
   readonly out: (text: string) => void;
+  /** Shows a progress line while `start` and `stop` wait for the daemon; none by default. */
+  readonly progress?: Progress;
 }
+
+const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 
 function notRunning(socket: string): UserError {
   return new UserError(`no escd daemon is running (socket ${socket}); start it with \`escd start\``, EXIT_NOT_RUNNING);
@@ -50,28 +55,40 @@ export async function ping(socket: string, timeoutMs = 2_000): Promise<{ pid: nu
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function start(ctx: ControlContext): Promise<void> {
+export interface StartResult {
+  readonly pid: number;
+  readonly socket: string;
+  /** false: a daemon was already running. */
+  readonly started: boolean;
+}
+
+/** Starts a daemon in the background unless one answers; waits until it does. */
+export async function launch(ctx: ControlContext): Promise<StartResult> {
   const running = await ping(ctx.socket);
-  if (running) {
-    ctx.out(`escd daemon already running (pid ${running.pid}, socket ${ctx.socket})\n`);
-    return;
-  }
+  if (running) return { pid: running.pid, socket: ctx.socket, started: false };
   const logStart = existsSync(ctx.logFile) ? statSync(ctx.logFile).size : 0;
   let exited: number | null | undefined;
   const child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env });
   child.on('exit', (code) => (exited = code));
   child.on('error', () => (exited = -1));
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const up = await ping(ctx.socket, 1_000);
-    if (up) {
-      ctx.out(`escd daemon started (pid ${up.pid}, socket ${ctx.socket})\n`);
-      return;
+  const pid = await (ctx.progress ?? noProgress)('starting the daemon…', async () => {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const up = await ping(ctx.socket, 1_000);
+      if (up) return up.pid;
+      if (exited !== undefined) throw new UserError(`the daemon did not start: ${lastLogLine(ctx.logFile, logStart) ?? `exit code ${exited}`} (log: ${ctx.logFile})`);
+      await sleep(50);
     }
-    if (exited !== undefined) throw new UserError(`the daemon did not start: ${lastLogLine(ctx.logFile, logStart) ?? `exit code ${exited}`} (log: ${ctx.logFile})`);
-    await sleep(50);
-  }
-  throw new UserError(`the daemon did not answer within ${START_TIMEOUT_MS / 1000} s (log: ${ctx.logFile})`);
+    throw new UserError(`the daemon did not answer within ${START_TIMEOUT_MS / 1000} s (log: ${ctx.logFile})`);
+  });
+  return { pid, socket: ctx.socket, started: true };
+}
+
+const startLine = (r: StartResult): string => `escd daemon ${r.started ? 'started' : 'already running'} (pid ${r.pid}, socket ${r.socket})\n`;
+
+export async function start(ctx: ControlContext, asJson = false): Promise<void> {
+  const result = await launch(ctx);
+  ctx.out(asJson ? json(result) : startLine(result));
 }
 
 function lastLogLine(file: string, from: number): string | undefined {
@@ -93,44 +110,56 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Asks the daemon to shut down and waits until it has; returns false when none was running. */
-export async function stop(ctx: ControlContext, quiet = false): Promise<boolean> {
+/** Asks the daemon to shut down and waits until it has; the pid it had, or undefined when none was running. */
+export async function halt(ctx: ControlContext): Promise<number | undefined> {
   const result = (await call(ctx.socket, 'shutdown', {})) as { pid: number } | undefined;
-  if (!result) {
-    if (!quiet) ctx.out(`escd daemon is not running (socket ${ctx.socket})\n`);
-    return false;
-  }
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (!processAlive(result.pid) || !(await ping(ctx.socket, 500))) {
-      // The socket is gone; give the process a moment to flush and exit.
-      while (processAlive(result.pid) && Date.now() < deadline) await sleep(25);
-      if (!processAlive(result.pid)) {
-        if (!quiet) ctx.out(`escd daemon stopped (pid ${result.pid})\n`);
-        return true;
+  if (!result) return undefined;
+  const { pid } = result;
+  const gone = await (ctx.progress ?? noProgress)('stopping the daemon…', async () => {
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (!processAlive(pid) || !(await ping(ctx.socket, 500))) {
+        // The socket is gone; give the process a moment to flush and exit.
+        while (processAlive(pid) && Date.now() < deadline) await sleep(25);
+        if (!processAlive(pid)) return true;
       }
+      await sleep(50);
     }
-    await sleep(50);
-  }
-  throw new UserError(`the daemon (pid ${result.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; try \`kill ${result.pid}\``);
+    return false;
+  });
+  if (!gone) throw new UserError(`the daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; try \`kill ${pid}\``);
+  return pid;
 }
 
-export async function restart(ctx: ControlContext): Promise<void> {
-  await stop(ctx, true);
-  await start(ctx);
+export async function stop(ctx: ControlContext, asJson = false): Promise<void> {
+  const pid = await halt(ctx);
+  if (asJson) ctx.out(json({ stopped: pid !== undefined, socket: ctx.socket, ...(pid !== undefined ? { pid } : {}) }));
+  else ctx.out(pid === undefined ? `escd daemon is not running (socket ${ctx.socket})\n` : `escd daemon stopped (pid ${pid})\n`);
 }
 
-export async function status(ctx: ControlContext, json: boolean): Promise<void> {
+/** Stops the daemon (when one runs) and starts a new one; JSON adds whether one was stopped. */
+export async function restart(ctx: ControlContext, asJson = false): Promise<void> {
+  const stopped = await halt(ctx);
+  const result = await launch(ctx);
+  ctx.out(asJson ? json({ ...result, stopped: stopped !== undefined }) : startLine(result));
+}
+
+export async function status(ctx: ControlContext, asJson: boolean): Promise<void> {
   const result = (await call(ctx.socket, 'status', {})) as StatusResult | undefined;
   if (!result) {
-    if (json) ctx.out(JSON.stringify({ running: false, socket: ctx.socket }, null, 2) + '\n');
+    if (asJson) ctx.out(json({ running: false, socket: ctx.socket }));
     throw notRunning(ctx.socket);
   }
-  ctx.out(json ? JSON.stringify({ running: true, ...result }, null, 2) + '\n' : formatStatus(result));
+  ctx.out(asJson ? json({ running: true, ...result }) : formatStatus(result));
 }
 
-export async function flush(ctx: ControlContext, env: string | undefined): Promise<void> {
+/** JSON: `{running, flushed, env?}` (nothing to flush when no daemon runs; not an error). */
+export async function flush(ctx: ControlContext, env: string | undefined, asJson = false): Promise<void> {
   const result = (await call(ctx.socket, 'flush', env === undefined ? {} : { env })) as { flushed: number } | undefined;
+  if (asJson) {
+    ctx.out(json({ running: result !== undefined, flushed: result?.flushed ?? 0, ...(env !== undefined ? { env } : {}) }));
+    return;
+  }
   if (!result) {
     ctx.out('no escd daemon is running: nothing cached to flush\n');
     return;

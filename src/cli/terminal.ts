@@ -22,6 +22,12 @@ export function terminalFor(stream: NodeJS.WriteStream | WriteStream, env: Env =
   return { color, interactive, green: paint(32), yellow: paint(33), red: paint(31), bold: paint(1), dim: paint(2) };
 }
 
+/** Runs slow work with a progress line labelled `label` (withProgress, or nothing at all). */
+export type Progress = <T>(label: string, work: () => Promise<T>) => Promise<T>;
+
+/** No progress line: for callers that are not a command in a terminal. */
+export const noProgress: Progress = (_label, work) => work();
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
@@ -31,8 +37,11 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 export async function withProgress<T>(label: string, work: () => Promise<T>, stream: NodeJS.WriteStream = process.stderr, env: Env = process.env): Promise<T> {
   const term = terminalFor(stream, env);
   if (!term.interactive) return work();
+  // A line wider than the terminal would wrap, and \r could not take it back.
+  const room = (stream.columns || 80) - 3; // 0: a terminal that does not know its size
+  const shown = label.length > room ? `${label.slice(0, Math.max(room - 1, 0))}…` : label;
   let frame = 0;
-  const draw = (): void => void stream.write(`\r${FRAMES[frame++ % FRAMES.length]} ${label}\u001b[K`);
+  const draw = (): void => void stream.write(`\r${FRAMES[frame++ % FRAMES.length]} ${shown}\u001b[K`);
   draw();
   const timer = setInterval(draw, 80);
   try {

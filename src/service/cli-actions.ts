@@ -3,7 +3,8 @@ import { resolvePaths } from '../config/paths.js';
 import { userHome } from '../protocol/socket-path.js';
 import { request } from '../protocol/client.js';
 import { UserError } from '../cli/errors.js';
-import { installService, managerFor, planService, serviceStatus, uninstallService, type ServicePlan } from './manager.js';
+import { withProgress } from '../cli/terminal.js';
+import { installService, managerFor, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan, type UninstallSteps } from './manager.js';
 import { escdScript, NPX_CACHE_HINT, readTemplate, runsFromNpxCache } from './package-files.js';
 import { contextFor, ServiceError } from './render.js';
 import { shellLine, systemRunner } from './runner.js';
@@ -54,8 +55,8 @@ async function stopUnmanagedDaemon(socket: string): Promise<boolean> {
   if (!response?.ok) return false;
   const result = response.result as { daemon?: { socketActivated?: boolean } };
   if (result.daemon?.socketActivated) return false;
-  const { stop } = await import('../../daemon/control.js');
-  return stop({ socket, logFile: '', env: process.env, out: () => undefined }, true);
+  const { halt } = await import('../../daemon/control.js');
+  return (await halt({ socket, logFile: '', env: process.env, out: () => undefined })) !== undefined;
 }
 
 export async function install(opts: { print?: boolean; json?: boolean }): Promise<void> {
@@ -67,7 +68,7 @@ export async function install(opts: { print?: boolean; json?: boolean }): Promis
     const beforeEnable = async (): Promise<void> => {
       if (await stopUnmanagedDaemon(paths.socket)) say('stopped the daemon started by `escd start`; the service manager runs it from now on');
     };
-    const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir, beforeEnable });
+    const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir, beforeEnable, progress: withProgress });
     if (opts.json) return out(JSON.stringify(result, null, 2));
     for (const file of result.files) out(`wrote ${file}`);
     for (const line of result.ran) out(`ran   ${line}`);
@@ -82,12 +83,33 @@ export async function install(opts: { print?: boolean; json?: boolean }): Promis
   }
 }
 
-export async function uninstall(opts: { json?: boolean }): Promise<void> {
+/** `uninstall --print`: what uninstall would run and remove, in that order; JSON: the same lists. */
+function printUninstall(steps: UninstallSteps, json: boolean | undefined): void {
+  if (json) {
+    const { manager, installed, remove, keep, record } = steps;
+    return out(JSON.stringify({ manager, installed, disable: steps.disable.map(shellLine), remove, keep, record, afterRemove: steps.afterRemove.map(shellLine) }, null, 2));
+  }
+  if (!steps.installed) return out(NOT_INSTALLED);
+  const lines = [
+    ...steps.disable.map((argv) => `would run    ${shellLine(argv)}`),
+    ...steps.remove.map((file) => `would remove ${file}`),
+    ...steps.keep.map((file) => `would keep   ${file} (edited since install)`),
+    `would remove ${steps.record} (install's record of what it wrote)`,
+    ...steps.afterRemove.map((argv) => `would run    ${shellLine(argv)}`),
+  ];
+  out(lines.join('\n'));
+}
+
+const NOT_INSTALLED = 'escd is not installed as a service (nothing to remove).';
+
+export async function uninstall(opts: { print?: boolean; json?: boolean }): Promise<void> {
   const plan = planOrExplain();
+  const stateDir = resolvePaths().stateDir;
   try {
-    const result = await uninstallService(plan, { run: systemRunner, stateDir: resolvePaths().stateDir });
+    if (opts.print) return printUninstall(await uninstallSteps(plan, stateDir), opts.json);
+    const result = await uninstallService(plan, { run: systemRunner, stateDir, progress: withProgress });
     if (opts.json) return out(JSON.stringify(result, null, 2));
-    if (!result.installed) return out('escd is not installed as a service (nothing to remove).');
+    if (!result.installed) return out(NOT_INSTALLED);
     for (const file of result.removed) out(`removed ${file}`);
     for (const file of result.kept) out(`kept    ${file} (edited since install; delete it yourself if you no longer need it)`);
     out('escd is no longer a service. `escd start` runs the daemon by hand.');

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
+import { noProgress, type Progress } from '../cli/terminal.js';
 import { LAUNCHD_LABEL, launchdLogDir, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from './render.js';
 import { firstLine, shellLine, type CommandRunner } from './runner.js';
 
@@ -146,7 +147,10 @@ export interface ServiceDeps {
   readonly now?: () => Date;
   /** Runs once the files are written, just before the service is enabled (stops a hand-started daemon). */
   readonly beforeEnable?: () => Promise<void>;
+  /** Shows a progress line while the service manager enables or stops the service; none by default. */
+  readonly progress?: Progress;
 }
+
 
 export interface InstallResult {
   readonly manager: ServiceManager;
@@ -205,7 +209,7 @@ export async function installService(plan: ServicePlan, deps: ServiceDeps): Prom
       written.push(file.path);
     }
     await deps.beforeEnable?.();
-    await runAll(deps, plan.enable, ran);
+    await (deps.progress ?? noProgress)('enabling the service…', () => runAll(deps, plan.enable, ran));
   } catch (err) {
     // Roll back: stop whatever started, remove what we wrote, tell the manager.
     for (const argv of plan.disable) await deps.run(argv).catch(() => undefined);
@@ -226,28 +230,59 @@ export interface UninstallResult {
   readonly installed: boolean;
 }
 
-export async function uninstallService(plan: ServicePlan, deps: ServiceDeps): Promise<UninstallResult> {
-  const manifestFile = manifestPath(deps.stateDir);
-  const manifest = await readManifest(manifestFile);
-  if (!manifest) return { removed: [], kept: [], installed: false };
-  const disable = plan.manager === manifest.manager ? plan.disable : [];
-  for (const argv of disable) await deps.run(argv);
-  const removed: string[] = [];
-  const kept: string[] = [];
-  for (const file of manifest.files) {
+/** What uninstall would do, in order: `disable`, remove `remove` and `record`, `afterRemove`. */
+export interface UninstallSteps {
+  readonly manager: ServiceManager;
+  readonly installed: boolean;
+  /** Service manager commands run before the files go (failures tolerated: it may be stopped already). */
+  readonly disable: ReadonlyArray<readonly string[]>;
+  /** Files install wrote, unchanged since. */
+  readonly remove: readonly string[];
+  /** Files install wrote but the user edited since: left in place. */
+  readonly keep: readonly string[];
+  /** The manifest: install's record of what it wrote. */
+  readonly record: string;
+  /** Directories install created; removed when left empty. */
+  readonly dirs: readonly string[];
+  readonly afterRemove: ReadonlyArray<readonly string[]>;
+}
+
+/** Reads the manifest and the files it lists; changes nothing (`escd service uninstall --print`). */
+export async function uninstallSteps(plan: ServicePlan, stateDir: string): Promise<UninstallSteps> {
+  const record = manifestPath(stateDir);
+  const manifest = await readManifest(record);
+  const remove: string[] = [];
+  const keep: string[] = [];
+  for (const file of manifest?.files ?? []) {
     const content = await readIfExists(file.path);
     if (content === undefined) continue;
-    if (sha256(content) !== file.sha256) {
-      kept.push(file.path);
-      continue;
-    }
-    await rm(file.path, { force: true });
-    removed.push(file.path);
+    (sha256(content) === file.sha256 ? remove : keep).push(file.path);
   }
-  await removeEmptyDirs(manifest.dirs ?? []);
-  if (plan.manager === manifest.manager) for (const argv of plan.afterRemove) await deps.run(argv);
-  await rm(manifestFile, { force: true });
-  return { removed, kept, installed: true };
+  // Commands of another manager (a manifest carried over from another OS) are not ours to run.
+  const sameManager = manifest?.manager === plan.manager;
+  return {
+    manager: manifest?.manager ?? plan.manager,
+    installed: manifest !== undefined,
+    disable: sameManager ? plan.disable : [],
+    remove,
+    keep,
+    record,
+    dirs: manifest?.dirs ?? [],
+    afterRemove: sameManager ? plan.afterRemove : [],
+  };
+}
+
+export async function uninstallService(plan: ServicePlan, deps: ServiceDeps): Promise<UninstallResult> {
+  const steps = await uninstallSteps(plan, deps.stateDir);
+  if (!steps.installed) return { removed: [], kept: [], installed: false };
+  await (deps.progress ?? noProgress)('stopping the service…', async () => {
+    for (const argv of steps.disable) await deps.run(argv);
+  });
+  for (const path of steps.remove) await rm(path, { force: true });
+  await removeEmptyDirs(steps.dirs);
+  for (const argv of steps.afterRemove) await deps.run(argv);
+  await rm(steps.record, { force: true });
+  return { removed: steps.remove, kept: steps.keep, installed: true };
 }
 
 export interface StatusResult {

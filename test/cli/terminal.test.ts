@@ -31,6 +31,18 @@ describe('terminal conventions', () => {
     expect(pipe.written).toBe('');
   });
 
+  it('cuts a label wider than the terminal (a wrapped line could not be cleared); nothing with TERM=dumb', async () => {
+    const narrow = Object.assign(fakeStream(true), { columns: 20 });
+    await withProgress('opening a-very-long-project-name/and-env…', async () => undefined, narrow, {});
+    const [frame] = narrow.written.split('\u001b[K');
+    expect(frame).toBe('\r⠋ opening a-very-l…');
+    expect([...frame!.slice(1)].length).toBeLessThan(20);
+
+    const dumb = fakeStream(true);
+    await withProgress('working…', async () => undefined, dumb, { TERM: 'dumb' });
+    expect(dumb.written).toBe('');
+  });
+
   it('clears the line when the work fails', async () => {
     const tty = fakeStream(true);
     await expect(withProgress('working…', () => Promise.reject(new Error('boom')), tty, {})).rejects.toThrow('boom');

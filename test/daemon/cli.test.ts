@@ -49,6 +49,13 @@ describe('escd lifecycle commands', () => {
     const json = await runCli(['status', '--json'], { env: home.env });
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)).toEqual({ running: false, socket });
+    // Nothing to flush or stop is an answer, not an error.
+    const flush = await runCli(['flush', '--json'], { env: home.env });
+    expect(flush.code).toBe(0);
+    expect(JSON.parse(flush.stdout)).toEqual({ running: false, flushed: 0 });
+    const stop = await runCli(['stop', '--json'], { env: home.env });
+    expect(stop.code).toBe(0);
+    expect(JSON.parse(stop.stdout)).toEqual({ stopped: false, socket });
   });
 
   it('start reports why the daemon could not start, in one line', async () => {
@@ -75,6 +82,9 @@ describe('escd lifecycle commands', () => {
     const second = await runCli(['start'], { env: home.env });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`already running (pid ${pid}`);
+    const json = await runCli(['start', '--json'], { env: home.env });
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toEqual({ pid, socket, started: false });
   });
 
   it('a foreground daemon on the same socket refuses to start (exit 1, one line)', async () => {
@@ -101,6 +111,10 @@ describe('escd lifecycle commands', () => {
     expect((await runCli(['flush', 'dev'], { env: home.env })).stdout).toBe("flushed 'dev'\n");
     expect((await runCli(['flush', 'dev'], { env: home.env })).stdout).toBe("'dev' was not cached\n");
     expect((await runCli(['flush'], { env: home.env })).stdout).toBe('flushed 0 cached environments\n');
+    expect((await request(socket, 'aws.credentials', { env: 'dev' })).ok).toBe(true);
+    expect(JSON.parse((await runCli(['flush', 'dev', '--json'], { env: home.env })).stdout)).toEqual({ running: true, flushed: 1, env: 'dev' });
+    expect((await request(socket, 'aws.credentials', { env: 'dev' })).ok).toBe(true);
+    expect(JSON.parse((await runCli(['flush', '--json'], { env: home.env })).stdout)).toEqual({ running: true, flushed: 1 });
   });
 
   it('reports a broken environment with its file and line, and an unknown one as not found', async () => {
@@ -122,15 +136,25 @@ describe('escd lifecycle commands', () => {
   });
 
   it('stop shuts it down and removes the socket; restart starts it again', async () => {
+    const pid = await request(socket, 'ping', {}).then((r) => (r.ok ? (r.result as { pid: number }).pid : 0));
     const stopped = await runCli(['stop'], { env: home.env });
     expect(stopped.code).toBe(0);
-    expect(stopped.stdout).toMatch(/^escd daemon stopped \(pid \d+\)$/m);
+    expect(stopped.stdout).toBe(`escd daemon stopped (pid ${pid})\n`);
     expect(existsSync(socket)).toBe(false);
     expect((await runCli(['stop'], { env: home.env })).stdout).toContain('not running');
     const restarted = await runCli(['restart'], { env: home.env });
     expect(restarted.code).toBe(0);
-    pids.add(Number(/pid (\d+)/.exec(restarted.stdout)?.[1]));
+    const first = Number(/^escd daemon started \(pid (\d+), socket /.exec(restarted.stdout)?.[1]);
+    pids.add(first);
     expect((await request(socket, 'ping', {})).ok).toBe(true);
+    // Again, as JSON: a running daemon was stopped, and a new one started.
+    const again = await runCli(['restart', '--json'], { env: home.env });
+    expect(again.code, again.stderr).toBe(0);
+    const result = JSON.parse(again.stdout) as { pid: number };
+    pids.add(result.pid);
+    expect(result).toEqual({ pid: expect.any(Number), socket, started: true, stopped: true });
+    expect(result.pid).not.toBe(first);
+    expect(await request(socket, 'ping', {})).toMatchObject({ ok: true, result: { pid: result.pid } });
   });
 
   it('SIGHUP reloads config.yaml: a change drops the cache, an invalid file is refused', async () => {

@@ -32,6 +32,14 @@ describe('escd service', () => {
     expect(await readdir(home.dir)).toEqual([]);
   });
 
+  it('uninstall --print without an install says there is nothing to remove', async () => {
+    const result = await runCli(['service', 'uninstall', '--print'], { env: home.env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('escd is not installed as a service (nothing to remove).\n');
+    expect(await readdir(home.dir)).toEqual([]);
+  });
+
   it('install without a service manager says so, suggests escd start, and writes nothing', async () => {
     if (managerAnswers()) {
       console.warn('skipping: this machine has a working service manager, and this test must not install a real service');
@@ -70,6 +78,36 @@ describe('escd service', () => {
     const status = JSON.parse((await runCli(['service', 'status', '--json'], { env })).stdout) as { installed: boolean; files: { state: string }[] };
     expect(status.installed).toBe(true);
     expect(status.files.map((f) => f.state)).toEqual(['ok', 'ok']);
+
+    // --print: what uninstall would run and remove, in order; it runs and removes nothing.
+    const callsBefore = await readFile(join(home.dir, 'calls'), 'utf8');
+    const manifest = join(home.env.ESCD_HOME!, 'state', 'service-install.json');
+    const print = await runCli(['service', 'uninstall', '--print'], { env });
+    expect(print.stderr).toBe('');
+    expect(print.code).toBe(0);
+    expect(print.stdout).toBe(
+      [
+        'would run    systemctl --user disable --now escd.socket',
+        'would run    systemctl --user stop escd.service',
+        `would remove ${join(unitDir, 'escd.socket')}`,
+        `would remove ${join(unitDir, 'escd.service')}`,
+        `would remove ${manifest} (install's record of what it wrote)`,
+        'would run    systemctl --user daemon-reload',
+        '',
+      ].join('\n'),
+    );
+    const printed = JSON.parse((await runCli(['service', 'uninstall', '--print', '--json'], { env })).stdout) as Record<string, unknown>;
+    expect(printed).toEqual({
+      manager: 'systemd',
+      installed: true,
+      disable: ['systemctl --user disable --now escd.socket', 'systemctl --user stop escd.service'],
+      remove: [join(unitDir, 'escd.socket'), join(unitDir, 'escd.service')],
+      keep: [],
+      record: manifest,
+      afterRemove: ['systemctl --user daemon-reload'],
+    });
+    expect(await readFile(join(home.dir, 'calls'), 'utf8')).toBe(callsBefore);
+    expect((await readdir(unitDir)).sort()).toEqual(['escd.service', 'escd.socket']);
 
     const uninstall = await runCli(['service', 'uninstall'], { env });
     expect(uninstall.code).toBe(0);

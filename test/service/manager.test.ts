@@ -5,7 +5,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
-import { installedService, installService, manifestPath, planService, serviceStatus, uninstallService, type ServicePlan } from '../../src/service/manager.js';
+import { installedService, installService, manifestPath, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan } from '../../src/service/manager.js';
+import type { Progress } from '../../src/cli/terminal.js';
 import { escdScript, readTemplate, runsFromNpxCache } from '../../src/service/package-files.js';
 import { contextFor, ServiceError } from '../../src/service/render.js';
 import type { CommandResult, CommandRunner } from '../../src/service/runner.js';
@@ -156,6 +157,65 @@ describe('service install (systemd)', () => {
     const result = await uninstallService(p, { run: fakeRunner(), stateDir: stateDir() });
     expect(result.kept).toEqual([join(unitDir(), 'escd.service')]);
     expect(result.removed).toEqual([join(unitDir(), 'escd.socket')]);
+  });
+
+  it('uninstallSteps says what uninstall will run and remove, and changes nothing', async () => {
+    const p = plan('linux');
+    await installService(p, { run: fakeRunner(), stateDir: stateDir() });
+    await writeFile(join(unitDir(), 'escd.service'), p.files[1]!.content + '# tuned\n');
+    const before = await filesUnder(home.dir);
+    const steps = await uninstallSteps(p, stateDir());
+    expect(steps).toMatchObject({
+      manager: 'systemd',
+      installed: true,
+      disable: p.disable,
+      remove: [join(unitDir(), 'escd.socket')],
+      keep: [join(unitDir(), 'escd.service')],
+      record: manifestPath(stateDir()),
+      afterRemove: p.afterRemove,
+    });
+    expect(await filesUnder(home.dir)).toEqual(before);
+    // …and uninstall does exactly that.
+    const run = fakeRunner();
+    const result = await uninstallService(p, { run, stateDir: stateDir() });
+    expect(result).toEqual({ removed: steps.remove, kept: steps.keep, installed: true });
+    expect(run.calls).toEqual([...steps.disable, ...steps.afterRemove].map((argv) => argv.join(' ')));
+    expect(await filesUnder(home.dir)).toEqual([join(unitDir(), 'escd.service')]);
+  });
+
+  it('shows progress while the manager enables and stops the service, around those commands only', async () => {
+    const events: string[] = [];
+    const progress: Progress = async (label, work) => {
+      events.push(`start ${label}`);
+      try {
+        return await work();
+      } finally {
+        events.push(`end ${label}`);
+      }
+    };
+    const run = fakeRunner();
+    const recording: CommandRunner = async (argv) => {
+      events.push(argv.join(' '));
+      return run(argv);
+    };
+    const p = plan('linux');
+    await installService(p, { run: recording, stateDir: stateDir(), progress });
+    expect(events).toEqual([
+      'systemctl --user show-environment',
+      'start enabling the service…',
+      'systemctl --user daemon-reload',
+      'systemctl --user enable --now escd.socket',
+      'end enabling the service…',
+    ]);
+    events.length = 0;
+    await uninstallService(p, { run: recording, stateDir: stateDir(), progress });
+    expect(events).toEqual([
+      'start stopping the service…',
+      'systemctl --user disable --now escd.socket',
+      'systemctl --user stop escd.service',
+      'end stopping the service…',
+      'systemctl --user daemon-reload',
+    ]);
   });
 
   it('uninstall without an install changes nothing', async () => {

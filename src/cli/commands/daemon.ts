@@ -2,11 +2,15 @@
 import type { Command } from 'commander';
 
 async function control() {
-  const [{ resolvePaths }, control] = await Promise.all([import('../../config/paths.js'), import('../../../daemon/control.js')]);
+  const [{ resolvePaths }, control, { withProgress }] = await Promise.all([
+    import('../../config/paths.js'),
+    import('../../../daemon/control.js'),
+    import('../terminal.js'),
+  ]);
   const paths = resolvePaths();
   return {
     control,
-    ctx: { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: (text: string) => process.stdout.write(text) },
+    ctx: { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: (text: string) => process.stdout.write(text), progress: withProgress },
   };
 }
 
@@ -35,28 +39,31 @@ Examples:
   program
     .command('start')
     .description('Start the daemon in the background (no-op if it is running)')
-    .addHelpText('after', '\nWaits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.\n\nExample:\n  escd start')
-    .action(async () => {
+    .option('--json', 'print {pid, socket, started} (started: false when it was already running)')
+    .addHelpText('after', '\nWaits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.\n\nExamples:\n  escd start\n  escd start --json | jq .pid')
+    .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
-      await c.start(ctx);
+      await c.start(ctx, options.json ?? false);
     });
 
   program
     .command('stop')
     .description('Stop the daemon and wait until it has exited')
-    .addHelpText('after', '\nExample:\n  escd stop')
-    .action(async () => {
+    .option('--json', 'print {stopped, socket, pid}')
+    .addHelpText('after', '\nExamples:\n  escd stop\n  escd stop --json')
+    .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
-      await c.stop(ctx);
+      await c.stop(ctx, options.json ?? false);
     });
 
   program
     .command('restart')
     .description('Stop the daemon (if running) and start it again')
-    .addHelpText('after', '\nExample:\n  escd restart')
-    .action(async () => {
+    .option('--json', 'print {pid, socket, started, stopped} (stopped: whether one was running)')
+    .addHelpText('after', '\nExamples:\n  escd restart\n  escd restart --json')
+    .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
-      await c.restart(ctx);
+      await c.restart(ctx, options.json ?? false);
     });
 
   program
@@ -73,9 +80,10 @@ Examples:
     .command('flush')
     .description('Drop one cached environment (or all), so the next request evaluates it afresh')
     .argument('[env]', 'environment name; all when omitted')
-    .addHelpText('after', '\nExamples:\n  escd flush\n  escd flush myproject/dev')
-    .action(async (env: string | undefined) => {
+    .option('--json', 'print {running, flushed, env} (flushed: how many cached environments were dropped)')
+    .addHelpText('after', '\nExamples:\n  escd flush\n  escd flush myproject/dev\n  escd flush --json')
+    .action(async (env: string | undefined, options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
-      await c.flush(ctx, env);
+      await c.flush(ctx, env, options.json ?? false);
     });
 }

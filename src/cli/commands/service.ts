@@ -12,6 +12,7 @@ Examples:
   $ escd service install --print   # show the unit files and commands, change nothing
   $ escd service install           # write them and start the service
   $ escd service status
+  $ escd service uninstall --print # show what uninstall would stop and remove
   $ escd service uninstall         # remove exactly what install wrote`,
     );
 
@@ -26,9 +27,19 @@ Examples:
   service
     .command('uninstall')
     .description('Stop the service and remove the files install wrote')
+    .option('--print', 'only print the commands it would run and the files it would remove')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  $ escd service uninstall')
-    .action(async (opts: { json?: boolean }) => (await import('../../service/cli-actions.js')).uninstall(opts));
+    .addHelpText(
+      'after',
+      `
+Files edited since install are kept. With --print --json: {manager, installed, disable, remove, keep,
+record, afterRemove}, the commands as shell lines.
+
+Examples:
+  $ escd service uninstall --print
+  $ escd service uninstall`,
+    )
+    .action(async (opts: { print?: boolean; json?: boolean }) => (await import('../../service/cli-actions.js')).uninstall(opts));
 
   service
     .command('status')
