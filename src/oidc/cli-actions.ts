@@ -1,5 +1,6 @@
 // The implementations behind `escd oidc …` (registered in src/cli/commands/oidc.ts, loaded lazily).
 import { UserError } from '../cli/errors.js';
+import { withProgress } from '../cli/terminal.js';
 import { awsAudience } from '../config/config.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
@@ -147,7 +148,7 @@ export async function printThumbprint(opts: { connect?: string; json?: boolean }
     port = Number(m[2]);
   }
   try {
-    const thumb = await fetchThumbprint(host, port);
+    const thumb = await withProgress(`reading the certificate of ${host}:${port}…`, () => fetchThumbprint(host, port));
     if (opts.json) out(JSON.stringify({ host: `${host}:${port}`, thumbprint: thumb.sha1, certificate: thumb.subject }, null, 2));
     else {
       out(thumb.sha1);

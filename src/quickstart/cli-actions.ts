@@ -51,7 +51,7 @@ async function checkShim(): Promise<ShimCheck> {
 }
 
 export async function quickstart(opts: { json?: boolean }): Promise<void> {
-  const steps = await prepare({ env: process.env, progress: (label, work) => withProgress(label, work) });
+  const steps = await prepare({ env: process.env, progress: withProgress });
 
   const started = await withProgress('starting the daemon…', () => escd(['start']));
   if (started.code !== 0) {

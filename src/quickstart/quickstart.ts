@@ -3,6 +3,7 @@
 // (never rewrites the config or an environment a user may have edited).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import type { Progress } from '../cli/terminal.js';
 import { parseConfig } from '../config/config.js';
 import { resolvePaths } from '../config/paths.js';
 import { createRuntime } from '../runtime/runtime.js';
@@ -31,7 +32,7 @@ export interface QuickstartSteps {
 export interface QuickstartDeps {
   readonly env: Env;
   /** Wraps slow work (key generation) in a progress indicator. */
-  readonly progress: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+  readonly progress: Progress;
 }
 
 export function configTemplate(env: Env): string {

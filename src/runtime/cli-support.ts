@@ -1,6 +1,7 @@
 // What the CLI commands share: building the runtime, and evaluating with diagnostics printed the
 // way compilers print them (warnings go to stderr and the command goes on; errors stop it).
 import { formatDiagnostic, hasErrors } from '../cli/format/diagnostics.js';
+import { withProgress } from '../cli/terminal.js';
 import type { Diagnostic } from '../esc/types.js';
 import { DefinitionError, parseDefinition } from '../store/definition.js';
 import { createRuntime, type EvaluationOptions, type Runtime, type RuntimeEvaluation } from './runtime.js';
@@ -30,9 +31,12 @@ export class DiagnosticsFailure extends Error {
   }
 }
 
-/** Evaluates and prints every diagnostic to stderr; throws DiagnosticsFailure when any is an error. */
+/**
+ * Evaluates (with a progress line on a terminal: providers may call STS) and prints every diagnostic
+ * to stderr once the line is gone; throws DiagnosticsFailure when any is an error.
+ */
 export async function evaluateOrFail(runtime: Runtime, name: string, options: EvaluationOptions): Promise<RuntimeEvaluation> {
-  const evaluation = await runtime.evaluate(name, options);
+  const evaluation = await withProgress(`opening ${name}…`, () => runtime.evaluate(name, options));
   for (const line of diagnosticLines(runtime, evaluation)) process.stderr.write(line + '\n');
   if (hasErrors(evaluation.diagnostics)) throw new DiagnosticsFailure(evaluation.diagnostics.filter((d) => d.severity === 'error').length);
   return evaluation;

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from '../support/cli.js';
+import { ptySkipReason, runCliInTerminal } from '../support/pty.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
 const hasOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
@@ -61,6 +62,15 @@ describe.skipIf(!hasOpenssl)('escd oidc thumbprint', () => {
     expect(r.stdout).toBe(`${expected}\n`);
     const json = await runCli(['oidc', 'thumbprint', '--connect', `127.0.0.1:${port}`, '--json'], { env: home.env });
     expect(JSON.parse(json.stdout)).toMatchObject({ thumbprint: expected, certificate: 'CN=Test Intermediate' });
+  });
+
+  it.skipIf(ptySkipReason())('shows a progress line on a terminal while it reads the certificate, never on stdout', async () => {
+    const r = await runCliInTerminal(['oidc', 'thumbprint', '--connect', `127.0.0.1:${port}`], { env: home.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${expected}\n`);
+    expect(r.terminal).toMatch(new RegExp(`^\r. reading the certificate of 127\\.0\\.0\\.1:${port}…\u001b\\[K`));
+    // The comment on stderr comes after the line is cleared.
+    expect(r.terminal.slice(r.terminal.lastIndexOf('\r\u001b[K') + 4)).toMatch(/^# SHA-1 of CN=Test Intermediate/);
   });
 
   it('says clearly when it cannot connect, and why AWS mostly does not need it', async () => {
