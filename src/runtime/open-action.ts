@@ -12,10 +12,15 @@ export type OpenFormat = (typeof OPEN_FORMATS)[number];
 
 export interface OpenOptions {
   readonly format?: string;
+  /** `--json`: the same as `--format json`. */
+  readonly json?: boolean;
   readonly showSecrets?: boolean;
 }
 
 export async function open(env: string, path: string | undefined, options: OpenOptions): Promise<void> {
+  if (options.json && options.format !== undefined && options.format !== 'json') {
+    throw new UserError(`--json is --format json: it cannot be combined with --format ${options.format}`, 2);
+  }
   const format = (options.format ?? 'json') as OpenFormat;
   if (!OPEN_FORMATS.includes(format)) throw new UserError(`unknown --format ${JSON.stringify(options.format)}: use one of ${OPEN_FORMATS.join(', ')}`, 2);
   if ((format === 'dotenv' || format === 'shell') && path !== undefined) {

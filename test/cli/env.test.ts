@@ -275,6 +275,18 @@ describe('escd open', () => {
     expect(result.stderr).toMatch(new RegExp(`^${envFile('op/syntax')}:3:1: error: Flow sequence .+\\n$`));
   });
 
+  it('--json is --format json, and is refused with another --format', async () => {
+    const json = await cli(['open', 'op/app', '--json']);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe((await cli(['open', 'op/app', '--format', 'json'])).stdout);
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'app', token: '[secret]' });
+    expect((await cli(['open', 'op/app', 'list', '--json', '--format', 'json'])).stdout).toBe('[\n  1,\n  "two"\n]\n');
+    const both = await cli(['open', 'op/app', '--json', '--format', 'yaml']);
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe('');
+    expect(both.stderr).toBe('escd: --json is --format json: it cannot be combined with --format yaml\n');
+  });
+
   it('rejects an unknown format', async () => {
     const result = await cli(['open', 'op/app', '--format', 'xml']);
     expect(result.code).toBe(2);

@@ -7,7 +7,8 @@ export function register(program: Command): void {
     .description('Evaluate an environment and print its values, one property, or its environment variables')
     .argument('<env>', 'environment name, [org/]project/env')
     .argument('[path]', 'property path into the values, e.g. aws.login or a.b[0]["key"]')
-    .option('--format <format>', 'json, yaml, detailed, dotenv, shell or string', 'json')
+    .option('--format <format>', 'json, yaml, detailed, dotenv, shell or string (default: json)')
+    .option('--json', 'the same as --format json')
     .option('--show-secrets', 'print secrets in the clear instead of [secret]')
     .addHelpText(
       'after',
@@ -17,12 +18,13 @@ non-zero exit status.
 
 Examples:
   $ escd open myproj/dev
+  $ escd open myproj/dev --json | jq -r .aws.region
   $ escd open myproj/dev aws.login.accessKeyId --format string
   $ escd open myproj/dev --format yaml --show-secrets
   $ eval "$(escd open myproj/dev --format shell --show-secrets)"
   $ escd open myproj/dev --format dotenv --show-secrets > .env`,
     )
-    .action(async (env: string, path: string | undefined, opts: { format?: string; showSecrets?: boolean }) =>
+    .action(async (env: string, path: string | undefined, opts: { format?: string; json?: boolean; showSecrets?: boolean }) =>
       (await import('../../runtime/open-action.js')).open(env, path, opts),
     );
 }
