@@ -5,10 +5,10 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userHome } from '../protocol/socket-path.js';
 import { isValidSegment, quoteName } from '../store/names.js';
-import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName } from './aws-config.js';
+import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName, type ProfileEdit } from './aws-config.js';
 import { editFile, type FileEditResult } from './edit-file.js';
 import { SetupError } from './errors.js';
-import { hasNamedEntry, kubeSnippet, upsertKubeconfig, type KubeSetup } from './kubeconfig.js';
+import { hasNamedEntry, kubeEntries, kubeSnippet, upsertKubeconfig, type KubeSetup } from './kubeconfig.js';
 import { commandLine } from './shell-quote.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -56,36 +56,52 @@ export function kubeconfigFile(env: Env): string {
   return first ? expandHome(first, env) : join(userHome(env), '.kube', 'config');
 }
 
+const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
+
+/** What a write did, for --json: the file, whether it was created or changed, and the backup (or null). */
+const writeFacts = (result: FileEditResult): { file: string; created: boolean; changed: boolean; backup: string | null } => ({
+  file: result.file,
+  created: result.created,
+  changed: result.changed,
+  backup: result.backup ?? null,
+});
+
 function describeWrite(result: FileEditResult): string {
   if (!result.changed) return `${result.file} is already up to date`;
   if (result.created) return `created ${result.file}`;
   return `updated ${result.file} (backup: ${result.backup})`;
 }
 
-export async function setupAws(envName: string, opts: { profile?: string; print?: boolean }, ctx: SetupContext): Promise<void> {
+/**
+ * JSON (`--json`): `{environment, profile, credentialProcess}`, and after a write also `action`
+ * (added, updated or unchanged), `file`, `created`, `changed` and `backup`.
+ */
+export async function setupAws(envName: string, opts: { profile?: string; print?: boolean; json?: boolean }, ctx: SetupContext): Promise<void> {
   checkEnvName(envName);
   const profile = opts.profile ?? envName.replaceAll('/', '-');
   checkProfileName(profile);
   const { node, shim } = programs(ctx);
   const command = commandLine([node, shim, 'aws', envName]);
+  const entry = { environment: envName, profile, credentialProcess: command };
   if (opts.print) {
-    ctx.out(profileSnippet(profile, command));
+    ctx.out(opts.json ? json(entry) : profileSnippet(profile, command));
     return;
   }
   const file = awsConfigFile(ctx.env);
-  let action = 'unchanged';
+  let action: ProfileEdit['action'] = 'unchanged';
   const result = await editFile(file, (text) => {
     const edit = upsertCredentialProcess(text, profile, command, file);
     action = edit.action;
     return { text: edit.text, changed: edit.action !== 'unchanged' };
   });
-  ctx.out(`${action === 'added' ? 'added' : action === 'updated' ? 'updated' : 'kept'} profile '${profile}': ${describeWrite(result)}\n`);
+  if (opts.json) ctx.out(json({ ...entry, action, ...writeFacts(result) }));
+  else ctx.out(`${action === 'unchanged' ? 'kept' : action} profile '${profile}': ${describeWrite(result)}\n`);
   const credentials = awsCredentialsFile(ctx.env);
   const shared = await readFile(credentials, 'utf8').catch(() => '');
   if (credentialsFileHasKeys(shared, profile)) {
     ctx.warn(`warning: ${credentials} has keys for [${profile}]; the AWS CLI and SDKs use them before credential_process: remove them\n`);
   }
-  ctx.out(`try: aws sts get-caller-identity --profile ${profile}\n`);
+  if (!opts.json) ctx.out(`try: aws sts get-caller-identity --profile ${profile}\n`);
 }
 
 export interface KubeSetupOptions {
@@ -98,6 +114,7 @@ export interface KubeSetupOptions {
   readonly oidc?: boolean;
   readonly audience?: string;
   readonly print?: boolean;
+  readonly json?: boolean;
 }
 
 /** The kube setup for these options; reads the CA file. */
@@ -128,10 +145,16 @@ export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: Se
   };
 }
 
+/**
+ * JSON (`--json`): `{environment, user, cluster, context}` (names; null when not set up), with
+ * --print also `entries` (the kubeconfig lists), after a write `file`, `created`, `changed`, `backup`
+ * and `currentContextSet`.
+ */
 export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
   const setup = await kubeSetup(envName, opts, ctx);
+  const names = { environment: envName, user: setup.user.name, cluster: setup.cluster?.name ?? null, context: setup.context?.name ?? null };
   if (opts.print) {
-    ctx.out(kubeSnippet(setup));
+    ctx.out(opts.json ? json({ ...names, entries: kubeEntries(setup) }) : kubeSnippet(setup));
     return;
   }
   const file = kubeconfigFile(ctx.env);
@@ -144,6 +167,10 @@ export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: Se
     currentContextSet = edit.currentContextSet;
     return edit;
   });
+  if (opts.json) {
+    ctx.out(json({ ...names, ...writeFacts(result), currentContextSet }));
+    return;
+  }
   const parts = [`user '${setup.user.name}'`, ...(setup.cluster ? [`cluster '${setup.cluster.name}'`] : []), ...(setup.context ? [`context '${setup.context.name}'`] : [])];
   ctx.out(`${parts.join(', ')}: ${describeWrite(result)}\n`);
   if (currentContextSet) ctx.out(`current context is now '${setup.context!.name}'\n`);

@@ -53,16 +53,18 @@ export function execUser(user: KubeUser): Record<string, unknown> {
   };
 }
 
+/** The entries as a kubeconfig holds them: `clusters`, `contexts` (each when set up) and `users` lists. */
+export function kubeEntries(setup: KubeSetup): Record<string, unknown> {
+  return {
+    ...(setup.cluster ? { clusters: [clusterEntry(setup.cluster)] } : {}),
+    ...(setup.context ? { contexts: [contextEntry(setup.context)] } : {}),
+    users: [{ name: setup.user.name, user: execUser(setup.user) }],
+  };
+}
+
 /** The entries as kubeconfig YAML lists, in block style as kubeconfigs are written (what `--print` shows). */
 export function kubeSnippet(setup: KubeSetup): string {
-  return stringify(
-    {
-      ...(setup.cluster ? { clusters: [clusterEntry(setup.cluster)] } : {}),
-      ...(setup.context ? { contexts: [contextEntry(setup.context)] } : {}),
-      users: [{ name: setup.user.name, user: execUser(setup.user) }],
-    },
-    { lineWidth: 0, indentSeq: false },
-  );
+  return stringify(kubeEntries(setup), { lineWidth: 0, indentSeq: false });
 }
 
 function clusterEntry(cluster: KubeCluster): Record<string, unknown> {

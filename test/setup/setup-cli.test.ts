@@ -2,9 +2,11 @@
 // back by the real parsers: botocore (shlex) and the AWS SDK for JavaScript (/bin/sh), with paths
 // that need quoting.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { upsertCredentialProcess } from '../../src/setup/aws-config.js';
 import { commandLine } from '../../src/setup/shell-quote.js';
 import { assertBuilt, ROOT, runCli } from '../support/cli.js';
@@ -77,6 +79,28 @@ describe('escd setup aws', () => {
     expect(await readFile(file, 'utf8')).toBe(text);
   });
 
+  it('--json says what changed, in which file, and where the backup is; with --print the entry', async () => {
+    const file = join(home.dir, 'json-config');
+    const jsonEnv = { ...env, AWS_CONFIG_FILE: file };
+    const run = async (args: string[]): Promise<Record<string, unknown>> => {
+      const r = await runCli(['setup', 'aws', 'proj/json', ...args], { env: jsonEnv });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const printed = await run(['--print', '--json']);
+    expect(existsSync(file)).toBe(false);
+    const snippet = (await runCli(['setup', 'aws', 'proj/json', '--print'], { env: jsonEnv })).stdout;
+    expect(printed).toEqual({ environment: 'proj/json', profile: 'proj-json', credentialProcess: /^credential_process = (.*)$/m.exec(snippet)![1] });
+
+    expect(await run(['--json'])).toEqual({ ...printed, action: 'added', file, created: true, changed: true, backup: null });
+    expect(await run(['--json'])).toMatchObject({ action: 'unchanged', created: false, changed: false, backup: null });
+    const before = (await readFile(file, 'utf8')).replace('aws proj/json', 'aws proj/older');
+    await writeFile(file, before);
+    const updated = await run(['--json']);
+    expect(updated).toMatchObject({ action: 'updated', file, created: false, changed: true, backup: expect.stringContaining('.escd-backup-') });
+    expect(await readFile(updated.backup as string, 'utf8')).toBe(before);
+  });
+
   it('rejects bad environment names in one line', async () => {
     const r = await runCli(['setup', 'aws', '../etc'], { env });
     expect(r.code).toBe(1);
@@ -104,6 +128,27 @@ describe('escd setup kube', () => {
     }
     const again = await runCli(args, { env });
     expect(again.stdout).toContain('already up to date');
+  });
+
+  it('--json names what was written and the backup; --print --json gives the entries --print shows', async () => {
+    const file = join(home.dir, 'json-kubeconfig');
+    const jsonEnv = { ...env, KUBECONFIG: file };
+    const args = ['setup', 'kube', 'proj/json', '--cluster', 'lab', '--server', 'https://127.0.0.1:6443'];
+    const printed = await runCli([...args, '--print', '--json'], { env: jsonEnv });
+    expect(printed.code, printed.stderr).toBe(0);
+    const names = { environment: 'proj/json', user: 'escd-proj-json@lab', cluster: 'lab', context: 'lab' };
+    expect(JSON.parse(printed.stdout)).toEqual({ ...names, entries: parseYaml((await runCli([...args, '--print'], { env: jsonEnv })).stdout) });
+    expect(existsSync(file)).toBe(false);
+
+    const first = await runCli([...args, '--json'], { env: jsonEnv });
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ ...names, file, created: true, changed: true, backup: null, currentContextSet: true });
+    const before = await readFile(file, 'utf8');
+    const moved = JSON.parse((await runCli([...args.slice(0, -1), 'https://127.0.0.1:7443', '--json'], { env: jsonEnv })).stdout) as { backup: string };
+    expect(moved).toMatchObject({ changed: true, currentContextSet: false, backup: expect.stringContaining('.escd-backup-') });
+    expect(await readFile(moved.backup, 'utf8')).toBe(before);
+    const withoutServer = JSON.parse((await runCli(['setup', 'kube', 'proj/json', '--cluster', 'lab', '--print', '--json'], { env: jsonEnv })).stdout) as Record<string, unknown>;
+    expect(withoutServer).toMatchObject({ cluster: null, context: null });
   });
 
   it('refuses a context for a cluster the kubeconfig does not have, and a --ca that is not PEM', async () => {

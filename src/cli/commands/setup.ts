@@ -29,8 +29,12 @@ Examples:
     .argument('<env>', 'environment name, [org/]project/env')
     .option('--profile <name>', 'profile name (default: the environment name with / replaced by -)')
     .option('--print', 'only print the profile section; change nothing')
-    .addHelpText('after', '\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print')
-    .action(async (env: string, opts: { profile?: string; print?: boolean }) => {
+    .option('--json', 'print {environment, profile, credentialProcess} and what was written (action, file, created, changed, backup)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print\n  escd setup aws myproj/dev --json | jq -r .backup',
+    )
+    .action(async (env: string, opts: { profile?: string; print?: boolean; json?: boolean }) => {
       const { actions, ctx } = await context();
       await actions.setupAws(env, opts, ctx);
     });
@@ -48,11 +52,12 @@ Examples:
     .option('--oidc', "use an escd-issuer JWT instead of an EKS token (clusters that trust escd's issuer)")
     .option('--audience <aud>', 'with --oidc: the token audience (default: the cluster name)')
     .option('--print', 'only print the entries; change nothing')
+    .option('--json', 'print {environment, user, cluster, context} and what was written (file, created, changed, backup, currentContextSet); with --print the entries')
     .addHelpText(
       'after',
-      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print',
+      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print\n  escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
     )
-    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; print?: boolean }) => {
+    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; print?: boolean; json?: boolean }) => {
       const { actions, ctx } = await context();
       await actions.setupKube(env, opts, ctx);
     });
