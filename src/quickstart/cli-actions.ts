@@ -59,7 +59,7 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
   }
   const check = await checkShim();
   const status = await escd(opts.json ? ['status', '--json'] : ['status']);
-  const { aws, kube } = await snippets(steps.environments.length > 0 ? steps.environments : [SAMPLE_ENVIRONMENT]);
+  const { aws, kube } = await snippets(steps.awsEnvironments);
 
   if (opts.json) {
     let daemon: unknown = null;
@@ -78,8 +78,12 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
 const profileNameFor = (environment: string): string => environment.replaceAll('/', '-');
 const KUBE_CLUSTER_PLACEHOLDER = 'CLUSTER_NAME';
 
-/** What `escd setup aws|kube --print` would print, for every environment (kube: one, as an example). */
+/**
+ * What `escd setup aws|kube --print` would print for every environment that serves AWS credentials
+ * (kube: one, as an example; an EKS token is signed with them). Empty when there is none.
+ */
 async function snippets(environments: readonly string[]): Promise<{ aws: string; kube: string }> {
+  if (environments.length === 0) return { aws: '', kube: '' };
   const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }] = await Promise.all([
     import('../setup/aws-config.js'),
     import('../setup/kubeconfig.js'),
@@ -88,7 +92,7 @@ async function snippets(environments: readonly string[]): Promise<{ aws: string;
   ]);
   const at = { node: process.execPath, shim: shimScript() };
   const aws = environments.map((e) => profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]))).join('\n');
-  const example = environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? SAMPLE_ENVIRONMENT;
+  const example = environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? environments[0]!;
   const kube = kubeSnippet(await kubeSetup(example, { cluster: KUBE_CLUSTER_PLACEHOLDER }, { env: process.env, out: () => undefined, warn: () => undefined, ...at }));
   return { aws, kube };
 }
@@ -112,16 +116,25 @@ function report(steps: QuickstartSteps, started: string, check: ShimCheck, statu
     term.bold('escd status'),
     status,
     '',
-    term.bold('~/.aws/config') + term.dim(' — add a profile per environment (or run `escd setup aws <env>`):'),
-    aws.trimEnd(),
-    '',
-    term.bold('kubeconfig') + term.dim(' — a user whose exec plugin asks escd for an EKS token (or run `escd setup kube <env> --cluster <name>`):'),
-    kube.trimEnd(),
+    ...(aws
+      ? [
+          term.bold('~/.aws/config') + term.dim(' — add a profile per environment (or run `escd setup aws <env>`):'),
+          aws.trimEnd(),
+          '',
+          term.bold('kubeconfig') + term.dim(' — a user whose exec plugin asks escd for an EKS token (or run `escd setup kube <env> --cluster <name>`):'),
+          kube.trimEnd(),
+        ]
+      : [
+          term.bold('~/.aws/config and kubeconfig') +
+            term.dim(' — no environment serves AWS credentials yet (environmentVariables.AWS_ACCESS_KEY_ID, no errors): add them, then `escd setup aws <env>`'),
+        ]),
     '',
     term.bold('Try it'),
     `  escd open ${SAMPLE_ENVIRONMENT}`,
     `  escd run ${SAMPLE_ENVIRONMENT} -- env`,
-    `  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`,
+    ...(steps.awsEnvironments.includes(SAMPLE_ENVIRONMENT)
+      ? [`  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`]
+      : []),
     '  escd doctor',
     '  escd service install   # keep the daemon running across logins (systemd/launchd)',
   ];

@@ -6,7 +6,9 @@ import { userInfo } from 'node:os';
 import type { Progress } from '../cli/terminal.js';
 import { parseConfig } from '../config/config.js';
 import { resolvePaths } from '../config/paths.js';
-import { createRuntime } from '../runtime/runtime.js';
+import { hasErrors } from '../cli/format/diagnostics.js';
+import { projectEnvironment } from '../esc/project.js';
+import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import { sealSecret } from '../secrets/envelope.js';
 import { StoreError } from '../store/store.js';
 
@@ -25,8 +27,10 @@ export interface QuickstartSteps {
   readonly keystore: { readonly backend: 'keychain' | 'file'; readonly location: string; readonly fallback: boolean; readonly note?: string };
   readonly issuerKey: { readonly kid: string; readonly alg: string; readonly action: Action };
   readonly environment: { readonly name: string; readonly file: string; readonly action: Action };
-  /** Every environment the user has, for the client snippets. */
+  /** Every environment the user has. */
   readonly environments: readonly string[];
+  /** Those a credential_process profile can serve (see servesAwsCredentials): the client snippets are for them. */
+  readonly awsEnvironments: readonly string[];
 }
 
 export interface QuickstartDeps {
@@ -101,6 +105,8 @@ values:
     AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
     AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
     AWS_REGION: \${aws.region}
+    # AWS CLI v1 and older SDKs read this one.
+    AWS_DEFAULT_REGION: \${aws.region}
   files:
     # \`escd run\` writes this to a private temporary file and sets APP_CONFIG to its path.
     APP_CONFIG:
@@ -108,6 +114,20 @@ values:
         name: \${app.name}
         greeting: \${app.greeting}
 `;
+}
+
+/**
+ * Whether `escd-shim aws` can answer for the environment: it evaluates without errors (check mode: no
+ * provider is called, nothing is decrypted) and its environmentVariables set AWS_ACCESS_KEY_ID.
+ */
+async function servesAwsCredentials(runtime: Runtime, name: string): Promise<boolean> {
+  try {
+    const evaluation = await runtime.evaluate(name, { mode: 'check' });
+    if (hasErrors(evaluation.diagnostics)) return false;
+    return Object.hasOwn(projectEnvironment(evaluation.values).environmentVariables, 'AWS_ACCESS_KEY_ID');
+  } catch {
+    return false;
+  }
 }
 
 /** Creates `file` with `content` unless something is there already. */
@@ -150,6 +170,10 @@ export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
     }
   }
 
+  const environments = (await runtime.store.list()).map((e) => e.name);
+  const awsEnvironments: string[] = [];
+  for (const name of environments) if (await servesAwsCredentials(runtime, name)) awsEnvironments.push(name);
+
   return {
     config: { file: paths.configFile, action: configAction },
     keystore: {
@@ -160,6 +184,7 @@ export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
     },
     issuerKey: { kid: active.kid, alg: active.alg, action: hadKeys ? 'kept' : 'created' },
     environment: { name: SAMPLE_ENVIRONMENT, file: stored.file, action: environmentAction },
-    environments: (await runtime.store.list()).map((e) => e.name),
+    environments,
+    awsEnvironments,
   };
 }

@@ -106,6 +106,9 @@ describe('escd quickstart', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('APP_NAME=quickstart\n');
+    // AWS_REGION for the SDKs, AWS_DEFAULT_REGION for AWS CLI v1.
+    expect(run.stdout).toContain('AWS_REGION=us-east-1\n');
+    expect(run.stdout).toContain('AWS_DEFAULT_REGION=us-east-1\n');
     // aws-login outputs are secrets: redacted in what the child prints.
     expect(run.stdout).toContain('AWS_ACCESS_KEY_ID=[secret]\n');
     expect(run.stdout).toContain('AWS_SECRET_ACCESS_KEY=[secret]\n');
@@ -124,6 +127,28 @@ describe('escd quickstart', () => {
     expect(shim.code).toBe(0);
     const credentials = JSON.parse(shim.stdout) as Record<string, unknown>;
     expect(credentials).toMatchObject({ Version: 1, AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+  });
+
+  it('prints snippets only for environments that serve AWS credentials and evaluate without errors', async () => {
+    const paths = resolvePaths(env);
+    const write = async (name: string, text: string): Promise<void> => {
+      await mkdir(join(paths.environmentsDir, name.split('/')[0]!), { recursive: true });
+      await writeFile(join(paths.environmentsDir, `${name}.yaml`), text);
+    };
+    await write('p/aws', 'values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: AKIAEXAMPLEP\n    AWS_SECRET_ACCESS_KEY: example\n');
+    await write('p/plain', 'values:\n  environmentVariables:\n    APP: x\n');
+    await write('t/bad', 'values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${nope}\n');
+    const result = await runCli(['quickstart', '--json'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { environments: string[]; awsEnvironments: string[]; snippets: { awsConfig: string; kubeconfig: string } };
+    expect([...report.environments].sort()).toEqual(['p/aws', 'p/plain', 'quickstart/sample', 't/bad']);
+    expect([...report.awsEnvironments].sort()).toEqual(['p/aws', 'quickstart/sample']);
+    expect(report.snippets.awsConfig.match(/^\[profile [^\]]+\]$/gm)?.sort()).toEqual(['[profile p-aws]', '[profile quickstart-sample]']);
+    expect(report.snippets.kubeconfig).toMatch(/^- name: escd-p-aws@/m);
+
+    const text = await runCli(['quickstart'], { env });
+    expect(text.stdout).toContain('[profile p-aws]');
+    expect(text.stdout).not.toMatch(/\[profile (p-plain|t-bad)\]/);
   });
 
   it('prints ~/.aws/config and kubeconfig snippets that boto3 and kubectl run as they are', async () => {
