@@ -297,16 +297,20 @@ function checkClient(id: string, title: string, what: string, setup: string, fac
   if (facts.references.length === 0) {
     return result(id, title, 'pass', `no ${what} in ${facts.exists ? facts.file : `${facts.file} (absent)`} uses escd`, `to add one: ${setup}`);
   }
+  // Every bad entry, each once with its first problem (a missing shim before a missing environment).
   const broken = facts.references.filter((r) => r.resolved === undefined);
+  const unknown = facts.references.filter((r) => r.resolved !== undefined && r.environmentExists === false);
+  const problems: string[] = [];
+  const fixes: string[] = [];
   if (broken.length > 0) {
-    const list = broken.map((r) => `${what} ${r.name} → ${r.shim}`).join(', ');
-    return result(id, title, 'fail', `${list}: the shim is not there`, `run \`${setup}\` again (it writes the current shim path), or fix the path in ${facts.file}`);
+    problems.push(`${broken.map((r) => `${what} ${r.name} → ${r.shim}`).join(', ')}: the shim is not there`);
+    fixes.push(`run \`${setup}\` again (it writes the current shim path), or fix the path in ${facts.file}`);
   }
-  const unknown = facts.references.filter((r) => r.environmentExists === false);
   if (unknown.length > 0) {
-    const list = unknown.map((r) => `${what} ${r.name} → environment ${r.environment}`).join(', ');
-    return result(id, title, 'fail', `${list}: no such environment`, 'create it (`escd env init <env>`), or fix the environment name in ' + facts.file);
+    problems.push(`${unknown.map((r) => `${what} ${r.name} → environment ${r.environment}`).join(', ')}: no such environment`);
+    fixes.push(`create it (\`escd env init <env>\`), or fix the environment name in ${facts.file}`);
   }
+  if (problems.length > 0) return result(id, title, 'fail', problems.join('; '), fixes.join('; '));
   const names = facts.references.map((r) => r.name).join(', ');
   const one = facts.references.length === 1;
   return result(id, title, 'pass', `${facts.references.length} ${what}${one ? '' : 's'} ${one ? 'uses' : 'use'} the shim (${names})`);

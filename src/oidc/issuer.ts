@@ -187,7 +187,7 @@ export class Issuer implements TokenIssuer {
         const text = await this.options.store.get(privateKeyName(key.kid));
         if (text === undefined) {
           throw new IssuerError(
-            `the private signing key ${key.kid} is missing from the ${this.options.store.location}; run \`escd oidc rotate\` and publish again`,
+            `the private signing key ${key.kid} is missing from ${this.options.store.location}; run \`escd oidc rotate\` and publish again`,
           );
         }
         let jwk: JWK;

@@ -8,6 +8,7 @@ import {
   checkEnvironments,
   checkIssuer,
   checkKeyStore,
+  checkKubeconfig,
   checkNode,
   checkSecretsKey,
   checkService,
@@ -53,7 +54,7 @@ describe('doctor checks', () => {
   });
 
   it('signing key: a key whose private half is missing fails with the rotate fix', () => {
-    const missing = checkSigningKey({ keys: 1, activeKid: 'abc', signError: 'the private signing key abc is missing from the file' });
+    const missing = checkSigningKey({ keys: 1, activeKid: 'abc', signError: 'the private signing key abc is missing from /s/keystore.json' });
     expect(missing.status).toBe('fail');
     expect(missing.fix).toMatch(/escd oidc rotate.*escd oidc publish/);
     expect(checkSigningKey({ keys: 0 }).status).toBe('warn');
@@ -120,6 +121,26 @@ describe('doctor checks', () => {
       references: [{ name: 'dev', shim: '/s/escd-shim', resolved: '/s/escd-shim', environment: 'app/gone', environmentExists: false }],
     });
     expect(unknown).toMatchObject({ status: 'fail', detail: 'profile dev → environment app/gone: no such environment' });
+  });
+
+  it('clients: every bad entry is reported, each once, with both fixes', () => {
+    const shim = { shim: '/s/escd-shim', resolved: '/s/escd-shim' };
+    const all = checkKubeconfig({
+      file: '/h/.kube/config',
+      exists: true,
+      references: [
+        { name: 'a', shim: '/old/escd-shim', environment: 'app/gone', environmentExists: false },
+        { name: 'b', ...shim, environment: 'app/dev', environmentExists: true },
+        { name: 'c', shim: '/older/escd-shim' },
+        { name: 'd', ...shim, environment: 'app/gone', environmentExists: false },
+        { name: 'e', ...shim, environment: 'app/old', environmentExists: false },
+      ],
+    });
+    expect(all).toMatchObject({
+      status: 'fail',
+      detail: 'user a → /old/escd-shim, user c → /older/escd-shim: the shim is not there; user d → environment app/gone, user e → environment app/old: no such environment',
+    });
+    expect(all.fix).toMatch(/^run `escd setup kube .*` again .*; create it \(`escd env init <env>`\), or fix the environment name in \/h\/\.kube\/config$/);
   });
 });
 

@@ -71,7 +71,11 @@ describe('escd doctor --json', () => {
     const { code, report } = await doctor(['--offline']);
     expect(code).toBe(1);
     expect(check(report, 'daemon')).toMatchObject({ status: 'fail', fix: expect.stringContaining('escd start') });
-    expect(check(report, 'aws-config')).toMatchObject({ status: 'fail', detail: 'profile stale → /nonexistent/escd-shim: the shim is not there' });
+    // Both bad profiles: the stale one for its shim, the good one for its environment (none exists yet).
+    expect(check(report, 'aws-config')).toMatchObject({
+      status: 'fail',
+      detail: 'profile stale → /nonexistent/escd-shim: the shim is not there; profile good → environment app/dev: no such environment',
+    });
     expect(check(report, 'config').status).toBe('warn');
 
     // With the shim fixed, the profile still asks for an environment that does not exist.

@@ -150,6 +150,6 @@ describe('Issuer', () => {
     await issuer().jwks();
     store.entries.clear();
     await expect(issuer().checkActiveKey()).rejects.toThrow(/the private signing key .+ is missing/);
-    await expect(issuer().mint(request)).rejects.toThrow(/the private signing key .+ is missing from the \(memory\); run `escd oidc rotate` and publish again/);
+    await expect(issuer().mint(request)).rejects.toThrow(/the private signing key .+ is missing from \(memory\); run `escd oidc rotate` and publish again/);
   });
 });
