@@ -62,11 +62,17 @@ async function lockedRun<T>(lockPath: string, fn: () => Promise<T>, options: Loc
 /** The lock file names its holder's pid: a holder that no longer exists crashed while holding it. */
 async function holderIsGone(lockPath: string): Promise<boolean> {
   const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await processGone(pid));
+}
+
+/** True when no live process has this pid: it does not exist, or it is a zombie (dead, not yet reaped). */
+export async function processGone(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
+  // Linux: state "Z" in /proc/<pid>/stat. Elsewhere signal 0 is all there is to ask.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return /^\d+ \(.*\) Z /s.test(stat);
 }

@@ -2,7 +2,7 @@
 // OS keychain. Every change is read-modify-write under a lock and lands with an atomic rename.
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
 import { checkPrivate, ensurePrivateDir } from './private-path.js';
 import { KeyStoreError, type KeyStore } from './types.js';
@@ -15,6 +15,7 @@ interface FileContent {
 export class FileKeyStore implements KeyStore {
   readonly backend = 'file';
   readonly location: string;
+  private tempsChecked: Promise<void> | undefined;
 
   constructor(
     readonly file: string,
@@ -54,6 +55,9 @@ export class FileKeyStore implements KeyStore {
 
   private async read(): Promise<Record<string, string>> {
     if (!(await checkPrivate(dirname(this.file), 'directory'))) return {};
+    // A writer killed mid-write may have left a copy of the keys beside the file: not for long.
+    this.tempsChecked ??= removeStaleTemps(this.file).catch(() => {});
+    await this.tempsChecked;
     if (!(await checkPrivate(this.file, 'file'))) return {};
     let text: string;
     try {
