@@ -59,10 +59,11 @@ async function startDaemon(socket: string): Promise<string | undefined> {
 
 /** Asks the daemon; if none listens, starts one and retries with backoff for at most START_BUDGET_MS. */
 async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: string, method: M, params: MethodParams[M]): Promise<unknown> {
-  const deadline = Date.now() + START_BUDGET_MS;
+  let deadline = Date.now() + START_BUDGET_MS;
   let lock: string | undefined;
   let started = false;
   let retriedSilence = false;
+  let resets = 0;
   let delay = 25;
   try {
     for (;;) {
@@ -72,6 +73,16 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
       } catch (err) {
         if (err instanceof DaemonUnreachable && err.code === 'ETIMEDOUT' && !retriedSilence) {
           retriedSilence = true;
+          continue;
+        }
+        // A daemon that died mid-request (a crash, SIGKILL) reset the connection. The request was only
+        // a read: ask again, after a moment (a dying daemon's listener can still reset a connection or
+        // two). That reaches a successor, or finds nobody and starts one, with the full time for it.
+        if (err instanceof DaemonUnreachable && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && resets < 3) {
+          resets++;
+          deadline = Math.max(deadline, Date.now() + START_BUDGET_MS);
+          await sleep(delay);
+          delay = Math.min(delay * 2, 500);
           continue;
         }
         if (!nobodyListens(err) || Date.now() + delay > deadline) {
