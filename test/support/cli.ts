@@ -1,11 +1,13 @@
 // Runs the built `escd` and `escd-shim` (dist/) as real child processes. `npm test` builds first.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The repository root, whether this file runs from test/support/ (vitest) or dist/test/support/ (the bench).
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url).href.replace(/dist\/$/, ''));
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-export const SHIM = fileURLToPath(new URL('../../dist/shim/main.js', import.meta.url));
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const SHIM = join(ROOT, 'dist', 'shim', 'main.js');
 
 export interface RunResult {
   code: number | null;

@@ -34,6 +34,8 @@ export interface VerifyingStsOptions {
   readonly roles: readonly TrustedRole[];
   /** Milliseconds since the epoch; default Date.now. */
   readonly now?: () => number;
+  /** Every answer waits this long first: a slow STS (benchmarks). Default 0. */
+  readonly delayMs?: number;
 }
 
 export interface StsCall {
@@ -112,6 +114,11 @@ export class VerifyingSts {
     const body = Buffer.concat(chunks).toString('utf8');
     const params = new URLSearchParams(req.method === 'POST' ? body : (req.url ?? '').split('?')[1] ?? '');
     const action = params.get('Action') ?? '';
+    const delayMs = this.options.delayMs ?? 0;
+    if (delayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      if (res.destroyed) return; // stopped meanwhile
+    }
     try {
       let xml: string;
       if (action === 'AssumeRoleWithWebIdentity') xml = await this.assumeRoleWithWebIdentity(params);
