@@ -1,0 +1,125 @@
+// 2. Daemon request latency and throughput over the Unix socket, credentials cached, from a load
+// generator in its own process (loadgen.ts). Baseline: a bare node:net server giving the same answer
+// (bare-server.ts), driven by the same generator in the same run, interleaved run by run.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from '../../src/protocol/client.js';
+import { encodeLine } from '../../src/protocol/wire.js';
+import { startDaemon } from './daemon.js';
+import type { LoadResult, LoadSpec } from './loadgen.js';
+import type { Row } from './report.js';
+import { spawnOwned } from './resources.js';
+import { median, medianSummary } from './stats.js';
+import { awsLoginYaml, makeWorld, warm, writeEnvironment } from './world.js';
+
+const SECTION = '2. daemon over the socket, cached';
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+export interface LatencyOptions {
+  readonly concurrency: readonly number[];
+  readonly repeats: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+}
+
+function runLoadgen(spec: LoadSpec): Promise<LoadResult> {
+  const owned = spawnOwned('load generator', process.execPath, [here('./loadgen.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  owned.child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  owned.child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return owned.exited.then(() => {
+    if (owned.child.exitCode !== 0) throw new Error(`load generator failed: ${stderr.trim() || `exit ${owned.child.exitCode}`}`);
+    return JSON.parse(stdout) as LoadResult;
+  });
+}
+
+/** Starts the bare baseline server; resolves once it listens. */
+async function startBareServer(socket: string, answerFile: string): Promise<() => Promise<void>> {
+  const owned = spawnOwned('bare node server', process.execPath, [here('./bare-server.js'), socket, answerFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    owned.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('listening')) resolve();
+    });
+    void owned.exited.then(() => reject(new Error('the bare server exited before listening')));
+  });
+  return owned.stop;
+}
+
+interface Measured {
+  readonly throughput: number;
+  readonly latency: ReturnType<typeof medianSummary>;
+  readonly errors: number;
+  readonly firstError?: string;
+}
+
+function combine(runs: readonly LoadResult[]): Measured {
+  const latencies = runs.flatMap((r) => (r.latency ? [r.latency] : []));
+  if (latencies.length === 0) throw new Error(`no request was answered: ${runs.find((r) => r.firstError)?.firstError ?? 'no error seen'}`);
+  const firstError = runs.find((r) => r.firstError)?.firstError;
+  return {
+    throughput: median(runs.map((r) => r.throughput)),
+    latency: medianSummary(latencies),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+export async function measureDaemonLatency(options: LatencyOptions, log: (m: string) => void): Promise<Row[]> {
+  const world = await makeWorld('latency');
+  const daemon = await startDaemon(world);
+  try {
+    const env = writeEnvironment(world, 'dev', awsLoginYaml('bench-latency', '1h'));
+    await warm(world.socket, [env]);
+    const answer = await request(world.socket, 'aws.credentials', { env });
+    const answerFile = join(world.home.dir, 'answer.json');
+    writeFileSync(answerFile, JSON.stringify(answer) + '\n');
+    const bareSocket = join(world.home.dir, 'bare.sock');
+    const stopBare = await startBareServer(bareSocket, answerFile);
+    const line = encodeLine({ v: 1, id: 1, method: 'aws.credentials', params: { env } });
+
+    const rows: Row[] = [];
+    for (const mode of ['connect', 'persistent'] as const) {
+      for (const concurrency of options.concurrency) {
+        const spec = (socket: string): LoadSpec => ({ socket, mode, concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, line });
+        const escdRuns: LoadResult[] = [];
+        const bareRuns: LoadResult[] = [];
+        for (let i = 0; i < options.repeats; i++) {
+          escdRuns.push(await runLoadgen(spec(world.socket)));
+          bareRuns.push(await runLoadgen(spec(bareSocket)));
+        }
+        const escd = combine(escdRuns);
+        const bare = combine(bareRuns);
+        const label = `${mode === 'connect' ? 'new connection per request' : 'persistent connections'}, ${concurrency} concurrent`;
+        log(`latency: ${label}: escd p99 ${escd.latency.p99.toFixed(2)} ms, ${Math.round(escd.throughput)} req/s; bare p99 ${bare.latency.p99.toFixed(2)} ms, ${Math.round(bare.throughput)} req/s`);
+        const errors =
+          escd.errors + bare.errors > 0 ? `errors: escd ${escd.errors}, bare ${bare.errors} (${escd.firstError ?? bare.firstError ?? ''})` : undefined;
+        rows.push({
+          section: SECTION,
+          metric: `${label}: p99 latency`,
+          unit: 'ms',
+          escd: { value: escd.latency.p99, detail: `p50 ${escd.latency.p50.toFixed(3)}` },
+          baseline: { label: 'bare node:net server', value: bare.latency.p99, detail: `p50 ${bare.latency.p50.toFixed(3)}` },
+          ...(concurrency === 100 ? { target: { kind: 'at-most', limit: 1 } as const } : {}),
+          ...(errors ? { note: errors } : {}),
+        });
+        rows.push({
+          section: SECTION,
+          metric: `${label}: throughput`,
+          unit: 'req/s',
+          escd: { value: escd.throughput },
+          baseline: { label: 'bare node:net server', value: bare.throughput },
+          ...(mode === 'persistent' && concurrency >= 10 ? { target: { kind: 'at-least', limit: 10_000 } as const } : {}),
+        });
+      }
+    }
+    await stopBare();
+    return rows;
+  } finally {
+    await daemon.stop();
+    await world.close();
+  }
+}

@@ -1,0 +1,77 @@
+// 5. Memory: resident set size of `escd daemon` idle and holding 100 and 1,000 cached environments
+// (each an aws-login session from the local STS). Baseline: the bare node:net server idle, which is
+// what any Node.js process that listens on a socket costs.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from '../../src/protocol/client.js';
+import { DEFAULT_MAX_ENTRIES } from '../../src/cache/environment-cache.js';
+import { rssMB, startDaemon } from './daemon.js';
+import type { Row } from './report.js';
+import { spawnOwned } from './resources.js';
+import { median } from './stats.js';
+import { awsLoginYaml, makeWorld, warm, writeEnvironment } from './world.js';
+
+const SECTION = '5. memory';
+const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** RSS after letting the process settle (pending work done, allocation quiet): median of a few samples. */
+async function settledRss(pid: number, settleMs: number): Promise<number> {
+  await sleep(settleMs);
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const rss = rssMB(pid);
+    if (rss === undefined) throw new Error(`cannot read the RSS of pid ${pid} (/proc/${pid}/status)`);
+    samples.push(rss);
+    await sleep(100);
+  }
+  return median(samples);
+}
+
+async function cachedCount(socket: string): Promise<number> {
+  const status = await request(socket, 'status', {});
+  if (!status.ok) throw new Error(`status: ${status.error.message}`);
+  return (status.result as { environments: { cached: boolean }[] }).environments.filter((e) => e.cached).length;
+}
+
+export async function measureMemory(options: { readonly counts: readonly number[] }, log: (m: string) => void): Promise<Row[]> {
+  const world = await makeWorld('memory');
+  const answerFile = join(world.home.dir, 'answer.json');
+  writeFileSync(answerFile, '{"v":1,"id":1,"ok":true,"result":{}}\n');
+  const bareSocket = join(world.home.dir, 'bare.sock');
+  const bare = spawnOwned('bare node server', process.execPath, [BARE, bareSocket, answerFile], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const daemon = await startDaemon(world);
+  try {
+    const bareRss = await settledRss(bare.child.pid!, 500);
+    const idle = await settledRss(daemon.pid, 500);
+    const baseline = { label: 'bare node:net server, idle', value: bareRss };
+    const rows: Row[] = [{ section: SECTION, metric: 'escd daemon RSS, idle', unit: 'MB', escd: { value: idle }, baseline }];
+
+    let written = 0;
+    const names: string[] = [];
+    for (const count of options.counts) {
+      for (; written < count; written++) names.push(writeEnvironment(world, `m${String(written).padStart(4, '0')}`, awsLoginYaml(`bench-m${written}`, '1h')));
+      log(`memory: asking for ${count} environments`);
+      // In batches: a cold request waits for its STS session, and a thousand at once is not the point here.
+      for (let i = 0; i < count; i += 25) await warm(world.socket, names.slice(i, Math.min(count, i + 25)));
+      const held = await cachedCount(world.socket);
+      const rss = await settledRss(daemon.pid, 1_000);
+      rows.push({
+        section: SECTION,
+        metric: `escd daemon RSS, ${count.toLocaleString('en-US')} environments requested`,
+        unit: 'MB',
+        escd: { value: rss, detail: `${held} cached` },
+        baseline,
+        ...(count === 100 ? { target: { kind: 'at-most', limit: 80 } as const } : {}),
+        ...(held < count ? { note: `the cache keeps at most ${DEFAULT_MAX_ENTRIES} environments (DEFAULT_MAX_ENTRIES), least recently used dropped first` } : {}),
+      });
+    }
+    return rows;
+  } finally {
+    await daemon.stop();
+    await bare.stop();
+    await world.close();
+  }
+}
