@@ -89,7 +89,7 @@ async function mint(
     }
   } catch (err) {
     const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    throw new CacheError('upstream_failed', `cannot make a ${credentials ? 'EKS' : 'OIDC'} token for cluster '${params.cluster}': ${why}`);
+    throw new CacheError('upstream_failed', `cannot make ${credentials ? 'an EKS' : 'an OIDC'} token for cluster '${params.cluster}': ${why}`);
   }
   return { issuedAt, expiresAt: token.expiresAt, json: JSON.stringify(execCredential(params.apiVersion as KubeApiVersion, token.token, token.expiresAt)) };
 }
