@@ -39,7 +39,7 @@ import { decodeJSON, encodeJSON } from './go-json.js';
 import { schemaItem, schemaProperty, validateSchema } from './schema.js';
 import { joinKey, type ScalarSyntax, type SyntaxNode } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './types.js';
-import { EscNumber, fromJS, isArray, type EscValue } from './value.js';
+import { EscNumber, fromJS, isArray, secretTexts, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
 import { loadDocument } from './document.js';
 
@@ -587,7 +587,7 @@ class EnvEval {
         this.ev.patches.push({ docPath: `${joinKey(docPath, expr.name)}.state`, replacement: next });
         current = next;
       } catch (err) {
-        this.ev.report('error', `rotate: ${err instanceof Error ? err.message : String(err)}`, site);
+        this.ev.report('error', `rotate: ${withoutSecrets(err, inputs)}`, site);
         return unknown;
       }
     }
@@ -596,7 +596,7 @@ class EnvEval {
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
-      this.ev.report('error', err instanceof Error ? err.message : String(err), site);
+      this.ev.report('error', withoutSecrets(err, inputs), site);
       return unknown;
     }
   }
@@ -688,7 +688,7 @@ class EnvEval {
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
-      this.ev.report('error', err instanceof Error ? err.message : String(err), site);
+      this.ev.report('error', withoutSecrets(err, inputs), site);
       return unknownVal(site, { schema: provider.outputSchema });
     }
   }
@@ -862,4 +862,11 @@ function rotateOnlyProperties(schema: Schema | undefined): Set<string> {
     if (typeof v === 'object' && v !== null && (v as Record<string, unknown>)['rotateOnly'] === true) out.add(k);
   }
   return out;
+}
+
+/** A provider's error message with its secret inputs blanked out: providers quote a bad input, and it may be a secret. */
+function withoutSecrets(err: unknown, inputs: Val): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const texts = secretTexts(toEscValue(inputs)).filter((t) => t.length >= 3);
+  return texts.sort((a, b) => b.length - a.length).reduce((m, t) => m.split(t).join('[secret]'), message);
 }

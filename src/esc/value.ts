@@ -74,6 +74,16 @@ export function containsSecret(value: EscValue): boolean {
   return false;
 }
 
+/** The text of every secret scalar in the value (strings, numbers), e.g. to keep them out of a message. */
+export function secretTexts(value: EscValue, insideSecret = false, out: string[] = []): string[] {
+  const secret = insideSecret || value.secret;
+  const { data } = value;
+  if (isArray(data)) for (const item of data) secretTexts(item, secret, out);
+  else if (isObject(data)) for (const item of data.values()) secretTexts(item, secret, out);
+  else if (secret && (typeof data === 'string' || data instanceof EscNumber)) out.push(String(data));
+  return out;
+}
+
 /** True when the value or anything inside it is unknown. */
 export function containsUnknown(value: EscValue): boolean {
   if (value.unknown) return true;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateEnvironment } from '../../src/esc/evaluate.js';
 import type { Provider } from '../../src/providers/types.js';
-import { EscNumber, escValue } from '../../src/esc/value.js';
+import { EscNumber, escValue, toJSON, type EscValue } from '../../src/esc/value.js';
 import { testCipher } from '../../src/secrets/test-cipher.js';
 import { harnessProviders } from '../conformance/providers.js';
 import { loaderFor, rotate, run } from './support.js';
@@ -272,6 +272,24 @@ describe('misbehaving providers', () => {
     });
     expect(r.revealed).toEqual({ a: '[unknown]', b: '[unknown]' });
     expect(r.diags).toEqual(['root:2:6 sync boom', 'root:3:6 provider "garbage" returned a malformed value']);
+  });
+
+  it('never lets a provider quote a secret input in its error', async () => {
+    // aws-login does this: `oidc.roleArn: "<the value>" is not an IAM role ARN`.
+    const quoting = {
+      inputSchema: true,
+      outputSchema: true,
+      open: async (inputs: EscValue) => {
+        throw new Error(`bad input ${JSON.stringify(toJSON(inputs, { redact: false }))}`);
+      },
+    } as unknown as Provider;
+    const r = await run('values:\n  pw: {fn::secret: hunter2-secret}\n  n: {fn::secret: "12345"}\n  a: {fn::open::quoting: {arn: "${pw}", nested: ["x-${pw}-y", "${n}"], plain: visible}}\n', {}, {
+      providers: new Map([['quoting', quoting]]),
+    });
+    expect(r.diags).toHaveLength(1);
+    expect(r.diags[0]).not.toContain('hunter2');
+    expect(r.diags[0]).not.toContain('12345');
+    expect(r.diags[0]).toBe('root:4:6 bad input {"arn":"[secret]","nested":["[secret]","[secret]"],"plain":"visible"}');
   });
 });
 
