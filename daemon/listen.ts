@@ -1,7 +1,7 @@
 // Getting a listening socket: the one systemd passed (socket activation), or our own Unix socket in a
 // private directory. A socket file left by a dead daemon is replaced; a live daemon's is never taken.
 import { lstatSync, mkdirSync, statSync, unlinkSync, chmodSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LockTimeoutError, withFileLock } from '../src/keystore/file-lock.js';
 
@@ -129,6 +129,7 @@ async function clearStaleSocket(path: string): Promise<void> {
 }
 
 function listenOn(server: Server, options: { path: string } | { fd: number }): Promise<void> {
+  holdEarlyConnections(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     // A burst of clients (e.g. many shims at once) must queue, not get EAGAIN.
@@ -137,6 +138,28 @@ function listenOn(server: Server, options: { path: string } | { fd: number }): P
       resolve();
     });
   });
+}
+
+/**
+ * Between listening and the request server attaching its handler, the event loop turns (the bind
+ * lock is released asynchronously), and a client arriving then (a shim starting the daemon) would be
+ * accepted with nobody to answer it: it would wait out its timeout. Such connections are held and
+ * handed to the first 'connection' listener; what they already sent waits in their read buffers.
+ */
+function holdEarlyConnections(server: Server): void {
+  const held: Socket[] = [];
+  const hold = (socket: Socket): void => void held.push(socket);
+  const attach = (event: string | symbol): void => {
+    if (event !== 'connection') return;
+    server.off('newListener', attach);
+    server.off('connection', hold);
+    // 'newListener' fires before the new listener is added: replay once it is in place.
+    process.nextTick(() => {
+      for (const socket of held.splice(0)) if (!socket.destroyed) server.emit('connection', socket);
+    });
+  };
+  server.on('connection', hold);
+  server.on('newListener', attach);
 }
 
 /** True while the file at `listener.path` is still the socket we bound. */
