@@ -9,6 +9,7 @@ import { assertBuilt, ROOT, runCli, runShim, SHIM } from '../support/cli.js';
 import { startKubeApiServer, type KubeApiServer, type SessionSecret } from '../support/kube-apiserver.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { VerifyingSts } from '../support/verifying-sts.js';
 import { commandLine } from '../../src/setup/shell-quote.js';
 
 function missing(command: string, args: string[], what: string): string | undefined {
@@ -304,5 +305,62 @@ print(json.dumps(ident()), flush=True)
     expect(daemon.running).toBe(true);
     // The daemon a shim started logs where `escd start` would have it log.
     expect(await readFile(join(env.ESCD_HOME!, 'state', 'daemon.log'), 'utf8')).toContain(`pid ${daemon.daemon.pid}, version`);
+  });
+});
+
+// The whole EKS path with nothing taken on trust: the daemon's OIDC token is verified by the STS
+// (signature via the published JWKS, aud, trust), the daemon presigns GetCallerIdentity with the session
+// it got, kubectl sends the token, and the API server replays the presigned URL to that STS, which
+// checks the SigV4 query signature with the session's secret and the cluster header.
+describe.skipIf(skip)('kubectl with an EKS token that the API server replays to a verifying STS', () => {
+  let home: TmpHome;
+  let env: Record<string, string>;
+  let sts: VerifyingSts;
+  let kube: KubeApiServer;
+
+  beforeAll(async () => {
+    assertBuilt();
+    home = await makeTmpHome('escd-eks-');
+    const escdHome = home.env.ESCD_HOME!;
+    await mkdir(join(escdHome, 'environments', 'proj'), { recursive: true });
+    await writeFile(join(escdHome, 'config.yaml'), 'org: acme\nuser: tester\nissuer:\n  url: https://issuer.example.test/escd\naws:\n  region: us-east-1\n');
+    await writeFile(join(escdHome, 'environments', 'proj', 'eks.yaml'), environmentYaml('escd-eks', '1h'));
+    const site = join(home.dir, 'site');
+    const published = await runCli(['oidc', 'publish', '--out', site], { env: home.env });
+    expect(published.code, published.stderr).toBe(0);
+    sts = new VerifyingSts({ publishedDir: site, clientIds: ['aws:acme'], roles: [{ roleArn: ROLE, aud: 'aws:acme' }] });
+    env = { ...home.env, PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL_STS: await sts.start() };
+    kube = await startKubeApiServer({ eks: { stsEndpoint: sts.endpoint, clusterId: 'prod' } });
+    for (const cluster of ['prod', 'other']) {
+      const setup = await runCli(['setup', 'kube', 'proj/eks', '--cluster', cluster, '--server', kube.url, '--ca', kube.caFile], { env });
+      expect(setup.code, setup.stderr).toBe(0);
+    }
+    const started = await runCli(['start'], { env });
+    expect(started.code, started.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    if (env) await runCli(['stop'], { env });
+    await kube?.stop();
+    await sts?.stop();
+    await home?.cleanup();
+  });
+
+  it('kubectl get --raw /version succeeds as the assumed role; the STS checked the presigned signature', async () => {
+    const r = await run('kubectl', ['--context', 'prod', 'get', '--raw', '/version'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ gitVersion: 'v1.32.0-escd-test' });
+    expect(kube.attempts.at(-1)).toMatchObject({ kind: 'eks', identity: 'arn:aws:sts::123456789012:assumed-role/deployer/escd-eks' });
+    const assumed = sts.calls.find((c) => c.action === 'AssumeRoleWithWebIdentity');
+    expect(assumed).toMatchObject({ outcome: 'ok', claims: { aud: 'aws:acme', iss: 'https://issuer.example.test/escd' } });
+    expect(sts.calls.at(-1)).toMatchObject({ action: 'GetCallerIdentity', outcome: 'ok' });
+  });
+
+  it('a token signed for another cluster fails the signature check at STS, and kubectl gets Unauthorized', async () => {
+    const r = await run('kubectl', ['--context', 'other', 'get', '--raw', '/version'], env, { timeoutMs: 30_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Unauthorized|provide credentials/);
+    expect(sts.calls.at(-1)).toMatchObject({ action: 'GetCallerIdentity', outcome: 'SignatureDoesNotMatch' });
+    expect(kube.attempts.at(-1)).toMatchObject({ kind: 'eks', refused: 'STS answered 403' });
   });
 });

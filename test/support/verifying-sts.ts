@@ -3,7 +3,10 @@
 // client ids), exp/nbf, then the role's trust conditions (StringEquals on aud and sub). Answers
 // the Query API (form POST) with AWS's XML, errors included, and records every call.
 //
-// GetCallerIdentity checks the SigV4 signature of the request against the credentials it issued.
+// GetCallerIdentity checks the SigV4 signature of the request against the credentials it issued, signed
+// in the Authorization header (SDKs, the AWS CLI) or presigned in the query with `x-k8s-aws-id` signed
+// (EKS tokens, replayed by a kube API server as aws-iam-authenticator does; checked by the independent
+// verifier in test/aws/eks-token-verifier.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +16,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { EksTokenRejected, verifyEksToken } from '../aws/eks-token-verifier.js';
 
 export interface TrustedRole {
   /** `arn:aws:iam::<account>:role/<name>` */
@@ -254,6 +258,8 @@ export class VerifyingSts {
   }
 
   private async getCallerIdentity(req: IncomingMessage, body: string): Promise<string> {
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    if (req.method === 'GET' && query.has('X-Amz-Signature')) return this.presignedCallerIdentity(req);
     const auth = req.headers.authorization ?? '';
     const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
     const accessKeyId = m?.[1];
@@ -269,6 +275,40 @@ export class VerifyingSts {
     if (!(await signatureMatches(req, body, session, { region: m[3]!, service: m[4]!, signedHeaders: m[5]!.split(';'), signature: m[6]! }))) {
       return fail(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
     }
+    return this.callerIdentityXml(session);
+  }
+
+  /** A presigned GET (an EKS token's URL): the signature covers `host` and the request's `x-k8s-aws-id`. */
+  private presignedCallerIdentity(req: IncomingMessage): string {
+    const url = `http://${req.headers.host ?? ''}${req.url ?? '/'}`;
+    const accessKeyId = new URL(url).searchParams.get('X-Amz-Credential')?.split('/')[0];
+    const fail = (code: string, message: string): never => {
+      this.calls.push({ action: 'GetCallerIdentity', ...(accessKeyId ? { accessKeyId } : {}), outcome: code });
+      throw new StsError(403, code, message);
+    };
+    const cluster = req.headers['x-k8s-aws-id'];
+    if (typeof cluster !== 'string') return fail('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    let caller;
+    try {
+      caller = verifyEksToken(`k8s-aws-v1.${Buffer.from(url).toString('base64url')}`, {
+        cluster,
+        now: this.now(),
+        extraHosts: [req.headers.host ?? ''],
+        secretFor: (id, token) => {
+          const session = this.sessions.get(id);
+          return session && session.sessionToken === token ? session.secretAccessKey : undefined;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof EksTokenRejected)) throw err;
+      return fail(err.message.startsWith('unknown access key') ? 'InvalidClientTokenId' : 'SignatureDoesNotMatch', err.message);
+    }
+    const session = this.sessions.get(caller.accessKeyId)!;
+    if (this.now() >= session.expiresAt) return fail('ExpiredToken', 'The security token included in the request is expired');
+    return this.callerIdentityXml(session);
+  }
+
+  private callerIdentityXml(session: Session): string {
     this.calls.push({ action: 'GetCallerIdentity', accessKeyId: session.accessKeyId, outcome: 'ok' });
     return `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <GetCallerIdentityResult>
