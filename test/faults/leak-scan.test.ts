@@ -226,7 +226,13 @@ describe.skipIf(skip)('no secret in any output, log, audit line or file', () => 
       await ok(escd(['flush']));
       expect((await shim(['aws', 'proj/dev'])).code, mode).toBe(1);
       expect((await escd(['open', 'proj/dev'])).code, mode).toBe(1);
-      await escd(['status']);
+      await ok(escd(['status']));
+      // The failure is what `escd status` shows for the environment, in one line.
+      const status = JSON.parse(await ok(escd(['status', '--json']))) as { environments: { environment: string; cached: boolean; lastRefresh?: { ok: boolean; error?: { message: string } } }[] };
+      const entry = status.environments.find((e) => e.environment === 'proj/dev');
+      expect(entry, mode).toMatchObject({ cached: false, lastRefresh: { ok: false } });
+      expect(entry!.lastRefresh!.error!.message, mode).toMatch(/STS/);
+      expect(entry!.lastRefresh!.error!.message.split('\n'), mode).toHaveLength(1);
     }
     proxy.mode = 'pass';
     learnAws(await ok(shim(['aws', 'proj/dev'])), 'STS session after the outage');
