@@ -3,7 +3,6 @@
 // AWS credentials.
 import { decodeJwt } from 'jose';
 import { CacheError, type EnvironmentSource } from '../src/cache/source.js';
-import { eksToken } from '../src/aws/eks-token.js';
 import { resolveStsEndpoint } from '../src/aws/sts-endpoint.js';
 import type { Clock } from '../src/clock/clock.js';
 import { UserError } from '../src/cli/errors.js';
@@ -79,6 +78,8 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
     async eks({ credentials, cluster, region }): Promise<KubeToken> {
       // The endpoint the API server will replay the request to: the cluster region's STS unless overridden.
       const endpoint = resolveStsEndpoint({ region, env: options.env, ...(runtime.config.aws.stsEndpoint ? { configured: runtime.config.aws.stsEndpoint } : {}) });
+      // Loaded on the first EKS token: the signer is not needed to start the daemon (cold start).
+      const { eksToken } = await import('../src/aws/eks-token.js');
       const made = await eksToken({ credentials, cluster, region, clock: options.clock, stsEndpoint: endpoint.url });
       return { token: made.token, expiresAt: Date.parse(made.expirationTimestamp) };
     },

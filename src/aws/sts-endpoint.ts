@@ -5,7 +5,8 @@
 //
 // Order: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL (both skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
 // is true, as in the SDKs), config `aws.stsEndpoint`, then the regional endpoint of `aws.region`.
-import { STSClient } from '@aws-sdk/client-sts';
+import { createRequire } from 'node:module';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { quietSdkVersionWarning } from './sdk-env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -20,6 +21,9 @@ export interface StsEndpoint {
 export class StsEndpointError extends Error {}
 
 let rules: STSClient['config']['endpointProvider'] | undefined;
+// The SDK takes ~100 ms and ~15 MB to load: only when an endpoint is first derived from a region,
+// not in every process that imports this file (the daemon before its first STS call, the CLI).
+const requireSdk = createRequire(import.meta.url);
 
 /**
  * `https://sts.<region>.<partition suffix>` from the SDK's own endpoint rules (so `cn-north-1`
@@ -30,7 +34,8 @@ export function regionalStsUrl(region: string): string {
   if (!rules) {
     quietSdkVersionWarning();
     // Only the client's endpoint rules are used: no request, no configuration lookup.
-    rules = new STSClient({ region: 'us-east-1' }).config.endpointProvider;
+    const sdk = requireSdk('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+    rules = new sdk.STSClient({ region: 'us-east-1' }).config.endpointProvider;
   }
   const { url } = rules({ Region: region, UseFIPS: false, UseDualStack: false, UseGlobalEndpoint: false });
   return url.href.replace(/\/+$/, '');
