@@ -1,6 +1,7 @@
 // The OS keychain backend (macOS Keychain, Secret Service on Linux, Credential Manager on Windows)
 // through @napi-rs/keyring's async API, so the daemon's event loop never waits on D-Bus.
-import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+// The native library is loaded on first use: an installation whose keys are in the file never loads it.
+import type { AsyncEntry, EntryOptions } from '@napi-rs/keyring';
 import { dirname } from 'node:path';
 import { withFileLock } from './file-lock.js';
 import { ensurePrivateDir } from './private-path.js';
@@ -11,6 +12,13 @@ export const KEYCHAIN_SERVICE = 'escd';
 // On Linux the library otherwise falls back to the kernel keyring, which forgets everything at
 // logout or reboot: losing the data key would make every stored secret unreadable.
 const ENTRY_OPTIONS: EntryOptions | undefined = process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+
+let keyring: Promise<typeof import('@napi-rs/keyring')> | undefined;
+
+async function newEntry(service: string, name: string): Promise<AsyncEntry> {
+  const { AsyncEntry } = await (keyring ??= import('@napi-rs/keyring'));
+  return new AsyncEntry(service, name, ENTRY_OPTIONS);
+}
 
 export function keychainLocation(service = KEYCHAIN_SERVICE): string {
   const where =
@@ -68,7 +76,7 @@ export class KeychainKeyStore implements KeyStore {
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     try {
       // The constructor itself throws when there is no session bus.
-      return await fn(new AsyncEntry(this.service, name, ENTRY_OPTIONS), controller.signal);
+      return await fn(await newEntry(this.service, name), controller.signal);
     } catch (err) {
       const reason = controller.signal.aborted ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : keyringReason(err);
       throw new KeyStoreError(`${verb} "${name}" in the ${this.location} failed: ${reason} (the escd keys live there: unlock or start the keychain for this session)`);
@@ -85,7 +93,7 @@ export async function probeKeychain(service = KEYCHAIN_SERVICE, timeoutMs = 5_00
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const entry = new AsyncEntry(service, 'escd-probe', ENTRY_OPTIONS);
+    const entry = await newEntry(service, 'escd-probe');
     const marker = `probe-${process.pid}`;
     await entry.setPassword(marker, controller.signal);
     const back = await entry.getPassword(controller.signal);
