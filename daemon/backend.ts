@@ -49,14 +49,22 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
   };
   describeKeyStore();
 
+  // Every request locates its environment; a name maps to the same file until the configuration
+  // changes, so the answer is kept (bounded: names come from clients) rather than parsed again.
+  let located = new Map<string, { name: string; file: string }>();
   const source: EnvironmentSource = {
     get environmentsDir() {
       return runtime.paths.environmentsDir;
     },
     locate(name) {
+      const known = located.get(name);
+      if (known) return known;
       try {
         const stored = runtime.store.resolve(name);
-        return { name: stored.name, file: stored.file };
+        const found = { name: stored.name, file: stored.file };
+        if (located.size >= 1024) located.clear();
+        located.set(name, found);
+        return found;
       } catch (err) {
         throw storeError(err);
       }
@@ -110,6 +118,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       const changed = JSON.stringify(next.config) !== JSON.stringify(runtime.config);
       if (changed) {
         runtime = next;
+        located = new Map();
         describeKeyStore();
       }
       return changed;
