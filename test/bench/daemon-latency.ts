@@ -18,6 +18,8 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 
 export interface LatencyOptions {
   readonly concurrency: readonly number[];
+  /** Also an open-loop run: this many connections, each starting a request every intervalMs. */
+  readonly paced: { readonly concurrency: number; readonly intervalMs: number };
   readonly repeats: number;
   readonly warmupMs: number;
   readonly durationMs: number;
@@ -82,17 +84,19 @@ export async function measureDaemonLatency(options: LatencyOptions, log: (m: str
     const line = encodeLine({ v: 1, id: 1, method: 'aws.credentials', params: { env } });
 
     const rows: Row[] = [];
+    /** Repeated runs against escd and the bare server, interleaved. */
+    const compare = async (make: (socket: string) => LoadSpec): Promise<{ escd: Measured; bare: Measured }> => {
+      const escdRuns: LoadResult[] = [];
+      const bareRuns: LoadResult[] = [];
+      for (let i = 0; i < options.repeats; i++) {
+        escdRuns.push(await runLoadgen(make(world.socket)));
+        bareRuns.push(await runLoadgen(make(bareSocket)));
+      }
+      return { escd: combine(escdRuns), bare: combine(bareRuns) };
+    };
     for (const mode of ['connect', 'persistent'] as const) {
       for (const concurrency of options.concurrency) {
-        const spec = (socket: string): LoadSpec => ({ socket, mode, concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, line });
-        const escdRuns: LoadResult[] = [];
-        const bareRuns: LoadResult[] = [];
-        for (let i = 0; i < options.repeats; i++) {
-          escdRuns.push(await runLoadgen(spec(world.socket)));
-          bareRuns.push(await runLoadgen(spec(bareSocket)));
-        }
-        const escd = combine(escdRuns);
-        const bare = combine(bareRuns);
+        const { escd, bare } = await compare((socket) => ({ socket, mode, concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, line }));
         const label = `${mode === 'connect' ? 'new connection per request' : 'persistent connections'}, ${concurrency} concurrent`;
         log(`latency: ${label}: escd p99 ${escd.latency.p99.toFixed(2)} ms, ${Math.round(escd.throughput)} req/s; bare p99 ${bare.latency.p99.toFixed(2)} ms, ${Math.round(bare.throughput)} req/s`);
         const errors =
@@ -115,6 +119,21 @@ export async function measureDaemonLatency(options: LatencyOptions, log: (m: str
           ...(mode === 'persistent' && concurrency >= 10 ? { target: { kind: 'at-least', limit: 10_000 } as const } : {}),
         });
       }
+      // Closed loop saturates both servers, and then latency is concurrency / throughput (Little's
+      // law). Paced, the same connections ask at a steady rate: the latency of a daemon that keeps up.
+      const { concurrency, intervalMs } = options.paced;
+      const offered = Math.round((concurrency * 1000) / intervalMs);
+      const { escd, bare } = await compare((socket) => ({ socket, mode, concurrency, intervalMs, warmupMs: options.warmupMs, durationMs: options.durationMs, line }));
+      const label = `${mode === 'connect' ? 'new connection per request' : 'persistent connections'}, ${concurrency} concurrent paced to ${offered.toLocaleString('en-US')} req/s`;
+      log(`latency: ${label}: escd p99 ${escd.latency.p99.toFixed(2)} ms; bare p99 ${bare.latency.p99.toFixed(2)} ms`);
+      rows.push({
+        section: SECTION,
+        metric: `${label}: p99 latency`,
+        unit: 'ms',
+        escd: { value: escd.latency.p99, detail: `p50 ${escd.latency.p50.toFixed(3)}, ${Math.round(escd.throughput)} req/s` },
+        baseline: { label: 'bare node:net server', value: bare.latency.p99, detail: `p50 ${bare.latency.p50.toFixed(3)}` },
+        ...(escd.errors + bare.errors > 0 ? { note: `errors: escd ${escd.errors}, bare ${bare.errors} (${escd.firstError ?? bare.firstError ?? ''})` } : {}),
+      });
     }
     await stopBare();
     return rows;

@@ -64,6 +64,19 @@ export function daemonHandle(owned: OwnedChild & { log(): string }, socket: stri
   };
 }
 
+/**
+ * Anonymous resident memory in MB (heap, JIT code, buffers): what the process itself allocated, as
+ * opposed to the node binary's pages that every node process maps and shares (Linux only).
+ */
+export function anonymousMB(pid: number): number | undefined {
+  try {
+    const m = /^Anonymous:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident set size of a process in MB (Linux /proc; undefined elsewhere). */
 export function rssMB(pid: number): number | undefined {
   try {

@@ -1,7 +1,8 @@
 // The load generator of measurement 2, run as its own process (node dist/test/bench/loadgen.js '<json>')
 // so that its work does not share an event loop with the server it measures. `concurrency` workers
 // each keep one request in flight on a Unix socket: a new connection per request (as every shim call
-// does) or one persistent connection each. A warm-up, then a timed window; prints one JSON LoadResult.
+// does) or one persistent connection each; or, paced, start one every intervalMs. A warm-up, then a
+// timed window; prints one JSON LoadResult.
 // Callbacks rather than a promise per request: the generator shares the cores with the server, so it
 // should cost as little as possible (and costs the same against escd and against the baseline).
 import { connect } from 'node:net';
@@ -17,6 +18,12 @@ export interface LoadSpec {
   readonly durationMs: number;
   /** One request line, newline included. */
   readonly line: string;
+  /**
+   * Paced (open loop): each worker starts a request every `intervalMs` instead of right after the
+   * previous answer. Latency then counts from when the request was due, so a server that falls
+   * behind is charged for the wait (no coordinated omission).
+   */
+  readonly intervalMs?: number;
 }
 
 export interface LoadResult {
@@ -31,6 +38,8 @@ export interface LoadResult {
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+type Pacer = (go: (t0: number) => void) => void;
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const windowStart = now() + spec.warmupMs;
@@ -47,7 +56,22 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     else if (t0 >= windowStart) latencies.push(now() - t0);
   };
 
+  /** Calls `go` with the request's start time: now (closed loop), or at its due time (paced, random phase). */
+  const pacer = (): Pacer => {
+    const interval = spec.intervalMs;
+    if (!interval) return (go) => go(now());
+    let due = now() + Math.random() * interval;
+    return (go) => {
+      const at = due;
+      due += interval;
+      const wait = at - now();
+      if (wait > 0.5) setTimeout(() => go(at), wait);
+      else go(at);
+    };
+  };
+
   const persistentWorker = (done: () => void): void => {
+    const pace = pacer();
     const socket = connect(spec.socket);
     socket.setEncoding('utf8');
     let buffer = '';
@@ -57,8 +81,10 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         socket.destroy();
         return;
       }
-      t0 = now();
-      socket.write(spec.line);
+      pace((at) => {
+        t0 = at;
+        socket.write(spec.line);
+      });
     };
     socket.on('connect', send);
     socket.on('data', (chunk: string) => {
@@ -78,31 +104,35 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 
   const connectWorker = (done: () => void): void => {
-    if (now() >= end) return done();
-    const t0 = now();
-    const socket = connect(spec.socket);
-    socket.setEncoding('utf8');
-    let buffer = '';
-    let outcome: 'pending' | 'answered' | 'failed' = 'pending';
-    socket.on('connect', () => socket.write(spec.line));
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      const nl = buffer.indexOf('\n');
-      if (nl < 0 || outcome !== 'pending') return;
-      outcome = 'answered';
-      record(t0, buffer.slice(0, nl));
-      socket.destroy();
-    });
-    socket.on('error', (err) => {
-      if (outcome === 'pending') fail(err);
-      outcome = 'failed';
-    });
-    socket.on('close', () => {
-      if (outcome === 'pending') fail(new Error('connection closed before the answer'));
-      // After a failure (e.g. EAGAIN: the listen backlog is full) wait a little rather than spin.
-      if (outcome === 'answered') setImmediate(() => connectWorker(done));
-      else setTimeout(() => connectWorker(done), 1);
-    });
+    const pace = pacer();
+    const one = (t0: number): void => {
+      const socket = connect(spec.socket);
+      socket.setEncoding('utf8');
+      let buffer = '';
+      let outcome: 'pending' | 'answered' | 'failed' = 'pending';
+      socket.on('connect', () => socket.write(spec.line));
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        const nl = buffer.indexOf('\n');
+        if (nl < 0 || outcome !== 'pending') return;
+        outcome = 'answered';
+        record(t0, buffer.slice(0, nl));
+        socket.destroy();
+      });
+      socket.on('error', (err) => {
+        if (outcome === 'pending') fail(err);
+        outcome = 'failed';
+      });
+      socket.on('close', () => {
+        if (outcome === 'pending') fail(new Error('connection closed before the answer'));
+        if (now() >= end) return done();
+        // After a failure (e.g. EAGAIN: the listen backlog is full) wait a little rather than spin.
+        if (outcome === 'answered') setImmediate(() => pace(one));
+        else setTimeout(() => pace(one), 1);
+      });
+    };
+    if (now() >= end) done();
+    else pace(one);
   };
 
   const worker = spec.mode === 'connect' ? connectWorker : persistentWorker;

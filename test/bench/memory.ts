@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../../src/protocol/client.js';
 import { DEFAULT_MAX_ENTRIES } from '../../src/cache/environment-cache.js';
-import { rssMB, startDaemon } from './daemon.js';
+import { anonymousMB, rssMB, startDaemon } from './daemon.js';
 import type { Row } from './report.js';
 import { spawnOwned } from './resources.js';
 import { median } from './stats.js';
@@ -17,18 +17,29 @@ const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+interface Resident {
+  readonly rss: number;
+  /** Of which anonymous (the process's own, not the shared node binary); undefined where unknown. */
+  readonly anonymous: number | undefined;
+}
+
 /** RSS after letting the process settle (pending work done, allocation quiet): median of a few samples. */
-async function settledRss(pid: number, settleMs: number): Promise<number> {
+async function settledRss(pid: number, settleMs: number): Promise<Resident> {
   await sleep(settleMs);
-  const samples: number[] = [];
+  const rss: number[] = [];
+  const anonymous: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const rss = rssMB(pid);
-    if (rss === undefined) throw new Error(`cannot read the RSS of pid ${pid} (/proc/${pid}/status)`);
-    samples.push(rss);
+    const r = rssMB(pid);
+    if (r === undefined) throw new Error(`cannot read the RSS of pid ${pid} (/proc/${pid}/status)`);
+    rss.push(r);
+    const a = anonymousMB(pid);
+    if (a !== undefined) anonymous.push(a);
     await sleep(100);
   }
-  return median(samples);
+  return { rss: median(rss), anonymous: anonymous.length > 0 ? median(anonymous) : undefined };
 }
+
+const anonDetail = (r: Resident): string | undefined => (r.anonymous === undefined ? undefined : `anonymous ${r.anonymous.toFixed(1)}`);
 
 async function cachedCount(socket: string): Promise<number> {
   const status = await request(socket, 'status', {});
@@ -46,8 +57,10 @@ export async function measureMemory(options: { readonly counts: readonly number[
   try {
     const bareRss = await settledRss(bare.child.pid!, 500);
     const idle = await settledRss(daemon.pid, 500);
-    const baseline = { label: 'bare node:net server, idle', value: bareRss };
-    const rows: Row[] = [{ section: SECTION, metric: 'escd daemon RSS, idle', unit: 'MB', escd: { value: idle }, baseline }];
+    const bareDetail = anonDetail(bareRss);
+    const baseline = { label: 'bare node:net server, idle', value: bareRss.rss, ...(bareDetail ? { detail: bareDetail } : {}) };
+    const idleDetail = anonDetail(idle);
+    const rows: Row[] = [{ section: SECTION, metric: 'escd daemon RSS, idle', unit: 'MB', escd: { value: idle.rss, ...(idleDetail ? { detail: idleDetail } : {}) }, baseline }];
 
     let written = 0;
     const names: string[] = [];
@@ -62,7 +75,7 @@ export async function measureMemory(options: { readonly counts: readonly number[
         section: SECTION,
         metric: `escd daemon RSS, ${count.toLocaleString('en-US')} environments requested`,
         unit: 'MB',
-        escd: { value: rss, detail: `${held} cached` },
+        escd: { value: rss.rss, detail: [`${held} cached`, anonDetail(rss)].filter(Boolean).join(', ') },
         baseline,
         ...(count === 100 ? { target: { kind: 'at-most', limit: 80 } as const } : {}),
         ...(held < count ? { note: `the cache keeps at most ${DEFAULT_MAX_ENTRIES} environments (DEFAULT_MAX_ENTRIES), least recently used dropped first` } : {}),

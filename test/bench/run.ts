@@ -31,7 +31,10 @@ const SECTIONS: readonly Section[] = [
   {
     id: '2',
     name: 'daemon latency and throughput',
-    run: (log) => measureDaemonLatency({ concurrency: [1, 10, 100, 500], repeats: 3, warmupMs: 200, durationMs: 700 }, log),
+    run: (log) => measureDaemonLatency(
+        { concurrency: [1, 10, 100, 500], paced: { concurrency: 100, intervalMs: 50 }, repeats: 3, warmupMs: 200, durationMs: 700 },
+        log,
+      ),
   },
   { id: '3', name: 'refresh never blocks', run: (log) => measureRefresh({ environments: 10, rounds: 5, stsDelayMs: 2_000 }, log) },
   { id: '4', name: 'evaluation', run: (log) => measureEvaluation({ processes: 5, sizeProcesses: 3, sizes: [100, 1_000, 10_000] }, log) },
