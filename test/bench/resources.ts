@@ -11,6 +11,12 @@ interface Resource {
 }
 
 const resources = new Set<Resource>();
+let interrupted = false;
+
+/** True once Ctrl-C/SIGTERM arrived: nothing new may start (a shim run now would start a daemon of its own). */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
 
 /** Registers a resource; the returned function stops it now and forgets it. */
 export function own(name: string, stop: () => Promise<void>, kill?: () => void): () => Promise<void> {
@@ -44,7 +50,6 @@ export async function stopAll(log: (message: string) => void): Promise<void> {
 
 /** Ctrl-C / SIGTERM: stop everything, then exit 130/143. Process exit: SIGKILL whatever is left. */
 export function installCleanupHandlers(log: (message: string) => void): void {
-  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals, code: number): void => {
     if (interrupted) return;
     interrupted = true;
@@ -105,12 +110,18 @@ function ownChild(name: string, child: ChildProcess, graceMs = 5_000): OwnedChil
   return { child, exited, stop };
 }
 
+function refuseWhenInterrupted(name: string): void {
+  if (interrupted) throw new Error(`interrupted: not starting ${name}`);
+}
+
 /** `spawn`, registered: stopped at the end whatever happens. */
 export function spawnOwned(name: string, command: string, args: readonly string[], options: SpawnOptions): OwnedChild {
+  refuseWhenInterrupted(name);
   return ownChild(name, spawn(command, args, options));
 }
 
 /** `fork` (with an IPC channel), registered. */
 export function forkOwned(name: string, module: string, args: readonly string[], options: ForkOptions): OwnedChild {
+  refuseWhenInterrupted(name);
   return ownChild(name, fork(module, args, options));
 }

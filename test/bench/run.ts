@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { assertBuilt } from '../support/cli.js';
 import { formatTable, toJson, type Report, type Row } from './report.js';
-import { installCleanupHandlers, stopAll } from './resources.js';
+import { installCleanupHandlers, isInterrupted, stopAll } from './resources.js';
 import { measureColdStart } from './cold-start.js';
 import { profileDaemonsInto } from './daemon.js';
 import { measureDaemonLatency } from './daemon-latency.js';
@@ -69,6 +69,7 @@ async function main(): Promise<number> {
   const skipped: { section: string; reason: string }[] = [];
   try {
     for (const section of SECTIONS) {
+      if (isInterrupted()) break;
       if (only && !only.has(section.id)) continue;
       const label = `${section.id}. ${section.name}`;
       const t0 = Date.now();

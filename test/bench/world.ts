@@ -7,7 +7,7 @@ import { request } from '../../src/protocol/client.js';
 import { runCli } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 import { VerifyingSts } from '../support/verifying-sts.js';
-import { own } from './resources.js';
+import { isInterrupted, own } from './resources.js';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/bench';
 /** The project the bench's environments live in (`bench/<name>`). */
@@ -31,8 +31,13 @@ export interface WorldOptions {
 }
 
 export async function makeWorld(label: string, options: WorldOptions = {}): Promise<World> {
+  if (isInterrupted()) throw new Error('interrupted');
   const home = await makeTmpHome(`escd-bench-${label}-`);
-  const removeHome = own(`${label} home`, () => home.cleanup());
+  const socket = join(home.env.ESCD_HOME!, 'run', 'escd.sock');
+  const removeHome = own(`${label} home`, async () => {
+    await shutDownStray(socket);
+    await home.cleanup();
+  });
   const publishedDir = join(home.dir, 'issuer');
   const sts = new VerifyingSts({
     publishedDir,
@@ -55,7 +60,7 @@ export async function makeWorld(label: string, options: WorldOptions = {}): Prom
   return {
     home,
     env,
-    socket: join(escdHome, 'run', 'escd.sock'),
+    socket,
     sts,
     close: async () => {
       await stopSts();
@@ -88,7 +93,21 @@ export function writeEnvironment(world: World, name: string, yaml: string): stri
   return `${PROJECT}/${name}`;
 }
 
-/** Polls with `ping` until something answers on `socket`; resolves with how long that took (ms). */
+/**
+ * A shim that found no daemon (one interrupted mid-run) starts one of its own, detached: whatever
+ * answers on the home's socket now is asked to shut down before the home goes. Looks for a moment,
+ * as such a start may be under way.
+ */
+async function shutDownStray(socket: string): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const answer = await request(socket, 'shutdown', {}, 1_000).catch(() => undefined);
+    if (answer) await new Promise((r) => setTimeout(r, 200)); // let it go, then look again
+    else if (i > 0) return;
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Polls with `ping` until something answers on `socket`. */
 export async function waitForPing(socket: string, timeoutMs: number, pollMs = 2): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
