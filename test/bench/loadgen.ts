@@ -61,12 +61,14 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const interval = spec.intervalMs;
     if (!interval) return (go) => go(now());
     let due = now() + Math.random() * interval;
+    // Late: counted from when it was due. A timer firing a little early: from when it is sent.
+    const start = (at: number): number => Math.min(at, now());
     return (go) => {
       const at = due;
       due += interval;
       const wait = at - now();
-      if (wait > 0.5) setTimeout(() => go(at), wait);
-      else go(at);
+      if (wait > 0.5) setTimeout(() => go(start(at)), wait);
+      else go(start(at));
     };
   };
 
