@@ -7,7 +7,9 @@
 // nothing more is parsed (the rest of the read chunk, ≤ 64 KiB, waits) and reading pauses; an answer
 // buffer beyond 1 MiB destroys the connection, and a single answer beyond 1 MiB is replaced by a
 // too_large error.
-// At most 1024 connections. A partial line must complete within 5 s; an idle connection closes after 60 s.
+// At most 1024 connections: at the limit a new one takes the place of the connection idle the longest
+// (so idle or leaked connections cannot lock the shim out), and is refused only when every one is busy.
+// A partial line must complete within 5 s; an idle connection closes after 60 s.
 // A client that half-closes gets the answers to what it sent; then its connection is ended.
 import type { Server, Socket } from 'node:net';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ErrorBody, type Request } from '../src/protocol/wire.js';
@@ -48,6 +50,10 @@ interface Connection {
   peerEnded: boolean;
   /** Received bytes not parsed yet because the connection was busy (≤ one read chunk). */
   backlog: Buffer | undefined;
+  /** performance.now() of the last request or answer: who makes way at the connection limit. */
+  lastActive: number;
+  /** True while part of a request line has arrived. */
+  hasPartial(): boolean;
   /** Parses and dispatches complete lines of `data`, stopping (into `backlog`) when busy. */
   consume(data: Buffer): void;
 }
@@ -64,8 +70,10 @@ export class RequestServer {
     /** Accept failures (e.g. EMFILE): reported, never fatal; the listener keeps going. */
     onError: (message: string) => void = () => {},
   ) {
-    server.maxConnections = limits.maxConnections;
-    server.on('connection', (socket: Socket) => this.serve(socket));
+    server.on('connection', (socket: Socket) => {
+      if (this.connections.size >= limits.maxConnections && !this.makeRoom()) return socket.destroy();
+      this.serve(socket);
+    });
     let lastReport = 0;
     server.on('error', (err: NodeJS.ErrnoException) => {
       if (Date.now() - lastReport < 60_000) return;
@@ -76,6 +84,23 @@ export class RequestServer {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /**
+   * Closes one connection with nothing in flight and nothing half-read: one already closing (its peer
+   * hung up) if any, else the one idle the longest. False when every connection is busy.
+   */
+  private makeRoom(): boolean {
+    let victim: Connection | undefined;
+    for (const conn of this.connections) {
+      if (conn.inFlight > 0 || conn.backlog || conn.hasPartial()) continue;
+      const better = !victim || (conn.closing && !victim.closing) || (conn.closing === victim.closing && conn.lastActive < victim.lastActive);
+      if (better) victim = conn;
+    }
+    if (!victim) return false;
+    this.connections.delete(victim); // now, not at 'close': the new connection counts at once
+    victim.socket.destroy();
+    return true;
   }
 
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), then closes every connection. */
@@ -151,7 +176,16 @@ export class RequestServer {
         );
       }
     };
-    const conn: Connection = { socket, inFlight: 0, closing: false, peerEnded: false, backlog: undefined, consume };
+    const conn: Connection = {
+      socket,
+      inFlight: 0,
+      closing: false,
+      peerEnded: false,
+      backlog: undefined,
+      lastActive: performance.now(),
+      hasPartial: () => partialBytes > 0,
+      consume,
+    };
     this.connections.add(conn);
 
     socket.setTimeout(limits.idleTimeoutMs);
@@ -177,6 +211,7 @@ export class RequestServer {
       this.updateReading(conn);
     });
     socket.on('data', (chunk: Buffer) => {
+      conn.lastActive = performance.now();
       // Bytes keep their order: behind a backlog, new data waits too (reading is paused by then).
       if (conn.backlog) conn.backlog = Buffer.concat([conn.backlog, chunk]);
       else consume(chunk);
@@ -196,6 +231,7 @@ export class RequestServer {
     conn.inFlight++;
     const done = (line: string): void => {
       conn.inFlight--;
+      conn.lastActive = performance.now();
       // One answer beyond the write limit would only get the connection cut: say why instead.
       this.write(conn, this.fits(line) ? line : frame(request.id, { ok: false, error: answerTooLarge(Buffer.byteLength(line), this.limits) }));
       this.updateReading(conn);

@@ -246,3 +246,47 @@ describe('daemon protocol over a real socket', () => {
     for (const e of events) expect(Date.parse(e.time as string)).not.toBeNaN();
   });
 });
+
+describe('at the connection limit', () => {
+  let small: TestDaemon;
+  const mine: LineClient[] = [];
+  const connectIdle = async (n: number): Promise<LineClient[]> => {
+    const some = Array.from({ length: n }, () => new LineClient(small.socket));
+    mine.push(...some);
+    await Promise.all(some.map((c) => c.ready()));
+    await new Promise((r) => setTimeout(r, 50)); // accepted by the daemon, in this order
+    return some;
+  };
+
+  beforeAll(async () => {
+    small = await startDaemon({ limits: { maxConnections: 8 } });
+    small.source.write('slow');
+  });
+  afterAll(async () => {
+    for (const c of mine) c.close();
+    await small?.stop();
+  });
+
+  it('a new connection takes the place of the one idle the longest: idle connections cannot lock clients out', async () => {
+    const idle: LineClient[] = [];
+    for (let i = 0; i < 8; i++) idle.push(...(await connectIdle(1)));
+    expect((await request(small.socket, 'ping', {})).ok).toBe(true);
+    await waitFor(() => idle[0]!.closed);
+    expect(idle.slice(1).some((c) => c.closed)).toBe(false);
+    // Clients keep getting in while the idle ones stay (each takes a free place or the oldest idle one).
+    for (let i = 0; i < 20; i++) expect((await request(small.socket, 'ping', {})).ok).toBe(true);
+    for (const c of idle) c.close();
+    await waitFor(async () => ((await request(small.socket, 'status', {})).result as { daemon: { connections: number } }).daemon.connections === 1);
+  });
+
+  it('when every connection is busy, a new one is refused, and served again once they are done', async () => {
+    small.source.latencyMs = 1_500;
+    const busy = await connectIdle(8);
+    busy.forEach((c, i) => c.send(JSON.stringify({ v: 1, id: i, method: 'aws.credentials', params: { env: 'slow' } }) + '\n'));
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(request(small.socket, 'ping', {}, 1_000)).rejects.toThrow();
+    const answers = await Promise.all(busy.map((c) => c.next()));
+    expect(answers.every((a) => (a as { ok: boolean } | null)?.ok === true)).toBe(true);
+    expect((await request(small.socket, 'ping', {})).ok).toBe(true);
+  });
+});
