@@ -3,8 +3,12 @@
 // socket and prints the answer. Node built-ins and the dependency-free src/protocol/* only (and, when it
 // must start the daemon, src/config/paths and daemon/spawn-detached, built-ins only too; a test walks the
 // imports), and no work at load time beyond reading argv, so each call costs little more than starting node.
+// `npm run build` bundles it into one CommonJS file, dist/shim/main.js (shim/bundle.mjs).
 //
 // It never prints partial or stale output: the answer is validated first and written in one write.
+// node:fs and node:path are loaded by Node's own start-up anyway; the rest of the cold path is imported lazily.
+import fs from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import { socketPath } from '../src/protocol/socket-path.js';
 import type { MethodParams, Response } from '../src/protocol/wire.js';
@@ -28,9 +32,7 @@ const nobodyListens = (err: unknown): err is DaemonUnreachable =>
  * 10 s): 200 shims at once must not start 200 daemons.
  */
 async function startDaemon(socket: string): Promise<string | undefined> {
-  const [fs, { dirname, join }, { resolvePaths }, { spawnDetachedDaemon }] = await Promise.all([
-    import('node:fs'),
-    import('node:path'),
+  const [{ resolvePaths }, { spawnDetachedDaemon }] = await Promise.all([
     import('../src/config/paths.js'),
     import('../daemon/spawn-detached.js'),
   ]);
@@ -109,7 +111,7 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
       return response.result;
     }
   } finally {
-    if (lock) (await import('node:fs')).rmSync(lock, { force: true });
+    if (lock) fs.rmSync(lock, { force: true });
   }
 }
 

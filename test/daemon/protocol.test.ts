@@ -276,7 +276,10 @@ describe('at the connection limit', () => {
     // Clients keep getting in while the idle ones stay (each takes a free place or the oldest idle one).
     for (let i = 0; i < 20; i++) expect((await request(small.socket, 'ping', {})).ok).toBe(true);
     for (const c of idle) c.close();
-    await waitFor(async () => ((await request(small.socket, 'status', {})).result as { daemon: { connections: number } }).daemon.connections === 1);
+    await waitFor(async () => {
+      const res = await request(small.socket, 'status', {});
+      return res.ok && (res.result as { daemon: { connections: number } }).daemon.connections === 1;
+    });
   });
 
   it('when every connection is busy, a new one is refused, and served again once they are done', async () => {

@@ -1,48 +1,58 @@
 // The shim starts on every `aws` and `kubectl` call: it may load Node built-ins and a few small files of
-// this package, never a dependency. Walks the built shim's static and dynamic imports.
+// this package, never a dependency. Checked on the sources (which files it is made of) and on the
+// shipped bundle (dist/shim/main.js, one CommonJS file: what it requires at run time).
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, ROOT, SHIM } from '../support/cli.js';
 
-const DIST = resolve(ROOT, 'dist');
-const SPECIFIER = /\b(?:import|export)\s*(?:[^'"()]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+const SPECIFIER = /\b(?:import|export)\s*(?:type\s)?(?:[^'"()]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-/** Every module reachable from `entry`: package files by their dist path, everything else as written. */
-function importClosure(entry: string): { files: string[]; external: string[] } {
+/** Every module reachable from `entry` (TypeScript sources; `import type` does not load anything). */
+function sourceClosure(entry: string): { files: string[]; external: string[] } {
   const files = new Set<string>();
   const external = new Set<string>();
   const visit = (file: string): void => {
     if (files.has(file)) return;
     files.add(file);
     for (const match of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
+      if (/^(import|export)\s+type\s/.test(match[0])) continue;
       const specifier = (match[1] ?? match[2])!;
-      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
       else external.add(specifier);
     }
   };
   visit(entry);
-  return { files: [...files].map((f) => relative(DIST, f)).sort(), external: [...external].sort() };
+  return { files: [...files].map((f) => relative(ROOT, f)).sort(), external: [...external].sort() };
 }
 
 describe('escd-shim imports', () => {
   beforeAll(() => assertBuilt());
 
-  it('are Node built-ins and dependency-free package files only', () => {
-    const { files, external } = importClosure(SHIM);
+  it('are made of Node built-ins and dependency-free package files only', () => {
+    const { files, external } = sourceClosure(resolve(ROOT, 'shim/main.ts'));
     expect(external.filter((s) => !s.startsWith('node:'))).toEqual([]);
     expect(files).toEqual([
-      'daemon/spawn-detached.js',
-      'shim/args.js',
-      'shim/main.js',
-      'src/config/paths.js',
-      'src/protocol/client.js',
-      'src/protocol/socket-path.js',
-      'src/protocol/wire.js',
+      'daemon/spawn-detached.ts',
+      'shim/args.ts',
+      'shim/main.ts',
+      'src/config/paths.ts',
+      'src/protocol/client.ts',
+      'src/protocol/socket-path.ts',
+      'src/protocol/wire.ts',
     ]);
   });
 
   it('the walker sees the dependencies of a module that has them', () => {
-    expect(importClosure(resolve(DIST, 'src/config/config.js')).external).toContain('yaml');
+    expect(sourceClosure(resolve(ROOT, 'src/config/config.ts')).external).toContain('yaml');
+  });
+
+  it('ship as one CommonJS file that requires Node built-ins only', () => {
+    const bundle = readFileSync(SHIM, 'utf8');
+    const required = [...bundle.matchAll(/\brequire\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((s) => !s.startsWith('node:'))).toEqual([]);
+    expect(bundle).not.toMatch(/\bimport\(|^import\s/m);
+    expect(JSON.parse(readFileSync(resolve(dirname(SHIM), 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
   });
 });
