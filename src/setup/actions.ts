@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { shimScript } from '../service/package-files.js';
 import { userHome } from '../protocol/socket-path.js';
 import { isValidSegment, quoteName } from '../store/names.js';
 import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName, type ProfileEdit } from './aws-config.js';
@@ -22,13 +22,8 @@ export interface SetupContext {
   readonly shim?: string;
 }
 
-/** dist/shim/main.js, beside this file's dist/src/setup/. */
-export function installedShim(): string {
-  return fileURLToPath(new URL('../../shim/main.js', import.meta.url));
-}
-
 function programs(ctx: SetupContext): { node: string; shim: string } {
-  const shim = ctx.shim ?? installedShim();
+  const shim = ctx.shim ?? shimScript();
   if (!existsSync(shim)) throw new SetupError(`the shim is missing at ${shim}; reinstall escd (or run \`npm run build\`)`);
   return { node: ctx.node ?? process.execPath, shim };
 }
