@@ -332,16 +332,22 @@ export interface InstalledService {
   readonly programs: readonly string[];
 }
 
+/** node and the script it runs: the first word and the first one after node's options. */
+function nodeAndScript(words: readonly string[]): string[] {
+  const script = words.slice(1).find((w) => !w.startsWith('-'));
+  return words.length === 0 ? [] : [words[0]!, ...(script !== undefined ? [script] : [])];
+}
+
 function programsOf(text: string): string[] {
   const exec = /^ExecStart=(.*)$/m.exec(text);
   if (exec) {
     const words = exec[1]!.match(/"[^"]*"|\S+/g) ?? [];
-    return words.slice(0, 2).map((w) => w.replace(/^"|"$/g, '').replace(/\$\$/g, '$').replace(/%%/g, '%'));
+    return nodeAndScript(words.map((w) => w.replace(/^"|"$/g, '').replace(/\$\$/g, '$').replace(/%%/g, '%')));
   }
   const args = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(text);
   if (args) {
     const unxml = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-    return [...args[1]!.matchAll(/<string>([^<]*)<\/string>/g)].slice(0, 2).map((m) => unxml(m[1]!));
+    return nodeAndScript([...args[1]!.matchAll(/<string>([^<]*)<\/string>/g)].map((m) => unxml(m[1]!)));
   }
   return [];
 }

@@ -1,6 +1,7 @@
 // Turns the service templates (systemd/, launchd/) into files for this machine. Pure: every path
 // and template comes in as an argument, so tests render with real paths and verify the output.
 import { dirname, join } from 'node:path';
+import { DAEMON_NODE_OPTIONS } from '../../daemon/spawn-detached.js';
 import type { Paths } from '../config/paths.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -122,6 +123,7 @@ export function renderSystemdUnits(ctx: ServiceContext, templates: SystemdTempla
       name: 'escd.service',
       content: fill(templates.service, {
         NODE: unitWord(ctx.node, 'exec'),
+        NODE_OPTIONS: DAEMON_NODE_OPTIONS.map((option) => unitWord(option, 'exec')).join(' '),
         ESCD: unitWord(ctx.escd, 'exec'),
         ENVIRONMENT: environment.map((entry) => `Environment=${quoteWord(entry)}`).join('\n'),
         READ_WRITE_PATHS: writable.map(quoteWord).join(' '),
@@ -152,6 +154,7 @@ export function renderLaunchdPlist(ctx: ServiceContext, template: string): Rende
     name: `${LAUNCHD_LABEL}.plist`,
     content: fill(template, {
       NODE: xml(ctx.node),
+      NODE_OPTIONS: DAEMON_NODE_OPTIONS.map((option) => `    <string>${xml(option)}</string>`).join('\n'),
       ESCD: xml(ctx.escd),
       HOME: xml(ctx.home),
       LOG_DIR: xml(launchdLogDir(ctx.home)),

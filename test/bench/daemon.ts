@@ -1,5 +1,6 @@
 // The real `escd daemon` (dist/src/cli/main.js) as a child process of the bench, and its memory.
 import { readFileSync } from 'node:fs';
+import { DAEMON_NODE_OPTIONS } from '../../daemon/spawn-detached.js';
 import { request } from '../../src/protocol/client.js';
 import { CLI } from '../support/cli.js';
 import { spawnOwned, type OwnedChild } from './resources.js';
@@ -39,7 +40,8 @@ export function profileDaemonsInto(dir: string): void {
 /** Spawns without waiting (cold-start timing does its own waiting). */
 export function spawnEscdDaemon(world: World, extraEnv: Record<string, string> = {}): OwnedChild & { log(): string } {
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const owned = spawnOwned('escd daemon', process.execPath, [...profiling, CLI, 'daemon'], {
+  // As `escd start`, the shim and the service units start it.
+  const owned = spawnOwned('escd daemon', process.execPath, [...profiling, ...DAEMON_NODE_OPTIONS, CLI, 'daemon'], {
     env: { ...world.env, ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

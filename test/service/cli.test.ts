@@ -27,7 +27,7 @@ describe('escd service', () => {
     const result = await runCli(['service', 'install', '--print'], { env: home.env });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`${process.execPath} ${CLI} daemon`);
+    expect(result.stdout).toContain(`${process.execPath} --max-semi-space-size=2 ${CLI} daemon`);
     expect(result.stdout).toMatch(process.platform === 'darwin' ? /launchctl bootstrap gui\/\d+/ : /systemctl --user enable --now escd\.socket/);
     expect(await readdir(home.dir)).toEqual([]);
   });

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
 import { escdScript, readTemplate } from '../../src/service/package-files.js';
 import { contextFor, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from '../../src/service/render.js';
+import { DAEMON_NODE_OPTIONS } from '../../daemon/spawn-detached.js';
+import { runCli } from '../support/cli.js';
 
 const requireE2E = process.env.ESCD_REQUIRE_E2E === '1';
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -56,7 +58,7 @@ describe('systemd units', () => {
     expect(socket).toMatch(/^ListenStream=%t\/escd\/escd\.sock$/m);
     expect(socket).toMatch(/^SocketMode=0600$/m);
     expect(socket).toMatch(/^DirectoryMode=0700$/m);
-    expect(service).toContain(`ExecStart=${process.execPath} ${escdScript()} daemon`);
+    expect(service).toContain(`ExecStart=${process.execPath} --max-semi-space-size=2 ${escdScript()} daemon`);
     expect(service).toMatch(/^Restart=on-failure$/m);
     expect(service).toMatch(/^NoNewPrivileges=yes$/m);
     expect(service).toMatch(/^ProtectSystem=strict$/m);
@@ -121,7 +123,7 @@ describe('launchd plist', () => {
     const parsed = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(parsed.Label).toBe('com.escd.daemon');
     expect(plist.name).toBe('com.escd.daemon.plist');
-    expect(parsed.ProgramArguments).toEqual([process.execPath, escdScript(), 'daemon']);
+    expect(parsed.ProgramArguments).toEqual([process.execPath, '--max-semi-space-size=2', escdScript(), 'daemon']);
     expect(parsed.RunAtLoad).toBe(true);
     expect(parsed.KeepAlive).toEqual({ SuccessfulExit: false });
     expect(parsed.ProcessType).toBe('Background');
@@ -131,5 +133,11 @@ describe('launchd plist', () => {
     const vars = parsed.EnvironmentVariables as Record<string, string>;
     expect(vars.HOME).toBe(home);
     expect(vars.ESCD_SOCKET).toBe(env.ESCD_SOCKET);
+  });
+});
+
+describe('the daemon node options', () => {
+  it('escd daemon --help names the options the units and escd start use', async () => {
+    expect((await runCli(['daemon', '--help'])).stdout.replace(/\s+/g, ' ')).toContain(`node ${DAEMON_NODE_OPTIONS.join(' ')} …`);
   });
 });

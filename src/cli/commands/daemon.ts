@@ -25,6 +25,7 @@ export function register(program: Command): void {
 The daemon evaluates environments on demand, caches them, renews their STS sessions before they
 expire and answers the shim over a Unix socket. SIGTERM/SIGINT stop it cleanly; SIGHUP reloads
 config.yaml. Under systemd socket activation (LISTEN_FDS) it serves the socket it is given.
+\`escd start\`, the shim and the service units run it as \`node --max-semi-space-size=2 …\` (less memory).
 
 Examples:
   escd daemon
