@@ -8,6 +8,7 @@ import { runCli } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 import { VerifyingSts } from '../support/verifying-sts.js';
 import { isInterrupted, own } from './resources.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/bench';
 /** The project the bench's environments live in (`bench/<name>`). */
@@ -71,20 +72,7 @@ export async function makeWorld(label: string, options: WorldOptions = {}): Prom
 
 /** An aws-login environment as the README shows it: STS session via OIDC, projected for the CLI and SDKs. */
 export function awsLoginYaml(sessionName: string, duration: string): string {
-  return `values:
-  aws:
-    login:
-      fn::open::aws-login:
-        oidc:
-          roleArn: ${ROLE_ARN}
-          sessionName: ${sessionName}
-          duration: ${duration}
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${aws.login.sessionToken}
-    AWS_REGION: us-east-1
-`;
+  return awsLoginEnvironment({ roleArn: ROLE_ARN, sessionName, duration, region: 'us-east-1' });
 }
 
 /** Writes `bench/<name>` and returns its full name. */

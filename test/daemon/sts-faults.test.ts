@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/clock/clock.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { startStsFaultProxy, type StsFaultProxy } from '../support/sts-fault-proxy.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 const skip = e2eSkipReason(motoMissing());
 const MIN = 60_000;
@@ -42,18 +43,7 @@ describe.skipIf(skip)('renewals while STS fails (moto behind a fault proxy)', ()
     mkdirSync(envDir, { recursive: true, mode: 0o700 });
     writeFileSync(
       join(envDir, 'dev.yaml'),
-      `values:
-  login:
-    fn::open::aws-login:
-      oidc:
-        roleArn: arn:aws:iam::123456789012:role/dev
-        sessionName: faults
-        duration: 1h
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${login.sessionToken}
-`,
+      awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/dev', sessionName: 'faults' }),
       { mode: 0o600 },
     );
     clock = new ManualClock(Date.now());

@@ -10,24 +10,12 @@ import { REFRESH_LEAD_MS } from '../../src/cache/refresh-policy.js';
 import { CLI, assertBuilt } from '../support/cli.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 const skip = e2eSkipReason(motoMissing());
 const ROLE = 'arn:aws:iam::123456789012:role/deployer';
 
-function awsLogin(duration: string): string {
-  return `values:
-  login:
-    fn::open::aws-login:
-      oidc:
-        roleArn: ${ROLE}
-        sessionName: escd-daemon-test
-        duration: ${duration}
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${login.sessionToken}
-`;
-}
+const awsLogin = (duration: string): string => awsLoginEnvironment({ roleArn: ROLE, sessionName: 'escd-daemon-test', duration });
 
 interface Creds {
   AccessKeyId: string;

@@ -9,6 +9,7 @@ import { assertBuilt, ROOT, runCli, runShim, SHIM } from '../support/cli.js';
 import { startKubeApiServer, type KubeApiServer, type SessionSecret } from '../support/kube-apiserver.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 import { VerifyingSts } from '../support/verifying-sts.js';
 import { commandLine } from '../../src/setup/shell-quote.js';
 
@@ -53,22 +54,7 @@ function run(command: string, args: string[], env: Record<string, string>, optio
 
 const ROLE = 'arn:aws:iam::123456789012:role/deployer';
 
-function environmentYaml(sessionName: string, duration: string): string {
-  return `values:
-  aws:
-    login:
-      fn::open::aws-login:
-        oidc:
-          roleArn: ${ROLE}
-          sessionName: ${sessionName}
-          duration: ${duration}
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${aws.login.sessionToken}
-    AWS_REGION: us-east-1
-`;
-}
+const environmentYaml = (sessionName: string, duration: string): string => awsLoginEnvironment({ roleArn: ROLE, sessionName, duration, region: 'us-east-1' });
 
 describe.skipIf(skip)('real clients through the shim', () => {
   let moto: Moto;

@@ -12,22 +12,12 @@ import { assertBuilt, runCli, runShim } from '../support/cli.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { startStsFaultProxy, type StsFaultProxy } from '../support/sts-fault-proxy.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 const skip = e2eSkipReason(motoMissing());
 const SECRET = 'kill-test-secret-5b1d';
 
-const LOGIN = `values:
-  login:
-    fn::open::aws-login:
-      oidc:
-        roleArn: arn:aws:iam::123456789012:role/dev
-        sessionName: kill
-        duration: 1h
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${login.sessionToken}
-`;
+const LOGIN = awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/dev', sessionName: 'kill' });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

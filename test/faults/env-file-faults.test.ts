@@ -16,6 +16,7 @@ import { assertBuilt, CLI, runCli } from '../support/cli.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { startStsFaultProxy, type StsFaultProxy } from '../support/sts-fault-proxy.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -28,18 +29,7 @@ const SESSION_SECONDS = 66;
 const FAULTS = ['unreadable', 'corrupted', 'deleted'] as const;
 type Fault = (typeof FAULTS)[number];
 
-const environment = (fault: Fault): string => `values:
-  login:
-    fn::open::aws-login:
-      oidc:
-        roleArn: arn:aws:iam::123456789012:role/dev
-        sessionName: ${fault}
-        duration: 1h
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${login.sessionToken}
-`;
+const environment = (fault: Fault): string => awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/dev', sessionName: fault });
 
 interface Creds {
   AccessKeyId: string;

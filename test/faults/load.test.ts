@@ -12,6 +12,7 @@ import { request } from '../../src/protocol/client.js';
 import { assertBuilt, runCli, runShim, type RunResult } from '../support/cli.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 const skip = e2eSkipReason(motoMissing());
 const WORKERS = 50;
@@ -40,18 +41,7 @@ describe.skipIf(skip)('1,000 shim invocations from 50 parallel workers', () => {
     await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: alice\naws:\n  region: us-east-1\n  stsEndpoint: ${moto.endpoint}\n`);
     await writeFile(
       join(escdHome, 'environments', 'proj', 'dev.yaml'),
-      `values:
-  login:
-    fn::open::aws-login:
-      oidc:
-        roleArn: arn:aws:iam::123456789012:role/load
-        sessionName: load
-        duration: 1h
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${login.sessionToken}
-`,
+      awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/load', sessionName: 'load' }),
     );
     const started = await runCli(['start'], { env: home.env });
     expect(started.code, started.stderr).toBe(0);
