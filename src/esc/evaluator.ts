@@ -42,6 +42,7 @@ import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './type
 import { EscNumber, fromJS, isArray, secretTexts, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
 import { loadDocument } from './document.js';
+import { redact } from '../secrets/redact.js';
 
 const enum State {
   Pending,
@@ -866,7 +867,5 @@ function rotateOnlyProperties(schema: Schema | undefined): Set<string> {
 
 /** A provider's error message with its secret inputs blanked out: providers quote a bad input, and it may be a secret. */
 function withoutSecrets(err: unknown, inputs: Val): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const texts = secretTexts(toEscValue(inputs)).filter((t) => t.length >= 3);
-  return texts.sort((a, b) => b.length - a.length).reduce((m, t) => m.split(t).join('[secret]'), message);
+  return redact(err instanceof Error ? err.message : String(err), secretTexts(toEscValue(inputs)));
 }

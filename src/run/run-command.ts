@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
-import { SecretRedactor } from './redact.js';
+import { SecretRedactor } from '../secrets/redact.js';
 import { sweepStaleTempDirs, writeTempFiles, type TempFiles } from './temp-files.js';
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { redact, SecretRedactor } from '../../src/run/redact.js';
+import { redact, SecretRedactor } from '../../src/secrets/redact.js';
 
 /** Pushes the chunks through a redactor and returns what came out, plus what came out before the end. */
 async function pipe(secrets: string[], chunks: (string | Buffer)[]): Promise<{ output: string; beforeEnd: string }> {

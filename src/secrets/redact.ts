@@ -1,4 +1,5 @@
-// Filters a child's output so that no secret reaches the terminal. Works on bytes (a UTF-8
+// Replaces secrets by [secret], in a whole text (provider errors in diagnostics) and in a stream (the
+// output of `escd run`, so that no secret reaches the terminal). The stream works on bytes (a UTF-8
 // character or a secret may be split across writes) and holds back only what could still become
 // a secret: a tail of at most (longest secret − 1) bytes that is a prefix of some secret. Anything
 // else, in particular every complete line (unless a secret itself spans lines), goes out at once.
