@@ -291,6 +291,21 @@ describe('misbehaving providers', () => {
     expect(r.diags[0]).not.toContain('12345');
     expect(r.diags[0]).toBe('root:4:6 bad input {"arn":"[secret]","nested":["[secret]","[secret]"],"plain":"visible"}');
   });
+
+  it('leaves no fragment of two secret inputs that overlap in the message', async () => {
+    const gluing = {
+      inputSchema: true,
+      outputSchema: true,
+      open: async (inputs: EscValue) => {
+        const { a, b } = toJSON(inputs, { redact: false }) as { a: string; b: string };
+        throw new Error(`cannot use ${a.slice(0, 4)}${b}`); // "abcd" + "1234efgh": holds a = "abcd1234" and b
+      },
+    } as unknown as Provider;
+    const r = await run('values:\n  x:\n    fn::open::gluing: {a: {fn::secret: abcd1234}, b: {fn::secret: 1234efgh}}\n', {}, {
+      providers: new Map([['gluing', gluing]]),
+    });
+    expect(r.diags).toEqual(['root:3:5 cannot use [secret]']);
+  });
 });
 
 describe('fn::validate', () => {
