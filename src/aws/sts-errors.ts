@@ -136,7 +136,7 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
   if (name === 'TimeoutError' || sysCode === 'ETIMEDOUT' || sysCode === 'ESOCKETTIMEDOUT') {
     const limit = ctx.requestTimeoutMs;
     const each = ctx.attempts !== undefined && ctx.attempts > 1 ? ` (each of ${ctx.attempts} attempts)` : '';
-    const after = limit === undefined ? ' in time' : limit >= 1000 ? ` within ${Math.round(limit / 1000)} s${each}` : ` within ${limit} ms${each}`;
+    const after = limit === undefined ? ' in time' : ` within ${limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${limit} ms`}${each}`;
     return { kind: 'timeout', retryable: true, code: sysCode ?? 'TimeoutError', message: `${at} did not answer${after}: is the endpoint right and reachable from here?` };
   }
 

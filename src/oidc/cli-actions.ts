@@ -117,11 +117,11 @@ export async function printToken(envName: string, opts: { audience?: string; sub
   if (recorded.length === 0) warn(`${environment} has no fn::open::aws-login with oidc (or it does not evaluate): this is the default token for it`);
   else if (new Set(recorded.map((r) => JSON.stringify(r))).size > 1) warn(`${environment} asks for ${recorded.length} different tokens: this is the first`);
   const base: TokenRequest = recorded[0] ?? { audience: awsAudience(config), org, currentEnvironment: environment, rootEnvironment: environment, userLogin: config.user };
-  const { subjectAttributes: recordedAttributes, ...rest } = base;
+  // The flags win over what the environment asks for.
   const request: TokenRequest = {
-    ...rest,
+    ...base,
     ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
-    ...((subjectAttributes ?? recordedAttributes) ? { subjectAttributes: subjectAttributes ?? recordedAttributes } : {}),
+    ...(subjectAttributes ? { subjectAttributes } : {}),
     ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
   };
 

@@ -151,7 +151,6 @@ export interface ServiceDeps {
   readonly progress?: Progress;
 }
 
-
 export interface InstallResult {
   readonly manager: ServiceManager;
   readonly files: readonly string[];
