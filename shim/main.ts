@@ -67,6 +67,11 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
   let retriedSilence = false;
   let resets = 0;
   let delay = 25;
+  /** Waits, then doubles the next wait (capped): between attempts of every kind. */
+  const backOff = async (): Promise<void> => {
+    await sleep(delay);
+    delay = Math.min(delay * 2, 500);
+  };
   try {
     for (;;) {
       let response: Response;
@@ -83,8 +88,7 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
         if (err instanceof DaemonUnreachable && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && resets < 3) {
           resets++;
           deadline = Math.max(deadline, Date.now() + START_BUDGET_MS);
-          await sleep(delay);
-          delay = Math.min(delay * 2, 500);
+          await backOff();
           continue;
         }
         if (!nobodyListens(err) || Date.now() + delay > deadline) {
@@ -95,15 +99,13 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
           started = true;
           lock = await startDaemon(socket);
         }
-        await sleep(delay);
-        delay = Math.min(delay * 2, 500);
+        await backOff();
         continue;
       }
       if (!response.ok) {
         // A daemon on its way out (stop, restart, upgrade): wait for it to go, then start or reach the next one.
         if (response.error.code === 'shutting_down' && Date.now() + delay <= deadline) {
-          await sleep(delay);
-          delay = Math.min(delay * 2, 500);
+          await backOff();
           continue;
         }
         throw new ShimError(`${params.env}: ${response.error.message.split('\n')[0]}`);
