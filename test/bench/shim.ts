@@ -53,25 +53,20 @@ export async function measureShim(options: ShimOptions, log: (m: string) => void
       }
     }
     const nodeS = summarize(samples.node);
-    const awsS = summarize(samples.aws);
-    const kubeS = summarize(samples.kube);
+    const againstNode = (metric: string, escd: number[]): Row => {
+      const s = summarize(escd);
+      return {
+        section: SECTION,
+        metric,
+        unit: 'ms',
+        escd: { value: s.p50, detail: detail(s) },
+        baseline: { label: 'node -e 0', value: nodeS.p50, detail: detail(nodeS) },
+        target: { kind: 'ratio-at-most', limit: 1.1 },
+      };
+    };
     const rows: Row[] = [
-      {
-        section: SECTION,
-        metric: 'escd-shim aws <env>, median wall',
-        unit: 'ms',
-        escd: { value: awsS.p50, detail: detail(awsS) },
-        baseline: { label: 'node -e 0', value: nodeS.p50, detail: detail(nodeS) },
-        target: { kind: 'ratio-at-most', limit: 1.1 },
-      },
-      {
-        section: SECTION,
-        metric: 'escd-shim kube <env> --cluster c, median wall',
-        unit: 'ms',
-        escd: { value: kubeS.p50, detail: detail(kubeS) },
-        baseline: { label: 'node -e 0', value: nodeS.p50, detail: detail(nodeS) },
-        target: { kind: 'ratio-at-most', limit: 1.1 },
-      },
+      againstNode('escd-shim aws <env>, median wall', samples.aws),
+      againstNode('escd-shim kube <env> --cluster c, median wall', samples.kube),
     ];
 
     const noAws = awsCliMissing();
