@@ -28,7 +28,7 @@ describe('escx envelope', () => {
     badMagic[0] = 0x45;
     expect(reason(b64(badMagic))).toBe('invalid header');
     const badCrc = Buffer.from(good);
-    badCrc[badCrc.length - 1] ^= 1;
+    badCrc.writeUInt8(badCrc.readUInt8(badCrc.length - 1) ^ 1, badCrc.length - 1);
     expect(reason(b64(badCrc))).toBe('invalid checksum');
     expect(reason(b64(good))).toBe('ok');
   });

@@ -93,7 +93,7 @@ const scalarArb = fc.oneof(
 );
 
 const secretArb: fc.Arbitrary<Node> = fc.oneof(
-  fc.nat(TOKENS.length - 1).map((i) => ({ 'fn::secret': TOKENS[i] })),
+  fc.constantFrom(...TOKENS).map((token) => ({ 'fn::secret': token })),
   fc.nat(SEALED_TOKENS.length - 1).map((i) => ({ 'fn::secret': { ciphertext: CIPHER_PLACEHOLDER(i) } })),
   fc.constantFrom<Node>({ 'fn::secret': { ciphertext: 'not base64!' } }, { 'fn::secret': { ciphertext: 'ZXNjeA==' } }, { 'fn::secret': ['x'] }),
 );
