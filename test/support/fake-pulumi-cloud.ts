@@ -1,0 +1,267 @@
+// A small stand-in for Pulumi Cloud's ESC API on 127.0.0.1, for tests only: there is no network here.
+// It implements just the endpoints @pulumi/esc-sdk calls for escd's cloud features, with the documented
+// request and response shapes; test/cloud/contract.test.ts drives it with the SDK itself so it cannot
+// drift from what the real client expects.
+//
+// Evaluation inside it reuses escd's evaluator (its semantics are not what the fake is for) with an
+// `aws-login` that returns fixed credentials, as the service's would be opaque to a client anyway.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isMap, isPair, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { evaluateEnvironment } from '../../src/esc/evaluate.js';
+import { escValue, isArray, isObject, type EscValue } from '../../src/esc/value.js';
+import type { Provider } from '../../src/providers/types.js';
+import type { Cipher } from '../../src/secrets/cipher.js';
+import { decryptSecretsInText, encryptSecretsInText } from '../../src/secrets/rewrite.js';
+
+export interface FakeCloud {
+  /** `http://127.0.0.1:<port>`: the backend URL a client is given. */
+  readonly url: string;
+  readonly token: string;
+  /** Opens served per `org/project/env`. */
+  opens(ref: string): number;
+  /** Every request, oldest first (method and path, no headers). */
+  readonly requests: readonly { readonly method: string; readonly path: string }[];
+  /** While down, every request gets its connection destroyed (an outage, not an HTTP error). */
+  setDown(down: boolean): void;
+  /** Stores `yaml` as a new revision of `org/project/env` (creating it). */
+  put(ref: string, yaml: string): void;
+  /** The latest stored text (secrets sealed, as the service keeps them). */
+  stored(ref: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+/** The fake's own sealing: reversible and obviously not plaintext, which is all a test needs at rest. */
+const fakeAtRest: Cipher = {
+  encrypt: async (p) => Uint8Array.from(p, (b) => b ^ 0x5a),
+  decrypt: async (c) => Uint8Array.from(c, (b) => b ^ 0x5a),
+};
+
+/** The credentials the fake's aws-login returns (moto accepts any key for GetCallerIdentity). */
+export const FAKE_AWS_LOGIN = {
+  accessKeyId: 'ASIAFAKECLOUD0000001',
+  secretAccessKey: 'fake-cloud-secret-access-key-000000000000',
+  sessionToken: 'fake-cloud-session-token',
+} as const;
+
+const awsLogin: Provider = {
+  inputSchema: true,
+  outputSchema: true,
+  open: async () =>
+    escValue(
+      new Map([
+        ['accessKeyId', escValue(FAKE_AWS_LOGIN.accessKeyId)],
+        ['secretAccessKey', escValue(FAKE_AWS_LOGIN.secretAccessKey, { secret: true })],
+        ['sessionToken', escValue(FAKE_AWS_LOGIN.sessionToken, { secret: true })],
+      ]),
+    ),
+};
+
+interface Environment {
+  readonly revisions: string[];
+  readonly created: string;
+}
+
+interface OpenSession {
+  readonly properties: Record<string, unknown>;
+  readonly exprs: Record<string, unknown>;
+}
+
+export async function startFakeCloud(options: { token?: string } = {}): Promise<FakeCloud> {
+  const token = options.token ?? `pul-${randomUUID().replaceAll('-', '')}`;
+  const environments = new Map<string, Environment>();
+  const sessions = new Map<string, OpenSession>();
+  const opens = new Map<string, number>();
+  const requests: { method: string; path: string }[] = [];
+  let down = false;
+
+  const put = (ref: string, yaml: string): void => {
+    const env = environments.get(ref) ?? { revisions: [], created: new Date(0).toISOString() };
+    env.revisions.push(yaml);
+    environments.set(ref, env);
+  };
+
+  const revisionOf = (env: Environment, version: string | undefined): string | undefined => {
+    if (version === undefined || version === 'latest') return env.revisions.at(-1);
+    const n = Number(version);
+    return Number.isInteger(n) && n >= 1 ? env.revisions[n - 1] : undefined;
+  };
+
+  const open = async (org: string, project: string, name: string, text: string): Promise<{ id: string } | { diagnostics: unknown[] }> => {
+    const plain = await decryptSecretsInText(text, fakeAtRest);
+    const result = await evaluateEnvironment(`${project}/${name}`, plain, {
+      loader: async (imported) => {
+        const [p, n] = imported.includes('/') ? imported.split('/', 2) : ['default', imported];
+        const found = environments.get(`${org}/${p}/${n}`)?.revisions.at(-1);
+        if (found === undefined) throw new Error('not found');
+        return { name: imported, source: await decryptSecretsInText(found, fakeAtRest) };
+      },
+      providers: new Map([['aws-login', awsLogin]]),
+      cipher: fakeAtRest,
+      context: {},
+      mode: 'eval',
+    });
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) return { diagnostics: errors.map((d) => ({ summary: d.summary, ...(d.path ? { path: d.path } : {}) })) };
+    const id = randomUUID();
+    const properties: Record<string, unknown> = {};
+    if (result.values && isObject(result.values.data)) for (const [k, v] of result.values.data) properties[k] = toApiValue(v);
+    sessions.set(id, { properties, exprs: exprsOf(plain) });
+    return { id };
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => send(res, 500, { code: 500, message: (err as Error).message }));
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    requests.push({ method: req.method ?? '', path: url.pathname });
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
+    res.setHeader('X-Pulumi-Request-Id', randomUUID());
+    if (req.headers.authorization !== `token ${token}`) return send(res, 401, { code: 401, message: 'Unauthorized: No credentials provided or are invalid.' });
+    const body = await readBody(req);
+    const parts = url.pathname.replace(/^\/api\/esc\/environments\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+    const [org, project, name, ...rest] = parts;
+    if (org === undefined || !url.pathname.startsWith('/api/esc/environments')) return send(res, 404, { code: 404, message: 'Not Found' });
+
+    if (project === undefined) {
+      if (req.method === 'GET') {
+        const list = [...environments.entries()]
+          .filter(([ref]) => ref.startsWith(`${org}/`))
+          .map(([ref, env]) => {
+            const [, p, n] = ref.split('/');
+            return { organization: org, project: p, name: n, created: env.created, modified: env.created };
+          });
+        return send(res, 200, { environments: list });
+      }
+      if (req.method === 'POST') {
+        const { project: p, name: n } = JSON.parse(body) as { project?: string; name?: string };
+        if (!p || !n) return send(res, 400, { code: 400, message: 'project and name are required' });
+        if (environments.has(`${org}/${p}/${n}`)) return send(res, 409, { code: 409, message: 'Conflict: environment already exists' });
+        environments.set(`${org}/${p}/${n}`, { revisions: [''], created: new Date(0).toISOString() });
+        return send(res, 200, {});
+      }
+    }
+    if (project === undefined || name === undefined) return send(res, 404, { code: 404, message: 'Not Found' });
+    const ref = `${org}/${project}/${name}`;
+    const env = environments.get(ref);
+    if (!env) return send(res, 404, { code: 404, message: `Environment '${ref}' not found` });
+
+    const [verb, arg, third] = rest;
+    if (verb === undefined) {
+      if (req.method === 'GET') return sendYaml(res, env.revisions.at(-1) ?? '');
+      if (req.method === 'PATCH') {
+        let sealed: string;
+        try {
+          parseDocument(body);
+          sealed = await encryptSecretsInText(body, fakeAtRest);
+        } catch (err) {
+          return send(res, 400, { code: 400, message: (err as Error).message });
+        }
+        env.revisions.push(sealed);
+        return send(res, 200, { diagnostics: [] });
+      }
+      if (req.method === 'DELETE') {
+        environments.delete(ref);
+        return send(res, 200, {});
+      }
+    }
+    if (verb === 'decrypt' && req.method === 'GET') return sendYaml(res, await decryptSecretsInText(env.revisions.at(-1) ?? '', fakeAtRest));
+    const version = verb === 'versions' ? arg : undefined;
+    const action = verb === 'versions' ? third : verb;
+    if (verb === 'versions' && action === undefined && req.method === 'GET') {
+      const text = revisionOf(env, version);
+      return text === undefined ? send(res, 404, { code: 404, message: 'revision not found' }) : sendYaml(res, text);
+    }
+    if (action === 'open' && req.method === 'POST') {
+      const text = revisionOf(env, version);
+      if (text === undefined) return send(res, 404, { code: 404, message: 'revision not found' });
+      opens.set(ref, (opens.get(ref) ?? 0) + 1);
+      const opened = await open(org, project, name, text);
+      return 'id' in opened ? send(res, 200, { id: opened.id }) : send(res, 400, { diagnostics: opened.diagnostics });
+    }
+    if (verb === 'open' && arg !== undefined && req.method === 'GET') {
+      const session = sessions.get(arg);
+      if (!session) return send(res, 404, { code: 404, message: 'open session not found' });
+      return send(res, 200, { exprs: session.exprs, properties: session.properties, schema: {} });
+    }
+    send(res, 404, { code: 404, message: 'Not Found' });
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    opens: (ref) => opens.get(ref) ?? 0,
+    requests,
+    setDown: (value) => {
+      down = value;
+    },
+    put: (ref, yaml) => put(ref, yaml),
+    stored: (ref) => environments.get(ref)?.revisions.at(-1),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function sendYaml(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'Content-Type': 'application/x-yaml' });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** escd's value as the API's `Value` (`{value, secret?, unknown?, trace}`), nested. */
+function toApiValue(v: EscValue): unknown {
+  const flags = { ...(v.secret ? { secret: true } : {}), ...(v.unknown ? { unknown: true } : {}), trace: {} };
+  const { data } = v;
+  if (isArray(data)) return { value: data.map(toApiValue), ...flags };
+  if (isObject(data)) return { value: Object.fromEntries([...data].map(([k, item]) => [k, toApiValue(item)])), ...flags };
+  if (data === null || typeof data === 'boolean' || typeof data === 'string') return { value: data, ...flags };
+  return { value: Number(data.text), ...flags };
+}
+
+/** The definition's `values` as the API's `Expr` tree: literals, objects, lists and builtin calls. */
+function exprsOf(text: string): Record<string, unknown> {
+  const doc = parseDocument(text);
+  const values = doc.get('values', true);
+  const out: Record<string, unknown> = {};
+  if (isMap(values)) for (const pair of values.items) if (isPair(pair) && isScalar(pair.key)) out[String(pair.key.value)] = toExpr(pair.value as YamlNode);
+  return out;
+}
+
+function toExpr(node: YamlNode | null): unknown {
+  if (isScalar(node)) return { literal: node.value };
+  if (isSeq(node)) return { list: node.items.map((item) => toExpr(item as YamlNode)) };
+  if (isMap(node)) {
+    const first = node.items[0];
+    const key = first && isScalar(first.key) ? String(first.key.value) : undefined;
+    if (node.items.length === 1 && key?.startsWith('fn::')) return { builtin: { name: key, arg: toExpr(first!.value as YamlNode) } };
+    const object: Record<string, unknown> = {};
+    for (const pair of node.items) if (isScalar(pair.key)) object[String(pair.key.value)] = toExpr(pair.value as YamlNode);
+    return { object };
+  }
+  return { literal: null };
+}
+
