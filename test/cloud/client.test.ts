@@ -1,0 +1,62 @@
+// escd's cloud client against the fake service (itself held to @pulumi/esc-sdk by contract.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCloudClient, OPEN_SESSION, type CloudCall, type CloudClient } from '../../src/cloud/client.js';
+import { toJSON } from '../../src/esc/value.js';
+import { FAKE_AWS_LOGIN, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
+
+describe('cloud client', () => {
+  let cloud: FakeCloud;
+  let client: CloudClient;
+  const calls: CloudCall[] = [];
+  const now = 1_700_000_000_000;
+
+  beforeAll(async () => {
+    cloud = await startFakeCloud();
+    client = await createCloudClient({ url: cloud.url, token: cloud.token, now: () => now, onCall: (c) => calls.push(c) });
+    cloud.put('acme/app/dev', 'values:\n  region: eu-west-1\n  password:\n    fn::secret: hunter2\n');
+    cloud.put('acme/app/aws', 'values:\n  login:\n    fn::open::aws-login:\n      oidc:\n        duration: 20m\n        roleArn: arn:aws:iam::123456789012:role/x\n        sessionName: s\n');
+  });
+  afterAll(() => cloud?.stop());
+
+  it('opens: values with their secret flags; an environment without logins lives as long as the open session', async () => {
+    const opened = await client.open({ org: 'acme', project: 'app', name: 'dev' });
+    expect(toJSON(opened.values!, { redact: true })).toEqual({ region: 'eu-west-1', password: '[secret]' });
+    expect(toJSON(opened.values!, { redact: false })).toEqual({ region: 'eu-west-1', password: 'hunter2' });
+    expect(opened.expiresAt.getTime()).toBe(now + OPEN_SESSION.ms);
+  });
+
+  it("an aws-login's session bounds the expiry by its duration (ESC returns none with the credentials)", async () => {
+    const opened = await client.open({ org: 'acme', project: 'app', name: 'aws' });
+    expect(toJSON(opened.values!, { redact: false })).toMatchObject({ login: { accessKeyId: FAKE_AWS_LOGIN.accessKeyId } });
+    expect(opened.expiresAt.getTime()).toBe(now + 20 * 60_000);
+  });
+
+  it('every call is reported with the request id the service returned', () => {
+    const opens = calls.filter((c) => c.operation === 'open');
+    expect(opens.length).toBeGreaterThan(0);
+    for (const c of opens) expect(c).toMatchObject({ status: 200, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
+  it('errors are one line with a code: unknown environment, refused token, service down', async () => {
+    await expect(client.open({ org: 'acme', project: 'app', name: 'nope' })).rejects.toMatchObject({ code: 'not_found', message: expect.stringContaining('acme/app/nope not found') });
+    const wrong = await createCloudClient({ url: cloud.url, token: 'pul-wrong', now: () => now });
+    const refused = await wrong.open({ org: 'acme', project: 'app', name: 'dev' }).catch((e: Error) => e);
+    expect(refused).toMatchObject({ code: 'unauthorized' });
+    expect((refused as Error).message).not.toContain('pul-wrong');
+    expect((refused as Error).message).toContain(`escd login ${cloud.url}`);
+    cloud.setDown(true);
+    try {
+      await expect(client.open({ org: 'acme', project: 'app', name: 'dev' })).rejects.toMatchObject({ code: 'unreachable' });
+    } finally {
+      cloud.setDown(false);
+    }
+  });
+
+  it('round-trips a definition: update creates, definition reads it sealed, decrypt in clear, list finds it', async () => {
+    const ref = { org: 'acme', project: 'app', name: 'new' };
+    expect(await client.update(ref, 'values:\n  token:\n    fn::secret: s3cret\n')).toEqual([]);
+    expect(await client.definition(ref)).not.toContain('s3cret');
+    expect(await client.definition(ref, { decrypt: true })).toContain('fn::secret: s3cret');
+    expect(await client.list('acme')).toContainEqual({ project: 'app', name: 'new' });
+  });
+});
