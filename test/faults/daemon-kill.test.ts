@@ -3,12 +3,13 @@
 // fault proxy as STS. Afterwards: the shim reports the loss in one line or recovers by starting a new
 // daemon, the stale socket is replaced, and every file the daemon writes is whole (audit log lines,
 // the key store, the issuer's key state, the backend record) with no key lost.
-import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../../src/protocol/client.js';
-import { assertBuilt, runCli, runShim } from '../support/cli.js';
+import { assertBuilt, CLI, ROOT, runCli, runShim } from '../support/cli.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { startStsFaultProxy, type StsFaultProxy } from '../support/sts-fault-proxy.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -18,6 +19,8 @@ const skip = e2eSkipReason(motoMissing());
 const SECRET = 'kill-test-secret-5b1d';
 
 const LOGIN = awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/dev', sessionName: 'kill' });
+
+const PAUSE_HOOK = join(ROOT, 'test', 'support', 'pause-atomic-write.cjs');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -162,18 +165,33 @@ describe.skipIf(skip)('the daemon killed with SIGKILL', () => {
     expectFilesWhole(home, 'mid-request');
   });
 
+  /** The marker file the pause hook creates once it holds a half-written file. */
+  const pauseMarker = (home: TmpHome): string => join(home.dir, 'paused-in-atomic-write');
+
+  /** `escd daemon` with the pause hook preloaded, started as `escd start` starts it (detached, output to the log). */
+  async function startPaused(home: TmpHome): Promise<number> {
+    const socket = join(home.env.ESCD_HOME!, 'run', 'escd.sock');
+    const log = openSync(join(home.dir, 'daemon.log'), 'a', 0o600);
+    const child = spawn(process.execPath, ['--require', PAUSE_HOOK, CLI, 'daemon', '--socket', socket], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { PATH: process.env.PATH ?? '', ...home.env, ESCD_TEST_PAUSE_MARKER: pauseMarker(home) },
+    });
+    closeSync(log);
+    child.unref();
+    pids.add(child.pid!);
+    for (let i = 0; i < 500 && !(await daemonPid(home)); i++) await sleep(10);
+    expect(await daemonPid(home)).toBe(child.pid);
+    return child.pid!;
+  }
+
   // When to kill: before anything is written, in the middle of an atomic write (its temporary file
   // exists), between the private key landing in the key store and the key state naming it, and after.
   const moments: [string, (home: TmpHome) => boolean][] = [
     ['at once', () => true],
-    ['while a file is half written (its .tmp exists)', (home) =>
-      ['keys', 'oidc'].some((dir) => {
-        try {
-          return readdirSync(join(home.env.ESCD_HOME!, 'state', dir)).some((f) => f.endsWith('.tmp'));
-        } catch {
-          return false; // not created yet
-        }
-      })],
+    // A test hook holds the daemon's first atomic write between writing its temporary file and the
+    // rename (test/support/pause-atomic-write.cjs) and says so with a marker file: no race to catch it.
+    ['while a file is half written (its .tmp exists)', (home) => existsSync(pauseMarker(home))],
     ['after the private key is stored, before the key state names it', (home) => {
       const keystore = join(home.env.ESCD_HOME!, 'state', 'keys', 'keystore.json');
       return existsSync(keystore) && readFileSync(keystore, 'utf8').includes('oidc-signing-key:');
@@ -184,7 +202,8 @@ describe.skipIf(skip)('the daemon killed with SIGKILL', () => {
 
   it.each(moments)('killed %s: nothing is half-written, no key is lost, a new daemon serves', async (_moment, due) => {
     const home = await freshHome();
-    const pid = await start(home);
+    const paused = due === moments[1]![1];
+    const pid = paused ? await startPaused(home) : await start(home);
     const socket = join(home.env.ESCD_HOME!, 'run', 'escd.sock');
     // First use: the issuer key is generated and written, the backend recorded, audit lines appended.
     const burst = [
@@ -198,6 +217,7 @@ describe.skipIf(skip)('the daemon killed with SIGKILL', () => {
     // (an atomic write between its open and its rename), and the daemon is another process.
     await sleep(20);
     const deadline = Date.now() + 15_000;
+    if (paused) while (!due(home) && Date.now() < deadline) await sleep(10); // the paused state lasts: waiting may yield
     while (!due(home) && Date.now() < deadline);
     expect(due(home), 'the moment came').toBe(true);
     await kill(pid);
@@ -205,6 +225,7 @@ describe.skipIf(skip)('the daemon killed with SIGKILL', () => {
     for (const o of outcomes) expect(o).toMatch(/^ok$|closed the connection without answering|ECONNRESET|EPIPE|ECONNREFUSED|ENOENT/);
     const { kids: killedWith } = expectFilesWhole(home, 'after the kill', false);
     const temps = files(home.env.ESCD_HOME!).filter((f) => f.endsWith('.tmp'));
+    if (paused) expect(temps.length, 'a temporary file was left half written').toBeGreaterThan(0);
     console.log(`killed ${_moment}: ${outcomes.filter((o) => o === 'ok').length}/${outcomes.length} answered, signing key ${killedWith.length ? 'made' : 'not made yet'}, ${auditLines(home)} audit lines, temporary files left: ${temps.join(' ') || 'none'}`);
 
     // A new daemon (started by the shim) serves from the same files: the same signing key if one was made, the same data key.

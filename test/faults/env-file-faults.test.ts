@@ -4,7 +4,8 @@
 // serving a session with under 60 s left.
 //
 // Unreadable needs a daemon that permissions apply to: as root (where chmod 000 changes nothing for
-// the reader) the daemon runs as uid 65534 through setpriv, in a home that user owns.
+// the reader) the daemon runs as uid 65534 through setpriv, in a home that user owns, from a bundle of
+// the CLI in a readable temp dir (that user may not be able to read the clone: a 0700 parent directory).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../../src/protocol/client.js';
 import type { Response } from '../../src/protocol/wire.js';
 import { assertBuilt, CLI, runCli } from '../support/cli.js';
+import { readableCli, type ReadableCli } from '../support/readable-cli.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { startStsFaultProxy, type StsFaultProxy } from '../support/sts-fault-proxy.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -41,6 +43,7 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
   let proxy: StsFaultProxy;
   let home: TmpHome;
   let daemon: ChildProcess | undefined;
+  let bundled: ReadableCli | undefined;
   let socket: string;
   let stderr = '';
   const file = (fault: Fault): string => join(home.env.ESCD_HOME!, 'environments', 'proj', `${fault}.yaml`);
@@ -70,7 +73,8 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
     handOver(home.dir);
     chmodSync(home.dir, 0o700);
     socket = join(escdHome, 'run', 'escd.sock');
-    const command = isRoot ? [setpriv, '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, 'daemon'] : [process.execPath, CLI, 'daemon'];
+    if (isRoot) bundled = await readableCli();
+    const command = bundled ? [setpriv, '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, bundled.script, 'daemon'] : [process.execPath, CLI, 'daemon'];
     daemon = spawn(command[0]!, command.slice(1), { env: { PATH: process.env.PATH ?? '', ...home.env }, stdio: ['ignore', 'ignore', 'pipe'] });
     daemon.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     for (let i = 0; i < 200; i++) {
@@ -88,6 +92,7 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
     await proxy?.close();
     await moto?.stop();
     await home?.cleanup();
+    await bundled?.cleanup();
   });
 
   it('serves the last good session until it expires, shows the error in status, and recovers when the file is fixed', async () => {

@@ -7,6 +7,7 @@ import { commandTree } from '../../src/service/completion.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBuilt, CLI, runCli } from '../support/cli.js';
+import { e2eSkipReason } from '../support/moto.js';
 import { makeTmpHome } from '../support/tmp-home.js';
 
 beforeAll(() => assertBuilt());
@@ -75,7 +76,11 @@ describe('escd completion bash: arguments', () => {
   });
 });
 
-const installed = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+/** Why `shell` cannot run these tests, or undefined; under ESCD_REQUIRE_E2E=1 a missing shell fails the file. */
+const shellSkip = (shell: string): string | undefined =>
+  e2eSkipReason(spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0 ? undefined : `${shell} is not installed (the ${shell} completion test needs it)`);
+const fishSkip = shellSkip('fish');
+const zshSkip = shellSkip('zsh');
 
 describe('escd completion zsh and fish', () => {
   it('print scripts naming every command with its description', async () => {
@@ -89,8 +94,7 @@ describe('escd completion zsh and fish', () => {
     }
   });
 
-  it('fish: completes through fish itself (complete -C)', async () => {
-    if (!installed('fish')) return void console.warn('skipping: fish is not installed');
+  it.skipIf(fishSkip)('fish: completes through fish itself (complete -C)', async () => {
     const script = (await runCli(['completion', 'fish'])).stdout;
     const home = await makeTmpHome('escd-fish-');
     try {
@@ -115,8 +119,7 @@ describe('escd completion zsh and fish', () => {
     }
   });
 
-  it('zsh: valid, and the function offers what the command path allows', async () => {
-    if (!installed('zsh')) return void console.warn('skipping: zsh is not installed');
+  it.skipIf(zshSkip)('zsh: valid, and the function offers what the command path allows', async () => {
     const script = (await runCli(['completion', 'zsh'])).stdout;
     expect(spawnSync('zsh', ['-n'], { input: script, encoding: 'utf8' }).status).toBe(0);
     // Stand-ins for compsys: compdef registers, _describe prints the candidate names it is given.
