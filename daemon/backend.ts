@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import { CacheError, type EnvironmentSource } from '../src/cache/source.js';
 import { resolveStsEndpoint } from '../src/aws/sts-endpoint.js';
 import type { Clock } from '../src/clock/clock.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/core/errors.js';
 import { ConfigError } from '../src/config/config.js';
 import type { EvaluateResult } from '../src/esc/types.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';

@@ -1,8 +1,8 @@
 // The client side of the lifecycle commands: `escd start | stop | restart | status | flush`.
 // Each talks to the daemon over its socket; "no daemon" is an answer, not a crash.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError } from '../src/cli/errors.js';
-import { noProgress, type Progress } from '../src/cli/terminal.js';
+import { UserError } from '../src/core/errors.js';
+import { noProgress, type Progress } from '../src/core/progress.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import type { Method, MethodParams, Response } from '../src/protocol/wire.js';
 import type { StatusResult } from './handlers.js';

@@ -1,15 +1,6 @@
 // How the CLI turns a failure into one line on stderr and an exit code. Never a stack trace
 // (set ESCD_DEBUG=1 to see one while developing).
-
-/** An expected failure: its message is already the one line the user should read. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = 1,
-  ) {
-    super(message);
-  }
-}
+import { UserError } from '../core/errors.js';
 
 export function reportError(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);

@@ -22,12 +22,6 @@ export function terminalFor(stream: NodeJS.WriteStream | WriteStream, env: Env =
   return { color, interactive, green: paint(32), yellow: paint(33), red: paint(31), bold: paint(1), dim: paint(2) };
 }
 
-/** Runs slow work with a progress line labelled `label` (withProgress, or nothing at all). */
-export type Progress = <T>(label: string, work: () => Promise<T>) => Promise<T>;
-
-/** No progress line: for callers that are not a command in a terminal. */
-export const noProgress: Progress = (_label, work) => work();
-
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**

@@ -1,7 +1,7 @@
 // Usage errors (an unknown flag, a missing argument) in escd's own style: one line on stderr naming
 // the command's help, exit status 2, instead of commander's "error: …" and its extra hint lines.
 import { Command, type ErrorOptions } from 'commander';
-import { UserError } from './errors.js';
+import { UserError } from '../core/errors.js';
 
 /** Exit status of a command line escd cannot parse (as for the shim, see shim/args.ts). */
 export const EXIT_USAGE = 2;

@@ -133,7 +133,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const environmentExists = (name: string): Promise<boolean | undefined> => environmentStore.exists(name).catch(() => undefined);
   const lookups = { which, environmentExists };
   // The files `escd setup` writes; kubectl merges every file of KUBECONFIG, so all are checked.
-  const { awsConfigFile } = await import('../setup/actions.js');
+  const { awsConfigFile } = await import('../setup/config-files.js');
   checks.push(checkAwsConfig(await clientFacts([awsConfigFile(env)], awsConfigShimCommands, lookups)));
   const expandHome = (p: string): string => (p === '~' || p.startsWith('~/') ? join(home, p.slice(1)) : p);
   const kubeFiles = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean).map(expandHome);
@@ -161,7 +161,7 @@ async function environmentFiles(dir: string): Promise<{ facts: EnvironmentsFacts
 
 /** Evaluates every environment in check mode (no providers, no decryption): the ones with errors. */
 async function brokenEnvironments(env: Env): Promise<Array<{ name: string; error: string }>> {
-  const [{ createRuntime }, { diagnosticLines }] = await Promise.all([import('../runtime/runtime.js'), import('../runtime/cli-support.js')]);
+  const [{ createRuntime }, { diagnosticLines }] = await Promise.all([import('../runtime/runtime.js'), import('../runtime/diagnostic-lines.js')]);
   const runtime = await createRuntime({ env });
   const broken: Array<{ name: string; error: string }> = [];
   for (const { name } of await runtime.store.list()) {

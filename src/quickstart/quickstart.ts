@@ -3,10 +3,10 @@
 // (never rewrites the config or an environment a user may have edited).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import type { Progress } from '../cli/terminal.js';
+import type { Progress } from '../core/progress.js';
 import { parseConfig } from '../config/config.js';
 import { resolvePaths } from '../config/paths.js';
-import { hasErrors } from '../cli/format/diagnostics.js';
+import { hasErrors } from '../runtime/diagnostic-lines.js';
 import { projectEnvironment } from '../esc/project.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import { sealSecret } from '../secrets/envelope.js';

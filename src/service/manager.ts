@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
-import { noProgress, type Progress } from '../cli/terminal.js';
+import { noProgress, type Progress } from '../core/progress.js';
 import { LAUNCHD_LABEL, launchdLogDir, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from './render.js';
 import { firstLine, shellLine, type CommandRunner } from './runner.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { renderEnviron, shellQuote } from '../../src/cli/format/environ.js';
-import { formatDiagnostic } from '../../src/cli/format/diagnostics.js';
+import { formatDiagnostic } from '../../src/runtime/diagnostic-lines.js';
 import { jsonText, renderValue, selectValue } from '../../src/cli/format/values.js';
 import { EscNumber, escValue, fromJS, UNKNOWN, type Json } from '../../src/esc/value.js';
 

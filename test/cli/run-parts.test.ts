@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectEnvironment } from '../../src/esc/project.js';
 import { fromJS, markSecretDeep, escValue } from '../../src/esc/value.js';
-import { splitCommand } from '../../src/run/cli-action.js';
+import { splitCommand } from '../../src/cli/actions/run.js';
 import { secretStrings } from '../../src/run/secrets.js';
 import { writeTempFiles } from '../../src/run/temp-files.js';
 

@@ -206,7 +206,7 @@ users:
 
 describe('doctor report', () => {
   it('prints one line a check, the fix under anything not passing, and a summary', async () => {
-    const { formatReport } = await import('../../src/doctor/cli-actions.js');
+    const { formatReport } = await import('../../src/cli/actions/doctor.js');
     const { terminalFor } = await import('../../src/cli/terminal.js');
     const plain = terminalFor({ isTTY: false } as NodeJS.WriteStream, {});
     const text = formatReport(

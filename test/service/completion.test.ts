@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../src/cli/commands/index.js';
-import { commandTree } from '../../src/service/completion.js';
+import { commandTree } from '../../src/cli/completion.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBuilt, CLI, runCli } from '../support/cli.js';

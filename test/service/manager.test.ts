@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
 import { installedService, installService, manifestPath, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan } from '../../src/service/manager.js';
-import type { Progress } from '../../src/cli/terminal.js';
+import type { Progress } from '../../src/core/progress.js';
 import { escdScript, readTemplate, runsFromNpxCache } from '../../src/service/package-files.js';
 import { contextFor, ServiceError } from '../../src/service/render.js';
 import type { CommandResult, CommandRunner } from '../../src/service/runner.js';

@@ -16,7 +16,7 @@ Examples:
   $ escd completion fish > ~/.config/fish/completions/escd.fish`,
     )
     .action(async (shell: 'bash' | 'zsh' | 'fish', _opts: unknown, command: Command) => {
-      const { completionScript } = await import('../../service/completion.js');
+      const { completionScript } = await import('../completion.js');
       // The root program, with every command registered: the script lists exactly what --help lists.
       let root = command;
       while (root.parent) root = root.parent;

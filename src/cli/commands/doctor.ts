@@ -17,5 +17,5 @@ Examples:
   $ escd doctor --json | jq '.checks[] | select(.status != "pass")'
   $ escd doctor --offline`,
     )
-    .action(async (opts: { json?: boolean; offline?: boolean }) => (await import('../../doctor/cli-actions.js')).doctor(opts));
+    .action(async (opts: { json?: boolean; offline?: boolean }) => (await import('../actions/doctor.js')).doctor(opts));
 }

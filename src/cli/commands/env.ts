@@ -1,8 +1,8 @@
 // `escd env …`: manage environment definitions in the local store.
 import type { Command } from 'commander';
 
-const actions = () => import('../../store/cli-actions.js');
-const guarded = async (run: () => Promise<void>): Promise<void> => (await import('../../runtime/cli-support.js')).withDiagnostics(run);
+const actions = () => import('../actions/env.js');
+const guarded = async (run: () => Promise<void>): Promise<void> => (await import('../evaluate.js')).withDiagnostics(run);
 
 export function register(program: Command): void {
   const env = program

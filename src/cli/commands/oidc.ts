@@ -23,7 +23,7 @@ Examples:
     .requiredOption('--out <dir>', 'directory to write (its root is served as the issuer URL)')
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', '\nExample:\n  $ escd oidc publish --out ./site && aws s3 sync ./site s3://my-issuer-bucket/')
-    .action(async (opts: { out: string; json?: boolean }) => (await import('../../oidc/cli-actions.js')).publish(opts));
+    .action(async (opts: { out: string; json?: boolean }) => (await import('../actions/oidc.js')).publish(opts));
 
   oidc
     .command('trust-policy')
@@ -35,7 +35,7 @@ Examples:
     .option('--partition <partition>', 'AWS partition', 'aws')
     .addHelpText('after', '\nExample:\n  $ escd oidc trust-policy --role-account 123456789012 --env myproj/dev --sub --user alice > trust.json')
     .action(async (opts: { roleAccount: string; env: string; user?: string; sub?: boolean; partition?: string }) =>
-      (await import('../../oidc/cli-actions.js')).printTrustPolicy(opts),
+      (await import('../actions/oidc.js')).printTrustPolicy(opts),
     );
 
   oidc
@@ -51,7 +51,7 @@ Examples:
       "\nThe environment is evaluated (without signing or calling STS) to find its fn::open::aws-login oidc inputs,\nso the token has the same sub, current_env and root_env as the one STS would get.\n\nExamples:\n  $ escd oidc token myproj/dev\n  $ escd oidc token myproj/dev --subject-attribute currentEnvironment.name",
     )
     .action(async (env: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }) =>
-      (await import('../../oidc/cli-actions.js')).printToken(env, opts),
+      (await import('../actions/oidc.js')).printToken(env, opts),
     );
 
   oidc
@@ -60,7 +60,7 @@ Examples:
     .option('--connect <host:port>', 'read the certificate from here instead of the issuer host')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  $ aws iam create-open-id-connect-provider --url "$ISSUER" --client-id-list aws:local --thumbprint-list "$(escd oidc thumbprint)"')
-    .action(async (opts: { connect?: string; json?: boolean }) => (await import('../../oidc/cli-actions.js')).printThumbprint(opts));
+    .action(async (opts: { connect?: string; json?: boolean }) => (await import('../actions/oidc.js')).printThumbprint(opts));
 
   oidc
     .command('rotate')
@@ -75,12 +75,12 @@ Examples:
   $ escd oidc rotate --prepare && escd oidc publish --out ./site
   $ escd oidc rotate                                           # later: the prepared key starts signing`,
     )
-    .action(async (opts: { json?: boolean; prepare?: boolean }) => (await import('../../oidc/cli-actions.js')).rotate(opts));
+    .action(async (opts: { json?: boolean; prepare?: boolean }) => (await import('../actions/oidc.js')).rotate(opts));
 
   oidc
     .command('keys')
     .description('List the signing keys (kid, algorithm, dates, which one is active)')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  $ escd oidc keys --json')
-    .action(async (opts: { json?: boolean }) => (await import('../../oidc/cli-actions.js')).listKeys(opts));
+    .action(async (opts: { json?: boolean }) => (await import('../actions/oidc.js')).listKeys(opts));
 }

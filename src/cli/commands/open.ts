@@ -25,6 +25,6 @@ Examples:
   $ escd open myproj/dev --format dotenv --show-secrets > .env`,
     )
     .action(async (env: string, path: string | undefined, opts: { format?: string; json?: boolean; showSecrets?: boolean }) =>
-      (await import('../../runtime/open-action.js')).open(env, path, opts),
+      (await import('../actions/open.js')).open(env, path, opts),
     );
 }

@@ -16,5 +16,5 @@ Examples:
   $ escd quickstart
   $ escd quickstart --json | jq -r .snippets.awsConfig >> ~/.aws/config`,
     )
-    .action(async (opts: { json?: boolean }) => (await import('../../quickstart/cli-actions.js')).quickstart(opts));
+    .action(async (opts: { json?: boolean }) => (await import('../actions/quickstart.js')).quickstart(opts));
 }

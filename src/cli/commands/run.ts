@@ -29,5 +29,5 @@ Examples:
   $ escd run myproj/dev -- sh -c 'echo "$AWS_REGION"'
   $ escd run myproj/dev -- kubectl get pods      # files.KUBECONFIG: the kubeconfig's text`,
     )
-    .action(async (env: string, command: string[], opts: { interactive?: boolean }) => (await import('../../run/cli-action.js')).run(env, command, opts));
+    .action(async (env: string, command: string[], opts: { interactive?: boolean }) => (await import('../actions/run.js')).run(env, command, opts));
 }

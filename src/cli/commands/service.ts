@@ -22,7 +22,7 @@ Examples:
     .option('--print', 'only print the files and commands it would write and run')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ escd service install --print\n  $ escd service install')
-    .action(async (opts: { print?: boolean; json?: boolean }) => (await import('../../service/cli-actions.js')).install(opts));
+    .action(async (opts: { print?: boolean; json?: boolean }) => (await import('../actions/service.js')).install(opts));
 
   service
     .command('uninstall')
@@ -39,12 +39,12 @@ Examples:
   $ escd service uninstall --print
   $ escd service uninstall`,
     )
-    .action(async (opts: { print?: boolean; json?: boolean }) => (await import('../../service/cli-actions.js')).uninstall(opts));
+    .action(async (opts: { print?: boolean; json?: boolean }) => (await import('../actions/service.js')).uninstall(opts));
 
   service
     .command('status')
     .description("Show what install wrote and the service manager's view of the service")
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  $ escd service status --json')
-    .action(async (opts: { json?: boolean }) => (await import('../../service/cli-actions.js')).status(opts));
+    .action(async (opts: { json?: boolean }) => (await import('../actions/service.js')).status(opts));
 }

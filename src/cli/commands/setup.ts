@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 
 async function context() {
-  const actions = await import('../../setup/actions.js');
+  const actions = await import('../actions/setup.js');
   const ctx = { env: process.env, out: (t: string) => process.stdout.write(t), warn: (t: string) => process.stderr.write(t) };
   return { actions, ctx };
 }

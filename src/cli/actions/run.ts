@@ -1,9 +1,9 @@
 // The `escd run` action: evaluate, project, then hand over to runCommand.
-import { UserError } from '../cli/errors.js';
-import { projectEnvironment, type ProjectedSection } from '../esc/project.js';
-import { evaluateOrFail, openRuntime, withDiagnostics } from '../runtime/cli-support.js';
-import { RunError, runCommand } from './run-command.js';
-import { secretStrings } from './secrets.js';
+import { UserError } from '../../core/errors.js';
+import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
+import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
+import { RunError, runCommand } from '../../run/run-command.js';
+import { secretStrings } from '../../run/secrets.js';
 
 /** Reads escd's own flags between the environment name and the command (`-i`, `--`). */
 export function splitCommand(words: readonly string[], interactive: boolean): { command: string[]; interactive: boolean } {

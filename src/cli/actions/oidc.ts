@@ -1,15 +1,15 @@
 // The implementations behind `escd oidc …` (registered in src/cli/commands/oidc.ts, loaded lazily).
-import { UserError } from '../cli/errors.js';
-import { withProgress } from '../cli/terminal.js';
-import { awsAudience } from '../config/config.js';
-import { createProviderRegistry } from '../providers/registry.js';
-import { createRuntime, type Runtime } from '../runtime/runtime.js';
-import { parseEnvironmentName } from '../store/names.js';
-import { buildSubject, isSubjectAttribute, SUBJECT_ATTRIBUTES } from './claims.js';
-import { writePublication } from './discovery.js';
-import { fetchThumbprint, ThumbprintError } from './thumbprint.js';
-import { providerHostPath, trustPolicy } from './trust-policy.js';
-import type { TokenRequest } from './types.js';
+import { UserError } from '../../core/errors.js';
+import { withProgress } from '../terminal.js';
+import { awsAudience } from '../../config/config.js';
+import { createProviderRegistry } from '../../providers/registry.js';
+import { createRuntime, type Runtime } from '../../runtime/runtime.js';
+import { parseEnvironmentName } from '../../store/names.js';
+import { buildSubject, isSubjectAttribute, SUBJECT_ATTRIBUTES } from '../../oidc/claims.js';
+import { writePublication } from '../../oidc/discovery.js';
+import { fetchThumbprint, ThumbprintError } from '../../oidc/thumbprint.js';
+import { providerHostPath, trustPolicy } from '../../oidc/trust-policy.js';
+import type { TokenRequest } from '../../oidc/types.js';
 
 type Out = (text: string) => void;
 const out: Out = (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');

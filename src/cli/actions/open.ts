@@ -1,11 +1,11 @@
 // `escd open <env> [path]`: the evaluated values (or one property, or the environment variables)
 // in the requested format, secrets redacted unless --show-secrets.
-import { UserError } from '../cli/errors.js';
-import { renderEnviron } from '../cli/format/environ.js';
-import { renderValue, selectValue, type ValueFormat } from '../cli/format/values.js';
-import { projectEnvironment } from '../esc/project.js';
-import { parsePath } from '../store/definition.js';
-import { evaluateOrFail, openRuntime, withDiagnostics } from './cli-support.js';
+import { UserError } from '../../core/errors.js';
+import { renderEnviron } from '../format/environ.js';
+import { renderValue, selectValue, type ValueFormat } from '../format/values.js';
+import { projectEnvironment } from '../../esc/project.js';
+import { parsePath } from '../../store/definition.js';
+import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
 
 export const OPEN_FORMATS = ['json', 'yaml', 'detailed', 'dotenv', 'shell', 'string'] as const;
 export type OpenFormat = (typeof OPEN_FORMATS)[number];

@@ -1,27 +1,11 @@
 // What the CLI commands share: building the runtime, and evaluating with diagnostics printed the
 // way compilers print them (warnings go to stderr and the command goes on; errors stop it).
-import { formatDiagnostic, hasErrors } from '../cli/format/diagnostics.js';
-import { withProgress } from '../cli/terminal.js';
-import type { Diagnostic } from '../esc/types.js';
-import { DefinitionError, parseDefinition } from '../store/definition.js';
-import { createRuntime, type EvaluationOptions, type Runtime, type RuntimeEvaluation } from './runtime.js';
+import { diagnosticLines, hasErrors } from '../runtime/diagnostic-lines.js';
+import { withProgress } from './terminal.js';
+import { createRuntime, type EvaluationOptions, type Runtime, type RuntimeEvaluation } from '../runtime/runtime.js';
 
 export function openRuntime(): Promise<Runtime> {
   return createRuntime();
-}
-
-export function diagnosticLines(runtime: Runtime, evaluation: RuntimeEvaluation, diagnostics: readonly Diagnostic[] = evaluation.diagnostics): string[] {
-  return diagnostics.map((d) => {
-    // The evaluator reports a YAML syntax error without a position; our parser has one.
-    if (d.stage === 'load' && d.line === undefined && (d.file === undefined || d.file === evaluation.environment.name)) {
-      try {
-        parseDefinition(evaluation.source, evaluation.environment.file);
-      } catch (err) {
-        if (err instanceof DefinitionError) return err.message;
-      }
-    }
-    return formatDiagnostic(d, (name) => runtime.fileOf(name, evaluation.environment));
-  });
 }
 
 /** Thrown after the diagnostics were printed: the command fails without another message. */

@@ -1,13 +1,13 @@
 // The implementations behind `escd service …` (registered in src/cli/commands/service.ts, loaded lazily).
-import { resolvePaths } from '../config/paths.js';
-import { userHome } from '../protocol/socket-path.js';
-import { request } from '../protocol/client.js';
-import { UserError } from '../cli/errors.js';
-import { withProgress } from '../cli/terminal.js';
-import { installService, managerFor, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan, type UninstallSteps } from './manager.js';
-import { escdScript, NPX_CACHE_HINT, readTemplate, runsFromNpxCache } from './package-files.js';
-import { contextFor, ServiceError } from './render.js';
-import { shellLine, systemRunner } from './runner.js';
+import { resolvePaths } from '../../config/paths.js';
+import { userHome } from '../../protocol/socket-path.js';
+import { request } from '../../protocol/client.js';
+import { UserError } from '../../core/errors.js';
+import { withProgress } from '../terminal.js';
+import { installService, managerFor, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan, type UninstallSteps } from '../../service/manager.js';
+import { escdScript, NPX_CACHE_HINT, readTemplate, runsFromNpxCache } from '../../service/package-files.js';
+import { contextFor, ServiceError } from '../../service/render.js';
+import { shellLine, systemRunner } from '../../service/runner.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,7 +55,7 @@ async function stopUnmanagedDaemon(socket: string): Promise<boolean> {
   if (!response?.ok) return false;
   const result = response.result as { daemon?: { socketActivated?: boolean } };
   if (result.daemon?.socketActivated) return false;
-  const { halt } = await import('../../daemon/control.js');
+  const { halt } = await import('../../../daemon/control.js');
   return (await halt({ socket, logFile: '', env: process.env, out: () => undefined })) !== undefined;
 }
 

@@ -6,12 +6,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { UserError } from '../cli/errors.js';
-import { formatDiagnostic } from '../cli/format/diagnostics.js';
-import type { Diagnostic } from '../esc/types.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { DiagnosticsFailure, openRuntime } from '../runtime/cli-support.js';
-import { openSecret, sealSecret } from '../secrets/envelope.js';
+import { UserError } from '../../core/errors.js';
+import { formatDiagnostic } from '../../runtime/diagnostic-lines.js';
+import type { Diagnostic } from '../../esc/types.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { DiagnosticsFailure, openRuntime } from '../evaluate.js';
+import { openSecret, sealSecret } from '../../secrets/envelope.js';
 import {
   DefinitionError,
   parseDefinition,
@@ -24,8 +24,8 @@ import {
   secretPlaintext,
   setValue,
   stringValue,
-} from './definition.js';
-import type { StoredEnvironment } from './store.js';
+} from '../../store/definition.js';
+import type { StoredEnvironment } from '../../store/store.js';
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (line: string): void => void process.stderr.write(line + '\n');

@@ -1,15 +1,14 @@
 // `escd setup aws|kube`: wire the shim into ~/.aws/config and the kubeconfig.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
-import { shimScript } from '../service/package-files.js';
-import { userHome } from '../protocol/socket-path.js';
-import { isValidSegment, quoteName } from '../store/names.js';
-import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName, type ProfileEdit } from './aws-config.js';
-import { editFile, type FileEditResult } from './edit-file.js';
-import { SetupError } from './errors.js';
-import { hasNamedEntry, kubeEntries, kubeSnippet, upsertKubeconfig, type KubeSetup } from './kubeconfig.js';
-import { commandLine } from './shell-quote.js';
+import { shimScript } from '../../service/package-files.js';
+import { isValidSegment, quoteName } from '../../store/names.js';
+import { awsConfigFile, awsCredentialsFile, expandHome, kubeconfigFile } from '../../setup/config-files.js';
+import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName, type ProfileEdit } from '../../setup/aws-config.js';
+import { editFile, type FileEditResult } from '../../setup/edit-file.js';
+import { SetupError } from '../../setup/errors.js';
+import { hasNamedEntry, kubeEntries, kubeSnippet, upsertKubeconfig, type KubeSetup } from '../../setup/kubeconfig.js';
+import { commandLine } from '../../setup/shell-quote.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,22 +32,6 @@ function checkEnvName(env: string): void {
   if (parts.length > 3 || !parts.every(isValidSegment)) {
     throw new SetupError(`invalid environment name ${quoteName(env)}: expected [org/]project/env of letters, digits, '-', '_' and '.'`);
   }
-}
-
-const expandHome = (path: string, env: Env): string => (path === '~' || path.startsWith('~/') ? join(userHome(env), path.slice(1)) : path);
-
-export function awsConfigFile(env: Env): string {
-  return env.AWS_CONFIG_FILE ? expandHome(env.AWS_CONFIG_FILE, env) : join(userHome(env), '.aws', 'config');
-}
-
-function awsCredentialsFile(env: Env): string {
-  return env.AWS_SHARED_CREDENTIALS_FILE ? expandHome(env.AWS_SHARED_CREDENTIALS_FILE, env) : join(userHome(env), '.aws', 'credentials');
-}
-
-/** The kubeconfig written: the first file of KUBECONFIG, else ~/.kube/config. */
-export function kubeconfigFile(env: Env): string {
-  const first = (env.KUBECONFIG ?? '').split(delimiter).find((p) => p.length > 0);
-  return first ? expandHome(first, env) : join(userHome(env), '.kube', 'config');
 }
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';

@@ -1,10 +1,10 @@
 // `escd quickstart`: prepares the installation (src/quickstart/quickstart.ts), starts the daemon and
 // shows how to point aws and kubectl at it.
 import { spawn } from 'node:child_process';
-import { UserError } from '../cli/errors.js';
-import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../service/package-files.js';
-import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from './quickstart.js';
-import { terminalFor, withProgress } from '../cli/terminal.js';
+import { UserError } from '../../core/errors.js';
+import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../../service/package-files.js';
+import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from '../../quickstart/quickstart.js';
+import { terminalFor, withProgress } from '../terminal.js';
 
 interface CliRun {
   readonly code: number | null;
@@ -85,10 +85,10 @@ const KUBE_CLUSTER_PLACEHOLDER = 'CLUSTER_NAME';
 async function snippets(environments: readonly string[]): Promise<{ aws: string; kube: string }> {
   if (environments.length === 0) return { aws: '', kube: '' };
   const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }] = await Promise.all([
-    import('../setup/aws-config.js'),
-    import('../setup/kubeconfig.js'),
-    import('../setup/actions.js'),
-    import('../setup/shell-quote.js'),
+    import('../../setup/aws-config.js'),
+    import('../../setup/kubeconfig.js'),
+    import('./setup.js'),
+    import('../../setup/shell-quote.js'),
   ]);
   const at = { node: process.execPath, shim: shimScript() };
   const aws = environments.map((e) => profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]))).join('\n');

@@ -1,7 +1,7 @@
 // `escd doctor`: runs the checks and prints them (a table, or JSON). Exit code 1 when any check fails.
-import { withProgress, terminalFor } from '../cli/terminal.js';
-import { summarize, type CheckResult } from './checks.js';
-import { defaultDoctorDeps, runDoctor } from './facts.js';
+import { withProgress, terminalFor } from '../terminal.js';
+import { summarize, type CheckResult } from '../../doctor/checks.js';
+import { defaultDoctorDeps, runDoctor } from '../../doctor/facts.js';
 
 export function formatReport(checks: readonly CheckResult[], term = terminalFor(process.stdout)): string {
   const mark = { pass: term.green('✓ pass'), warn: term.yellow('! warn'), fail: term.red('✗ fail') };
