@@ -27,6 +27,19 @@ export interface EscdConfig {
     /** The `aud` of tokens for AWS, when it must differ from `aws:<org>` (the IAM provider's client id). */
     readonly audience?: string;
   };
+  /**
+   * Orgs whose environments live in Pulumi Cloud, by name, with the service's URL. Every other org is
+   * local (the environments directory).
+   */
+  readonly cloudOrgs: Readonly<Record<string, string>>;
+}
+
+/** Pulumi Cloud's own API, the default backend URL of a cloud org (as the `esc` CLI's). */
+export const PULUMI_CLOUD_URL = 'https://api.pulumi.com';
+
+/** The Pulumi Cloud URL behind `org`, or undefined for a local org. */
+export function cloudUrlOf(config: EscdConfig, org: string): string | undefined {
+  return Object.hasOwn(config.cloudOrgs, org) ? config.cloudOrgs[org] : undefined;
 }
 
 /** The `aud` of tokens sent to AWS: `aws:<org>` as in Pulumi ESC, unless config.yaml sets aws.audience. */
@@ -54,6 +67,7 @@ export function defaultConfig(env: Readonly<Record<string, string | undefined>> 
     issuer: { url: 'https://oidc.escd.invalid', algorithm: 'RS256', tokenLifetimeSeconds: 300 },
     keystore: keystoreFromEnv(env) ?? 'auto',
     aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' },
+    cloudOrgs: {},
   };
 }
 
@@ -98,7 +112,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
     v === undefined ? dflt : allowed.includes(v as T) ? (v as T) : fail(field, `one of ${allowed.join(', ')}`);
 
   const top = obj(raw, 'the file');
-  const known = new Set(['org', 'user', 'issuer', 'keystore', 'aws']);
+  const known = new Set(['org', 'user', 'issuer', 'keystore', 'aws', 'orgs']);
   for (const key of Object.keys(top)) if (!known.has(key)) fail(`'${key}'`, `one of the known fields (${[...known].join(', ')})`);
   const issuer = obj(top.issuer, 'issuer');
   const aws = obj(top.aws, 'aws');
@@ -110,6 +124,13 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
   if (!/^https?:\/\/[^\s/]+/.test(url)) fail('issuer.url', 'an https:// URL');
   const stsEndpoint = aws.stsEndpoint === undefined ? undefined : str(aws.stsEndpoint, 'aws.stsEndpoint', '');
   const audience = aws.audience === undefined ? undefined : str(aws.audience, 'aws.audience', '');
+  const cloudOrgs: Record<string, string> = {};
+  for (const [org, entry] of Object.entries(obj(top.orgs, 'orgs'))) {
+    const backend = str(obj(entry, `orgs.${org}`).backend, `orgs.${org}.backend`, 'local');
+    if (backend === 'local') continue;
+    if (backend !== 'cloud' && !/^https?:\/\/[^\s/]+/.test(backend)) fail(`orgs.${org}.backend`, "'local', 'cloud' or a Pulumi Cloud URL (https://…)");
+    cloudOrgs[org] = (backend === 'cloud' ? PULUMI_CLOUD_URL : backend).replace(/\/+$/, '');
+  }
   return {
     org: str(top.org, 'org', defaults.org),
     user: str(top.user, 'user', defaults.user),
@@ -124,5 +145,6 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
       ...(stsEndpoint ? { stsEndpoint } : {}),
       ...(audience ? { audience } : {}),
     },
+    cloudOrgs,
   };
 }

@@ -1,6 +1,6 @@
 // config.yaml: defaults, and one clear line naming the file (and line) for anything wrong.
 import { describe, expect, it } from 'vitest';
-import { awsAudience, parseConfig } from '../../src/config/config.js';
+import { awsAudience, cloudUrlOf, parseConfig } from '../../src/config/config.js';
 
 const FILE = '/home/u/.config/escd/config.yaml';
 const parse = (text: string) => parseConfig(text, FILE, {});
@@ -22,6 +22,7 @@ describe('parseConfig', () => {
       issuer: { url: 'https://issuer.example/escd', algorithm: 'ES256', tokenLifetimeSeconds: 600 },
       keystore: 'file',
       aws: { region: 'eu-west-1', stsEndpoint: 'http://127.0.0.1:5000', audience: 'sts.amazonaws.com' },
+      cloudOrgs: {},
     });
     expect(awsAudience(config)).toBe('sts.amazonaws.com');
   });
@@ -32,7 +33,7 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    ['orgs: acme\n', "'orgs' must be one of the known fields"],
+    ['clouds: acme\n', "'clouds' must be one of the known fields"],
     ['org: ""\n', 'org must be a non-empty string'],
     ['issuer: [a]\n', 'issuer must be a mapping'],
     ['issuer:\n  url: ftp://x\n', 'issuer.url must be an https:// URL'],
@@ -43,5 +44,15 @@ describe('parseConfig', () => {
     ['aws:\n  audience: 7\n', 'aws.audience must be a non-empty string'],
   ])('%j: %s', (text, message) => {
     expect(() => parse(text)).toThrow(`${FILE}: ${message}`);
+  });
+
+  it('maps orgs to Pulumi Cloud (`cloud` is api.pulumi.com, or a URL); every other org is local', () => {
+    const config = parse('orgs:\n  acme:\n    backend: cloud\n  corp:\n    backend: https://pulumi.corp.example/\n  mine:\n    backend: local\n');
+    expect(config.cloudOrgs).toEqual({ acme: 'https://api.pulumi.com', corp: 'https://pulumi.corp.example' });
+    expect(cloudUrlOf(config, 'acme')).toBe('https://api.pulumi.com');
+    expect(cloudUrlOf(config, 'mine')).toBeUndefined();
+    expect(cloudUrlOf(config, 'toString')).toBeUndefined();
+    expect(() => parse('orgs:\n  acme:\n    backend: ftp://x\n')).toThrow(`${FILE}: orgs.acme.backend must be 'local', 'cloud' or a Pulumi Cloud URL (https://…)`);
+    expect(() => parse('orgs:\n  acme: cloud\n')).toThrow(`${FILE}: orgs.acme must be a mapping`);
   });
 });
