@@ -11,7 +11,8 @@ import * as service from './service.js';
 import * as quickstart from './quickstart.js';
 import * as doctor from './doctor.js';
 import * as completion from './completion.js';
+import * as login from './login.js';
 
 export function registerCommands(program: Command): void {
-  for (const mod of [quickstart, env, open, run, daemon, setup, oidc, service, doctor, completion]) mod.register(program);
+  for (const mod of [quickstart, env, open, run, daemon, setup, oidc, login, service, doctor, completion]) mod.register(program);
 }
