@@ -1,7 +1,7 @@
 // `escd login [url]` / `escd logout [url]`: the Pulumi Cloud access token of a backend, kept only in
 // escd's key store. The daemon reads it when it opens a cloud org's environment.
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 
 interface LoginOptions {
   readonly json?: boolean;
@@ -35,7 +35,7 @@ Examples:
 
 async function login(urlArgument: string | undefined, opts: LoginOptions): Promise<void> {
   const [{ openRuntime }, { PULUMI_CLOUD_URL }, credentials, { createCloudClient }] = await Promise.all([
-    import('../../runtime/cli-support.js'),
+    import('../evaluate.js'),
     import('../../config/config.js'),
     import('../../cloud/credentials.js'),
     import('../../cloud/client.js'),
@@ -66,7 +66,7 @@ async function login(urlArgument: string | undefined, opts: LoginOptions): Promi
 
 async function logout(urlArgument: string | undefined): Promise<void> {
   const [{ openRuntime }, { PULUMI_CLOUD_URL }, { forgetAccessToken }] = await Promise.all([
-    import('../../runtime/cli-support.js'),
+    import('../evaluate.js'),
     import('../../config/config.js'),
     import('../../cloud/credentials.js'),
   ]);
