@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../src/core/errors.js';
 import { noProgress, type Progress } from '../src/core/progress.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
+import { socketProblem } from '../src/protocol/socket-trust.js';
 import type { Method, MethodParams, Response } from '../src/protocol/wire.js';
 import type { StatusResult } from './handlers.js';
 import { spawnDetachedDaemon } from './spawn-detached.js';
@@ -46,6 +47,9 @@ async function call<M extends Method>(socket: string, method: M, params: MethodP
 }
 
 export async function ping(socket: string, timeoutMs = 2_000): Promise<{ pid: number; version: string } | undefined> {
+  // Another user's socket is no reason to start a daemon beside it: say so.
+  const problem = socketProblem(socket);
+  if (problem) throw new UserError(problem);
   try {
     return (await call(socket, 'ping', {}, timeoutMs)) as { pid: number; version: string } | undefined;
   } catch {

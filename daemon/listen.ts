@@ -1,6 +1,7 @@
 // Getting a listening socket: the one systemd passed (socket activation), or our own Unix socket in a
 // private directory. A socket file left by a dead daemon is replaced; a live daemon's is never taken.
 import { lstatSync, mkdirSync, statSync, unlinkSync, chmodSync } from 'node:fs';
+import { socketProblem } from '../src/protocol/socket-trust.js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LockTimeoutError, withFileLock } from '../src/keystore/file-lock.js';
@@ -47,7 +48,7 @@ export async function listen(path: string, env: Env = process.env): Promise<List
 }
 
 async function listenOnPath(path: string): Promise<Listener> {
-  preparePrivateDir(dirname(path));
+  preparePrivateDir(path);
   // Daemons started at once (many shims auto-starting) take turns: without this, two could both find
   // a stale socket, and the loser's close would unlink the winner's socket (libuv unlinks by path).
   try {
@@ -78,21 +79,19 @@ async function bindFresh(path: string): Promise<Listener> {
   return { server, path, activated: false, inode: statSync(path).ino };
 }
 
-/** The socket's directory must be ours and closed to others: created 0700, refused if anyone else can enter. */
-function preparePrivateDir(dir: string): void {
+/**
+ * The socket's directory must be ours and closed to others: created 0700, then checked as every client
+ * checks it (socket-trust.ts) — a directory another user made first, or a symlink, is refused.
+ */
+function preparePrivateDir(socket: string): void {
+  const dir = dirname(socket);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new ListenError(`cannot create the socket directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const st = statSync(dir);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
-  if (st.uid !== uid) throw new ListenError(`the socket directory ${dir} belongs to another user (uid ${st.uid}); choose another with ESCD_SOCKET`);
-  if ((st.mode & 0o077) !== 0) {
-    throw new ListenError(
-      `the socket directory ${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 700 ${dir}\` or choose a private directory with ESCD_SOCKET`,
-    );
-  }
+  const problem = socketProblem(socket);
+  if (problem) throw new ListenError(problem);
 }
 
 /** Removes a socket file nobody answers on; refuses when a daemon is alive or the path is not a socket. */

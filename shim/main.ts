@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import { socketPath } from '../src/protocol/socket-path.js';
+import { UnsafeSocket } from '../src/protocol/socket-trust.js';
 import type { MethodParams, Response } from '../src/protocol/wire.js';
 import { awsOutput, execInfoApiVersion, EXIT_USAGE, kubeOutput, parseArgs, ShimError, USAGE } from './args.js';
 
@@ -78,6 +79,7 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
       try {
         response = await request(socket, method, params, REQUEST_TIMEOUT_MS);
       } catch (err) {
+        if (err instanceof UnsafeSocket) throw new ShimError(err.message);
         if (err instanceof DaemonUnreachable && err.code === 'ETIMEDOUT' && !retriedSilence) {
           retriedSilence = true;
           continue;

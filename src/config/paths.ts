@@ -1,6 +1,6 @@
 // Where escd keeps its files. One function a place; every module asks here.
 import { join } from 'node:path';
-import { socketPath, userHome } from '../protocol/socket-path.js';
+import { socketPath, stateDirectory, userHome } from '../protocol/socket-path.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -22,7 +22,7 @@ export interface Paths {
 export function resolvePaths(env: Env = process.env): Paths {
   const home = userHome(env);
   const configDir = env.ESCD_HOME ?? join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'escd');
-  const stateDir = env.ESCD_HOME ? join(env.ESCD_HOME, 'state') : join(env.XDG_STATE_HOME ?? join(home, '.local', 'state'), 'escd');
+  const stateDir = stateDirectory(env);
   return {
     configDir,
     configFile: join(configDir, 'config.yaml'),

@@ -168,6 +168,8 @@ export interface PathMode {
   readonly exists: boolean;
   readonly mode?: number;
   readonly ownedByUser?: boolean;
+  /** "name (uid N)" of the owner when it is not the user. */
+  readonly owner?: string;
   readonly kind?: 'socket' | 'directory' | 'other';
 }
 
@@ -177,16 +179,20 @@ export function checkSocketPermissions(dir: PathMode, socket: PathMode): CheckRe
   const title = 'socket permissions';
   const problems: string[] = [];
   const fixes: string[] = [];
+  // Nobody can fix another user's directory or a link: the fix is a socket somewhere private.
+  const elsewhere = 'set XDG_RUNTIME_DIR to a directory only you can enter (or ESCD_SOCKET to a socket path inside one), then `escd restart`';
   if (!dir.exists) return result('socket-perms', title, 'pass', `${dir.path} does not exist yet (the daemon creates it 0700)`);
   if (dir.kind !== 'directory') problems.push(`${dir.path} is not a directory`);
-  if (dir.ownedByUser === false) problems.push(`${dir.path} belongs to another user`);
+  if (dir.ownedByUser === false) problems.push(`${dir.path} belongs to another user${dir.owner ? ` (${dir.owner})` : ''}: clients refuse it`);
+  if (dir.kind !== 'directory' || dir.ownedByUser === false) return result('socket-perms', title, 'fail', problems.join('; '), elsewhere);
   if (dir.mode !== undefined && (dir.mode & 0o077) !== 0) {
-    problems.push(`${dir.path} is ${octal(dir.mode)}, others can reach the socket`);
+    problems.push(`${dir.path} is ${octal(dir.mode)}, others can reach the socket (clients refuse it)`);
     fixes.push(`chmod 700 ${dir.path}`);
   }
   if (socket.exists) {
     if (socket.kind !== 'socket') problems.push(`${socket.path} is not a socket`);
-    if (socket.ownedByUser === false) problems.push(`${socket.path} belongs to another user`);
+    if (socket.ownedByUser === false) problems.push(`${socket.path} belongs to another user${socket.owner ? ` (${socket.owner})` : ''}`);
+    if (socket.kind !== 'socket' || socket.ownedByUser === false) fixes.push(`rm ${socket.path}`);
     if (socket.mode !== undefined && (socket.mode & 0o077) !== 0) {
       problems.push(`${socket.path} is ${octal(socket.mode)}, other users may ask the daemon for credentials`);
       fixes.push(`chmod 600 ${socket.path}`);

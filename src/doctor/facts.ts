@@ -10,6 +10,7 @@ import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
 import { request } from '../protocol/client.js';
 import { userHome } from '../protocol/socket-path.js';
+import { ownerName } from '../protocol/socket-trust.js';
 import { DATA_KEY_NAME } from '../secrets/aes-cipher.js';
 import { EnvironmentStore } from '../store/store.js';
 import { installedService } from '../service/manager.js';
@@ -231,6 +232,7 @@ async function pathMode(path: string): Promise<PathMode> {
       exists: true,
       mode: info.mode & 0o777,
       ...(uid !== undefined ? { ownedByUser: info.uid === uid } : {}),
+      ...(uid !== undefined && info.uid !== uid ? { owner: ownerName(info.uid) } : {}),
       kind: info.isSocket() ? 'socket' : info.isDirectory() ? 'directory' : 'other',
     };
   } catch {

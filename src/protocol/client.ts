@@ -1,5 +1,6 @@
 // One request, one answer over the daemon's socket. Node built-ins only: the shim loads this file.
 import { connect } from 'node:net';
+import { socketProblem, UnsafeSocket } from './socket-trust.js';
 import { encodeLine, PROTOCOL_VERSION, type Method, type MethodParams, type Response } from './wire.js';
 
 export class DaemonUnreachable extends Error {
@@ -14,7 +15,8 @@ export class DaemonUnreachable extends Error {
 /**
  * Sends one request on a new connection and resolves with the daemon's response.
  * Rejects with DaemonUnreachable when nothing listens (ENOENT/ECONNREFUSED) or the answer does not
- * come within `timeoutMs`.
+ * come within `timeoutMs`; with UnsafeSocket, before connecting, when the socket's directory or file could
+ * be another user's (socket-trust.ts).
  */
 export function request<M extends Method>(
   socket: string,
@@ -23,6 +25,11 @@ export function request<M extends Method>(
   timeoutMs = 10_000,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
+    const problem = socketProblem(socket);
+    if (problem) {
+      reject(new UnsafeSocket(problem));
+      return;
+    }
     const conn = connect(socket);
     let buffer = '';
     let settled = false;

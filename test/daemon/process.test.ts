@@ -223,7 +223,7 @@ describe('socket placement (in process)', () => {
     chmodSync(dir, 0o755);
     const { code, logs } = await tryListen(join(dir, 'escd.sock'));
     expect(code).toBe(1);
-    expect(logs[0]).toMatch(/is open to other users \(mode 755\); run `chmod 700 /);
+    expect(logs[0]).toMatch(/other users can enter it \(mode 0755\); run `chmod 700 /);
   });
 
   it('refuses to replace a file that is not a socket', async () => {
@@ -232,7 +232,7 @@ describe('socket placement (in process)', () => {
     writeFileSync(socket, 'precious');
     const { code, logs } = await tryListen(socket);
     expect(code).toBe(1);
-    expect(logs[0]).toContain('exists and is not a socket');
+    expect(logs[0]).toContain('is not a socket');
     expect(existsSync(socket)).toBe(true);
   });
 });

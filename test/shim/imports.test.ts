@@ -39,6 +39,7 @@ describe('escd-shim imports', () => {
       'src/config/paths.ts',
       'src/protocol/client.ts',
       'src/protocol/socket-path.ts',
+      'src/protocol/socket-trust.ts',
       'src/protocol/wire.ts',
     ]);
   });

@@ -1,7 +1,7 @@
 // The built shim (dist/shim/main.js) as a real process against a test double of the escd daemon: a
 // Unix socket that answers the wire protocol with whatever each test sets.
 import { createServer, type Server } from 'node:net';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runShim } from '../support/cli.js';
@@ -187,14 +187,25 @@ describe('escd-shim without a daemon', () => {
     const r = await shim(['aws', 'dev'], { ESCD_SOCKET: dead });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`escd-shim: cannot reach escd daemon at ${dead}: ENOTDIR — run \`escd start\` or \`escd status\`\n`);
+    expect(r.stderr).toBe(`escd-shim: refusing the escd socket directory ${blocker}: it is not a directory; set XDG_RUNTIME_DIR to a directory only you can enter, or ESCD_SOCKET to a socket path inside one\n`);
   });
 
-  it('tries to start a daemon, retries within its bounded time, then says what to do in one line', async () => {
-    // A socket directory open to other users: the daemon the shim starts refuses to listen there.
+  it('refuses at once a socket directory other users can enter, without connecting or starting a daemon', async () => {
     const open = join(home.dir, 'shared');
     mkdirSync(open, { mode: 0o755 });
     chmodSync(open, 0o755);
+    const r = await shim(['aws', 'dev'], { ESCD_SOCKET: join(open, 'escd.sock') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^escd-shim: refusing the escd socket directory .*other users can enter it \(mode 0755\); run `chmod 700 /);
+    expect(existsSync(join(open, 'escd-start.lock'))).toBe(false);
+  });
+
+  it('tries to start a daemon, retries within its bounded time, then says what to do in one line', async () => {
+    // A broken config.yaml: the daemon the shim starts exits at once.
+    mkdirSync(home.env.ESCD_HOME!, { recursive: true });
+    writeFileSync(join(home.env.ESCD_HOME!, 'config.yaml'), 'org: [\n');
+    const open = join(home.dir, 'private');
+    mkdirSync(open, { mode: 0o700 });
     const dead = join(open, 'escd.sock');
     const started = Date.now();
     const r = await shim(['aws', 'dev'], { ESCD_SOCKET: dead });
@@ -207,5 +218,6 @@ describe('escd-shim without a daemon', () => {
     expect(elapsed).toBeLessThan(10_000);
     // The start lock is cleaned up.
     expect(existsSync(join(open, 'escd-start.lock'))).toBe(false);
+    rmSync(join(home.env.ESCD_HOME!, 'config.yaml'));
   });
 });

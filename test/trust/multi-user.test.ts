@@ -1,0 +1,99 @@
+// Another local user attacks: a second account (useradd) plays the attacker against the user running
+// the tests (the victim). Each attempt must be refused and leave the victim's files as they were.
+// Needs root to create the account (CI runs as root); skipped with the reason elsewhere.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCli, runShim } from '../support/cli.js';
+import { createOtherUser, MULTI_USER_SKIP, type OtherUser } from '../support/other-user.js';
+import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+
+if (MULTI_USER_SKIP) console.log(`multi-user suite skipped: ${MULTI_USER_SKIP}`);
+
+const waitFor = async (check: () => boolean, what: string): Promise<void> => {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe.skipIf(MULTI_USER_SKIP !== undefined)('another local user', () => {
+  let attacker: OtherUser;
+  let shared: string; // plays /tmp: world-writable and sticky
+  let victim: TmpHome;
+  const uid = process.getuid!();
+
+  beforeAll(async () => {
+    assertBuilt();
+    attacker = createOtherUser();
+    shared = mkdtempSync(join(tmpdir(), 'escd-shared-'));
+    chmodSync(shared, 0o1777);
+    victim = await makeTmpHome('escd-victim-');
+  });
+  afterAll(async () => {
+    attacker?.remove();
+    if (shared) rmSync(shared, { recursive: true, force: true });
+    await victim?.cleanup();
+  });
+
+  describe('finding 1: a listener planted where the victim looks for the socket', () => {
+    it('receives no request: the shim, `escd status` and `escd start` refuse, naming the owner and a fix', async () => {
+      const dir = join(shared, `escd-${uid}`);
+      const socket = join(dir, 'escd.sock');
+      const hits = join(shared, 'hits');
+      // The attacker creates the victim's predictable directory first, open or not, and listens there.
+      const listener = attacker.spawnNode(
+        `const fs=require('fs');fs.mkdirSync(process.argv[1],{mode:0o755});fs.chmodSync(process.argv[1],0o755);` +
+          `require('net').createServer((c)=>{fs.appendFileSync(process.argv[3],'x');c.end('{"v":1,"id":1,"ok":true,"result":{}}\\n')}).listen(process.argv[2]);`,
+        [dir, socket, hits],
+      );
+      try {
+        await waitFor(() => existsSync(socket), 'the attacker to listen');
+        const env = { ...victim.env, ESCD_SOCKET: socket };
+        const shim = await runShim(['aws', 'dev'], { env });
+        expect(shim.code).not.toBe(0);
+        expect(shim.stdout).toBe('');
+        expect(shim.stderr.trim().split('\n')).toHaveLength(1);
+        expect(shim.stderr).toContain(`belongs to ${attacker.name} (uid ${attacker.uid})`);
+        expect(shim.stderr).toMatch(/XDG_RUNTIME_DIR.*ESCD_SOCKET/);
+
+        const status = await runCli(['status'], { env });
+        expect(status.code).not.toBe(0);
+        expect(status.stderr).toContain(`belongs to ${attacker.name}`);
+        const start = await runCli(['start'], { env });
+        expect(start.code).not.toBe(0);
+        expect(start.stdout).not.toContain('already running');
+        expect(start.stderr).toContain(`belongs to ${attacker.name}`);
+        // The daemon itself will not listen there either.
+        const daemon = await runCli(['daemon', '--socket', socket], { env, timeoutMs: 10_000 });
+        expect(daemon.code).not.toBe(0);
+        expect(daemon.stderr).toContain(`belongs to ${attacker.name}`);
+        expect(existsSync(hits)).toBe(false);
+      } finally {
+        listener.kill('SIGKILL');
+      }
+    }, 60_000);
+
+    it('a socket of the attacker in a private-looking (0700) directory of the attacker is refused too', async () => {
+      const dir = join(shared, `escd-${uid}-b`);
+      const socket = join(dir, 'escd.sock');
+      const hits = join(shared, 'hits-b');
+      const listener = attacker.spawnNode(
+        `const fs=require('fs');fs.mkdirSync(process.argv[1],{mode:0o700});` +
+          `require('net').createServer((c)=>{fs.appendFileSync(process.argv[3],'x');c.end()}).listen(process.argv[2]);`,
+        [dir, socket, hits],
+      );
+      try {
+        await waitFor(() => existsSync(socket), 'the attacker to listen');
+        const shim = await runShim(['kube', 'dev', '--cluster', 'c'], { env: { ...victim.env, ESCD_SOCKET: socket } });
+        expect(shim.code).not.toBe(0);
+        expect(shim.stderr).toContain(`belongs to ${attacker.name}`);
+        expect(existsSync(hits)).toBe(false);
+      } finally {
+        listener.kill('SIGKILL');
+      }
+    }, 30_000);
+  });
+});
