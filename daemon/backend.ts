@@ -8,6 +8,9 @@ import type { Clock } from '../src/clock/clock.js';
 import { UserError } from '../src/core/errors.js';
 import { ConfigError } from '../src/config/config.js';
 import type { EvaluateResult } from '../src/esc/types.js';
+import { NO_AUDIT, type AuditSink } from '../src/audit/audit-log.js';
+import { CloudError, type CloudCall } from '../src/cloud/client.js';
+import { cloudTargetOf } from '../src/cloud/routing.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { StoreError } from '../src/store/store.js';
 import type { ProviderRegistry } from '../src/providers/types.js';
@@ -15,6 +18,11 @@ import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
 
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
+function cloudError(err: unknown): CacheError {
+  if (err instanceof CloudError) return new CacheError(err.code === 'not_found' ? 'not_found' : 'upstream_failed', firstLine(err));
+  return new CacheError('upstream_failed', firstLine(err));
+}
 
 function storeError(err: unknown): CacheError {
   if (err instanceof StoreError) return new CacheError(err.code === 'invalid_name' ? 'bad_request' : err.code === 'not_found' ? 'not_found' : 'evaluation_failed', firstLine(err));
@@ -29,9 +37,12 @@ export interface BackendOptions {
 }
 
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
+  let audit: AuditSink = NO_AUDIT;
+  const onCloudCall = (call: CloudCall): void =>
+    audit.record({ environment: call.environment, action: 'cloud.call', outcome: typeof call.status === 'number' && call.status < 400 ? 'ok' : 'error', operation: call.operation, status: call.status, ...(call.requestId ? { requestId: call.requestId } : {}) });
   const open = async (): Promise<Runtime> => {
     try {
-      return await createRuntime({ env: options.env, clock: options.clock, ...(options.providers ? { providers: options.providers } : {}) });
+      return await createRuntime({ env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });
     } catch (err) {
       if (err instanceof ConfigError) throw new UserError(err.message);
       throw err;
@@ -51,7 +62,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
 
   // Every request locates its environment; a name maps to the same file until the configuration
   // changes, so the answer is kept (bounded: names come from clients) rather than parsed again.
-  let located = new Map<string, { name: string; file: string }>();
+  let located = new Map<string, { name: string; file?: string }>();
   const source: EnvironmentSource = {
     get environmentsDir() {
       return runtime.paths.environmentsDir;
@@ -59,6 +70,8 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
     locate(name) {
       const known = located.get(name);
       if (known) return known;
+      const remote = cloudTargetOf(runtime.config, name);
+      if (remote) return { name: remote.name };
       try {
         const stored = runtime.store.resolve(name);
         const found = { name: stored.name, file: stored.file };
@@ -70,6 +83,8 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       }
     },
     async evaluate(name, signal): Promise<EvaluateResult> {
+      const remote = cloudTargetOf(runtime.config, name);
+      if (remote) return runtime.cloud.open(remote).catch((err: unknown) => Promise.reject(cloudError(err)));
       let result;
       try {
         result = await runtime.evaluate(name, { mode: 'eval', signal });
@@ -113,6 +128,9 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       issuer: runtime.config.issuer.url,
       defaultRegion: runtime.config.aws.region,
     }),
+    useAudit(sink) {
+      audit = sink;
+    },
     async reload() {
       const next = await open();
       const changed = JSON.stringify(next.config) !== JSON.stringify(runtime.config);

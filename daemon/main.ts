@@ -4,7 +4,7 @@
 // SIGTERM/SIGINT (or a `shutdown` request): stop accepting, finish in-flight requests (≤ 10 s), remove
 // the socket, flush the audit log, resolve 0. SIGHUP: reload the configuration; if it changed, every
 // cached environment is dropped (they were evaluated under the old settings).
-import { AuditLog } from '../src/audit/audit-log.js';
+import { AuditLog, type AuditSink } from '../src/audit/audit-log.js';
 import { EnvironmentCache, type EnvironmentCacheOptions } from '../src/cache/environment-cache.js';
 import type { EnvironmentSource } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
@@ -29,6 +29,8 @@ export interface DaemonBackend {
   /** Re-reads the configuration; resolves true when it changed. Rejects with a one-line message when it is invalid. */
   reload(): Promise<boolean>;
   close?(): Promise<void>;
+  /** Where the backend records its own calls to outside services (Pulumi Cloud). */
+  useAudit?(audit: AuditSink): void;
 }
 
 export interface DaemonOptions {
@@ -67,6 +69,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     throw err;
   }
   const audit = new AuditLog(options.auditFile, { now: () => clock.now(), warn: log });
+  backend.useAudit?.(audit);
   const cache = new EnvironmentCache({ ...options.cache, source: backend.source, clock, audit });
   const startedAt = clock.now();
   const info = (): DaemonInfo => {

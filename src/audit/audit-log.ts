@@ -6,7 +6,7 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ErrorCode } from '../protocol/wire.js';
 
-export type AuditAction = 'aws.credentials' | 'kube.credentials' | 'env.open' | 'refresh';
+export type AuditAction = 'aws.credentials' | 'kube.credentials' | 'env.open' | 'refresh' | 'cloud.call';
 
 export interface AuditEvent {
   readonly environment: string;
@@ -21,6 +21,10 @@ export interface AuditEvent {
   readonly cluster?: string;
   /** env.open with secrets shown in plaintext (worth knowing when reading the log). */
   readonly revealed?: boolean;
+  /** cloud.call: the Pulumi Cloud operation, its HTTP status and the request id the service returned. */
+  readonly operation?: string;
+  readonly status?: number | 'unreachable';
+  readonly requestId?: string;
 }
 
 export interface AuditSink {

@@ -233,7 +233,7 @@ export class EnvironmentCache {
   /** Creates the entry for a name seen for the first time; unknown names are not admitted. */
   private admit(name: string, now: number): Entry {
     const { file } = this.source.locate(name);
-    if (!existsSync(file)) throw new CacheError('not_found', `environment '${name}' not found (no ${file})`);
+    if (file !== undefined && !existsSync(file)) throw new CacheError('not_found', `environment '${name}' not found (no ${file})`);
     const entry: Entry = {
       name,
       current: undefined,
@@ -258,7 +258,7 @@ export class EnvironmentCache {
   private load(entry: Entry): Promise<Session> {
     if (entry.loading) return entry.loading;
     const known = entry.current ? entry.current.files.map((f) => f.path) : [];
-    entry.attemptFiles = stampFiles([this.source.locate(entry.name).file, ...known]);
+    entry.attemptFiles = stampFiles([...filesOf(this.source, [entry.name]), ...known]);
     this.evaluations++;
     const loading = this.evaluate(entry.name).then(
       (session) => {
@@ -328,7 +328,7 @@ export class EnvironmentCache {
       throw new CacheError('upstream_failed', `environment '${name}' evaluated to credentials that are already expired (${new Date(expiresAt).toISOString()})`);
     }
     const names = new Set([name, ...result.environments]);
-    const files = stampFiles([...names].map((n) => this.source.locate(n).file));
+    const files = stampFiles(filesOf(this.source, names));
     for (const file of files) this.watcher?.add(dirname(file.path));
     return {
       environment: name,
@@ -387,4 +387,14 @@ function asCacheError(err: unknown): CacheError {
   if (err instanceof CacheError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new CacheError('evaluation_failed', message.split('\n')[0] ?? 'evaluation failed');
+}
+
+/** The files behind these environments (remote ones have none). */
+function filesOf(source: EnvironmentSource, names: Iterable<string>): string[] {
+  const files: string[] = [];
+  for (const name of names) {
+    const { file } = source.locate(name);
+    if (file !== undefined) files.push(file);
+  }
+  return files;
 }

@@ -8,10 +8,11 @@ export interface EnvironmentSource {
   readonly environmentsDir: string;
   /**
    * The canonical name (cache key; spellings like `dev` and `default/dev` meet here) and the file that
-   * holds it. Throws a CacheError (`bad_request`) for a name that is not allowed, e.g. one escaping the
-   * directory; a missing file is not an error here.
+   * holds it (none for an environment kept by a remote service: nothing to watch). Throws a CacheError
+   * (`bad_request`) for a name that is not allowed, e.g. one escaping the directory; a missing file is
+   * not an error here.
    */
-  locate(name: string): { readonly name: string; readonly file: string };
+  locate(name: string): { readonly name: string; readonly file?: string };
   /**
    * Evaluates with secrets (mode eval); diagnostics with severity error mean failure. `signal` aborts
    * when the cache gives up waiting (a hung STS must not pin the entry forever).

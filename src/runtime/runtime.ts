@@ -6,7 +6,11 @@ import { loadConfig, type EscdConfig } from '../config/config.js';
 import { resolvePaths, type Paths } from '../config/paths.js';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { evaluateEnvironment } from '../esc/evaluate.js';
-import type { EvaluateResult } from '../esc/types.js';
+import type { EnvironmentLoader, EvaluateResult } from '../esc/types.js';
+import type { CloudCall } from '../cloud/client.js';
+import { cloudEnvironments, type CloudEnvironments } from '../cloud/environments.js';
+import { definitionFromValues } from '../cloud/import-source.js';
+import { cloudTargetOf } from '../cloud/routing.js';
 import type { JsonObject } from '../esc/value.js';
 import { openKeyStore } from '../keystore/open.js';
 import type { KeyStore } from '../keystore/types.js';
@@ -28,6 +32,8 @@ export interface RuntimeOptions {
   readonly providers?: ProviderRegistry;
   /** Replaces the key-store cipher (tests). */
   readonly cipher?: Cipher;
+  /** Told of every call to Pulumi Cloud (the daemon audits them). */
+  readonly onCloudCall?: (call: CloudCall) => void;
 }
 
 export interface EvaluationOptions {
@@ -63,6 +69,8 @@ export interface Runtime {
   evaluate(name: string, options: EvaluationOptions): Promise<RuntimeEvaluation>;
   /** The file behind a diagnostic's environment name (the root's file when it has none). */
   fileOf(environmentName: string | undefined, root: StoredEnvironment): string;
+  /** Environments of the orgs config.yaml maps to Pulumi Cloud. */
+  readonly cloud: CloudEnvironments;
 }
 
 /** Memoizes an async factory; a failure is not remembered, so the next call retries (a locked keychain). */
@@ -110,12 +118,33 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   };
 
+  const cloud = cloudEnvironments({ keyStore, env, now: () => clock.now(), ...(options.onCloudCall ? { onCall: options.onCloudCall } : {}) });
+
+  /**
+   * Imports of cloud environments are served as their opened values; what they hold expires with
+   * them, so the earliest such expiry bounds the importing environment's too.
+   */
+  const loaderWithCloud = (local: EnvironmentLoader): { loader: EnvironmentLoader; expiresAt: () => Date | undefined } => {
+    let earliest: Date | undefined;
+    const loader: EnvironmentLoader = async (imported) => {
+      const target = cloudTargetOf(config, imported);
+      if (!target) return local(imported);
+      const opened = await cloud.open(target);
+      const error = opened.diagnostics[0];
+      if (error) throw new Error(`${target.name}: ${error.summary}`);
+      if (opened.expiresAt && (!earliest || opened.expiresAt < earliest)) earliest = opened.expiresAt;
+      return { name: imported, source: definitionFromValues(opened.values) };
+    };
+    return { loader, expiresAt: () => earliest };
+  };
+
   const evaluate = async (name: string, opts: EvaluationOptions): Promise<RuntimeEvaluation> => {
     const environment = store.resolve(name);
     const source = opts.source ?? (await store.read(name)).source;
     const overrides = opts.source === undefined ? undefined : new Map([[environment.name, opts.source]]);
-    const result = await evaluateEnvironment(environment.name, source, {
-      loader: store.loader(overrides),
+    const imports = loaderWithCloud(store.loader(overrides));
+    const evaluated = await evaluateEnvironment(environment.name, source, {
+      loader: imports.loader,
       providers: await providers(),
       cipher,
       context: executionContext(),
@@ -123,8 +152,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       ...(opts.showSecrets !== undefined ? { showSecrets: opts.showSecrets } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    const cloudExpiry = imports.expiresAt();
+    const result = cloudExpiry && (!evaluated.expiresAt || cloudExpiry < evaluated.expiresAt) ? { ...evaluated, expiresAt: cloudExpiry } : evaluated;
     return { ...result, environment, source };
   };
 
-  return { config, paths, store, clock, cipher, tokenIssuer, keyStore, issuer, providers, executionContext, evaluate, fileOf };
+  return { config, paths, store, clock, cipher, tokenIssuer, keyStore, issuer, providers, executionContext, evaluate, fileOf, cloud };
 }
