@@ -13,7 +13,7 @@ import { CloudError, type CloudCall } from '../src/cloud/client.js';
 import { cloudTargetOf } from '../src/cloud/routing.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { StoreError } from '../src/store/store.js';
-import type { ProviderRegistry } from '../src/providers/types.js';
+import type { ProviderRegistry } from '../src/esc/provider.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
 

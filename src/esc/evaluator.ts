@@ -1,7 +1,7 @@
 // The evaluator: imports, merging, references, builtins (§5). One Evaluation per top-level call;
 // each environment of the import graph is evaluated once in it. Side effects are limited to the
 // injected loader, providers and cipher; bad input only ever becomes diagnostics.
-import type { Provider, Schema } from '../providers/types.js';
+import type { Provider, Schema } from './provider.js';
 import { decodeCiphertext, EnvelopeError } from '../secrets/envelope.js';
 import type { Accessor } from './interpolation.js';
 import {

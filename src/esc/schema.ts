@@ -7,7 +7,7 @@
 // its relative path written in front of the message (`bar: missing required property`), as the
 // reference does for values that are not literals at that place. A `false` schema rejects silently,
 // so `validateSchema` also says whether the value passed.
-import type { Schema } from '../providers/types.js';
+import type { Schema } from './provider.js';
 import { encodeJSON, sortKeys } from './go-json.js';
 import { goQuote } from './ast.js';
 import { compareSchemas, describeTypes, typeAccepts } from './schema/compat.js';

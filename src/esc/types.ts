@@ -1,7 +1,7 @@
 // The evaluator's public contract. Implemented by src/esc/evaluate.ts; used by the CLI, the daemon,
 // the conformance runner and the benchmarks.
 import type { Cipher } from '../secrets/cipher.js';
-import type { ProviderContext, ProviderRegistry, Schema } from '../providers/types.js';
+import type { ProviderContext, ProviderRegistry, Schema } from './provider.js';
 import type { EscValue, JsonObject } from './value.js';
 
 export type Stage = 'load' | 'check' | 'eval' | 'rotate';

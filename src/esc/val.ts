@@ -1,6 +1,6 @@
 // The evaluator's value: the public value model (EscValue) plus what evaluation needs to carry
 // along — where a value came from, what it was merged over, finality, a known schema. Pure helpers.
-import type { Schema } from '../providers/types.js';
+import type { Schema } from './provider.js';
 import * as builtins from './builtins.js';
 import type { Position } from './syntax.js';
 import { EscNumber, isArray, isObject, type EscData, type EscValue } from './value.js';

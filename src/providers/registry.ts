@@ -5,7 +5,7 @@ import type { TokenIssuer } from '../oidc/types.js';
 import { createWebIdentitySts, type WebIdentitySts } from '../aws/sts-client.js';
 import { resolveStsEndpoint } from '../aws/sts-endpoint.js';
 import { createAwsLoginProvider } from './aws-login/provider.js';
-import type { ProviderRegistry } from './types.js';
+import type { ProviderRegistry } from '../esc/provider.js';
 
 export interface ProviderRegistryDependencies {
   readonly config: EscdConfig;

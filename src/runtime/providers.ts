@@ -3,7 +3,7 @@
 import type { EscdConfig } from '../config/config.js';
 import type { Clock } from '../clock/clock.js';
 import type { TokenIssuer } from '../oidc/types.js';
-import type { ProviderRegistry } from '../providers/types.js';
+import type { ProviderRegistry } from '../esc/provider.js';
 
 export interface ProviderDependencies {
   readonly config: EscdConfig;

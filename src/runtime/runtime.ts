@@ -16,7 +16,7 @@ import { openKeyStore } from '../keystore/open.js';
 import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
 import type { TokenIssuer, TokenRequest } from '../oidc/types.js';
-import type { ProviderRegistry } from '../providers/types.js';
+import type { ProviderRegistry } from '../esc/provider.js';
 import { dataKeyCipher } from '../secrets/aes-cipher.js';
 import type { Cipher } from '../secrets/cipher.js';
 import { EnvironmentStore, type StoredEnvironment } from '../store/store.js';

@@ -2,7 +2,7 @@
 // "escx" ‖ version (uint32 BE, 1) ‖ payload ‖ CRC-32/IEEE (uint32 BE) of everything before it,
 // then standard base64. Error texts are the reference's.
 import { crc32 } from 'node:zlib';
-import { decodeBase64 } from '../esc/builtins.js';
+import { decodeBase64 } from './base64.js';
 import type { Cipher } from './cipher.js';
 
 const MAGIC = Buffer.from('escx', 'ascii');

@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { evaluateEnvironment, rotateEnvironment } from '../../src/esc/evaluate.js';
 import type { Diagnostic, EnvironmentLoader, EvaluateResult, RotateResult } from '../../src/esc/types.js';
 import { toJSON, type Json, type JsonObject } from '../../src/esc/value.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { testCipher } from '../support/test-cipher.js';
 import { harnessProviders, harnessRotators } from './providers.js';
 
 export type CaseGroup = 'main' | 'rotation-schema';

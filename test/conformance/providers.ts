@@ -1,5 +1,5 @@
 // The harness providers of the conformance corpus (README §6).
-import type { Provider, ProviderRegistry, Schema } from '../../src/providers/types.js';
+import type { Provider, ProviderRegistry, Schema } from '../../src/esc/provider.js';
 import type { Rotator, RotatorRegistry } from '../../src/esc/types.js';
 import { escValue, markSecretDeep, type EscValue } from '../../src/esc/value.js';
 

@@ -10,7 +10,7 @@ import { EnvironmentCache } from '../../src/cache/environment-cache.js';
 import { guaranteedServedLife } from '../../src/cache/refresh-policy.js';
 import { ManualClock } from '../../src/clock/clock.js';
 import { escValue, fromJS, markSecretDeep } from '../../src/esc/value.js';
-import type { Provider } from '../../src/providers/types.js';
+import type { Provider } from '../../src/esc/provider.js';
 import type { Request } from '../../src/protocol/wire.js';
 import { settle } from '../cache/fake-source.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';

@@ -1,7 +1,7 @@
 // One block per supported keyword: what passes, what fails, and the exact message and path.
 import { describe, expect, it } from 'vitest';
 import { checkSchema, schemaItem, schemaProperty, typeName, validateSchema } from '../../src/esc/schema.js';
-import type { Schema } from '../../src/providers/types.js';
+import type { Schema } from '../../src/esc/provider.js';
 import { EscNumber, escValue, fromJS, type EscValue } from '../../src/esc/value.js';
 
 const evalMode = { mode: 'eval' } as const;

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateSchema, type SchemaViolation } from '../../src/esc/schema.js';
-import type { Schema } from '../../src/providers/types.js';
+import type { Schema } from '../../src/esc/provider.js';
 import { escValue, fromJS, isArray, isObject, type EscValue } from '../../src/esc/value.js';
 
 const SEED = 4242;

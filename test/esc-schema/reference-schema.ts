@@ -1,7 +1,7 @@
 // The conformance harness's `schema` provider schema (README §6), written out the way the reference's
 // schema builders produce it: Boolean().Const(false) is {type: boolean, const: false}, Record() makes
 // every listed property required, Tuple() closes the list with `items: false`.
-import type { Schema } from '../../src/providers/types.js';
+import type { Schema } from '../../src/esc/provider.js';
 
 const tuple = (...prefixItems: Schema[]): Schema => ({ type: 'array', prefixItems, items: false });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCiphertext, encodeEnvelope, openSecret, sealSecret } from '../../src/secrets/envelope.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { testCipher } from '../support/test-cipher.js';
 
 describe('escx envelope', () => {
   it('opens the corpus example and round-trips with the test cipher', async () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateEnvironment } from '../../src/esc/evaluate.js';
-import type { Provider } from '../../src/providers/types.js';
+import type { Provider } from '../../src/esc/provider.js';
 import { EscNumber, escValue, toJSON, type EscValue } from '../../src/esc/value.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { testCipher } from '../support/test-cipher.js';
 import { harnessProviders } from '../conformance/providers.js';
 import { loaderFor, rotate, run } from './support.js';
 

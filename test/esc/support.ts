@@ -2,7 +2,7 @@
 import { evaluateEnvironment, rotateEnvironment } from '../../src/esc/evaluate.js';
 import type { EvaluateOptions, EvaluateResult, RotateResult } from '../../src/esc/types.js';
 import { toJSON, type Json } from '../../src/esc/value.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { testCipher } from '../support/test-cipher.js';
 import { harnessProviders, harnessRotators } from '../conformance/providers.js';
 
 export interface Run {

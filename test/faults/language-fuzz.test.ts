@@ -11,7 +11,7 @@ import { evaluateEnvironment } from '../../src/esc/evaluate.js';
 import type { EnvironmentLoader, EvaluateResult } from '../../src/esc/types.js';
 import { toJSON, type Json } from '../../src/esc/value.js';
 import { sealSecret } from '../../src/secrets/envelope.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { testCipher } from '../support/test-cipher.js';
 import { harnessProviders } from '../conformance/providers.js';
 
 const SEED = 20261122;

@@ -16,7 +16,7 @@ import { Issuer } from '../../src/oidc/issuer.js';
 import type { TokenIssuer, TokenRequest } from '../../src/oidc/types.js';
 import { createAwsLoginProvider } from '../../src/providers/aws-login/provider.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
-import type { ProviderContext } from '../../src/providers/types.js';
+import type { ProviderContext } from '../../src/esc/provider.js';
 import { VerifyingSts } from '../support/verifying-sts.js';
 import { e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 

@@ -5,8 +5,8 @@ import { parseDocument, visit } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { MemoryKeyStore } from '../../src/keystore/memory-store.js';
 import { dataKeyCipher } from '../../src/secrets/aes-cipher.js';
-import { decryptSecretsInText, encryptSecretsInText } from '../../src/secrets/rewrite.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { decryptSecretsInText, encryptSecretsInText } from '../../src/store/secret-rewrite.js';
+import { testCipher } from '../support/test-cipher.js';
 import { corpusDir } from '../conformance/run.js';
 
 const dir = join(corpusDir([]), 'cases-crypt');

@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, ROOT, SHIM } from '../support/cli.js';
-
-const SPECIFIER = /\b(?:import|export)\s*(?:type\s)?(?:[^'"()]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+import { importsOf } from '../support/import-graph.js';
 
 /** Every module reachable from `entry` (TypeScript sources; `import type` does not load anything). */
 function sourceClosure(entry: string): { files: string[]; external: string[] } {
@@ -15,11 +14,10 @@ function sourceClosure(entry: string): { files: string[]; external: string[] } {
   const visit = (file: string): void => {
     if (files.has(file)) return;
     files.add(file);
-    for (const match of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
-      if (/^(import|export)\s+type\s/.test(match[0])) continue;
-      const specifier = (match[1] ?? match[2])!;
-      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
-      else external.add(specifier);
+    for (const ref of importsOf(file)) {
+      if (ref.typeOnly) continue;
+      if (ref.file !== undefined) visit(ref.file);
+      else external.add(ref.specifier);
     }
   };
   visit(entry);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openSecret, sealSecret } from '../../src/secrets/envelope.js';
-import { testCipher } from '../../src/secrets/test-cipher.js';
+import { testCipher } from '../support/test-cipher.js';
 import { parseDefinition, renderDefinition, revealSecrets, sealSecrets } from '../../src/store/definition.js';
 import { ROOT } from '../support/cli.js';
 import { e2eSkipReason } from '../support/moto.js';

@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { evaluateEnvironment } from '../../src/esc/evaluate.js';
 import { escValue, isArray, isObject, type EscValue } from '../../src/esc/value.js';
-import type { Provider } from '../../src/providers/types.js';
+import type { Provider } from '../../src/esc/provider.js';
 import type { Cipher } from '../../src/secrets/cipher.js';
-import { decryptSecretsInText, encryptSecretsInText } from '../../src/secrets/rewrite.js';
+import { decryptSecretsInText, encryptSecretsInText } from '../../src/store/secret-rewrite.js';
 
 export interface FakeCloud {
   /** `http://127.0.0.1:<port>`: the backend URL a client is given. */

@@ -3,7 +3,7 @@
 // `given` be accepted by `accept`?", answered as leniently as the reference: only types, $ref,
 // anyOf/oneOf, array items and object properties/required are compared; value constraints (const,
 // minimum, pattern, ...) cannot be judged without the value and pass.
-import type { Schema } from '../../providers/types.js';
+import type { Schema } from '../provider.js';
 import { joinIndex, joinKey } from '../syntax.js';
 import {
   dependentRequired,

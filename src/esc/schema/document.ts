@@ -1,7 +1,7 @@
 // Reading a JSON Schema document: typed access to keywords, `$ref` resolution, and a one-time
 // shape check so the checker can trust what it reads. Schemas are plain data (provider constants or
 // the converted `fn::validate` argument) and are never mutated, so results are cached by identity.
-import type { Schema } from '../../providers/types.js';
+import type { Schema } from '../provider.js';
 import { joinKey } from '../syntax.js';
 import { decimalOf, type Decimal } from './decimal.js';
 

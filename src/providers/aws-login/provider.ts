@@ -6,7 +6,7 @@ import type { Clock } from '../../clock/clock.js';
 import { escValue, toPlain, type EscValue, type Json, type JsonObject } from '../../esc/value.js';
 import type { TokenIssuer } from '../../oidc/types.js';
 import type { WebIdentitySts } from '../../aws/sts-client.js';
-import type { Provider, ProviderContext } from '../types.js';
+import type { Provider, ProviderContext } from '../../esc/provider.js';
 import { parseAwsLoginInputs, type OidcLogin } from './inputs.js';
 import { awsLoginInputSchema, awsLoginOutputSchema } from './schema.js';
 

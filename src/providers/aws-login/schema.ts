@@ -2,7 +2,7 @@
 // (https://www.pulumi.com/docs/esc/providers/login/aws-login/), plus the documented extra output
 // `expiration`. Types and required fields only: the evaluator's schema messages cannot say what
 // a good ARN or duration looks like, so inputs.ts checks those with clearer words.
-import type { Schema } from '../types.js';
+import type { Schema } from '../../esc/provider.js';
 
 const string = { type: 'string' } as const;
 const stringList = { type: 'array', items: string } as const;

@@ -1,5 +1,5 @@
 // The contract between the evaluator and `fn::open` providers (aws-login, the harness providers, ...).
-import type { EscValue, JsonObject } from '../esc/value.js';
+import type { EscValue, JsonObject } from './value.js';
 
 /** A JSON Schema document (the subset the reference uses for provider inputs and outputs). */
 export type Schema = boolean | { readonly [keyword: string]: unknown };

@@ -5,9 +5,9 @@
 // The document walking is src/store/definition.ts's (the one `escd env set/get` uses); this module
 // adds the ciphers and whole-text entry points, and test/secrets/rewrite.test.ts holds both to the
 // reference's cases-crypt pairs.
-import { findSecrets, parseDefinition, renderDefinition, revealSecrets, sealSecrets } from '../store/definition.js';
-import type { Cipher } from './cipher.js';
-import { EnvelopeError, openSecret, sealSecret } from './envelope.js';
+import { findSecrets, parseDefinition, renderDefinition, revealSecrets, sealSecrets } from './definition.js';
+import type { Cipher } from '../secrets/cipher.js';
+import { EnvelopeError, openSecret, sealSecret } from '../secrets/envelope.js';
 
 export class SecretRewriteError extends Error {}
 
