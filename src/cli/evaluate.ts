@@ -3,9 +3,11 @@
 import { diagnosticLines, hasErrors } from '../runtime/diagnostic-lines.js';
 import { withProgress } from './terminal.js';
 import { createRuntime, type EvaluationOptions, type Runtime, type RuntimeEvaluation } from '../runtime/runtime.js';
+import { cliDependencies } from './context.js';
 
+/** The runtime of a CLI command, built with the program's dependencies (src/cli/context.ts). */
 export function openRuntime(): Promise<Runtime> {
-  return createRuntime();
+  return createRuntime(cliDependencies().runtime);
 }
 
 /** Thrown after the diagnostics were printed: the command fails without another message. */

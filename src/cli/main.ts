@@ -1,28 +1,10 @@
 #!/usr/bin/env node
-// The `escd` command line: parses argv with the program of ./program.ts and turns failures into
-// one line on stderr and an exit status.
-import { CommanderError } from 'commander';
-import { reportError } from './errors.js';
-import { buildProgram } from './program.js';
-import { EXIT_USAGE } from './usage.js';
-
-async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-  } catch (err) {
-    // --help and --version end here with status 0; a command group without its subcommand (`escd env`)
-    // has printed its help to stderr and is a usage error. Other usage errors are UserErrors (usage.ts).
-    if (err instanceof CommanderError) {
-      process.exitCode = err.code === 'commander.help' && err.exitCode !== 0 ? EXIT_USAGE : err.exitCode;
-      return;
-    }
-    process.exitCode = reportError(err);
-  }
-}
+// The `escd` command line: runs the program of ./program.ts with escd's own dependencies.
+import { runCli } from './run-cli.js';
 
 // A reader that went away (`escd service install --print | head`) is not worth a stack trace; as in the
 // shim, the command ends with status 1. `escd run` handles its own pipe (see run-command.ts).
 process.stdout.on('error', () => (process.exitCode = 1));
 
-await main(process.argv);
+const code = await runCli(process.argv.slice(2));
+if (code !== undefined) process.exitCode = code;

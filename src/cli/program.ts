@@ -3,10 +3,12 @@
 import type { Command } from 'commander';
 import { packageVersion } from '../service/package-files.js';
 import { registerCommands } from './commands/index.js';
+import { cliDependencies, setCliDependencies, type CliDependencies } from './context.js';
 import { EscdCommand } from './usage.js';
 
-export function buildProgram(): Command {
-  const program = new EscdCommand('escd')
+export function buildProgram(deps: Partial<CliDependencies> = {}): Command {
+  setCliDependencies(deps);
+  const program = new EscdCommand(cliDependencies().programName)
     .description('A local credential daemon for ESC-style environments: short-lived AWS and Kubernetes credentials, no long-lived secret on disk.')
     .version(packageVersion(), '-V, --version')
     .exitOverride();

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { SecretRedactor } from '../secrets/redact.js';
-import { sweepStaleTempDirs, writeTempFiles, type TempFiles } from './temp-files.js';
+import { sweepStaleTempDirs, writeTempFiles, type TempFiles, type TempFilesWriter } from './temp-files.js';
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -24,6 +24,8 @@ export interface RunRequest {
   /** Pass stdout and stderr through unfiltered (for interactive programs). */
   readonly interactive: boolean;
   readonly baseEnv?: NodeJS.ProcessEnv;
+  /** Writes `files` (default: writeTempFiles, a private directory removed afterwards). */
+  readonly writeFiles?: TempFilesWriter;
   /**
    * Whether escd runs in a terminal (default: any of its standard streams is one). Then Ctrl-C and
    * Ctrl-\ already reach the command, which shares our process group, so they are not sent again:
@@ -61,8 +63,11 @@ export async function runCommand(request: RunRequest): Promise<number> {
   };
 
   try {
-    await sweepStaleTempDirs();
-    files = await writeTempFiles(request.files);
+    if (request.writeFiles) files = await request.writeFiles(request.files);
+    else {
+      await sweepStaleTempDirs();
+      files = await writeTempFiles(request.files);
+    }
     if (interruptedBy) return 128 + signalNumber(interruptedBy);
     const env = { ...(request.baseEnv ?? process.env), ...request.variables, ...files.paths };
     const filter = !request.interactive;

@@ -26,6 +26,9 @@ function fileNames(names: readonly string[]): string[] {
   });
 }
 
+/** Writes one run's files; the test harness substitutes its own (src/cli/context.ts). */
+export type TempFilesWriter = (files: Readonly<Record<string, string>>) => Promise<TempFiles>;
+
 export async function writeTempFiles(files: Readonly<Record<string, string>>, base = tmpdir()): Promise<TempFiles> {
   // mkdtemp creates the directory 0700.
   const dir = await mkdtemp(join(base, `${PREFIX}${process.pid}-`));

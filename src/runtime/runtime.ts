@@ -34,6 +34,8 @@ export interface RuntimeOptions {
   readonly cipher?: Cipher;
   /** Told of every call to Pulumi Cloud (the daemon audits them). */
   readonly onCloudCall?: (call: CloudCall) => void;
+  /** Replaces `context.pulumi.*` built from config.yaml's user and org (tests). */
+  readonly executionContext?: JsonObject;
 }
 
 export interface EvaluationOptions {
@@ -105,7 +107,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   };
   const providers = lazy(async () => options.providers ?? (await loadProviders({ config, issuer: tokenIssuer, clock, env: env as NodeJS.ProcessEnv })));
 
-  const executionContext = (): JsonObject => ({
+  const executionContext = (): JsonObject => options.executionContext ?? ({
     pulumi: { user: { login: config.user, id: config.user }, organization: { login: config.org } },
   });
 

@@ -1,4 +1,5 @@
 // The `escd run` action: evaluate, project, then hand over to runCommand.
+import { cliDependencies } from '../context.js';
 import { UserError } from '../../core/errors.js';
 import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
 import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
@@ -37,6 +38,7 @@ export async function run(env: string, words: readonly string[], options: { inte
   if (command.length === 0) throw new UserError('no command given: escd run <env> [-i] [--] <command> [args...]', 2);
   await withDiagnostics(async () => {
     const runtime = await openRuntime();
+    const { tempFiles } = cliDependencies();
     const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: true });
     const projection = projectEnvironment(values);
     try {
@@ -47,6 +49,7 @@ export async function run(env: string, words: readonly string[], options: { inte
         files: texts(projection.files, 'files'),
         secrets: secretStrings(values, projection),
         interactive,
+        ...(tempFiles ? { writeFiles: tempFiles } : {}),
       });
     } catch (err) {
       if (err instanceof RunError) throw new UserError(err.message, 127);
