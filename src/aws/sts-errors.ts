@@ -45,7 +45,7 @@ export interface StsCallContext {
 /** Thrown for an answer without credentials in it (the SDK accepts an empty result). */
 export class MalformedStsResponse extends Error {}
 
-const THROTTLING = new Set([
+export const THROTTLING = new Set([
   'Throttling',
   'ThrottlingException',
   'ThrottledException',
@@ -58,7 +58,7 @@ const THROTTLING = new Set([
   'EC2ThrottledException',
 ]);
 
-const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
+export const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'the connection was reset',
   EPIPE: 'the connection was closed',
@@ -69,7 +69,7 @@ const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: 'the address is not available',
 };
 
-const TLS_ERRORS = new Set([
+export const TLS_ERRORS = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

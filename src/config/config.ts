@@ -26,6 +26,10 @@ export interface EscdConfig {
     readonly stsEndpoint?: string;
     /** The `aud` of tokens for AWS, when it must differ from `aws:<org>` (the IAM provider's client id). */
     readonly audience?: string;
+    /** Override the Secrets Manager, SSM and IAM endpoints (AWS_ENDPOINT_URL_<SERVICE> also does). */
+    readonly secretsManagerEndpoint?: string;
+    readonly ssmEndpoint?: string;
+    readonly iamEndpoint?: string;
   };
   /**
    * Orgs whose environments live in Pulumi Cloud, by name, with the service's URL. Every other org is
@@ -131,6 +135,10 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
     if (backend !== 'cloud' && !/^https?:\/\/[^\s/]+/.test(backend)) fail(`orgs.${org}.backend`, "'local', 'cloud' or a Pulumi Cloud URL (https://…)");
     cloudOrgs[org] = (backend === 'cloud' ? PULUMI_CLOUD_URL : backend).replace(/\/+$/, '');
   }
+  const endpoints: Record<string, string> = {};
+  for (const field of ['secretsManagerEndpoint', 'ssmEndpoint', 'iamEndpoint'] as const) {
+    if (aws[field] !== undefined) endpoints[field] = str(aws[field], `aws.${field}`, '');
+  }
   return {
     org: str(top.org, 'org', defaults.org),
     user: str(top.user, 'user', defaults.user),
@@ -144,6 +152,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
       region: str(aws.region, 'aws.region', defaults.aws.region),
       ...(stsEndpoint ? { stsEndpoint } : {}),
       ...(audience ? { audience } : {}),
+      ...endpoints,
     },
     cloudOrgs,
   };

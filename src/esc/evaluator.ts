@@ -1,7 +1,7 @@
 // The evaluator: imports, merging, references, builtins (§5). One Evaluation per top-level call;
 // each environment of the import graph is evaluated once in it. Side effects are limited to the
 // injected loader, providers and cipher; bad input only ever becomes diagnostics.
-import type { Provider, Schema } from './provider.js';
+import { ProviderError, type Provider, type ProviderIssue, type Schema } from './provider.js';
 import { decodeCiphertext, EnvelopeError } from '../secrets/envelope.js';
 import type { Accessor } from './interpolation.js';
 import {
@@ -562,7 +562,8 @@ class EnvEval {
     const inputs = await this.evaluateRotateInputs(x, expr.inputs, rotator?.inputSchema);
     const state = expr.state === undefined ? val(null, { site }) : await this.evaluateArg(x, expr.state);
     if (rotator === undefined) return unknownVal(site);
-    const inputsOk = this.checkInputs(rotator.inputSchema, inputs, site);
+    const schemaOk = this.checkInputs(rotator.inputSchema, inputs, site);
+    const inputsOk = this.validateInputs(rotator, inputs, site) && schemaOk;
     const stateOk = this.checkInputs({ oneOf: [rotator.stateSchema, { type: 'null' }] }, state, state.site ?? site);
     const blocking = (v: Val): boolean => {
       if (v.unknown) return v.rotateOnly !== true;
@@ -588,7 +589,7 @@ class EnvEval {
         this.ev.patches.push({ docPath: `${joinKey(docPath, expr.name)}.state`, replacement: next });
         current = next;
       } catch (err) {
-        this.ev.report('error', `rotate: ${withoutSecrets(err, inputs)}`, site);
+        this.reportFailure(err, inputs, site, 'rotate: ');
         return unknown;
       }
     }
@@ -597,7 +598,7 @@ class EnvEval {
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
-      this.ev.report('error', withoutSecrets(err, inputs), site);
+      this.reportFailure(err, inputs, site);
       return unknown;
     }
   }
@@ -665,7 +666,8 @@ class EnvEval {
     if (expr.inputs === undefined) return unknownVal(site, { schema: provider?.outputSchema });
     const inputs = await this.evaluateArg(x, expr.inputs);
     if (provider === undefined) return unknownVal(site);
-    const inputsOk = this.checkInputs(provider.inputSchema, inputs, site);
+    const schemaOk = this.checkInputs(provider.inputSchema, inputs, site);
+    const inputsOk = this.validateInputs(provider, inputs, site) && schemaOk;
     if (!inputsOk || containsUnknown(inputs) || !this.ev.live) {
       return unknownVal(site, { schema: provider.outputSchema });
     }
@@ -689,9 +691,29 @@ class EnvEval {
       const v = fromEsc(output, site);
       return output.secret ? secretDeep(v) : v;
     } catch (err) {
-      this.ev.report('error', withoutSecrets(err, inputs), site);
+      this.reportFailure(err, inputs, site);
       return unknownVal(site, { schema: provider.outputSchema });
     }
+  }
+
+  /** Runs a provider's or rotator's own input checks; each issue at its input's line. */
+  private validateInputs(checker: Pick<Provider, 'validate'>, inputs: Val, site: Site): boolean {
+    if (checker.validate === undefined) return true;
+    const issues = checker.validate(toEscValue(inputs));
+    this.reportIssues(issues, inputs, site);
+    return issues.length === 0;
+  }
+
+  private reportIssues(issues: readonly ProviderIssue[], inputs: Val, site: Site, prefix = ''): void {
+    for (const issue of issues) {
+      this.ev.report('error', prefix + redact(issue.message, secretTexts(toEscValue(inputs))), siteAt(inputs, issue.path, site));
+    }
+  }
+
+  /** A provider's failure: at the inputs it names (ProviderError), else at the call. */
+  private reportFailure(err: unknown, inputs: Val, site: Site, prefix = ''): void {
+    if (err instanceof ProviderError && err.issues.length > 0) this.reportIssues(err.issues, inputs, site, prefix);
+    else this.ev.report('error', prefix + withoutSecrets(err, inputs), site);
   }
 
   /** Checks provider inputs (or a `fn::validate` value) against a schema (§5.7). */
@@ -706,18 +728,7 @@ class EnvEval {
       return false;
     }
     const { valid, violations } = result;
-    for (const violation of violations) {
-      let target: Val | undefined = inputs;
-      let at = inputs.site ?? site;
-      for (const step of violation.path) {
-        const d: ValData | undefined = target?.data;
-        if (typeof step === 'number' && Array.isArray(d)) target = (d as readonly Val[])[step];
-        else if (typeof step === 'string' && d instanceof Map) target = d.get(step);
-        else target = undefined;
-        if (target?.site !== undefined) at = target.site;
-      }
-      this.ev.report('error', violation.message, at);
-    }
+    for (const violation of violations) this.ev.report('error', violation.message, siteAt(inputs, violation.path, site));
     return valid;
   }
 
@@ -820,6 +831,20 @@ class EnvEval {
     }
     return unknownVal(site);
   }
+}
+
+/** The source site of the input at `path` inside `inputs` (the nearest one that has a site). */
+function siteAt(inputs: Val, path: readonly (string | number)[], fallback: Site): Site {
+  let target: Val | undefined = inputs;
+  let at = inputs.site ?? fallback;
+  for (const step of path) {
+    const d: ValData | undefined = target?.data;
+    if (typeof step === 'number' && Array.isArray(d)) target = (d as readonly Val[])[step];
+    else if (typeof step === 'string' && d instanceof Map) target = d.get(step);
+    else target = undefined;
+    if (target?.site !== undefined) at = target.site;
+  }
+  return at;
 }
 
 /** A provider's answer must be a value tree; anything else is the provider's error, not a crash. */

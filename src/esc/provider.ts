@@ -16,9 +16,31 @@ export interface ProviderContext {
   noteExpiry(at: Date): void;
 }
 
+/** A problem with one input, at `path` inside the inputs (`['get', 'api-key']`); [] is the inputs themselves. */
+export interface ProviderIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Thrown by `open`/`rotate` when what failed belongs to particular inputs (a secret that cannot be
+ * read): the evaluator reports each issue at that input's own source line instead of at `fn::open`.
+ */
+export class ProviderError extends Error {
+  constructor(readonly issues: readonly ProviderIssue[]) {
+    super(issues.map((i) => i.message).join('; '));
+    this.name = 'ProviderError';
+  }
+}
+
 export interface Provider {
   readonly inputSchema: Schema;
   readonly outputSchema: Schema;
+  /**
+   * Checks what a JSON schema cannot say well (unknown keys, value shapes), in every stage, before
+   * any call. Inputs may be partly unknown (check stage): only known parts are checked.
+   */
+  validate?(inputs: EscValue): readonly ProviderIssue[];
   /** Resolves to the output; rejects with an Error whose message becomes the diagnostic summary verbatim. */
   open(inputs: EscValue, context: ProviderContext): Promise<EscValue>;
 }

@@ -1,7 +1,7 @@
 // The evaluator's public contract. Implemented by src/esc/evaluate.ts; used by the CLI, the daemon,
 // the conformance runner and the benchmarks.
 import type { Cipher } from '../secrets/cipher.js';
-import type { ProviderContext, ProviderRegistry, Schema } from './provider.js';
+import type { ProviderContext, ProviderIssue, ProviderRegistry, Schema } from './provider.js';
 import type { EscValue, JsonObject } from './value.js';
 
 export type Stage = 'load' | 'check' | 'eval' | 'rotate';
@@ -62,6 +62,8 @@ export interface Rotator {
   /** Schema of the state; `null` (absent state) is always accepted too. */
   readonly stateSchema: Schema;
   readonly outputSchema: Schema;
+  /** As Provider.validate: checks known inputs in every stage, before any call. */
+  validate?(inputs: EscValue): readonly ProviderIssue[];
   /** Opens with the stored state (null when absent); rejects with an Error whose message is reported verbatim. */
   open(inputs: EscValue, state: EscValue | null, context: ProviderContext): Promise<EscValue>;
   /** Returns the new state; rejects with an Error reported as `rotate: <message>`. */

@@ -1,4 +1,4 @@
-// The `fn::open` providers escd offers: today `aws-login`.
+// The `fn::open` providers escd offers: aws-login, aws-secrets, aws-parameter-store.
 import { systemClock, type Clock } from '../clock/clock.js';
 import { awsAudience, type EscdConfig } from '../config/config.js';
 import type { TokenIssuer } from '../oidc/types.js';
@@ -6,6 +6,8 @@ import { createWebIdentitySts, type WebIdentitySts } from '../aws/sts-client.js'
 import { resolveStsEndpoint } from '../aws/sts-endpoint.js';
 import { createAwsLoginProvider } from './aws-login/provider.js';
 import type { ProviderRegistry } from '../esc/provider.js';
+import { createAwsParameterStoreProvider } from './aws-parameter-store/provider.js';
+import { createAwsSecretsProvider } from './aws-secrets/provider.js';
 
 export interface ProviderRegistryDependencies {
   readonly config: EscdConfig;
@@ -23,5 +25,10 @@ export function createProviderRegistry(deps: ProviderRegistryDependencies): Prov
   let sts: WebIdentitySts | undefined;
   const getSts = (): WebIdentitySts =>
     (sts ??= createWebIdentitySts({ region, endpoint: resolveStsEndpoint({ region, env, ...(stsEndpoint ? { configured: stsEndpoint } : {}) }).url }));
-  return new Map([['aws-login', createAwsLoginProvider({ issuer: deps.issuer, sts: getSts, clock: deps.clock ?? systemClock, audience: awsAudience(deps.config) })]]);
+  const { secretsManagerEndpoint, ssmEndpoint } = deps.config.aws;
+  return new Map([
+    ['aws-login', createAwsLoginProvider({ issuer: deps.issuer, sts: getSts, clock: deps.clock ?? systemClock, audience: awsAudience(deps.config) })],
+    ['aws-secrets', createAwsSecretsProvider({ env, ...(secretsManagerEndpoint ? { configured: secretsManagerEndpoint } : {}) })],
+    ['aws-parameter-store', createAwsParameterStoreProvider({ env, ...(ssmEndpoint ? { configured: ssmEndpoint } : {}) })],
+  ]);
 }

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 
 export interface RecordedCall {
   readonly method: string;
-  /** The Query API action (`AssumeRoleWithWebIdentity`, `GetCallerIdentity`, ...), from the form body or the URL. */
+  /** The API action (`AssumeRoleWithWebIdentity`, `GetSecretValue`, ...), from the form body, the URL or X-Amz-Target. */
   readonly action?: string;
   /** All request parameters (body and query). Contains tokens: for assertions only, never print. */
   readonly params: URLSearchParams;
@@ -106,7 +106,9 @@ function parseRecording(text: string): RecordedCall[] {
     const body = entry.body_encoded ? Buffer.from(entry.body ?? '', 'base64').toString('utf8') : (entry.body ?? '');
     const params = new URLSearchParams(new URL(entry.url).search);
     for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
-    const action = params.get('Action') ?? undefined;
+    // Query APIs (STS, IAM) name the action in the form; JSON APIs (Secrets Manager, SSM) in X-Amz-Target.
+    const target = Object.entries(entry.headers).find(([k]) => k.toLowerCase() === 'x-amz-target')?.[1];
+    const action = params.get('Action') ?? target?.split('.').pop() ?? undefined;
     calls.push({ method: entry.method, ...(action ? { action } : {}), params, headers: entry.headers });
   }
   return calls;
