@@ -74,7 +74,7 @@ describe.skipIf(skip)('aws-secrets and aws-parameter-store end to end', () => {
     await writeFile(join(escdHome, 'environments', 'proj', 'app.yaml'), ENVIRONMENT);
     const started = await runCli(['start'], { env });
     expect(started.code, started.stderr).toBe(0);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     if (env) await runCli(['stop'], { env });
     await moto?.stop();

@@ -45,7 +45,7 @@ describe.skipIf(skip)('aws-secrets and aws-parameter-store against moto', () => 
     await cli('ssm', 'put-parameter', '--name', '/app/token', '--type', 'SecureString', '--value', 'tok-55aa');
     await cli('ssm', 'put-parameter', '--name', '/app/hosts', '--type', 'StringList', '--value', 'a.example,b.example');
     await cli('ssm', 'put-parameter', '--name', '/app/url', '--type', 'String', '--value', 'app.example/v2', '--overwrite');
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await moto?.stop();
   });
