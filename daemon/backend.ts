@@ -74,7 +74,9 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       if (remote) return { name: remote.name };
       try {
         const stored = runtime.store.resolve(name);
-        const found = { name: stored.name, file: stored.file };
+        // A version (`env@2`, `env@stable`) is its own entry, stale when the history changes (a tag moves).
+        const found =
+          stored.version === undefined ? { name: stored.name, file: stored.file } : { name: `${stored.name}@${stored.version}`, file: runtime.store.historyFile(stored) };
         if (located.size >= 1024) located.clear();
         located.set(name, found);
         return found;

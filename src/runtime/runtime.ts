@@ -19,7 +19,7 @@ import type { TokenIssuer, TokenRequest } from '../oidc/types.js';
 import type { ProviderRegistry } from '../esc/provider.js';
 import { dataKeyCipher } from '../secrets/aes-cipher.js';
 import type { Cipher } from '../secrets/cipher.js';
-import { EnvironmentStore, type StoredEnvironment } from '../store/store.js';
+import { EnvironmentStore, type StoreOptions, type StoredEnvironment } from '../store/store.js';
 import { loadProviders } from './providers.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   readonly onCloudCall?: (call: CloudCall) => void;
   /** Replaces `context.pulumi.*` built from config.yaml's user and org (tests). */
   readonly executionContext?: JsonObject;
+  /** Time and identity of revisions and tags, retraction policy, known orgs; default: the clock and config.yaml `user`. */
+  readonly store?: StoreOptions;
 }
 
 export interface EvaluationOptions {
@@ -92,7 +94,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const paths = resolvePaths(env);
   const config = await loadConfig(paths, env as NodeJS.ProcessEnv);
   const clock = options.clock ?? systemClock;
-  const store = new EnvironmentStore(paths.environmentsDir, config.org);
+  const author = { name: config.user, login: config.user };
+  const store = new EnvironmentStore(paths.environmentsDir, config.org, {
+    stamp: () => ({ at: new Date(clock.now()).toISOString(), by: author }),
+    ...options.store,
+  });
 
   const keyStore = lazy(() => openKeyStore(config, paths));
   const realCipher = lazy(async () => options.cipher ?? dataKeyCipher(await keyStore()));
@@ -144,7 +150,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const environment = store.resolve(name);
     const source = opts.source ?? (await store.read(name)).source;
     const overrides = opts.source === undefined ? undefined : new Map([[environment.name, opts.source]]);
-    const imports = loaderWithCloud(store.loader(overrides));
+    const imports = loaderWithCloud(store.loader(overrides, environment.org));
     const evaluated = await evaluateEnvironment(environment.name, source, {
       loader: imports.loader,
       providers: await providers(),

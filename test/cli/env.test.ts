@@ -111,7 +111,7 @@ describe('escd env', () => {
       [['env', 'get', '../etc/passwd'], 'escd: invalid environment name "../etc/passwd"'],
       [['env', 'get', 'nope/none'], `escd: environment nope/none does not exist (no file ${envFile('nope/none')})`],
       [['env', 'set', 'nope/none', 'a', '1'], `escd: environment nope/none does not exist (no file ${envFile('nope/none')}); create it with \`escd env init nope/none\``],
-      [['open', 'elsewhere/p/e'], 'escd: unknown organization "elsewhere"'],
+      [['open', 'elsewhere/p/e'], 'escd: environment elsewhere/p/e does not exist'],
     ] as const) {
       const result = await cli([...args]);
       expect(result.code).not.toBe(0);
@@ -296,6 +296,6 @@ describe('escd open', () => {
 
 it('leaves no temporary files in the environments directory', async () => {
   for (const project of await readdir(join(home.env.ESCD_HOME!, 'environments'))) {
-    for (const name of await readdir(join(home.env.ESCD_HOME!, 'environments', project))) expect(name).toMatch(/^[a-z]+\.yaml$/);
+    for (const name of await readdir(join(home.env.ESCD_HOME!, 'environments', project))) if (name !== '.history') expect(name).toMatch(/^[a-z]+\.yaml$/);
   }
 });

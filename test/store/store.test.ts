@@ -51,6 +51,7 @@ const mode = async (path: string): Promise<number> => (await stat(path)).mode & 
 describe('environment names', () => {
   it('accepts [org/]project/env and defaults org and project', () => {
     expect(parseEnvironmentName('app/dev', 'acme')).toEqual({ org: 'acme', project: 'app', env: 'dev', name: 'app/dev' });
+    expect(parseEnvironmentName('other/app/dev', 'acme')).toEqual({ org: 'other', project: 'app', env: 'dev', name: 'other/app/dev' });
     expect(parseEnvironmentName('acme/app/dev', 'acme').name).toBe('app/dev');
     expect(parseEnvironmentName('dev', 'acme').name).toBe('default/dev');
     expect(parseEnvironmentName('my-app_2/v1.2', 'acme').name).toBe('my-app_2/v1.2');
@@ -63,8 +64,8 @@ describe('environment names', () => {
     },
   );
 
-  it('rejects another organization with a clear message', () => {
-    expect(() => parseEnvironmentName('other/app/dev', 'acme')).toThrow('unknown organization "other" in "other/app/dev": this installation\'s organization is "acme"');
+  it('refuses a version where a plain name is wanted', () => {
+    expect(() => parseEnvironmentName('app/dev@2', 'acme')).toThrow('a version (@2) is not allowed here');
   });
 });
 
@@ -108,7 +109,7 @@ describe('EnvironmentStore', () => {
   it('honours mustExist, mustNotExist and expectedMtimeMs', async () => {
     await expect(store.write('app/dev', 'x: 1\n', { mustExist: true })).rejects.toMatchObject({ code: 'not_found' });
     await store.write('app/dev', 'values: {}\n', { mustNotExist: true });
-    await expect(store.write('app/dev', 'values: {}\n', { mustNotExist: true })).rejects.toThrow('environment app/dev already exists');
+    await expect(store.write('app/dev', 'values: {}\n', { mustNotExist: true })).rejects.toMatchObject({ code: 'exists', message: 'already exists' });
     const { mtimeMs } = await store.read('app/dev');
     await expect(store.write('app/dev', 'values: {b: 2}\n', { expectedMtimeMs: mtimeMs - 1000 })).rejects.toMatchObject({ code: 'conflict' });
     expect((await store.read('app/dev')).source).toBe('values: {}\n');
@@ -146,7 +147,7 @@ describe('EnvironmentStore', () => {
 
 describe('atomic writes', () => {
   const file = (): string => join(dir, 'environments', 'app', 'dev.yaml');
-  const leftovers = async (): Promise<string[]> => (await readdir(join(dir, 'environments', 'app'))).filter((n) => n !== 'dev.yaml');
+  const leftovers = async (): Promise<string[]> => (await readdir(join(dir, 'environments', 'app'))).filter((n) => n !== 'dev.yaml' && n !== '.history');
 
   it('replaces the file by rename (a reader holding the old file keeps the old content)', async () => {
     await store.write('app/dev', 'values: {old: true}\n');
