@@ -16,6 +16,8 @@ export interface Paths {
   readonly daemonLog: string;
   readonly fileKeyStore: string;
   readonly socket: string;
+  /** `escd run`'s files: a private (0700) directory of the user, in the runtime dir when there is one. */
+  readonly runFilesDir: string;
 }
 
 /** ESCD_HOME puts everything under one directory; otherwise the XDG base directories. */
@@ -32,5 +34,10 @@ export function resolvePaths(env: Env = process.env): Paths {
     daemonLog: join(stateDir, 'daemon.log'),
     fileKeyStore: join(stateDir, 'keys', 'keystore.json'),
     socket: socketPath(env),
+    runFilesDir: env.ESCD_HOME
+      ? join(env.ESCD_HOME, 'run', 'files')
+      : env.XDG_RUNTIME_DIR
+        ? join(env.XDG_RUNTIME_DIR, 'escd', 'files')
+        : join(stateDir, 'run', 'files'),
   };
 }

@@ -33,18 +33,9 @@ const ELSEWHERE = 'set XDG_RUNTIME_DIR to a directory only you can enter, or ESC
 export function socketProblem(socket: string, uid: number | undefined = process.getuid?.()): string | undefined {
   if (uid === undefined) return undefined; // Windows: no uids, named pipes have their own ACLs
   const dir = dirname(socket);
+  const problem = privateDirProblem(dir, uid, 'the escd socket directory');
+  if (problem) return `${problem}; ${problem.includes('chmod') ? 'or ' : ''}${ELSEWHERE}`;
   let info;
-  try {
-    info = lstatSync(dir);
-  } catch {
-    return undefined;
-  }
-  if (info.isSymbolicLink()) return `refusing the escd socket directory ${dir}: it is a symbolic link (owner ${ownerName(info.uid)}); ${ELSEWHERE}`;
-  if (!info.isDirectory()) return `refusing the escd socket directory ${dir}: it is not a directory; ${ELSEWHERE}`;
-  if (info.uid !== uid) return `refusing the escd socket directory ${dir}: it belongs to ${ownerName(info.uid)}, not you (uid ${uid}); ${ELSEWHERE}`;
-  if ((info.mode & 0o077) !== 0) {
-    return `refusing the escd socket directory ${dir}: other users can enter it (mode ${octal(info.mode)}); run \`chmod 700 ${dir}\`, or ${ELSEWHERE}`;
-  }
   try {
     info = lstatSync(socket);
   } catch {
@@ -53,6 +44,48 @@ export function socketProblem(socket: string, uid: number | undefined = process.
   if (info.uid !== uid) return `refusing the escd socket ${socket}: it belongs to ${ownerName(info.uid)}, not you (uid ${uid}); remove it, or ${ELSEWHERE}`;
   if (!info.isSocket()) return `refusing ${socket}: it is not a socket; remove it, or ${ELSEWHERE}`;
   return undefined;
+}
+
+/**
+ * Undefined when `dir` is missing or a real directory of `uid` closed to group and others, else why not
+ * ("refusing <what> <dir>: …", with `chmod 700` when the user owns it and can fix it).
+ */
+export function privateDirProblem(dir: string, uid: number | undefined = process.getuid?.(), what = 'the directory'): string | undefined {
+  if (uid === undefined) return undefined;
+  let info;
+  try {
+    info = lstatSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (info.isSymbolicLink()) return `refusing ${what} ${dir}: it is a symbolic link (owner ${ownerName(info.uid)})`;
+  if (!info.isDirectory()) return `refusing ${what} ${dir}: it is not a directory`;
+  if (info.uid !== uid) return `refusing ${what} ${dir}: it belongs to ${ownerName(info.uid)}, not you (uid ${uid})`;
+  if ((info.mode & 0o077) !== 0) return `refusing ${what} ${dir}: other users can enter it (mode ${octal(info.mode)}); run \`chmod 700 ${dir}\``;
+  return undefined;
+}
+
+/**
+ * Undefined when no other user can replace `path` by renaming something above it: every existing
+ * ancestor is owned by `uid` or root and is not writable by group or others unless sticky (as /tmp).
+ */
+export function ancestorsProblem(path: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    let info;
+    try {
+      info = lstatSync(dir);
+    } catch {
+      info = undefined; // not there yet: we create it
+    }
+    if (info) {
+      if (info.uid !== uid && info.uid !== 0) return `refusing ${path}: ${dir} above it belongs to ${ownerName(info.uid)}`;
+      if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0) {
+        return `refusing ${path}: other users can write to ${dir} above it (mode ${octal(info.mode)}); run \`chmod go-w ${dir}\``;
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** Throws UnsafeSocket with the one line of socketProblem. */

@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { SecretRedactor } from '../secrets/redact.js';
-import { sweepStaleTempDirs, writeTempFiles, type TempFiles, type TempFilesWriter } from './temp-files.js';
+import { resolvePaths } from '../config/paths.js';
+import { sweepStaleTempDirs, TempFilesError, writeTempFiles, type TempFiles, type TempFilesWriter } from './temp-files.js';
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -26,6 +27,8 @@ export interface RunRequest {
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Writes `files` (default: writeTempFiles, a private directory removed afterwards). */
   readonly writeFiles?: TempFilesWriter;
+  /** The private directory the files go in (default: the user's run-files directory, config/paths.ts). */
+  readonly filesDir?: string;
   /**
    * Whether escd runs in a terminal (default: any of its standard streams is one). Then Ctrl-C and
    * Ctrl-\ already reach the command, which shares our process group, so they are not sent again:
@@ -65,8 +68,14 @@ export async function runCommand(request: RunRequest): Promise<number> {
   try {
     if (request.writeFiles) files = await request.writeFiles(request.files);
     else {
-      await sweepStaleTempDirs();
-      files = await writeTempFiles(request.files);
+      const filesDir = request.filesDir ?? resolvePaths(request.baseEnv ?? process.env).runFilesDir;
+      try {
+        files = await writeTempFiles(request.files, filesDir);
+      } catch (err) {
+        if (err instanceof TempFilesError) throw new RunError(err.message);
+        throw err;
+      }
+      await sweepStaleTempDirs(filesDir);
     }
     if (interruptedBy) return 128 + signalNumber(interruptedBy);
     const env = { ...(request.baseEnv ?? process.env), ...request.variables, ...files.paths };

@@ -1,13 +1,13 @@
 // The pure parts of `escd run`: reading escd's own flags, choosing what to redact, naming files.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectEnvironment } from '../../src/esc/project.js';
 import { fromJS, markSecretDeep, escValue } from '../../src/esc/value.js';
 import { splitCommand } from '../../src/cli/actions/run.js';
 import { secretStrings } from '../../src/run/secrets.js';
-import { writeTempFiles } from '../../src/run/temp-files.js';
+import { sweepStaleTempDirs, writeTempFiles } from '../../src/run/temp-files.js';
 
 describe('splitCommand', () => {
   it('reads -i and -- right after the environment, and nothing after the command starts', () => {
@@ -58,6 +58,50 @@ describe('writeTempFiles', () => {
     }
     expect(await readFile(files.paths['a/b']!, 'utf8')).toBe('x');
     expect(await readFile(files.paths.a_b!, 'utf8')).toBe('y');
+    await files.remove();
+    expect(await readdir(base)).toEqual([]);
+  });
+});
+
+describe('the private directory of run files', () => {
+  let base: string | undefined;
+  afterEach(async () => {
+    if (base) await rm(base, { recursive: true, force: true });
+  });
+
+  it('is refused when other users can enter it, or when it is a symbolic link', async () => {
+    base = await mkdtemp(join(tmpdir(), 'escd-tf-'));
+    await mkdir(join(base, 'open'));
+    await chmod(join(base, 'open'), 0o777);
+    await expect(writeTempFiles({ A: 'x' }, join(base, 'open'))).rejects.toThrow(/other users can enter it \(mode 0777\)/);
+    await mkdir(join(base, 'real'), { mode: 0o700 });
+    await symlink(join(base, 'real'), join(base, 'link'));
+    await expect(writeTempFiles({ A: 'x' }, join(base, 'link'))).rejects.toThrow(/is a symbolic link/);
+    expect(await readdir(join(base, 'real'))).toEqual([]);
+  });
+
+  it('sweeps directories of dead runs only: not live runs, not other names, never through a symbolic link', async () => {
+    base = await mkdtemp(join(tmpdir(), 'escd-tf-'));
+    const files = join(base, 'files');
+    const outside = join(base, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'precious'), 'keep');
+    await mkdir(files, { mode: 0o700 });
+    await mkdir(join(files, '999999999-abcdef'));
+    await symlink(outside, join(files, '999999998-abcdef')); // a link named like a dead run: left alone
+    await mkdir(join(files, '999999997-abcdef'));
+    await symlink(outside, join(files, '999999997-abcdef', 'inner')); // removed as a link, not followed
+    await mkdir(join(files, `${process.ppid}-abcdef`)); // a live process
+    await mkdir(join(files, 'other'));
+    await sweepStaleTempDirs(files);
+    expect((await readdir(files)).sort()).toEqual([`${process.ppid}-abcdef`, '999999998-abcdef', 'other'].sort());
+    expect(await readFile(join(outside, 'precious'), 'utf8')).toBe('keep');
+  });
+
+  it('a run removes what it wrote, and its own directory with what the child added', async () => {
+    base = await mkdtemp(join(tmpdir(), 'escd-tf-'));
+    const files = await writeTempFiles({ A: 'x', B: 'y' }, base);
+    await writeFile(join(files.dir, 'child-made'), 'z');
     await files.remove();
     expect(await readdir(base)).toEqual([]);
   });

@@ -82,13 +82,13 @@ let env: Record<string, string>;
 beforeAll(async () => {
   assertBuilt();
   home = await makeTmpHome();
-  tmp = join(home.dir, 'tmp');
-  await mkdir(tmp);
+  // escd run's private directory for files under ESCD_HOME (config/paths.ts runFilesDir).
+  tmp = join(home.env.ESCD_HOME!, 'run', 'files');
+  await mkdir(tmp, { recursive: true, mode: 0o700 });
   child = join(home.dir, 'child.mjs');
   report = join(home.dir, 'report.json');
   await writeFile(child, CHILD);
-  // TMPDIR points escd's temporary files into our directory, so we can see them and their removal.
-  env = { ...home.env, TMPDIR: tmp, INHERITED: 'from-parent', REPORT: report };
+  env = { ...home.env, INHERITED: 'from-parent', REPORT: report };
   const dir = join(home.env.ESCD_HOME!, 'environments', 'proj');
   await mkdir(dir, { recursive: true });
   await writeFile(
@@ -289,7 +289,7 @@ sys.stdout.write('EXIT %d\n' % os.waitstatus_to_exitcode(status))
   });
 
   it('removes the files of an earlier run that was killed outright', async () => {
-    const stale = join(tmp, 'escd-run-999999999-abc123');
+    const stale = join(tmp, '999999999-abc123');
     await mkdir(stale);
     await writeFile(join(stale, 'KEY_FILE'), 'old secret');
     const result = await run(['--', process.execPath, child, 'none']);

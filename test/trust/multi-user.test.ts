@@ -1,7 +1,7 @@
 // Another local user attacks: a second account (useradd) plays the attacker against the user running
 // the tests (the victim). Each attempt must be refused and leave the victim's files as they were.
 // Needs root to create the account (CI runs as root); skipped with the reason elsewhere.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,9 @@ const waitFor = async (check: () => boolean, what: string): Promise<void> => {
   }
   throw new Error(`timed out waiting for ${what}`);
 };
+
+/** Name → content of every file in `dir`, to see that nothing changed. */
+const snapshot = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
 
 describe.skipIf(MULTI_USER_SKIP !== undefined)('another local user', () => {
   let attacker: OtherUser;
@@ -95,5 +98,47 @@ describe.skipIf(MULTI_USER_SKIP !== undefined)('another local user', () => {
         listener.kill('SIGKILL');
       }
     }, 30_000);
+  });
+  describe('finding 2: entries planted where `escd run` once swept its leftovers', () => {
+    const plantEnv = async (configDir: string): Promise<void> => {
+      mkdirSync(join(configDir, 'environments', 'proj'), { recursive: true });
+      writeFileSync(join(configDir, 'environments', 'proj', 'run.yaml'), 'values:\n  files:\n    CONFIG_FILE: "a = 1\\n"\n');
+    };
+
+    it('never touches the shared temp dir: planted directories and links into the victim\'s files stay, the files stay', async () => {
+      await plantEnv(victim.env.ESCD_HOME!);
+      const target = join(victim.dir, 'target');
+      mkdirSync(target);
+      for (let i = 0; i < 20; i++) writeFileSync(join(target, `f${i}`), `precious ${i}`);
+      const before = snapshot(target);
+      // Dead-pid names as the old sweep matched them: a directory holding a link to the target, and a link itself.
+      const planted = await attacker.node(
+        `const fs=require('fs'),p=require('path');const [s,t]=process.argv.slice(1);` +
+          `fs.mkdirSync(p.join(s,'escd-run-999999999-aaaaaa'));fs.symlinkSync(t,p.join(s,'escd-run-999999999-aaaaaa','x'));` +
+          `fs.symlinkSync(t,p.join(s,'escd-run-999999998-bbbbbb'));`,
+        [shared, target],
+      );
+      expect(planted.code, planted.stderr).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        const r = await runCli(['run', 'proj/run', '--', 'sh', '-c', 'test -f "$CONFIG_FILE"'], { env: { ...victim.env, TMPDIR: shared } });
+        expect(r.code, r.stderr).toBe(0);
+      }
+      expect(snapshot(target)).toEqual(before);
+      expect(existsSync(join(shared, 'escd-run-999999999-aaaaaa', 'x'))).toBe(true);
+      expect(existsSync(join(shared, 'escd-run-999999998-bbbbbb'))).toBe(true);
+    }, 120_000);
+
+    it('refuses a runtime directory the attacker made first, writing nothing there', async () => {
+      const runtime = join(shared, 'runtime');
+      const made = await attacker.node(`const fs=require('fs');fs.mkdirSync(process.argv[1]+'/escd',{recursive:true,mode:0o777});fs.chmodSync(process.argv[1],0o777);fs.chmodSync(process.argv[1]+'/escd',0o777);`, [runtime]);
+      expect(made.code, made.stderr).toBe(0);
+      const home = join(victim.dir, 'h2');
+      await plantEnv(join(home, '.config', 'escd'));
+      const r = await runCli(['run', 'proj/run', '--', 'true'], { env: { HOME: home, XDG_RUNTIME_DIR: runtime, ESCD_KEYSTORE: 'file', NO_COLOR: '1' } });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`belongs to ${attacker.name}`);
+      expect(readdirSync(join(runtime, 'escd'))).toEqual([]);
+    }, 60_000);
   });
 });

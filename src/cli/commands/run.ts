@@ -15,8 +15,10 @@ export function register(program: Command): void {
       'after',
       `
 The command inherits this process's environment plus the environment's environmentVariables.
-Each entry of files is written to a private temporary file (0600) whose path goes into the named
-variable; the files are removed when the command ends. Without -i, every secret value (3
+Each entry of files is written to a file (0600) whose path goes into the named variable, in a
+directory of this run inside your private run-files directory ($XDG_RUNTIME_DIR/escd/files, else
+~/.local/state/escd/run/files; 0700, refused if anyone else owns or can enter it); the run removes
+its directory when the command ends. Without -i, every secret value (3
 characters or longer) in the command's stdout and stderr is replaced by [secret]. SIGTERM and
 SIGHUP are forwarded to the command, and so are SIGINT and SIGQUIT unless escd runs in a
 terminal (there Ctrl-C already reaches the command, once). escd exits with the command's status
