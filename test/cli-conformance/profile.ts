@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CliDependencies } from '../../src/cli/context.js';
 import type { Provider, ProviderRegistry } from '../../src/esc/provider.js';
 import type { TempFiles, TempFilesWriter } from '../../src/run/temp-files.js';
+import type { StoreOptions } from '../../src/store/store.js';
 import { testCipher } from '../support/test-cipher.js';
 
 const echo: Provider = { inputSchema: true, outputSchema: true, open: async (inputs) => inputs };
@@ -35,10 +36,34 @@ export const referenceTempFiles: TempFilesWriter = async (files): Promise<TempFi
   return { dir: TEMP_DIR, paths, remove };
 };
 
+const HOUR_MS = 3_600_000;
+const tester = { name: 'Test Tester', login: 'test-tester' };
+
+/**
+ * The fake service's identity and per-object times (§3): revision N (and its retraction) at hour N of
+ * 1970-01-01 by Test Tester; environment tags at 2024-07-29 12:30 UTC by pulumipus; revision tags
+ * without time or editor; a retraction without a replacement names revision 42; org test-org known.
+ */
+export const testStore: StoreOptions = {
+  stamp: (event) => {
+    switch (event.kind) {
+      case 'revision':
+      case 'retraction':
+        return { at: new Date(event.revision * HOUR_MS).toISOString(), by: tester };
+      case 'environment-tag':
+        return { at: '2024-07-29T12:30:00.000Z', by: { name: 'pulumipus', login: 'pulumipus' } };
+      case 'revision-tag':
+        return {};
+    }
+  },
+  replacementFor: () => 42,
+  orgs: ['test-org'],
+};
+
 export function testProfile(programName: string): Partial<CliDependencies> {
   return {
     programName,
-    runtime: { cipher: testCipher, providers: echoProviders, executionContext: {} },
+    runtime: { cipher: testCipher, providers: echoProviders, executionContext: {}, store: testStore },
     tempFiles: referenceTempFiles,
   };
 }
