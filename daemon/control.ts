@@ -88,6 +88,14 @@ export async function launch(ctx: ControlContext): Promise<StartResult> {
   return { pid, socket: ctx.socket, started: true };
 }
 
+/** One request to the daemon, starting it first when none runs (as the shim does); a daemon-side error is a UserError. */
+export async function ask<M extends Method>(ctx: ControlContext, method: M, params: MethodParams[M]): Promise<unknown> {
+  await launch(ctx);
+  const result = await call(ctx.socket, method, params);
+  if (result === undefined) throw notRunning(ctx.socket);
+  return result;
+}
+
 const startLine = (r: StartResult): string => `escd daemon ${r.started ? 'started' : 'already running'} (pid ${r.pid}, socket ${r.socket})\n`;
 
 export async function start(ctx: ControlContext, asJson = false): Promise<void> {

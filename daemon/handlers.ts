@@ -5,8 +5,10 @@ import type { EntryStatus, EnvironmentCache, Served, Session } from '../src/cach
 import { CacheError } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
 import { toJSON } from '../src/esc/value.js';
-import type { ErrorBody, MethodParams, Request } from '../src/protocol/wire.js';
-import { awsProcessJson } from './credentials.js';
+import type { EndpointGrantResult, ErrorBody, MethodParams, Request } from '../src/protocol/wire.js';
+import { awsCredentials, awsProcessJson } from './credentials.js';
+import type { CredentialEndpoint } from './endpoint.js';
+import type { RevokeTarget } from './grants.js';
 import { kubeCredentialJson, type KubeTokenSources } from './kube-tokens.js';
 import type { Dispatch, Reply } from './server.js';
 
@@ -35,6 +37,15 @@ export interface StatusEnvironment {
   readonly lastUsedAt: string;
 }
 
+/** A live endpoint grant as `escd status` shows it (never the token). */
+export interface StatusGrant {
+  readonly id: string;
+  readonly environment: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly requests: number;
+}
+
 export interface StatusResult {
   readonly daemon: Omit<DaemonInfo, 'startedAt'> & {
     readonly startedAt: string;
@@ -43,11 +54,17 @@ export interface StatusResult {
     readonly evaluations: number;
   };
   readonly environments: readonly StatusEnvironment[];
+  /** Present once the credential endpoint listens. */
+  readonly endpoint?: { readonly url: string; readonly grants: readonly StatusGrant[] };
 }
+
+/** Endpoint grants live 12 hours unless asked otherwise. */
+export const DEFAULT_GRANT_TTL_SECONDS = 12 * 3600;
 
 export interface HandlerDeps {
   readonly cache: EnvironmentCache;
   readonly kube: KubeTokenSources;
+  readonly endpoint: CredentialEndpoint;
   readonly clock: Clock;
   readonly audit: AuditSink;
   readonly info: () => DaemonInfo;
@@ -142,8 +159,45 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
           evaluations: deps.cache.evaluations,
         },
         environments: deps.cache.status().map(statusEnvironment),
+        ...(deps.endpoint.origin
+          ? {
+              endpoint: {
+                url: deps.endpoint.origin,
+                grants: deps.endpoint.grants.list().map((g) => ({ id: g.id, environment: g.environment, createdAt: iso(g.createdAt), expiresAt: iso(g.expiresAt), requests: g.requests })),
+              },
+            }
+          : {}),
       };
       return ok(JSON.stringify(result));
+    },
+    'endpoint.grant': async (p) => {
+      try {
+        // Evaluated now: a name that does not exist or holds no AWS credentials fails here, not in the
+        // client later, and the client's first request is a cache hit.
+        const served = await deps.cache.get(p.env);
+        awsCredentials(served.session);
+        const environment = served.session.environment;
+        const made = await deps.endpoint.grant(environment, (p.ttlSeconds ?? DEFAULT_GRANT_TTL_SECONDS) * 1000);
+        deps.audit.record({ environment, action: 'endpoint.grant', outcome: 'ok', expiresAt: iso(made.grant.expiresAt) });
+        const result: EndpointGrantResult = { id: made.grant.id, environment, url: made.url, token: made.token, expiresAt: iso(made.grant.expiresAt) };
+        return ok(JSON.stringify(result));
+      } catch (err) {
+        if (err instanceof RangeError) return { ok: false, error: { code: 'bad_request', message: err.message } };
+        const error = toErrorBody(err, deps.log);
+        deps.audit.record({ environment: p.env, action: 'endpoint.grant', outcome: 'error', code: error.code });
+        return { ok: false, error };
+      }
+    },
+    'endpoint.revoke': async (p) => {
+      try {
+        const environment = p.env !== undefined ? deps.cache.locate(p.env) : undefined;
+        const target: RevokeTarget = p.id !== undefined ? { id: p.id } : p.token !== undefined ? { token: p.token } : environment !== undefined ? { environment } : { all: true };
+        const revoked = deps.endpoint.revoke(target);
+        deps.audit.record({ environment: environment ?? '*', action: 'endpoint.revoke', outcome: 'ok' });
+        return ok(JSON.stringify({ revoked }));
+      } catch (err) {
+        return { ok: false, error: toErrorBody(err, deps.log) };
+      }
     },
     flush: async (p) => {
       try {

@@ -8,6 +8,7 @@ import { AuditLog, type AuditSink } from '../src/audit/audit-log.js';
 import { EnvironmentCache, type EnvironmentCacheOptions } from '../src/cache/environment-cache.js';
 import type { EnvironmentSource } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
+import { CredentialEndpoint } from './endpoint.js';
 import { createDispatch, type DaemonInfo } from './handlers.js';
 import type { KubeTokenSources } from './kube-tokens.js';
 import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
@@ -71,6 +72,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const audit = new AuditLog(options.auditFile, { now: () => clock.now(), warn: log });
   backend.useAudit?.(audit);
   const cache = new EnvironmentCache({ ...options.cache, source: backend.source, clock, audit });
+  const endpoint = new CredentialEndpoint({ cache, clock, audit, log });
   const startedAt = clock.now();
   const info = (): DaemonInfo => {
     const described = backend.describe();
@@ -95,7 +97,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       void (async () => {
         clearInterval(watchdog);
         for (const [signal, handler] of handlers) process.off(signal, handler);
-        await server.close();
+        await Promise.all([server.close(), endpoint.close()]);
         cache.close();
         removeSocket(listener);
         await audit.close();
@@ -110,6 +112,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     createDispatch({
       cache,
       kube: backend.kube,
+      endpoint,
       clock,
       audit,
       info,

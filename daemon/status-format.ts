@@ -43,6 +43,15 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ').trimEnd()).join('\n');
 }
 
+/** The credential endpoint's live grants (nothing when the endpoint has never listened). */
+function endpointSection(status: StatusResult, now: number): string {
+  const endpoint = status.endpoint;
+  if (!endpoint) return '';
+  if (endpoint.grants.length === 0) return `\nEndpoint ${endpoint.url}: no live grants.\n`;
+  const rows = [['GRANT', 'ENVIRONMENT', 'EXPIRES', 'REQUESTS'], ...endpoint.grants.map((g) => [g.id, g.environment, relative(g.expiresAt, now), String(g.requests)])];
+  return `\nEndpoint ${endpoint.url}:\n${table(rows)}\n`;
+}
+
 export function formatStatus(status: StatusResult, now: number = Date.now()): string {
   const d = status.daemon;
   const header = table([
@@ -51,10 +60,11 @@ export function formatStatus(status: StatusResult, now: number = Date.now()): st
     ['key store', d.keystore ? `${d.keystore.backend} (${d.keystore.location})${d.keystore.note ? ` — ${d.keystore.note}` : ''}` : 'not opened yet'],
     ['issuer', d.issuer ?? 'not configured'],
   ]);
-  if (status.environments.length === 0) return `${header}\n\nNo environments cached yet.\n`;
+  const grants = endpointSection(status, now);
+  if (status.environments.length === 0) return `${header}\n\nNo environments cached yet.\n${grants}`;
   const rows = [
     ['ENVIRONMENT', 'CREDENTIALS EXPIRE', 'NEXT REFRESH', 'HITS', 'LAST REFRESH'],
     ...status.environments.map((e) => [e.environment, expiry(e, now), nextRefresh(e, now), String(e.hits), lastRefresh(e, now)]),
   ];
-  return `${header}\n\n${table(rows)}\n`;
+  return `${header}\n\n${table(rows)}\n${grants}`;
 }

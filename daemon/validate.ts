@@ -7,6 +7,8 @@ export type Parsed = { ok: true; request: Request } | { ok: false; id: string | 
 const KUBE_API_VERSIONS: readonly KubeApiVersion[] = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
 const MAX_ID_LENGTH = 128;
 const MAX_NAME_LENGTH = 512;
+/** Endpoint grants live at most 30 days. */
+export const MAX_GRANT_TTL_SECONDS = 30 * 24 * 3600;
 
 type Fields = Record<string, unknown>;
 
@@ -55,6 +57,22 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
     return { env: requiredString(p, 'env'), ...(showSecrets !== undefined ? { showSecrets } : {}) };
   },
   status: () => ({}),
+  'endpoint.grant': (p) => {
+    const ttl = p.ttlSeconds;
+    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 60 || ttl > MAX_GRANT_TTL_SECONDS)) {
+      throw new FieldError(`params.ttlSeconds must be a whole number of seconds from 60 to ${MAX_GRANT_TTL_SECONDS}`);
+    }
+    return { env: requiredString(p, 'env'), ...(ttl !== undefined ? { ttlSeconds: ttl } : {}) };
+  },
+  'endpoint.revoke': (p) => {
+    const id = optionalString(p, 'id');
+    const token = optionalString(p, 'token');
+    const env = optionalString(p, 'env');
+    const all = optionalBoolean(p, 'all');
+    const given = [id, token, env, all || undefined].filter((v) => v !== undefined).length;
+    if (given !== 1) throw new FieldError('give exactly one of params.id, params.token, params.env, params.all');
+    return id !== undefined ? { id } : token !== undefined ? { token } : env !== undefined ? { env } : { all: true };
+  },
   flush: (p) => {
     const env = optionalString(p, 'env');
     return env === undefined ? {} : { env };

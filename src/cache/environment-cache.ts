@@ -166,6 +166,11 @@ export class EnvironmentCache {
     }
   }
 
+  /** The canonical name of `requested` (throws a CacheError for a name that is not allowed). */
+  locate(requested: string): string {
+    return this.source.locate(requested).name;
+  }
+
   /** Drops one environment (or all); returns how many entries went. */
   flush(name?: string): number {
     if (name === undefined) {

@@ -15,6 +15,10 @@ export interface MethodParams {
   /** The evaluated environment (redacted unless showSecrets). */
   'env.open': { env: string; showSecrets?: boolean };
   status: Record<string, never>;
+  /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
+  'endpoint.grant': { env: string; ttlSeconds?: number };
+  /** Revokes endpoint grants: one (by id or token), an environment's, or all. */
+  'endpoint.revoke': { id?: string; token?: string; env?: string; all?: boolean };
   /** Drops one cached environment, or all. */
   flush: { env?: string };
   shutdown: Record<string, never>;
@@ -22,7 +26,7 @@ export interface MethodParams {
 }
 
 export type Method = keyof MethodParams;
-export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'flush', 'shutdown', 'ping'];
+export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'endpoint.grant', 'endpoint.revoke', 'flush', 'shutdown', 'ping'];
 
 export interface Request<M extends Method = Method> {
   v: typeof PROTOCOL_VERSION;
@@ -46,6 +50,18 @@ export interface ExecCredential {
   kind: 'ExecCredential';
   spec?: Record<string, unknown>;
   status: { token: string; expirationTimestamp: string };
+}
+
+/** The answer to `endpoint.grant`: the two variables an AWS SDK reads, and what identifies the grant. */
+export interface EndpointGrantResult {
+  id: string;
+  environment: string;
+  /** AWS_CONTAINER_CREDENTIALS_FULL_URI */
+  url: string;
+  /** AWS_CONTAINER_AUTHORIZATION_TOKEN */
+  token: string;
+  /** ISO 8601 */
+  expiresAt: string;
 }
 
 export type ErrorCode =

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../daemon/backend.js';
+import { CredentialEndpoint } from '../../daemon/endpoint.js';
 import { createDispatch } from '../../daemon/handlers.js';
 import type { DaemonBackend } from '../../daemon/main.js';
 import { EnvironmentCache } from '../../src/cache/environment-cache.js';
@@ -51,6 +52,7 @@ async function call(method: Request['method'], params: Record<string, unknown>):
   const dispatch = createDispatch({
     cache,
     kube: backend.kube,
+    endpoint: new CredentialEndpoint({ cache, clock, audit: { record: () => {} }, log: () => {} }),
     clock,
     audit: { record: () => {} },
     info: () => ({ pid: 1, version: 't', startedAt: 0, socket: 's', socketActivated: false }),

@@ -5,6 +5,8 @@ import { projectEnvironment, type ProjectedSection } from '../../esc/project.js'
 import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
 import { RunError, runCommand } from '../../run/run-command.js';
 import { secretStrings } from '../../run/secrets.js';
+import type { EndpointGrantResult } from '../../protocol/wire.js';
+import { endpointVariables, withoutAwsKeys } from '../../aws/container-env.js';
 
 /** Reads escd's own flags between the environment name and the command (`-i`, `--`). */
 export function splitCommand(words: readonly string[], interactive: boolean): { command: string[]; interactive: boolean } {
@@ -33,7 +35,25 @@ function texts(section: ProjectedSection, what: string): Record<string, string> 
   return out;
 }
 
-export async function run(env: string, words: readonly string[], options: { interactive?: boolean }): Promise<void> {
+/** A grant for the whole life of the command (revoked when it ends), and its two variables. */
+async function endpointGrant(env: string): Promise<{ variables: Record<string, string>; revoke: () => Promise<void> }> {
+  const [{ resolvePaths }, control, { MAX_GRANT_TTL_SECONDS }] = await Promise.all([
+    import('../../config/paths.js'),
+    import('../../../daemon/control.js'),
+    import('../../../daemon/validate.js'),
+  ]);
+  const paths = resolvePaths();
+  const ctx = { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: () => {} };
+  const grant = (await control.ask(ctx, 'endpoint.grant', { env, ttlSeconds: MAX_GRANT_TTL_SECONDS })) as EndpointGrantResult;
+  return {
+    variables: endpointVariables(grant),
+    revoke: async () => {
+      await control.ask(ctx, 'endpoint.revoke', { id: grant.id }).catch(() => {});
+    },
+  };
+}
+
+export async function run(env: string, words: readonly string[], options: { interactive?: boolean; endpoint?: boolean }): Promise<void> {
   const { command, interactive } = splitCommand(words, options.interactive ?? false);
   if (command.length === 0) throw new UserError('no command given: escd run <env> [-i] [--] <command> [args...]', 2);
   await withDiagnostics(async () => {
@@ -41,19 +61,24 @@ export async function run(env: string, words: readonly string[], options: { inte
     const { tempFiles } = cliDependencies();
     const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: true });
     const projection = projectEnvironment(values);
+    const endpoint = options.endpoint ? await endpointGrant(env) : undefined;
+    const variables = texts(projection.environmentVariables, 'environmentVariables');
     try {
       process.exitCode = await runCommand({
         command: command[0]!,
         args: command.slice(1),
-        variables: texts(projection.environmentVariables, 'environmentVariables'),
+        variables: endpoint ? { ...withoutAwsKeys(variables), ...endpoint.variables } : variables,
         files: texts(projection.files, 'files'),
-        secrets: secretStrings(values, projection),
+        secrets: [...secretStrings(values, projection), ...(endpoint ? [endpoint.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN!] : [])],
         interactive,
         ...(tempFiles ? { writeFiles: tempFiles } : {}),
+        ...(endpoint ? { baseEnv: withoutAwsKeys(process.env) } : {}),
       });
     } catch (err) {
       if (err instanceof RunError) throw new UserError(err.message, 127);
       throw err;
+    } finally {
+      await endpoint?.revoke();
     }
   });
 }

@@ -5,6 +5,7 @@ import * as env from './env.js';
 import * as open from './open.js';
 import * as run from './run.js';
 import * as daemon from './daemon.js';
+import * as endpoint from './endpoint.js';
 import * as setup from './setup.js';
 import * as oidc from './oidc.js';
 import * as service from './service.js';
@@ -14,5 +15,5 @@ import * as completion from './completion.js';
 import * as login from './login.js';
 
 export function registerCommands(program: Command): void {
-  for (const mod of [quickstart, env, open, run, daemon, setup, oidc, login, service, doctor, completion]) mod.register(program);
+  for (const mod of [quickstart, env, open, run, daemon, endpoint, setup, oidc, login, service, doctor, completion]) mod.register(program);
 }
