@@ -64,7 +64,8 @@ export const DEFAULT_GRANT_TTL_SECONDS = 12 * 3600;
 export interface HandlerDeps {
   readonly cache: EnvironmentCache;
   readonly kube: KubeTokenSources;
-  readonly endpoint: CredentialEndpoint;
+  /** The credential endpoint; absent in tests that do not serve it (its methods then answer not_found). */
+  readonly endpoint?: CredentialEndpoint;
   readonly clock: Clock;
   readonly audit: AuditSink;
   readonly info: () => DaemonInfo;
@@ -109,6 +110,8 @@ function openJson(session: Session, showSecrets: boolean): string {
   session.memo.set(key, text);
   return text;
 }
+
+const noEndpoint: Reply = { ok: false, error: { code: 'not_found', message: 'this daemon serves no credential endpoint' } };
 
 export function createDispatch(deps: HandlerDeps): Dispatch {
   const ok = (result: string): Reply => ({ ok: true, result });
@@ -159,7 +162,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
           evaluations: deps.cache.evaluations,
         },
         environments: deps.cache.status().map(statusEnvironment),
-        ...(deps.endpoint.origin
+        ...(deps.endpoint?.origin
           ? {
               endpoint: {
                 url: deps.endpoint.origin,
@@ -171,6 +174,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       return ok(JSON.stringify(result));
     },
     'endpoint.grant': async (p) => {
+      if (!deps.endpoint) return noEndpoint;
       try {
         // Evaluated now: a name that does not exist or holds no AWS credentials fails here, not in the
         // client later, and the client's first request is a cache hit.
@@ -189,6 +193,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       }
     },
     'endpoint.revoke': async (p) => {
+      if (!deps.endpoint) return noEndpoint;
       try {
         const environment = p.env !== undefined ? deps.cache.locate(p.env) : undefined;
         const target: RevokeTarget = p.id !== undefined ? { id: p.id } : p.token !== undefined ? { token: p.token } : environment !== undefined ? { environment } : { all: true };
