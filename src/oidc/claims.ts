@@ -70,6 +70,7 @@ export function buildClaims(request: TokenRequest, input: ClaimsInput): TokenCla
   }
   const iat = Math.floor(input.now / 1000);
   return {
+    ...request.extraClaims,
     iss: input.issuer,
     aud: request.audience,
     sub: buildSubject(request),

@@ -18,6 +18,8 @@ export interface TokenRequest {
   readonly subjectAttributes?: readonly string[];
   /** Overrides the configured lifetime, in seconds. */
   readonly lifetimeSeconds?: number;
+  /** Claims added to the standard ones, which they cannot replace (the external provider's `org`, `body_hash`). */
+  readonly extraClaims?: Readonly<Record<string, string>>;
 }
 
 export interface TokenIssuer {

@@ -1,4 +1,4 @@
-// The `fn::open` providers escd offers: aws-login, aws-secrets, aws-parameter-store.
+// The `fn::open` providers escd offers: aws-login, aws-secrets, aws-parameter-store, external.
 import { systemClock, type Clock } from '../clock/clock.js';
 import { awsAudience, type EscdConfig } from '../config/config.js';
 import type { TokenIssuer } from '../oidc/types.js';
@@ -8,6 +8,7 @@ import { createAwsLoginProvider } from './aws-login/provider.js';
 import type { ProviderRegistry } from '../esc/provider.js';
 import { createAwsParameterStoreProvider } from './aws-parameter-store/provider.js';
 import { createAwsSecretsProvider } from './aws-secrets/provider.js';
+import { createExternalProvider } from './external/provider.js';
 
 export interface ProviderRegistryDependencies {
   readonly config: EscdConfig;
@@ -30,5 +31,6 @@ export function createProviderRegistry(deps: ProviderRegistryDependencies): Prov
     ['aws-login', createAwsLoginProvider({ issuer: deps.issuer, sts: getSts, clock: deps.clock ?? systemClock, audience: awsAudience(deps.config) })],
     ['aws-secrets', createAwsSecretsProvider({ env, ...(secretsManagerEndpoint ? { configured: secretsManagerEndpoint } : {}) })],
     ['aws-parameter-store', createAwsParameterStoreProvider({ env, ...(ssmEndpoint ? { configured: ssmEndpoint } : {}) })],
+    ['external', createExternalProvider({ issuer: deps.issuer })],
   ]);
 }

@@ -3,7 +3,8 @@
 // OIDC sessions, `expiration` (ISO 8601, not secret), which is also reported through
 // context.noteExpiry so caches drop the environment before the session ends.
 import type { Clock } from '../../clock/clock.js';
-import { escValue, toPlain, type EscValue, type Json, type JsonObject } from '../../esc/value.js';
+import { escValue, toPlain, type EscValue } from '../../esc/value.js';
+import { contextString } from '../context.js';
 import type { TokenIssuer } from '../../oidc/types.js';
 import type { WebIdentitySts } from '../../aws/sts-client.js';
 import type { Provider, ProviderContext } from '../../esc/provider.js';
@@ -19,13 +20,6 @@ export interface AwsLoginDependencies {
   readonly audience?: string;
 }
 
-function contextString(execution: JsonObject, path: readonly string[]): string | undefined {
-  let node: Json | undefined = execution;
-  for (const key of path) {
-    node = typeof node === 'object' && node !== null && !Array.isArray(node) ? node[key] : undefined;
-  }
-  return typeof node === 'string' && node !== '' ? node : undefined;
-}
 
 function credentialsValue(values: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration?: Date }): EscValue {
   const secret = (text: string): EscValue => escValue(text, { secret: true });
