@@ -108,7 +108,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       const made = await eksToken({ credentials, cluster, region, clock: options.clock, stsEndpoint: endpoint.url });
       return { token: made.token, expiresAt: Date.parse(made.expirationTimestamp) };
     },
-    async oidc({ environment, audience }): Promise<KubeToken> {
+    async oidc({ environment, audience, lifetimeSeconds }): Promise<KubeToken> {
       const { config } = runtime;
       const token = await runtime.tokenIssuer.mint({
         audience,
@@ -116,6 +116,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
         currentEnvironment: environment,
         rootEnvironment: environment,
         userLogin: config.user,
+        ...(lifetimeSeconds !== undefined ? { lifetimeSeconds } : {}),
       });
       const exp = decodeJwt(token).exp;
       return { token, expiresAt: exp !== undefined ? exp * 1000 : options.clock.now() + config.issuer.tokenLifetimeSeconds * 1000 };

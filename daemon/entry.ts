@@ -1,5 +1,6 @@
 // `escd daemon`: the real daemon — configuration, runtime and issuer wired into runDaemon.
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { systemClock } from '../src/clock/clock.js';
 import { resolvePaths } from '../src/config/paths.js';
 import { createBackend } from './backend.js';
@@ -23,6 +24,7 @@ export async function runForeground(options: { socket?: string }): Promise<numbe
   return runDaemon({
     socketPath: options.socket ?? paths.socket,
     auditFile: paths.auditLog,
+    tokenFilesRegistry: join(paths.stateDir, 'token-files.json'),
     backend,
     clock: systemClock,
     version,

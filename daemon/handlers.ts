@@ -9,6 +9,7 @@ import type { EndpointGrantResult, ErrorBody, MethodParams, Request } from '../s
 import { awsCredentials, awsProcessJson } from './credentials.js';
 import type { CredentialEndpoint } from './endpoint.js';
 import type { RevokeTarget } from './grants.js';
+import { kubeTokenFilePath, type KeptFile, type KeptFileStatus, type TokenFileKeeper } from './token-files.js';
 import { kubeCredentialJson, type KubeTokenSources } from './kube-tokens.js';
 import type { Dispatch, Reply } from './server.js';
 
@@ -56,6 +57,8 @@ export interface StatusResult {
   readonly environments: readonly StatusEnvironment[];
   /** Present once the credential endpoint listens. */
   readonly endpoint?: { readonly url: string; readonly grants: readonly StatusGrant[] };
+  /** The token files the daemon keeps fresh. */
+  readonly tokenFiles?: readonly KeptFileStatus[];
 }
 
 /** Endpoint grants live 12 hours unless asked otherwise. */
@@ -66,6 +69,8 @@ export interface HandlerDeps {
   readonly kube: KubeTokenSources;
   /** The credential endpoint; absent in tests that do not serve it (its methods then answer not_found). */
   readonly endpoint?: CredentialEndpoint;
+  /** The kept token files; absent in tests that do not keep any. */
+  readonly tokenFiles?: TokenFileKeeper;
   readonly clock: Clock;
   readonly audit: AuditSink;
   readonly info: () => DaemonInfo;
@@ -170,6 +175,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
               },
             }
           : {}),
+        ...(deps.tokenFiles && deps.tokenFiles.list().length > 0 ? { tokenFiles: deps.tokenFiles.list() } : {}),
       };
       return ok(JSON.stringify(result));
     },
@@ -204,9 +210,35 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
         return { ok: false, error: toErrorBody(err, deps.log) };
       }
     },
+    'tokenfile.keep': async (p) => {
+      if (!deps.tokenFiles) return { ok: false, error: { code: 'not_found', message: 'this daemon keeps no token files' } };
+      try {
+        const env = deps.cache.locate(p.env);
+        const file: KeptFile =
+          p.kind === 'oidc'
+            ? { kind: 'oidc', env, audience: p.audience!, path: p.path!, ...(p.lifetimeSeconds !== undefined ? { lifetimeSeconds: p.lifetimeSeconds } : {}) }
+            : {
+                kind: 'kube',
+                env,
+                cluster: p.cluster!,
+                ...(p.region !== undefined ? { region: p.region } : {}),
+                ...(p.oidc ? { oidc: true } : {}),
+                ...(p.audience !== undefined ? { audience: p.audience } : {}),
+                path: kubeTokenFilePath(deps.info().socket, { env, cluster: p.cluster!, ...(p.oidc ? { oidc: true } : {}) }),
+              };
+        return ok(JSON.stringify(await deps.tokenFiles.keep(file)));
+      } catch (err) {
+        if (err instanceof CacheError) return { ok: false, error: toErrorBody(err, deps.log) };
+        return { ok: false, error: { code: 'upstream_failed', message: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '' } };
+      }
+    },
     flush: async (p) => {
       try {
-        return ok(JSON.stringify({ flushed: deps.cache.flush(p.env) }));
+        const flushed = deps.cache.flush(p.env);
+        // Files made from what was dropped are written afresh before the answer, so a client that
+        // flushed reads new tokens.
+        const renewed = deps.tokenFiles ? await deps.tokenFiles.renew(p.env === undefined ? undefined : deps.cache.locate(p.env)) : 0;
+        return ok(JSON.stringify({ flushed, ...(renewed > 0 ? { renewedTokenFiles: renewed } : {}) }));
       } catch (err) {
         return { ok: false, error: toErrorBody(err, deps.log) };
       }

@@ -14,7 +14,7 @@ export interface KubeToken {
 /** Where tokens come from: an EKS token presigned with the session's AWS credentials, or an issuer JWT. */
 export interface KubeTokenSources {
   eks(args: { credentials: AwsCredentials; cluster: string; region: string }): Promise<KubeToken>;
-  oidc(args: { environment: string; audience: string }): Promise<KubeToken>;
+  oidc(args: { environment: string; audience: string; lifetimeSeconds?: number }): Promise<KubeToken>;
 }
 
 export const KUBE_TOKEN_REUSE_MS = 5 * 60_000;
@@ -69,6 +69,14 @@ export async function kubeCredentialJson(session: Session, params: MethodParams[
   return (await slot.pending!).json;
 }
 
+/** A new token for `params` (never a reused one): what kept token files are written with. */
+export async function freshKubeToken(session: Session, params: Omit<MethodParams['kube.credentials'], 'apiVersion' | 'env'>, ctx: KubeRequestContext): Promise<KubeToken> {
+  const vars = environmentVariables(session);
+  const region = params.region ?? vars.AWS_REGION ?? vars.AWS_DEFAULT_REGION ?? ctx.defaultRegion;
+  const credentials = params.oidc ? undefined : awsCredentials(session);
+  return mintToken(session, params.cluster, region, params.audience ?? params.cluster, credentials, ctx);
+}
+
 async function mint(
   session: Session,
   params: MethodParams['kube.credentials'],
@@ -78,10 +86,15 @@ async function mint(
   ctx: KubeRequestContext,
 ): Promise<Minted> {
   const issuedAt = ctx.now();
+  const token = await mintToken(session, params.cluster, region, audience, credentials, ctx);
+  return { issuedAt, expiresAt: token.expiresAt, json: JSON.stringify(execCredential(params.apiVersion as KubeApiVersion, token.token, token.expiresAt)) };
+}
+
+async function mintToken(session: Session, cluster: string, region: string, audience: string, credentials: AwsCredentials | undefined, ctx: KubeRequestContext): Promise<KubeToken> {
   let token: KubeToken;
   try {
     if (credentials) {
-      token = await ctx.sources.eks({ credentials, cluster: params.cluster, region });
+      token = await ctx.sources.eks({ credentials, cluster, region });
       // The presigned request is only good while the credentials that signed it are.
       if (credentials.expiration) token = { token: token.token, expiresAt: Math.min(token.expiresAt, credentials.expiration.getTime()) };
     } else {
@@ -89,7 +102,7 @@ async function mint(
     }
   } catch (err) {
     const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    throw new CacheError('upstream_failed', `cannot make ${credentials ? 'an EKS' : 'an OIDC'} token for cluster '${params.cluster}': ${why}`);
+    throw new CacheError('upstream_failed', `cannot make ${credentials ? 'an EKS' : 'an OIDC'} token for cluster '${cluster}': ${why}`);
   }
-  return { issuedAt, expiresAt: token.expiresAt, json: JSON.stringify(execCredential(params.apiVersion as KubeApiVersion, token.token, token.expiresAt)) };
+  return token;
 }

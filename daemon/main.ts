@@ -8,7 +8,10 @@ import { AuditLog, type AuditSink } from '../src/audit/audit-log.js';
 import { EnvironmentCache, type EnvironmentCacheOptions } from '../src/cache/environment-cache.js';
 import type { EnvironmentSource } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
+import { CacheError } from '../src/cache/source.js';
 import { CredentialEndpoint } from './endpoint.js';
+import { freshKubeToken } from './kube-tokens.js';
+import { TokenFileKeeper, type KeptFile, type MintedToken } from './token-files.js';
 import { createDispatch, type DaemonInfo } from './handlers.js';
 import type { KubeTokenSources } from './kube-tokens.js';
 import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
@@ -37,6 +40,8 @@ export interface DaemonBackend {
 export interface DaemonOptions {
   readonly socketPath: string;
   readonly auditFile: string;
+  /** The list of token files to keep fresh (state directory); none are kept without it. */
+  readonly tokenFilesRegistry?: string;
   readonly backend: DaemonBackend;
   readonly clock: Clock;
   readonly version: string;
@@ -73,6 +78,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   backend.useAudit?.(audit);
   const cache = new EnvironmentCache({ ...options.cache, source: backend.source, clock, audit });
   const endpoint = new CredentialEndpoint({ cache, clock, audit, log });
+  const mintForFile = async (file: KeptFile): Promise<MintedToken> => {
+    try {
+      let minted: MintedToken;
+      if (file.kind === 'oidc') {
+        minted = await backend.kube.oidc({ environment: file.env, audience: file.audience, ...(file.lifetimeSeconds !== undefined ? { lifetimeSeconds: file.lifetimeSeconds } : {}) });
+      } else {
+        const served = await cache.get(file.env);
+        const params = { cluster: file.cluster, ...(file.region ? { region: file.region } : {}), ...(file.oidc ? { oidc: true } : {}), ...(file.audience ? { audience: file.audience } : {}) };
+        minted = await freshKubeToken(served.session, params, { sources: backend.kube, defaultRegion: backend.describe().defaultRegion, now: () => clock.now() });
+      }
+      audit.record({ environment: file.env, action: 'token.file', outcome: 'ok', expiresAt: new Date(minted.expiresAt).toISOString(), ...(file.kind === 'kube' ? { cluster: file.cluster } : {}) });
+      return minted;
+    } catch (err) {
+      audit.record({ environment: file.env, action: 'token.file', outcome: 'error', code: err instanceof CacheError ? err.code : 'internal' });
+      throw err;
+    }
+  };
+  const tokenFiles = options.tokenFilesRegistry ? new TokenFileKeeper({ clock, registry: options.tokenFilesRegistry, mint: mintForFile, log }) : undefined;
   const startedAt = clock.now();
   const info = (): DaemonInfo => {
     const described = backend.describe();
@@ -97,7 +120,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       void (async () => {
         clearInterval(watchdog);
         for (const [signal, handler] of handlers) process.off(signal, handler);
-        await Promise.all([server.close(), endpoint.close()]);
+        await Promise.all([server.close(), endpoint.close(), tokenFiles?.close()]);
         cache.close();
         removeSocket(listener);
         await audit.close();
@@ -113,6 +136,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       cache,
       kube: backend.kube,
       endpoint,
+      ...(tokenFiles ? { tokenFiles } : {}),
       clock,
       audit,
       info,
@@ -151,6 +175,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   watchdog.unref();
 
   log(`listening on ${listener.path}${listener.activated ? ' (socket activation)' : ''}, pid ${process.pid}, version ${options.version}`);
+  void tokenFiles?.start();
   options.onListening?.(info());
   return stopped;
 }

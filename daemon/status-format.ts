@@ -52,6 +52,16 @@ function endpointSection(status: StatusResult, now: number): string {
   return `\nEndpoint ${endpoint.url}:\n${table(rows)}\n`;
 }
 
+function tokenFileSection(status: StatusResult, now: number): string {
+  const files = status.tokenFiles ?? [];
+  if (files.length === 0) return '';
+  const rows = [
+    ['TOKEN FILE', 'ENVIRONMENT', 'EXPIRES', 'NEXT RENEWAL'],
+    ...files.map((f) => [f.path, f.environment, f.lastError ? `FAILED: ${f.lastError}` : relative(f.expiresAt, now), relative(f.nextRenewalAt, now)]),
+  ];
+  return `\n${table(rows)}\n`;
+}
+
 export function formatStatus(status: StatusResult, now: number = Date.now()): string {
   const d = status.daemon;
   const header = table([
@@ -60,7 +70,7 @@ export function formatStatus(status: StatusResult, now: number = Date.now()): st
     ['key store', d.keystore ? `${d.keystore.backend} (${d.keystore.location})${d.keystore.note ? ` — ${d.keystore.note}` : ''}` : 'not opened yet'],
     ['issuer', d.issuer ?? 'not configured'],
   ]);
-  const grants = endpointSection(status, now);
+  const grants = endpointSection(status, now) + tokenFileSection(status, now);
   if (status.environments.length === 0) return `${header}\n\nNo environments cached yet.\n${grants}`;
   const rows = [
     ['ENVIRONMENT', 'CREDENTIALS EXPIRE', 'NEXT REFRESH', 'HITS', 'LAST REFRESH'],

@@ -64,6 +64,32 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
     }
     return { env: requiredString(p, 'env'), ...(ttl !== undefined ? { ttlSeconds: ttl } : {}) };
   },
+  'tokenfile.keep': (p) => {
+    const kind = p.kind;
+    if (kind !== 'kube' && kind !== 'oidc') throw new FieldError('params.kind must be kube or oidc');
+    const env = requiredString(p, 'env');
+    const audience = optionalString(p, 'audience');
+    if (kind === 'oidc') {
+      const path = requiredString(p, 'path');
+      if (!path.startsWith('/')) throw new FieldError('params.path must be an absolute path');
+      const lifetime = p.lifetimeSeconds;
+      if (lifetime !== undefined && (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 300 || lifetime > 3600)) {
+        throw new FieldError('params.lifetimeSeconds must be a whole number of seconds from 300 to 3600');
+      }
+      if (audience === undefined) throw new FieldError('params.audience must be a non-empty string');
+      return { kind, env, audience, path, ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}) };
+    }
+    const region = optionalString(p, 'region');
+    const oidc = optionalBoolean(p, 'oidc');
+    return {
+      kind,
+      env,
+      cluster: requiredString(p, 'cluster'),
+      ...(region !== undefined ? { region } : {}),
+      ...(oidc !== undefined ? { oidc } : {}),
+      ...(audience !== undefined ? { audience } : {}),
+    };
+  },
   'endpoint.revoke': (p) => {
     const id = optionalString(p, 'id');
     const token = optionalString(p, 'token');

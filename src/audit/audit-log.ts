@@ -6,7 +6,7 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ErrorCode } from '../protocol/wire.js';
 
-export type AuditAction = 'aws.credentials' | 'aws.endpoint' | 'endpoint.grant' | 'endpoint.revoke' | 'kube.credentials' | 'env.open' | 'refresh' | 'cloud.call';
+export type AuditAction = 'aws.credentials' | 'aws.endpoint' | 'endpoint.grant' | 'endpoint.revoke' | 'token.file' | 'kube.credentials' | 'env.open' | 'refresh' | 'cloud.call';
 
 export interface AuditEvent {
   readonly environment: string;

@@ -19,14 +19,28 @@ export interface MethodParams {
   'endpoint.grant': { env: string; ttlSeconds?: number };
   /** Revokes endpoint grants: one (by id or token), an environment's, or all. */
   'endpoint.revoke': { id?: string; token?: string; env?: string; all?: boolean };
-  /** Drops one cached environment, or all. */
+  /**
+   * Keep a token file fresh: `kube` (the kubeconfig tokenFile of `escd setup kube --token-file`, path
+   * chosen by the daemon) or `oidc` (an issuer token for workload identity federation at `path`).
+   */
+  'tokenfile.keep': {
+    kind: 'kube' | 'oidc';
+    env: string;
+    cluster?: string;
+    region?: string;
+    oidc?: boolean;
+    audience?: string;
+    path?: string;
+    lifetimeSeconds?: number;
+  };
+  /** Drops one cached environment, or all (and rewrites the token files kept for it). */
   flush: { env?: string };
   shutdown: Record<string, never>;
   ping: Record<string, never>;
 }
 
 export type Method = keyof MethodParams;
-export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'endpoint.grant', 'endpoint.revoke', 'flush', 'shutdown', 'ping'];
+export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'endpoint.grant', 'endpoint.revoke', 'tokenfile.keep', 'flush', 'shutdown', 'ping'];
 
 export interface Request<M extends Method = Method> {
   v: typeof PROTOCOL_VERSION;

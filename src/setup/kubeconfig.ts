@@ -11,6 +11,8 @@ export interface KubeUser {
   readonly command: string;
   /** [shim path, 'kube', env, '--cluster', C, …]. */
   readonly args: readonly string[];
+  /** Instead of the exec plugin: a token file the daemon keeps fresh (`--token-file`). */
+  readonly tokenFile?: string;
 }
 
 export interface KubeCluster {
@@ -53,12 +55,17 @@ export function execUser(user: KubeUser): Record<string, unknown> {
   };
 }
 
+/** The user's authentication: the token file when there is one, else the exec plugin. */
+export function userSection(user: KubeUser): Record<string, unknown> {
+  return user.tokenFile !== undefined ? { tokenFile: user.tokenFile } : execUser(user);
+}
+
 /** The entries as a kubeconfig holds them: `clusters`, `contexts` (each when set up) and `users` lists. */
 export function kubeEntries(setup: KubeSetup): Record<string, unknown> {
   return {
     ...(setup.cluster ? { clusters: [clusterEntry(setup.cluster)] } : {}),
     ...(setup.context ? { contexts: [contextEntry(setup.context)] } : {}),
-    users: [{ name: setup.user.name, user: execUser(setup.user) }],
+    users: [{ name: setup.user.name, user: userSection(setup.user) }],
   };
 }
 
@@ -161,12 +168,16 @@ export function upsertKubeconfig(text: string, setup: KubeSetup, file = 'kubecon
   }
   const user = child(doc, entry(doc, 'users', setup.user.name, file), 'user', file);
   // escd is this user's authentication: any other method (token, client certificate…) would compete.
+  const method = setup.user.tokenFile !== undefined ? 'tokenFile' : 'exec';
   for (const pair of [...user.items]) {
     const key = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
-    if (key !== 'exec') user.delete(key);
+    if (key !== method) user.delete(key);
   }
-  const exec = child(doc, user, 'exec', file);
-  for (const [key, value] of Object.entries(execUser(setup.user).exec as Record<string, unknown>)) setIfDifferent(doc, exec, key, value);
+  if (setup.user.tokenFile !== undefined) setIfDifferent(doc, user, 'tokenFile', setup.user.tokenFile);
+  else {
+    const exec = child(doc, user, 'exec', file);
+    for (const [key, value] of Object.entries(execUser(setup.user).exec as Record<string, unknown>)) setIfDifferent(doc, exec, key, value);
+  }
   let currentContextSet = false;
   if (setup.context) {
     const context = child(doc, entry(doc, 'contexts', setup.context.name, file), 'context', file);

@@ -91,6 +91,8 @@ export interface KubeSetupOptions {
   readonly region?: string;
   readonly oidc?: boolean;
   readonly audience?: string;
+  /** A kubeconfig tokenFile the daemon keeps fresh instead of the exec plugin. */
+  readonly tokenFile?: boolean;
   readonly print?: boolean;
   readonly json?: boolean;
 }
@@ -116,11 +118,28 @@ export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: Se
   if (opts.audience) args.push('--audience', opts.audience);
   const userName = opts.user ?? `escd-${envName.replaceAll('/', '-')}${opts.oidc ? '-oidc' : ''}@${opts.cluster}`;
   const wantContext = opts.server !== undefined || opts.context !== undefined;
+  let tokenFile: string | undefined;
+  if (opts.tokenFile) {
+    const [{ resolvePaths }, { kubeTokenFilePath }] = await Promise.all([import('../../config/paths.js'), import('../../../daemon/token-files.js')]);
+    tokenFile = kubeTokenFilePath(resolvePaths(ctx.env).socket, { env: envName, cluster: opts.cluster, ...(opts.oidc ? { oidc: true } : {}) });
+  }
   return {
-    user: { name: userName, command: node, args },
+    user: { name: userName, command: node, args, ...(tokenFile !== undefined ? { tokenFile } : {}) },
     ...(opts.server !== undefined ? { cluster: { name: opts.cluster, server: opts.server, ...(caPem ? { caPem } : {}) } } : {}),
     ...(wantContext ? { context: { name: opts.context ?? opts.cluster, cluster: opts.cluster, user: userName } } : {}),
   };
+}
+
+/** Asks the daemon (started if needed) to keep the user's token file; it writes the first token now. */
+async function keepKubeTokenFile(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<string> {
+  const [{ resolvePaths }, control] = await Promise.all([import('../../config/paths.js'), import('../../../daemon/control.js')]);
+  const paths = resolvePaths(ctx.env);
+  const kept = (await control.ask(
+    { socket: paths.socket, logFile: paths.daemonLog, env: ctx.env, out: () => {} },
+    'tokenfile.keep',
+    { kind: 'kube', env: envName, cluster: opts.cluster, ...(opts.region ? { region: opts.region } : {}), ...(opts.oidc ? { oidc: true } : {}), ...(opts.audience ? { audience: opts.audience } : {}) },
+  )) as { path: string };
+  return kept.path;
 }
 
 /**
@@ -129,12 +148,14 @@ export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: Se
  * and `currentContextSet`.
  */
 export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
-  const setup = await kubeSetup(envName, opts, ctx);
+  let setup = await kubeSetup(envName, opts, ctx);
   const names = { environment: envName, user: setup.user.name, cluster: setup.cluster?.name ?? null, context: setup.context?.name ?? null };
   if (opts.print) {
     ctx.out(opts.json ? json({ ...names, entries: kubeEntries(setup) }) : kubeSnippet(setup));
     return;
   }
+  // The daemon names the file (from the canonical environment name): that path goes into the kubeconfig.
+  if (opts.tokenFile) setup = { ...setup, user: { ...setup.user, tokenFile: await keepKubeTokenFile(envName, opts, ctx) } };
   const file = kubeconfigFile(ctx.env);
   let currentContextSet = false;
   const result = await editFile(file, (text) => {

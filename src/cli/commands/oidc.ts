@@ -55,6 +55,26 @@ Examples:
     );
 
   oidc
+    .command('token-file')
+    .description('Have the daemon keep an issuer-signed token fresh in a file (Azure and Google workload identity federation)')
+    .argument('<env>', 'environment name, [org/]project/env (the token names it in current_env)')
+    .requiredOption('--audience <aud>', 'the aud claim the token exchange expects (e.g. api://AzureADTokenExchange)')
+    .requiredOption('--path <file>', 'where to keep the token (written atomically, 0600)')
+    .option('--lifetime <seconds>', 'token lifetime, 300 to 3600 (default 3600); the file is rewritten at half of it')
+    .option('--json', 'print {path, environment, expiresAt, nextRenewalAt}')
+    .addHelpText(
+      'after',
+      `
+The daemon writes the token now, rewrites it when half its life is gone (a reader always finds one with
+at least half its life left), writes it again after a restart, and removes it when it stops.
+
+Examples:
+  $ escd oidc token-file myproj/dev --audience api://AzureADTokenExchange --path ~/.escd/azure.jwt
+  $ escd oidc token-file myproj/dev --audience //iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/escd/providers/escd --path ~/.escd/gcp.jwt`,
+    )
+    .action(async (env: string, opts: { audience: string; path: string; lifetime?: string; json?: boolean }) => (await import('../actions/oidc.js')).keepTokenFile(env, opts));
+
+  oidc
     .command('thumbprint')
     .description("Print the SHA-1 thumbprint of the issuer host's top certificate, as IAM asks for")
     .option('--connect <host:port>', 'read the certificate from here instead of the issuer host')

@@ -51,13 +51,14 @@ Examples:
     .option('--region <region>', 'STS region of the EKS token (default: AWS_REGION of the environment, else config.yaml)')
     .option('--oidc', "use an escd-issuer JWT instead of an EKS token (clusters that trust escd's issuer)")
     .option('--audience <aud>', 'with --oidc: the token audience (default: the cluster name)')
+    .option('--token-file', 'a tokenFile user the daemon keeps fresh (no process per kubectl call) instead of the exec plugin')
     .option('--print', 'only print the entries; change nothing')
     .option('--json', 'print {environment, user, cluster, context} and what was written (file, created, changed, backup, currentContextSet); with --print the entries')
     .addHelpText(
       'after',
-      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print\n  escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
+      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print\n  escd setup kube myproj/dev --cluster prod --token-file      # kubectl reads a file the daemon renews\n  escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
     )
-    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; print?: boolean; json?: boolean }) => {
+    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; tokenFile?: boolean; print?: boolean; json?: boolean }) => {
       const { actions, ctx } = await context();
       await actions.setupKube(env, opts, ctx);
     });
