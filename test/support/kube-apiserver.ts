@@ -181,16 +181,22 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 
-export async function startKubeApiServer(options: KubeApiServerOptions): Promise<KubeApiServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'escd-kube-'));
+/** A self-signed certificate for 127.0.0.1 in `dir` (key.pem, cert.pem: the CA clients trust). */
+export function selfSignedCertificate(dir: string, commonName: string): { keyFile: string; caFile: string } {
   const keyFile = join(dir, 'key.pem');
   const caFile = join(dir, 'cert.pem');
   // node:crypto cannot make X.509 certificates; openssl can.
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '1', '-subj', '/CN=escd-test-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '1', '-subj', `/CN=${commonName}`, '-addext', 'subjectAltName=IP:127.0.0.1'],
     { stdio: 'ignore' },
   );
+  return { keyFile, caFile };
+}
+
+export async function startKubeApiServer(options: KubeApiServerOptions): Promise<KubeApiServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'escd-kube-'));
+  const { keyFile, caFile } = selfSignedCertificate(dir, 'escd-test-apiserver');
   const attempts: AuthAttempt[] = [];
   let port = 0;
 
