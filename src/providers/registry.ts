@@ -9,6 +9,8 @@ import type { ProviderRegistry } from '../esc/provider.js';
 import { createAwsParameterStoreProvider } from './aws-parameter-store/provider.js';
 import { createAwsSecretsProvider } from './aws-secrets/provider.js';
 import { createExternalProvider } from './external/provider.js';
+import { createAwsIamRotator } from './aws-iam/rotator.js';
+import type { RotatorRegistry } from '../esc/types.js';
 
 export interface ProviderRegistryDependencies {
   readonly config: EscdConfig;
@@ -33,4 +35,11 @@ export function createProviderRegistry(deps: ProviderRegistryDependencies): Prov
     ['aws-parameter-store', createAwsParameterStoreProvider({ env, ...(ssmEndpoint ? { configured: ssmEndpoint } : {}) })],
     ['external', createExternalProvider({ issuer: deps.issuer })],
   ]);
+}
+
+/** The `fn::rotate` rotators escd offers: aws-iam. */
+export function createRotatorRegistry(deps: Pick<ProviderRegistryDependencies, 'config' | 'env'>): RotatorRegistry {
+  const env = deps.env ?? process.env;
+  const { region, iamEndpoint } = deps.config.aws;
+  return new Map([['aws-iam', createAwsIamRotator({ env, defaultRegion: region, ...(iamEndpoint ? { configured: iamEndpoint } : {}) })]]);
 }

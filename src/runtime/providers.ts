@@ -4,6 +4,7 @@ import type { EscdConfig } from '../config/config.js';
 import type { Clock } from '../clock/clock.js';
 import type { TokenIssuer } from '../oidc/types.js';
 import type { ProviderRegistry } from '../esc/provider.js';
+import type { RotatorRegistry } from '../esc/types.js';
 
 export interface ProviderDependencies {
   readonly config: EscdConfig;
@@ -16,4 +17,9 @@ export interface ProviderDependencies {
 export async function loadProviders(deps: ProviderDependencies): Promise<ProviderRegistry> {
   const { createProviderRegistry } = await import('../providers/registry.js');
   return createProviderRegistry(deps);
+}
+
+export async function loadRotators(deps: Pick<ProviderDependencies, 'config' | 'env'>): Promise<RotatorRegistry> {
+  const { createRotatorRegistry } = await import('../providers/registry.js');
+  return createRotatorRegistry(deps);
 }

@@ -5,8 +5,9 @@
 import { loadConfig, type EscdConfig } from '../config/config.js';
 import { resolvePaths, type Paths } from '../config/paths.js';
 import { systemClock, type Clock } from '../clock/clock.js';
-import { evaluateEnvironment } from '../esc/evaluate.js';
-import type { EnvironmentLoader, EvaluateResult } from '../esc/types.js';
+import { evaluateEnvironment, rotateEnvironment } from '../esc/evaluate.js';
+import { applyRotationPatches } from '../store/rotation.js';
+import type { EnvironmentLoader, EvaluateResult, RotateResult, RotatorRegistry } from '../esc/types.js';
 import type { CloudCall } from '../cloud/client.js';
 import { cloudEnvironments, type CloudEnvironments } from '../cloud/environments.js';
 import { definitionFromValues } from '../cloud/import-source.js';
@@ -20,7 +21,7 @@ import type { ProviderRegistry } from '../esc/provider.js';
 import { dataKeyCipher } from '../secrets/aes-cipher.js';
 import type { Cipher } from '../secrets/cipher.js';
 import { EnvironmentStore, type StoreOptions, type StoredEnvironment } from '../store/store.js';
-import { loadProviders } from './providers.js';
+import { loadProviders, loadRotators } from './providers.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** Replaces the real providers (tests, benchmarks). */
   readonly providers?: ProviderRegistry;
+  /** Replaces the real rotators (tests). */
+  readonly rotators?: RotatorRegistry;
   /** Replaces the key-store cipher (tests). */
   readonly cipher?: Cipher;
   /** Told of every call to Pulumi Cloud (the daemon audits them). */
@@ -47,6 +50,12 @@ export interface EvaluationOptions {
   readonly signal?: AbortSignal;
   /** Evaluate this text instead of the stored definition (validating an edit before saving it). */
   readonly source?: string;
+}
+
+export interface RuntimeRotation extends RotateResult {
+  readonly environment: StoredEnvironment;
+  /** The revision the new states were written as; absent when nothing was written. */
+  readonly revision?: number;
 }
 
 export interface RuntimeEvaluation extends EvaluateResult {
@@ -71,6 +80,7 @@ export interface Runtime {
   /** `context.pulumi.*` for every evaluation. */
   executionContext(): JsonObject;
   evaluate(name: string, options: EvaluationOptions): Promise<RuntimeEvaluation>;
+  rotate(name: string, options?: { paths?: readonly string[]; signal?: AbortSignal }): Promise<RuntimeRotation>;
   /** The file behind a diagnostic's environment name (the root's file when it has none). */
   fileOf(environmentName: string | undefined, root: StoredEnvironment): string;
   /** Environments of the orgs config.yaml maps to Pulumi Cloud. */
@@ -112,6 +122,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     mint: async (request: TokenRequest) => (await issuer()).mint(request),
   };
   const providers = lazy(async () => options.providers ?? (await loadProviders({ config, issuer: tokenIssuer, clock, env: env as NodeJS.ProcessEnv })));
+  const rotators = lazy(async () => options.rotators ?? (await loadRotators({ config, env: env as NodeJS.ProcessEnv })));
 
   const executionContext = (): JsonObject => options.executionContext ?? ({
     pulumi: { user: { login: config.user, id: config.user }, organization: { login: config.org } },
@@ -154,6 +165,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const evaluated = await evaluateEnvironment(environment.name, source, {
       loader: imports.loader,
       providers: await providers(),
+      rotators: await rotators(),
       cipher,
       context: executionContext(),
       mode: opts.mode,
@@ -165,5 +177,31 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     return { ...result, environment, source };
   };
 
-  return { config, paths, store, clock, cipher, tokenIssuer, keyStore, issuer, providers, executionContext, evaluate, fileOf, cloud };
+  /**
+   * Rotates the `fn::rotate` calls at `paths` (all when absent) under the environment's lock and
+   * writes the new states as one new revision; with any error nothing is written.
+   */
+  const rotate = async (name: string, opts: { paths?: readonly string[]; signal?: AbortSignal } = {}): Promise<RuntimeRotation> => {
+    const environment = store.resolve(name);
+    let outcome: RotateResult | undefined;
+    const revision = await store.modify(environment, async (source) => {
+      const imports = loaderWithCloud(store.loader(undefined, environment.org));
+      outcome = await rotateEnvironment(environment.name, source, {
+        loader: imports.loader,
+        providers: await providers(),
+        rotators: await rotators(),
+        cipher,
+        context: executionContext(),
+        ...(opts.paths ? { paths: opts.paths } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      if (outcome.diagnostics.some((d) => d.severity === 'error') || outcome.patches.length === 0) return undefined;
+      return applyRotationPatches(source, environment.file, outcome.patches, cipher);
+    });
+    const result = outcome!;
+    const written = !result.diagnostics.some((d) => d.severity === 'error') && result.patches.length > 0;
+    return { ...result, environment, ...(written ? { revision } : {}) };
+  };
+
+  return { config, paths, store, clock, cipher, tokenIssuer, keyStore, issuer, providers, executionContext, evaluate, rotate, fileOf, cloud };
 }

@@ -90,6 +90,15 @@ Examples:
     );
 
   env
+    .command('rotate')
+    .description('Rotate the secrets of an environment\'s fn::rotate calls and save their new state as a new revision')
+    .argument('<env>', 'environment name, [org/]project/env')
+    .argument('[path...]', 'property paths of the fn::rotate calls to rotate (all when none), e.g. db.creds')
+    .option('--show-secrets', 'print the rotated secrets in the clear instead of [secret]')
+    .addHelpText('after', '\nExamples:\n  $ escd env rotate myproj/dev\n  $ escd env rotate myproj/dev aws.iam')
+    .action(async (name: string, paths: string[], opts: { showSecrets?: boolean }) => guarded(async () => (await actions()).rotate(name, paths, opts)));
+
+  env
     .command('rm')
     .alias('remove')
     .description('Delete an environment')
