@@ -22,6 +22,8 @@ import { watchDirectory, type DirWatcher } from './dir-watcher.js';
 import { filesChanged, stampFiles, type FileStamp } from './file-stamps.js';
 import { backoffDelay, isServable, refreshAt } from './refresh-policy.js';
 import { CacheError, type EnvironmentSource } from './source.js';
+import { didYouMean } from '../store/names.js';
+import { knownEnvironmentNames } from '../store/known-names.js';
 
 export interface Session {
   readonly environment: string;
@@ -237,8 +239,11 @@ export class EnvironmentCache {
 
   /** Creates the entry for a name seen for the first time; unknown names are not admitted. */
   private admit(name: string, now: number): Entry {
-    const { file } = this.source.locate(name);
-    if (file !== undefined && !existsSync(file)) throw new CacheError('not_found', `environment '${name}' not found (no ${file})`);
+    const { file, name: canonical } = this.source.locate(name);
+    if (file !== undefined && !existsSync(file)) {
+      // Worded as the CLI words it (src/store/store.ts), so `escd open` and the shim say the same.
+      throw new CacheError('not_found', `environment ${canonical} does not exist (no file ${file})${didYouMean(canonical, knownEnvironmentNames(this.source.environmentsDir))}`);
+    }
     const entry: Entry = {
       name,
       current: undefined,

@@ -1,7 +1,10 @@
 // Finds the places in ~/.aws/config and kubeconfig that run the escd shim. Pure text → references;
 // whether the paths exist is asked through an injected resolver.
-import { basename } from 'node:path';
 import { parse } from 'yaml';
+import { configParseProblems } from '../setup/aws-config.js';
+import { shellWords, shimCommand } from '../setup/shim-command.js';
+
+export { shellWords, shimCommand };
 
 export interface ShimCommand {
   /** Profile or kubeconfig user name. */
@@ -14,55 +17,13 @@ export interface ShimCommand {
 
 export class ClientConfigError extends Error {}
 
-/** Splits a command line the way a POSIX shell would (quotes and backslashes), as the AWS CLI does. */
-export function shellWords(line: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-      else word += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = undefined;
-      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) word += line[++i];
-      else word += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      word += line[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
-}
-
-const isShim = (word: string): boolean => basename(word) === 'escd-shim' || /(^|\/)shim\/main\.js$/.test(word);
-const isNode = (word: string): boolean => /^node(\.exe|\d+)?$/.test(basename(word));
-
-/** The programs a command needs and the environment it asks for, when it is the escd shim (directly, or node running the shim script). */
-export function shimCommand(command: readonly string[]): { programs: string[]; environment?: string } | undefined {
-  const [first, second] = command;
-  if (first === undefined) return undefined;
-  const programs = isShim(first) ? [first] : isNode(first) && second !== undefined && isShim(second) ? [first, second] : undefined;
-  if (!programs) return undefined;
-  const [verb, environment] = command.slice(programs.length);
-  return (verb === 'aws' || verb === 'kube') && environment && !environment.startsWith('-') ? { programs, environment } : { programs };
-}
-
-/** `[profile NAME]` / `[default]` sections whose credential_process runs the shim. */
+/**
+ * `[profile NAME]` / `[default]` sections whose credential_process runs the shim. Throws
+ * ClientConfigError when the AWS CLI cannot read the file (a section or key given twice).
+ */
 export function awsConfigShimCommands(text: string): ShimCommand[] {
+  const problems = configParseProblems(text);
+  if (problems.length > 0) throw new ClientConfigError(`${problems.join('; ')}: the AWS CLI cannot read it (ConfigParseError)`);
   const found: ShimCommand[] = [];
   let section: string | undefined;
   for (const raw of text.split(/\r?\n/)) {

@@ -41,6 +41,17 @@ export interface RunRequest {
 
 export class RunError extends Error {}
 
+/**
+ * The environment's variables as the child gets them. The AWS CLI v1 reads only AWS_DEFAULT_REGION,
+ * so an environment that sets AWS_REGION alone also gets AWS_DEFAULT_REGION (over an inherited one,
+ * which would otherwise win in the CLI v1 against the environment's region).
+ */
+export function withDefaultRegion(variables: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const region = variables.AWS_REGION;
+  if (region === undefined || region === '' || Object.hasOwn(variables, 'AWS_DEFAULT_REGION')) return variables;
+  return { ...variables, AWS_DEFAULT_REGION: region };
+}
+
 const signalNumber = (signal: NodeJS.Signals): number => constants.signals[signal] ?? 0;
 
 /** Resolves to the exit code escd should exit with. */
@@ -78,7 +89,7 @@ export async function runCommand(request: RunRequest): Promise<number> {
       await sweepStaleTempDirs(filesDir);
     }
     if (interruptedBy) return 128 + signalNumber(interruptedBy);
-    const env = { ...(request.baseEnv ?? process.env), ...request.variables, ...files.paths };
+    const env = { ...(request.baseEnv ?? process.env), ...withDefaultRegion(request.variables), ...files.paths };
     const filter = !request.interactive;
     const spawned = spawn(request.command, [...request.args], { env, stdio: ['inherit', filter ? 'pipe' : 'inherit', filter ? 'pipe' : 'inherit'] });
     child = spawned;

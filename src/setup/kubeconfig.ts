@@ -195,3 +195,65 @@ export function upsertKubeconfig(text: string, setup: KubeSetup, file = 'kubecon
   if (text.trim().length > 0 && JSON.stringify(doc.toJS()) === before) return { text, changed: false, currentContextSet: false };
   return { text: doc.toString({ lineWidth: 0, indentSeq }), changed: true, currentContextSet };
 }
+
+export interface KubeconfigRemoval extends KubeconfigEdit {
+  /** What went, e.g. `user 'escd-proj-dev@prod'`, `context 'prod'`. */
+  readonly removed: string[];
+}
+
+/**
+ * Undoes `escd setup kube`: removes the user, every context that uses it, and a cluster that one of
+ * those contexts used and no other context does. Refuses a user whose exec plugin is not escd's
+ * (`isEscd` decides), so a hand-made user of the same name is never removed.
+ */
+export function removeKubeUser(
+  text: string,
+  userName: string,
+  clusterName: string,
+  isEscd: (command: string, args: readonly string[]) => boolean,
+  file = 'kubeconfig',
+): KubeconfigRemoval {
+  const unchanged = { text, changed: false, currentContextSet: false, removed: [] };
+  if (text.trim().length === 0) return unchanged;
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) throw new SetupError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const list = (key: string): YAMLSeq<YAMLMap> | undefined => {
+    const node = doc.get(key, true);
+    return isSeq(node) ? (node as YAMLSeq<YAMLMap>) : undefined;
+  };
+  const users = list('users');
+  const index = users?.items.findIndex((item) => isMap(item) && item.get('name') === userName) ?? -1;
+  if (!users || index < 0) return unchanged;
+  const exec = (users.items[index]!.toJSON() as { user?: { exec?: { command?: unknown; args?: unknown } } }).user?.exec;
+  const args = Array.isArray(exec?.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
+  if (typeof exec?.command !== 'string' || !isEscd(exec.command, args)) {
+    throw new SetupError(`user '${userName}' in ${file} does not run escd's shim; left as it is`);
+  }
+  users.items.splice(index, 1);
+  const removed = [`user '${userName}'`];
+  const contexts = list('contexts');
+  const usedClusters = new Set<string>();
+  if (contexts) {
+    for (let i = contexts.items.length - 1; i >= 0; i--) {
+      const item = contexts.items[i]!;
+      const context = isMap(item) ? (item.toJSON() as { name?: unknown; context?: { user?: unknown; cluster?: unknown } }) : {};
+      if (context.context?.user !== userName) continue;
+      contexts.items.splice(i, 1);
+      removed.push(`context '${String(context.name)}'`);
+      if (typeof context.context.cluster === 'string') usedClusters.add(context.context.cluster);
+      if (doc.get('current-context') === context.name) doc.set('current-context', '');
+    }
+  }
+  const stillUsed = (cluster: string): boolean =>
+    contexts?.items.some((item) => isMap(item) && (item.toJSON() as { context?: { cluster?: unknown } }).context?.cluster === cluster) ?? false;
+  const clusters = list('clusters');
+  if (clusters && usedClusters.has(clusterName) && !stillUsed(clusterName)) {
+    const at = clusters.items.findIndex((item) => isMap(item) && item.get('name') === clusterName);
+    if (at >= 0) {
+      clusters.items.splice(at, 1);
+      removed.push(`cluster '${clusterName}'`);
+    }
+  }
+  const indentSeq = !/^[\w-]+:[ \t]*\r?\n- /m.test(text);
+  return { text: doc.toString({ lineWidth: 0, indentSeq }), changed: true, currentContextSet: false, removed };
+}

@@ -4,6 +4,8 @@
 // EnvironmentStore.resolveExisting / resolveNew). Names become file paths, so they are validated
 // strictly before any file system call.
 
+import { suggestKey } from '../esc/suggest.js';
+
 export const DEFAULT_PROJECT = 'default';
 
 /** One name segment: starts with a letter or digit; then letters, digits, `-`, `_`, `.`. */
@@ -82,4 +84,10 @@ export function parseEnvironmentName(input: string, defaultOrg: string): Environ
   const ref = parseEnvironmentRef(input, defaultOrg);
   if (ref.version !== undefined) throw new EnvironmentNameError(`invalid environment name ${quoteName(input)}: a version (@${ref.version}) is not allowed here`);
   return environmentName(ref.org, ref.project, ref.env, defaultOrg);
+}
+
+/** "; did you mean proj/dev?" for a name that does not exist, when one of `known` is close; else "". */
+export function didYouMean(name: string, known: Iterable<string>): string {
+  const guess = suggestKey(name, known);
+  return guess === undefined || guess === name ? '' : `; did you mean ${guess}?`;
 }

@@ -18,8 +18,10 @@ import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import type { EnvironmentLoader } from '../esc/types.js';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
 import { withFileLock } from '../keystore/file-lock.js';
+import { knownEnvironmentNames } from './known-names.js';
 import {
   DEFAULT_PROJECT,
+  didYouMean,
   environmentName,
   fullName,
   isValidSegment,
@@ -478,8 +480,10 @@ export class EnvironmentStore {
     return { org: stored.org, project: stored.project, env: stored.env, name: stored.name, file: stored.file };
   }
 
+  /** A name without a file, with the closest existing name: a typo must not pass silently. */
   private notFound(stored: StoredEnvironment): StoreError {
-    return new StoreError(`environment ${stored.name} does not exist (no file ${stored.file})`, 'not_found');
+    const known = knownEnvironmentNames(dirname(dirname(stored.file)));
+    return new StoreError(`environment ${stored.name} does not exist (no file ${stored.file})${didYouMean(stored.name, known)}`, 'not_found');
   }
 
   private historyDir(stored: StoredEnvironment): string {

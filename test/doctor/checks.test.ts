@@ -183,6 +183,13 @@ credential_process = escd-shim aws not/a-profile
     ]);
   });
 
+  it('reports a section or key given twice, which the AWS CLI refuses (ConfigParseError), as a broken file', () => {
+    const snippet = '[profile dev]\ncredential_process = escd-shim aws p/dev\n';
+    expect(() => awsConfigShimCommands(snippet + snippet)).toThrow('[profile dev] appears twice (lines 1 and 3): the AWS CLI cannot read it (ConfigParseError)');
+    expect(() => awsConfigShimCommands('[default]\nregion = a\nRegion = b\n')).toThrow("'region' appears twice in [default] (lines 2 and 3)");
+    expect(checkAwsConfig({ file: '/h/.aws/config', exists: true, error: 'x appears twice', references: [] })).toMatchObject({ status: 'fail' });
+  });
+
   it('finds kubeconfig users whose exec plugin runs the shim', () => {
     const text = `apiVersion: v1
 kind: Config

@@ -114,7 +114,7 @@ describe.skipIf(skip)('real clients through the shim', () => {
     const setup = await runCli(['setup', 'aws', 'proj/dev'], { env });
     expect(setup.code, setup.stderr).toBe(0);
     const config = await readFile(env.AWS_CONFIG_FILE!, 'utf8');
-    expect(config).toBe(`[profile proj-dev]\ncredential_process = ${commandLine([process.execPath, SHIM, 'aws', 'proj/dev'])}\n`);
+    expect(config).toBe(`[profile proj-dev]\ncredential_process = ${commandLine([process.execPath, SHIM, 'aws', 'proj/dev'])}\nregion = us-east-1\n`);
 
     const args = ['sts', 'get-caller-identity', '--profile', 'proj-dev', '--endpoint-url', moto.endpoint, '--output', 'json'];
     const first = await run('aws', args, env);

@@ -20,6 +20,10 @@ beforeAll(async () => {
   assertBuilt();
   home = await makeTmpHome('escd-setup-');
   env = { ...home.env, PATH: process.env.PATH ?? '' };
+  // setup refuses an environment that does not exist; proj/dev sets its own region.
+  await mkdir(join(home.env.ESCD_HOME!, 'environments', 'proj'), { recursive: true });
+  await writeFile(join(home.env.ESCD_HOME!, 'environments', 'proj', 'dev.yaml'), 'values:\n  region: eu-central-1\n  environmentVariables:\n    AWS_REGION: ${region}\n');
+  for (const name of ['x', 'json']) await writeFile(join(home.env.ESCD_HOME!, 'environments', 'proj', `${name}.yaml`), 'values: {}\n');
 });
 
 afterAll(() => home.cleanup());
@@ -33,6 +37,8 @@ describe('escd setup aws', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`created ${file}`);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+    // The environment's AWS_REGION, for the AWS CLI v1 (which reads no AWS_REGION).
+    expect(await readFile(file, 'utf8')).toMatch(/^\[profile proj-dev\]\ncredential_process = .* aws proj\/dev\nregion = eu-central-1\n$/);
 
     const mine = `# mine\n[profile other]\nregion = eu-west-1\n\n${await readFile(file, 'utf8')}`.replace('aws proj/dev', 'aws proj/old');
     await writeFile(file, mine);
@@ -52,7 +58,7 @@ describe('escd setup aws', () => {
   it('--print changes nothing', async () => {
     const before = await readFile(env.AWS_CONFIG_FILE!, 'utf8');
     const r = await runCli(['setup', 'aws', 'proj/x', '--profile', 'px', '--print'], { env });
-    expect(r.stdout).toMatch(/^\[profile px\]\ncredential_process = \S+ \S+ aws proj\/x\n$/);
+    expect(r.stdout).toMatch(/^\[profile px\]\ncredential_process = \S+ \S+ aws proj\/x\nregion = us-east-1\n$/); // config.yaml's aws.region
     expect(await readFile(env.AWS_CONFIG_FILE!, 'utf8')).toBe(before);
   });
 
@@ -90,7 +96,7 @@ describe('escd setup aws', () => {
     const printed = await run(['--print', '--json']);
     expect(existsSync(file)).toBe(false);
     const snippet = (await runCli(['setup', 'aws', 'proj/json', '--print'], { env: jsonEnv })).stdout;
-    expect(printed).toEqual({ environment: 'proj/json', profile: 'proj-json', credentialProcess: /^credential_process = (.*)$/m.exec(snippet)![1] });
+    expect(printed).toEqual({ environment: 'proj/json', profile: 'proj-json', credentialProcess: /^credential_process = (.*)$/m.exec(snippet)![1], region: 'us-east-1' });
 
     expect(await run(['--json'])).toEqual({ ...printed, action: 'added', file, created: true, changed: true, backup: null });
     expect(await run(['--json'])).toMatchObject({ action: 'unchanged', created: false, changed: false, backup: null });
@@ -105,6 +111,48 @@ describe('escd setup aws', () => {
     const r = await runCli(['setup', 'aws', '../etc'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^escd: invalid environment name "\.\.\/etc"/);
+  });
+
+  it('refuses an environment that does not exist and suggests the closest name (aws and kube)', async () => {
+    const before = await readFile(env.AWS_CONFIG_FILE!, 'utf8');
+    for (const args of [['aws', 'proj/dve'], ['kube', 'proj/dve', '--cluster', 'c']]) {
+      const r = await runCli(['setup', ...args], { env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^escd: environment proj\/dve does not exist \(no file .*dve\.yaml\); did you mean proj\/dev\?\n$/);
+    }
+    expect(await readFile(env.AWS_CONFIG_FILE!, 'utf8')).toBe(before);
+  });
+
+  it('refuses a file with a section given twice (the AWS CLI cannot read it) instead of saying it is up to date', async () => {
+    const file = join(home.dir, 'twice-config');
+    const once = (await runCli(['setup', 'aws', 'proj/dev', '--print'], { env })).stdout;
+    await writeFile(file, once + once); // `… >> ~/.aws/config` run twice
+    const r = await runCli(['setup', 'aws', 'proj/dev'], { env: { ...env, AWS_CONFIG_FILE: file } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`escd: ${file}: [profile proj-dev] appears twice (lines 1 and 4), so the AWS CLI cannot read it (ConfigParseError): remove the extra lines, then run escd setup again\n`);
+    const aws = spawnSync('aws', ['configure', 'list', '--profile', 'proj-dev'], { env: { ...env, AWS_CONFIG_FILE: file }, encoding: 'utf8' });
+    if (!aws.error) expect(aws.stderr).toMatch(/ConfigParseError|Unable to parse config file/); // the AWS CLI agrees
+  });
+
+  it('--remove takes out the profile it added, keeps a profile with other settings, and refuses one that is not escd', async () => {
+    const file = join(home.dir, 'remove-config');
+    const removeEnv = { ...env, AWS_CONFIG_FILE: file };
+    const mine = '# mine\n[profile keep]\nregion = eu-west-1\n';
+    await writeFile(file, mine);
+    expect((await runCli(['setup', 'aws', 'proj/dev'], { env: removeEnv })).code).toBe(0);
+    expect((await runCli(['setup', 'aws', 'proj/dev', '--profile', 'keep'], { env: removeEnv })).code).toBe(0);
+    const removed = await runCli(['setup', 'aws', 'proj/dev', '--remove'], { env: removeEnv });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(/^removed profile 'proj-dev': updated /);
+    const kept = await runCli(['setup', 'aws', 'proj/dev', '--profile', 'keep', '--remove'], { env: removeEnv });
+    expect(kept.stdout).toMatch(/^removed escd's credential_process from profile 'keep' \(its other settings stay\)/);
+    expect(await readFile(file, 'utf8')).toBe(mine);
+    const again = await runCli(['setup', 'aws', 'proj/dev', '--remove'], { env: removeEnv });
+    expect(again.stdout).toContain("profile 'proj-dev' does not run escd");
+    await writeFile(file, '[profile proj-dev]\ncredential_process = /usr/bin/aws-vault exec x\n');
+    const foreign = await runCli(['setup', 'aws', 'proj/dev', '--remove'], { env: removeEnv });
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toBe(`escd: profile 'proj-dev' in ${file} runs /usr/bin/aws-vault exec x, not escd's shim; left as it is\n`);
   });
 });
 
@@ -123,7 +171,7 @@ describe('escd setup kube', () => {
     } else {
       const view = JSON.parse(kubectl.stdout) as { users: { name: string; user: { exec: { args: string[]; interactiveMode: string } } }[]; 'current-context': string };
       expect(view['current-context']).toBe('prod');
-      expect(view.users[0]!.user.exec.args.slice(1)).toEqual(['kube', 'proj/dev', '--cluster', 'prod']);
+      expect(view.users[0]!.user.exec.args).toEqual(['kube', 'proj/dev', '--cluster', 'prod']);
       expect(view.users[0]!.user.exec.interactiveMode).toBe('Never');
     }
     const again = await runCli(args, { env });
@@ -149,6 +197,31 @@ describe('escd setup kube', () => {
     expect(await readFile(moved.backup, 'utf8')).toBe(before);
     const withoutServer = JSON.parse((await runCli(['setup', 'kube', 'proj/json', '--cluster', 'lab', '--print', '--json'], { env: jsonEnv })).stdout) as Record<string, unknown>;
     expect(withoutServer).toMatchObject({ cluster: null, context: null });
+  });
+
+  it('the command kubectl runs is the escd-shim launcher, which runs the shim with this node', async () => {
+    const view = parseYaml(await readFile(env.KUBECONFIG!, 'utf8')) as { users: { user: { exec: { command: string } } }[] };
+    const command = view.users[0]!.user.exec.command;
+    expect(command).toBe(join(home.env.ESCD_HOME!, 'state', 'bin', 'escd-shim'));
+    const help = spawnSync(command, ['--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } }); // no node on the PATH needed
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^usage: escd-shim aws <env>/);
+  });
+
+  it('--remove takes out the user, its context and the cluster it added, and nothing else', async () => {
+    const file = join(home.dir, 'remove-kubeconfig');
+    const removeEnv = { ...env, KUBECONFIG: file };
+    const theirs = 'apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster:\n    server: https://o\ncontexts:\n- name: other\n  context:\n    cluster: other\n    user: them\nusers:\n- name: them\n  user:\n    token: t\ncurrent-context: other\n';
+    await writeFile(file, theirs);
+    const args = ['setup', 'kube', 'proj/dev', '--cluster', 'lab', '--server', 'https://127.0.0.1:6443'];
+    expect((await runCli(args, { env: removeEnv })).code).toBe(0);
+    const r = await runCli(['setup', 'kube', 'proj/dev', '--cluster', 'lab', '--remove'], { env: removeEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^removed user 'escd-proj-dev@lab', context 'lab', cluster 'lab': updated /);
+    expect(parseYaml(await readFile(file, 'utf8'))).toEqual(parseYaml(theirs));
+    const foreign = await runCli(['setup', 'kube', 'proj/dev', '--cluster', 'other', '--user', 'them', '--remove'], { env: removeEnv });
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toContain("user 'them'");
   });
 
   it('refuses a context for a cluster the kubeconfig does not have, and a --ca that is not PEM', async () => {

@@ -2,9 +2,12 @@
 // shows how to point aws and kubectl at it.
 import { spawn } from 'node:child_process';
 import { UserError } from '../../core/errors.js';
-import { escdScript, NPX_CACHE_HINT, runsFromNpxCache, shimScript } from '../../service/package-files.js';
+import { realpathSync } from 'node:fs';
+import { delimiter, join, sep } from 'node:path';
+import { escdScript, NPX_CACHE_HINT, packageRoot, runsFromNpxCache, shimScript } from '../../service/package-files.js';
 import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from '../../quickstart/quickstart.js';
 import { terminalFor, withProgress } from '../terminal.js';
+import { shellQuote } from '../../setup/shell-quote.js';
 
 interface CliRun {
   readonly code: number | null;
@@ -84,21 +87,53 @@ const KUBE_CLUSTER_PLACEHOLDER = 'CLUSTER_NAME';
  */
 async function snippets(environments: readonly string[]): Promise<{ aws: string; kube: string }> {
   if (environments.length === 0) return { aws: '', kube: '' };
-  const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }] = await Promise.all([
+  const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }, { setupEnvironment }, { writeLauncher }] = await Promise.all([
     import('../../setup/aws-config.js'),
     import('../../setup/kubeconfig.js'),
     import('./setup.js'),
     import('../../setup/shell-quote.js'),
+    import('../../setup/environment.js'),
+    import('../../setup/launcher.js'),
   ]);
   const at = { node: process.execPath, shim: shimScript() };
-  const aws = environments.map((e) => profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]))).join('\n');
+  const aws: string[] = [];
+  for (const e of environments) {
+    const { region } = await setupEnvironment(e, process.env);
+    aws.push(profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]), '\n', region));
+  }
   const example = environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? environments[0]!;
-  const kube = kubeSnippet(await kubeSetup(example, { cluster: KUBE_CLUSTER_PLACEHOLDER }, { env: process.env, out: () => undefined, warn: () => undefined, ...at }));
-  return { aws, kube };
+  const setup = await kubeSetup(example, { cluster: KUBE_CLUSTER_PLACEHOLDER }, { env: process.env, out: () => undefined, warn: () => undefined, ...at });
+  // The snippet names the escd-shim launcher: write it, so that the snippet works as printed.
+  await writeLauncher(setup.user.command, at.node, at.shim);
+  return { aws: aws.join('\n'), kube: kubeSnippet(setup) };
+}
+
+/**
+ * How the next steps spell `escd` so that they work as printed: `escd` when that is this installation
+ * on the PATH, `npx escd` from inside the package (a clone after `npm install`), else node and the script.
+ */
+export function escdInvocation(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const script = realOrSelf(escdScript());
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && realOrSelf(join(dir, 'escd')) === script) return 'escd';
+  }
+  const root = realOrSelf(packageRoot());
+  const here = realOrSelf(cwd);
+  if (here === root || here.startsWith(root + sep)) return 'npx escd';
+  return [process.execPath, escdScript()].map(shellQuote).join(' ');
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function report(steps: QuickstartSteps, started: string, check: ShimCheck, status: string, aws: string, kube: string): string {
   const term = terminalFor(process.stdout);
+  const escd = escdInvocation();
   const done = (action: string): string => (action === 'created' ? term.green(action) : term.dim(action));
   const ks = steps.keystore;
   const keystoreLine = ks.fallback
@@ -118,25 +153,29 @@ function report(steps: QuickstartSteps, started: string, check: ShimCheck, statu
     '',
     ...(aws
       ? [
-          term.bold('~/.aws/config') + term.dim(' — add a profile per environment (or run `escd setup aws <env>`):'),
+          term.bold('~/.aws/config') + term.dim(` — \`${escd} setup aws <env>\` adds (or updates) a profile like this, with the region; appending it by hand twice breaks the file:`),
           aws.trimEnd(),
           '',
-          term.bold('kubeconfig') + term.dim(' — a user whose exec plugin asks escd for an EKS token (or run `escd setup kube <env> --cluster <name>`):'),
+          term.bold('kubeconfig') + term.dim(` — a user whose exec plugin asks escd for an EKS token (\`${escd} setup kube <env> --cluster <name>\` adds it):`),
           kube.trimEnd(),
         ]
       : [
           term.bold('~/.aws/config and kubeconfig') +
-            term.dim(' — no environment serves AWS credentials yet (environmentVariables.AWS_ACCESS_KEY_ID, no errors): add them, then `escd setup aws <env>`'),
+            term.dim(` — no environment serves AWS credentials yet (environmentVariables.AWS_ACCESS_KEY_ID, no errors): add them, then \`${escd} setup aws <env>\``),
         ]),
     '',
     term.bold('Try it'),
-    `  escd open ${SAMPLE_ENVIRONMENT}`,
-    `  escd run ${SAMPLE_ENVIRONMENT} -- env`,
+    `  ${escd} open ${SAMPLE_ENVIRONMENT}`,
+    `  ${escd} run ${SAMPLE_ENVIRONMENT} -- env`,
     ...(steps.awsEnvironments.includes(SAMPLE_ENVIRONMENT)
-      ? [`  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`]
+      ? [
+          `  ${escd} setup aws ${SAMPLE_ENVIRONMENT}`,
+          `  AWS_PROFILE=${profileNameFor(SAMPLE_ENVIRONMENT)} aws configure list   # the sample's keys are AWS's examples: real calls need your own`,
+        ]
       : []),
-    '  escd doctor',
-    '  escd service install   # keep the daemon running across logins (systemd/launchd)',
+    `  ${escd} doctor`,
+    `  ${escd} service install   # keep the daemon running across logins (systemd/launchd)`,
+    ...(escd === 'escd' ? [] : ['', term.dim(`escd is not on your PATH; \`npm install -g .\` in the clone puts escd and escd-shim there.`)]),
   ];
   if (runsFromNpxCache()) lines.push('', term.yellow('note:') + ` ${NPX_CACHE_HINT}.`);
   if (ks.fallback) lines.push('', term.yellow('note:') + ' keys are in a 0600 file because no OS keychain answered; see `escd doctor`.');

@@ -4,11 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { shimScript } from '../../service/package-files.js';
 import { isValidSegment, quoteName } from '../../store/names.js';
 import { awsConfigFile, awsCredentialsFile, expandHome, kubeconfigFile } from '../../setup/config-files.js';
-import { credentialsFileHasKeys, profileSnippet, upsertCredentialProcess, checkProfileName, type ProfileEdit } from '../../setup/aws-config.js';
+import { credentialsFileHasKeys, profileSnippet, removeCredentialProcess, upsertCredentialProcess, checkProfileName, type ProfileEdit } from '../../setup/aws-config.js';
+import { shellWords, shimCommand } from '../../setup/shim-command.js';
 import { editFile, type FileEditResult } from '../../setup/edit-file.js';
 import { SetupError } from '../../setup/errors.js';
-import { hasNamedEntry, kubeEntries, kubeSnippet, upsertKubeconfig, type KubeSetup } from '../../setup/kubeconfig.js';
+import { hasNamedEntry, kubeEntries, kubeSnippet, removeKubeUser, upsertKubeconfig, type KubeSetup } from '../../setup/kubeconfig.js';
+import { launcherPath, writeLauncher } from '../../setup/launcher.js';
 import { commandLine } from '../../setup/shell-quote.js';
+import { setupEnvironment, type SetupEnvironment } from '../../setup/environment.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -19,6 +22,10 @@ export interface SetupContext {
   /** Absolute node and shim paths written into the configs; the running ones by default. */
   readonly node?: string;
   readonly shim?: string;
+  /** The `escd-shim` launcher a kubeconfig runs (src/setup/launcher.ts); `<state dir>/bin/escd-shim` by default. */
+  readonly launcher?: string;
+  /** Checks the environment exists and finds its region (tests replace it; the store by default). */
+  readonly environment?: (name: string, env: Env) => Promise<SetupEnvironment>;
 }
 
 function programs(ctx: SetupContext): { node: string; shim: string } {
@@ -54,21 +61,37 @@ function describeWrite(result: FileEditResult): string {
  * JSON (`--json`): `{environment, profile, credentialProcess}`, and after a write also `action`
  * (added, updated or unchanged), `file`, `created`, `changed` and `backup`.
  */
-export async function setupAws(envName: string, opts: { profile?: string; print?: boolean; json?: boolean }, ctx: SetupContext): Promise<void> {
+export interface AwsSetupOptions {
+  readonly profile?: string;
+  /** The profile's `region` (default: the environment's AWS_REGION, else config.yaml's aws.region). */
+  readonly region?: string;
+  readonly print?: boolean;
+  readonly json?: boolean;
+  /** Undo: remove what setup added. */
+  readonly remove?: boolean;
+}
+
+/** True when a credential_process command line runs escd's shim. */
+const runsShim = (command: string): boolean => shimCommand(shellWords(command)) !== undefined;
+
+export async function setupAws(envName: string, opts: AwsSetupOptions, ctx: SetupContext): Promise<void> {
   checkEnvName(envName);
   const profile = opts.profile ?? envName.replaceAll('/', '-');
   checkProfileName(profile);
+  if (opts.remove) return removeAws(profile, opts, ctx);
+  const { region: ownRegion } = await (ctx.environment ?? setupEnvironment)(envName, ctx.env);
+  const region = opts.region ?? ownRegion;
   const { node, shim } = programs(ctx);
   const command = commandLine([node, shim, 'aws', envName]);
-  const entry = { environment: envName, profile, credentialProcess: command };
+  const entry = { environment: envName, profile, credentialProcess: command, region };
   if (opts.print) {
-    ctx.out(opts.json ? json(entry) : profileSnippet(profile, command));
+    ctx.out(opts.json ? json(entry) : profileSnippet(profile, command, '\n', region));
     return;
   }
   const file = awsConfigFile(ctx.env);
   let action: ProfileEdit['action'] = 'unchanged';
   const result = await editFile(file, (text) => {
-    const edit = upsertCredentialProcess(text, profile, command, file);
+    const edit = upsertCredentialProcess(text, profile, command, file, region);
     action = edit.action;
     return { text: edit.text, changed: edit.action !== 'unchanged' };
   });
@@ -80,6 +103,20 @@ export async function setupAws(envName: string, opts: { profile?: string; print?
     ctx.warn(`warning: ${credentials} has keys for [${profile}]; the AWS CLI and SDKs use them before credential_process: remove them\n`);
   }
   if (!opts.json) ctx.out(`try: aws sts get-caller-identity --profile ${profile}\n`);
+}
+
+/** `escd setup aws … --remove`: the profile's section (or, when it holds other settings, its credential_process line). */
+async function removeAws(profile: string, opts: AwsSetupOptions, ctx: SetupContext): Promise<void> {
+  const file = awsConfigFile(ctx.env);
+  let action = 'absent';
+  const result = await editFile(file, (text) => {
+    const edit = removeCredentialProcess(text, profile, runsShim, file);
+    action = edit.action;
+    return { text: edit.text, changed: edit.action !== 'absent' };
+  });
+  if (opts.json) ctx.out(json({ profile, action, ...writeFacts(result) }));
+  else if (action === 'absent') ctx.out(`profile '${profile}' does not run escd in ${file}: nothing to remove\n`);
+  else ctx.out(`removed ${action === 'removed' ? `profile '${profile}'` : `escd's credential_process from profile '${profile}' (its other settings stay)`}: ${describeWrite(result)}\n`);
 }
 
 export interface KubeSetupOptions {
@@ -95,6 +132,8 @@ export interface KubeSetupOptions {
   readonly tokenFile?: boolean;
   readonly print?: boolean;
   readonly json?: boolean;
+  /** Undo: remove the user (and the contexts and cluster only it used). */
+  readonly remove?: boolean;
 }
 
 /** The kube setup for these options; reads the CA file. */
@@ -111,8 +150,7 @@ export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: Se
     });
     if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new SetupError(`--ca ${opts.ca} is not a PEM certificate (no BEGIN CERTIFICATE line)`);
   }
-  const { node, shim } = programs(ctx);
-  const args = [shim, 'kube', envName, '--cluster', opts.cluster];
+  const args = ['kube', envName, '--cluster', opts.cluster];
   if (opts.region) args.push('--region', opts.region);
   if (opts.oidc) args.push('--oidc');
   if (opts.audience) args.push('--audience', opts.audience);
@@ -124,7 +162,7 @@ export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: Se
     tokenFile = kubeTokenFilePath(resolvePaths(ctx.env).socket, { env: envName, cluster: opts.cluster, ...(opts.oidc ? { oidc: true } : {}) });
   }
   return {
-    user: { name: userName, command: node, args, ...(tokenFile !== undefined ? { tokenFile } : {}) },
+    user: { name: userName, command: ctx.launcher ?? launcherPath(ctx.env), args, ...(tokenFile !== undefined ? { tokenFile } : {}) },
     ...(opts.server !== undefined ? { cluster: { name: opts.cluster, server: opts.server, ...(caPem ? { caPem } : {}) } } : {}),
     ...(wantContext ? { context: { name: opts.context ?? opts.cluster, cluster: opts.cluster, user: userName } } : {}),
   };
@@ -148,6 +186,8 @@ async function keepKubeTokenFile(envName: string, opts: KubeSetupOptions, ctx: S
  * and `currentContextSet`.
  */
 export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
+  if (opts.remove) return removeKube(envName, opts, ctx);
+  await (ctx.environment ?? setupEnvironment)(envName, ctx.env);
   let setup = await kubeSetup(envName, opts, ctx);
   const names = { environment: envName, user: setup.user.name, cluster: setup.cluster?.name ?? null, context: setup.context?.name ?? null };
   if (opts.print) {
@@ -156,6 +196,8 @@ export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: Se
   }
   // The daemon names the file (from the canonical environment name): that path goes into the kubeconfig.
   if (opts.tokenFile) setup = { ...setup, user: { ...setup.user, tokenFile: await keepKubeTokenFile(envName, opts, ctx) } };
+  const { node, shim } = programs(ctx);
+  await writeLauncher(setup.user.command, node, shim);
   const file = kubeconfigFile(ctx.env);
   let currentContextSet = false;
   const result = await editFile(file, (text) => {
@@ -175,4 +217,21 @@ export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: Se
   if (currentContextSet) ctx.out(`current context is now '${setup.context!.name}'\n`);
   if (setup.context) ctx.out(`try: kubectl --context ${setup.context.name} get --raw /version\n`);
   else ctx.out(`use it from a context: kubectl config set-context <name> --cluster ${opts.cluster} --user ${setup.user.name}\n`);
+}
+
+/** `escd setup kube … --remove`: the user setup added, the contexts using it, and a cluster left without contexts. */
+async function removeKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
+  checkEnvName(envName);
+  if (!opts.cluster) throw new SetupError('--cluster <name> is required');
+  const userName = opts.user ?? `escd-${envName.replaceAll('/', '-')}${opts.oidc ? '-oidc' : ''}@${opts.cluster}`;
+  const file = kubeconfigFile(ctx.env);
+  let removed: string[] = [];
+  const result = await editFile(file, (text) => {
+    const edit = removeKubeUser(text, userName, opts.cluster, (command, args) => runsShim(commandLine([command, ...args])), file);
+    removed = edit.removed;
+    return edit;
+  });
+  if (opts.json) ctx.out(json({ environment: envName, user: userName, removed, ...writeFacts(result) }));
+  else if (removed.length === 0) ctx.out(`${file} has no escd user '${userName}': nothing to remove\n`);
+  else ctx.out(`removed ${removed.join(', ')}: ${describeWrite(result)}\n`);
 }

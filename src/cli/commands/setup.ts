@@ -15,8 +15,9 @@ export function register(program: Command): void {
       'after',
       `
 Both commands keep every other line of the file, write it atomically and leave a backup beside it
-(<file>.escd-backup-<time>). The absolute paths of node and the shim are written: re-run after moving
-or upgrading either.
+(<file>.escd-backup-<time>). The absolute paths of node and the shim are written (for kubectl in the
+escd-shim launcher under escd's state directory): re-run after moving or upgrading either. --remove
+undoes it.
 
 Examples:
   escd setup aws myproj/dev
@@ -28,13 +29,15 @@ Examples:
     .description('Add or update a profile whose credential_process is the shim (AWS_CONFIG_FILE honoured)')
     .argument('<env>', 'environment name, [org/]project/env')
     .option('--profile <name>', 'profile name (default: the environment name with / replaced by -)')
+    .option('--region <region>', "the profile's region (default: the environment's AWS_REGION, else aws.region of config.yaml); a region the profile has is kept")
     .option('--print', 'only print the profile section; change nothing')
-    .option('--json', 'print {environment, profile, credentialProcess} and what was written (action, file, created, changed, backup)')
+    .option('--remove', 'remove what setup added: the profile (or only its credential_process when it has other settings)')
+    .option('--json', 'print {environment, profile, credentialProcess, region} and what was written (action, file, created, changed, backup)')
     .addHelpText(
       'after',
-      '\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print\n  escd setup aws myproj/dev --json | jq -r .backup',
+      '\nThe environment must exist. The AWS CLI v1 reads no AWS_REGION, so the profile gets a region.\n\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print\n  escd setup aws myproj/dev --remove\n  escd setup aws myproj/dev --json | jq -r .backup',
     )
-    .action(async (env: string, opts: { profile?: string; print?: boolean; json?: boolean }) => {
+    .action(async (env: string, opts: { profile?: string; region?: string; print?: boolean; remove?: boolean; json?: boolean }) => {
       const { actions, ctx } = await context();
       await actions.setupAws(env, opts, ctx);
     });
@@ -53,12 +56,13 @@ Examples:
     .option('--audience <aud>', 'with --oidc: the token audience (default: the cluster name)')
     .option('--token-file', 'a tokenFile user the daemon keeps fresh (no process per kubectl call) instead of the exec plugin')
     .option('--print', 'only print the entries; change nothing')
+    .option('--remove', 'remove what setup added: the user, its contexts, and a cluster no other context uses')
     .option('--json', 'print {environment, user, cluster, context} and what was written (file, created, changed, backup, currentContextSet); with --print the entries')
     .addHelpText(
       'after',
-      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print\n  escd setup kube myproj/dev --cluster prod --token-file      # kubectl reads a file the daemon renews\n  escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
+      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print\n  escd setup kube myproj/dev --cluster prod --token-file      # kubectl reads a file the daemon renews\n  escd setup kube myproj/dev --cluster prod --remove\n  escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
     )
-    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; tokenFile?: boolean; print?: boolean; json?: boolean }) => {
+    .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; tokenFile?: boolean; print?: boolean; remove?: boolean; json?: boolean }) => {
       const { actions, ctx } = await context();
       await actions.setupKube(env, opts, ctx);
     });

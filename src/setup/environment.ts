@@ -1,0 +1,32 @@
+// What `escd setup` learns about the environment it wires up: that it exists (a typo must not be
+// written into ~/.aws/config, it would fail only at the first `aws` call), and the AWS region to
+// write into the profile (the AWS CLI v1 reads no AWS_REGION and has no default region).
+import { projectEnvironment } from '../esc/project.js';
+import { createRuntime } from '../runtime/runtime.js';
+import { SetupError } from './errors.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface SetupEnvironment {
+  /** The canonical name (`project/env`). */
+  readonly name: string;
+  /**
+   * The environment's own AWS_REGION (or AWS_DEFAULT_REGION) when it is a plain value without
+   * evaluating providers, else config.yaml's aws.region (where the daemon calls STS).
+   */
+  readonly region: string;
+}
+
+export async function setupEnvironment(name: string, env: Env): Promise<SetupEnvironment> {
+  const runtime = await createRuntime({ env });
+  try {
+    await runtime.store.read(name);
+  } catch (err) {
+    throw new SetupError((err as Error).message);
+  }
+  // Check mode: no provider is called and no secret decrypted; a region from a provider stays unknown.
+  const evaluation = await runtime.evaluate(name, { mode: 'check' }).catch(() => undefined);
+  const variables = projectEnvironment(evaluation?.values).environmentVariables;
+  const own = [variables.AWS_REGION, variables.AWS_DEFAULT_REGION].find((v) => v !== undefined && !v.secret && /^[a-z]{2,}(?:-[a-z0-9]+)+$/.test(v.value));
+  return { name: evaluation?.environment.name ?? name, region: own?.value ?? runtime.config.aws.region };
+}
