@@ -6,7 +6,7 @@
 //   npm run bench -- --cpu-prof DIR every escd daemon started writes a CPU profile into DIR
 //
 // Sections: 1 shim wall time, 2 daemon latency/throughput, 3 refresh never blocks, 4 evaluation,
-// 5 memory, 6 cold start. Everything started is stopped at the end, on failure and on Ctrl-C.
+// 5 memory, 6 cold start, 7 credential endpoint. Everything started is stopped at the end, on failure and on Ctrl-C.
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { assertBuilt } from '../support/cli.js';
@@ -15,6 +15,7 @@ import { installCleanupHandlers, isInterrupted, stopAll } from './resources.js';
 import { measureColdStart } from './cold-start.js';
 import { profileDaemonsInto } from './daemon.js';
 import { measureDaemonLatency } from './daemon-latency.js';
+import { measureEndpoint } from './endpoint.js';
 import { measureEvaluation } from './evaluation.js';
 import { measureMemory } from './memory.js';
 import { measureRefresh } from './refresh.js';
@@ -40,6 +41,7 @@ const SECTIONS: readonly Section[] = [
   { id: '4', name: 'evaluation', run: (log) => measureEvaluation({ processes: 5, sizeProcesses: 3, sizes: [100, 1_000, 10_000] }, log) },
   { id: '5', name: 'memory', run: (log) => measureMemory({ counts: [100, 1_000] }, log) },
   { id: '6', name: 'cold start', run: (log) => measureColdStart({ runs: 9 }, log) },
+  { id: '7', name: 'credential endpoint', run: (log) => measureEndpoint({ concurrency: [1, 100], durationMs: 700, repeats: 3, clientRuns: 15 }, log) },
 ];
 
 function parseArgs(argv: readonly string[]): { json: boolean; only: Set<string> | undefined; cpuProf: string | undefined } {
