@@ -69,7 +69,7 @@ Examples:
 
   program
     .command('status')
-    .description('Show the daemon and what it holds: credential expiry, next refresh, last result, hits')
+    .description('Show the daemon and what it holds: credential expiry, next refresh, last result, hits; endpoint grants and kept token files')
     .option('--json', 'print machine-readable JSON')
     .addHelpText('after', '\nExits 3 when no daemon is running.\n\nExamples:\n  escd status\n  escd status --json | jq .environments')
     .action(async (options: { json?: boolean }) => {
@@ -79,7 +79,7 @@ Examples:
 
   program
     .command('flush')
-    .description('Drop one cached environment (or all), so the next request evaluates it afresh')
+    .description('Drop one cached environment (or all), so the next request evaluates it afresh; token files kept for it are rewritten')
     .argument('[env]', 'environment name; all when omitted')
     .option('--json', 'print {running, flushed, env} (flushed: how many cached environments were dropped)')
     .addHelpText('after', '\nExamples:\n  escd flush\n  escd flush myproject/dev\n  escd flush --json')
