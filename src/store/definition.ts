@@ -88,8 +88,60 @@ function keepComments(old: unknown, value: Node): Node {
   return value;
 }
 
+/**
+ * The reference replaces a node's kind, tag, value and content but keeps its style: a new scalar in
+ * place of a quoted one stays quoted, a new collection is written in block style unless it replaces
+ * a flow one.
+ */
+function replaceNode(old: unknown, value: Node): Node {
+  if (isScalar(value)) {
+    value.type = isScalar(old) ? old.type : undefined;
+    if (isScalar(old) && typeof old.value !== typeof value.value) value.type = undefined;
+  } else if (isMap(value) || isSeq(value)) {
+    value.flow = (isMap(old) || isSeq(old)) && old.flow === true;
+  }
+  return keepComments(old, value);
+}
+
+/**
+ * Removes `path` as the reference CLI's `env rm <env> <path>` does (relative to `values` unless it
+ * starts with `imports`); a missing last key is no change.
+ */
+export function removeValue(doc: Document, path: readonly PathElement[]): void {
+  if (path.length === 0) throw new DefinitionError('path must contain at least one element');
+  const top = path[0] === 'imports' ? 'imports' : 'values';
+  const rest = top === 'imports' ? path.slice(1) : path;
+  let node: unknown = isMap(doc.contents) ? (doc.contents.items.find((p) => keyText(p.key)?.toLowerCase() === top)?.value ?? null) : null;
+  const prefix: PathElement[] = top === 'imports' ? ['imports'] : [];
+  if (top === 'imports' && rest.length === 0) {
+    const root = doc.contents as YAMLMap;
+    root.items = root.items.filter((p) => keyText(p.key)?.toLowerCase() !== 'imports');
+    return;
+  }
+  for (const [i, step] of rest.entries()) {
+    prefix.push(step);
+    const last = i === rest.length - 1;
+    if (isSeq(node)) {
+      if (typeof step !== 'number') throw new DefinitionError(`${formatPath(prefix)}: key for an array must be an int`);
+      if (step < 0 || step >= node.items.length) throw new DefinitionError(`${formatPath(prefix)}: array index out of range`);
+      if (last) node.items.splice(step, 1);
+      else node = node.items[step];
+    } else if (isMap(node)) {
+      if (typeof step !== 'string') throw new DefinitionError(`${formatPath(prefix)}: key for a map must be a string`);
+      const index = node.items.findIndex((p) => keyText(p.key) === step);
+      if (last) {
+        if (index >= 0) node.items.splice(index, 1);
+      } else {
+        node = index >= 0 ? node.items[index]!.value : null;
+      }
+    } else {
+      throw new DefinitionError(`${formatPath(prefix)}: expected an array or an object`);
+    }
+  }
+}
+
 function assign(doc: Document, current: unknown, path: readonly PathElement[], value: Node, done: PathElement[]): Node {
-  if (path.length === 0) return keepComments(current, value);
+  if (path.length === 0) return replaceNode(current, value);
   const [step, ...rest] = path as [PathElement, ...PathElement[]];
   const here = done.length === 0 ? 'values' : formatPath(done);
   let node = current;

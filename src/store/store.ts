@@ -362,12 +362,17 @@ export class EnvironmentStore {
     await this.change(name, (history, stored) => {
       const target = history.revisions.find((r) => r.number === revision);
       if (!target) throw new StoreError('not found', 'not_found');
+      if (revision === latestRevision(history)) throw new StoreError('the latest revision cannot be retracted: update the environment first', 'invalid');
       const replacement = options.replacement ?? (this.options.replacementFor ?? defaultReplacement)(history, revision);
       if (replacement === undefined) throw new StoreError(`revision ${revision} has no earlier revision to replace it; name one with --replace-with`, 'invalid');
       if (options.replacement !== undefined && !history.revisions.some((r) => r.number === replacement)) throw new StoreError('not found', 'not_found');
       const stamp = this.stamp({ kind: 'retraction', environment: fullName(stored), revision });
       const retracted = { replacement, ...(options.reason ? { reason: options.reason } : {}), ...stamp };
-      return { ...history, revisions: history.revisions.map((r) => (r.number === revision ? { ...r, retracted } : r)) };
+      // Tags that pointed at the retracted revision now point at its replacement.
+      const revisionTags = Object.fromEntries(
+        Object.entries(history.revisionTags).map(([tag, t]) => [tag, t.revision === revision && tag !== LATEST ? { ...t, revision: replacement } : t]),
+      );
+      return { ...history, revisionTags, revisions: history.revisions.map((r) => (r.number === revision ? { ...r, retracted } : r)) };
     });
   }
 

@@ -1,5 +1,6 @@
 // `escd env …`: manage environment definitions in the local store.
 import type { Command } from 'commander';
+import { register as registerHistory } from './env-history.js';
 
 const actions = () => import('../actions/env.js');
 const guarded = async (run: () => Promise<void>): Promise<void> => (await import('../evaluate.js')).withDiagnostics(run);
@@ -40,54 +41,70 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ escd env get myproj/dev\n  $ escd env get myproj/dev --show-secrets')
     .action(async (name: string, opts: { json?: boolean; showSecrets?: boolean }) => (await actions()).get(name, opts));
 
+  const write = () => import('../actions/env-write.js');
+
   env
     .command('init')
-    .description('Create an environment (empty, or from a file; plaintext fn::secret values are stored encrypted)')
+    .description('Create an environment: an empty revision 1, then the definition from -f as revision 2')
     .argument('<env>', 'environment name, [org/]project/env')
-    .option('-f, --file <file>', 'initial definition (YAML); - reads standard input')
-    .addHelpText('after', '\nExamples:\n  $ escd env init myproj/dev\n  $ escd env init myproj/prod -f prod.yaml\n  $ cat dev.yaml | escd env init myproj/dev -f -')
-    .action(async (name: string, opts: { file?: string }) => guarded(async () => (await actions()).init(name, opts)));
+    .option('-f, --file <file>', 'the initial definition (YAML); - reads standard input')
+    .addHelpText(
+      'after',
+      `
+Plaintext fn::secret values are stored encrypted. A definition with errors is refused (the environment
+stays, empty).
+
+Examples:
+  $ escd env init myproj/dev
+  $ escd env init myproj/prod -f prod.yaml
+  $ cat dev.yaml | escd env init myproj/dev -f -`,
+    )
+    .action(async (name: string, opts: { file?: string }) => (await write()).init(name, opts));
 
   env
     .command('edit')
-    .description('Edit a definition in $VISUAL or $EDITOR; it is saved only if it is valid')
-    .argument('<env>', 'environment name, [org/]project/env')
+    .description('Edit a definition in an editor (or replace it with -f); a valid one becomes the next revision')
+    .argument('<env>', 'environment name, [org/]project/env (no version)')
+    .option('--editor <command>', 'the editor command (default: $VISUAL, $EDITOR, vi); `code` gets -w')
+    .option('-f, --file <file>', 'the new definition; - reads standard input')
     .option('--show-secrets', 'edit fn::secret values as plaintext (they are encrypted again on save)')
     .addHelpText(
       'after',
       `
-A YAML syntax or load error keeps the stored definition unchanged and says where your edit was left.
-Any plaintext fn::secret in the saved definition is stored encrypted.
+A definition with errors is not saved: the errors are shown, ENTER edits again, end of input gives up.
+An empty definition aborts the edit. Any plaintext fn::secret in the saved definition is stored encrypted.
 
 Examples:
-  $ EDITOR="code --wait" escd env edit myproj/dev
+  $ escd env edit myproj/dev
+  $ escd env edit myproj/dev --editor "code"
+  $ escd env edit myproj/dev -f dev.yaml
   $ escd env edit myproj/dev --show-secrets`,
     )
-    .action(async (name: string, opts: { showSecrets?: boolean }) => guarded(async () => (await actions()).edit(name, opts)));
+    .action(async (name: string, opts: { editor?: string; file?: string; showSecrets?: boolean }) => (await write()).edit(name, opts));
 
   env
     .command('set')
-    .description('Set a value in a definition, keeping its comments and order')
-    .argument('<env>', 'environment name, [org/]project/env')
-    .argument('<path>', 'property path under values (or imports[N]), e.g. a.b[0]["key"]')
-    .argument('[value]', 'the value, read as YAML (a number, true, [a, b], {k: v}, ...)')
-    .option('--secret', 'store the value encrypted as fn::secret (sealed with the key in the key store)')
+    .description('Set a value within an environment (a new revision), keeping comments and order')
+    .argument('[args...]', '<env> <path> [<value>]: path under values (or imports[N]), e.g. a.b[0]["key"]; the value is read as YAML')
+    .option('--secret', 'store the value encrypted as fn::secret')
+    .option('--plaintext', 'store a value that looks like a secret in plaintext anyway')
     .option('--string', 'take the value literally as a string instead of reading it as YAML')
     .option('-f, --file <file>', 'read the value from a file; - reads standard input')
     .addHelpText(
       'after',
       `
+A string under a key such as password, token or secret that looks random is refused unless --secret
+or --plaintext says what it is.
+
 Examples:
   $ escd env set myproj/dev aws.region us-west-2
   $ escd env set myproj/dev ports '[80, 443]'
   $ escd env set myproj/dev build.version 1.10 --string
   $ escd env set myproj/dev environmentVariables.AWS_REGION '\${aws.region}'
-  $ escd env set myproj/dev api.token --secret --file token.txt
+  $ escd env set myproj/dev api.token --secret -f token.txt
   $ escd env set myproj/dev imports[0] myproj/base`,
     )
-    .action(async (name: string, path: string, value: string | undefined, opts: { secret?: boolean; string?: boolean; file?: string }) =>
-      guarded(async () => (await actions()).set(name, path, value, opts)),
-    );
+    .action(async (args: string[], opts: { secret?: boolean; plaintext?: boolean; string?: boolean; file?: string }) => (await write()).set(args, opts));
 
   env
     .command('rotate')
@@ -101,9 +118,11 @@ Examples:
   env
     .command('rm')
     .alias('remove')
-    .description('Delete an environment')
-    .argument('<env>', 'environment name, [org/]project/env')
+    .description('Remove an environment, or with a path a value within it (a new revision)')
+    .argument('[args...]', '<env> [<path>]')
     .option('-y, --yes', 'do not ask for confirmation')
-    .addHelpText('after', '\nExample:\n  $ escd env rm myproj/old --yes')
-    .action(async (name: string, opts: { yes?: boolean }) => (await actions()).remove(name, opts));
+    .addHelpText('after', '\nExamples:\n  $ escd env rm myproj/dev db.password\n  $ escd env rm myproj/old --yes')
+    .action(async (args: string[], opts: { yes?: boolean }) => (await write()).remove(args, opts));
+
+  registerHistory(env);
 }

@@ -1,0 +1,375 @@
+// The verbs that write a revision — `env init`, `env edit`, `env set`, `env rm [path]`,
+// `env version rollback` — with the reference CLI's flags, output and errors (env_init.go,
+// env_edit.go, env_set.go, env_rm.go, env_version_rollback.go). Every update is checked first; with
+// no error its plaintext `fn::secret` values are encrypted, the text is written back as the reference
+// stores it (2-space YAML, comments and styles kept) and it becomes the next revision.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Document, isScalar, Pair, parseDocument, Scalar, YAMLMap, type Node } from 'yaml';
+import { UserError } from '../../core/errors.js';
+import type { Diagnostic } from '../../esc/types.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { sealSecret } from '../../secrets/envelope.js';
+import { DefinitionError, parseDefinition, parsePath, removeValue, sealSecrets, setValue, type PathElement } from '../../store/definition.js';
+import { fullName } from '../../store/names.js';
+import { StoreError, type StoredRef } from '../../store/store.js';
+import { decryptSecretsInText } from '../../store/secret-rewrite.js';
+import { checkArgCount, existingRef, newRef, refuseVersion } from '../env-ref.js';
+import { openRuntime } from '../evaluate.js';
+import { propertyDiagnostics, yamlDiagnostics } from '../format/reference-diagnostics.js';
+import { looksLikeSecret } from '../secret-heuristic.js';
+
+const say = (line: string): void => void process.stdout.write(line + '\n');
+const warn = (text: string): void => void process.stderr.write(text);
+
+/** The YAML layouts of the reference: go-yaml's Marshal (4 spaces) and the stored form after encryption (2). */
+const render = (doc: Document, indent: 2 | 4): string => doc.toString({ indent, indentSeq: true, lineWidth: 0, flowCollectionPadding: false });
+
+/** `-f=x` reaches commander as `=x`. */
+const fileFlag = (file: string | undefined): string | undefined => (file?.startsWith('=') ? file.slice(1) : file);
+
+async function readSource(file: string): Promise<Buffer> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+  return readFile(file);
+}
+
+interface UpdateOutcome {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly updated: boolean;
+}
+
+/**
+ * Checks `text` as the definition of `ref`; with no error encrypts its plaintext secrets, writes it
+ * back at 2-space indentation and makes it the next revision. Diagnostics name the root
+ * `<project>/<env>`, as the reference's update does.
+ */
+async function update(runtime: Runtime, ref: StoredRef, text: string, expectedRevision?: number): Promise<UpdateOutcome> {
+  const root = `${ref.project}/${ref.env}`;
+  const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
+  const diagnostics = evaluation.diagnostics.map((d) => (d.file === evaluation.environment.name || d.file === undefined ? { ...d, file: root } : d));
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, updated: false };
+  let stored = text;
+  if (text.trim() !== '') {
+    const doc = parseDefinition(text, root);
+    await sealSecrets(doc, text, (plaintext) => sealSecret(runtime.cipher, plaintext));
+    stored = render(doc, 2);
+  }
+  await runtime.store.update(ref, stored, expectedRevision !== undefined ? { expectedRevision } : {});
+  return { diagnostics, updated: true };
+}
+
+// ---- init ----
+
+export async function init(name: string, options: { file?: string }): Promise<void> {
+  const runtime = await openRuntime();
+  refuseVersion('init', name, runtime);
+  const ref = await newRef(runtime, name);
+  const file = fileFlag(options.file);
+  try {
+    await runtime.store.create(ref, '');
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'exists') throw new StoreError(`creating environment: ${err.message}`, 'exists');
+    throw err;
+  }
+  say(`Environment created: ${fullName(ref)}`);
+  if (file === undefined) return;
+  const text = (await readSource(file)).toString('utf8');
+  const { diagnostics, updated } = await update(runtime, ref, text);
+  warn(yamlDiagnostics(`${ref.project}/${ref.env}`, text, diagnostics));
+  if (!updated) throw new UserError('updating environment definition: too many errors');
+}
+
+// ---- edit ----
+
+/** The reference's editor command parsing: whitespace-separated words, `"` groups, `\"` a quote. */
+export function parseEditorCommand(editor: string): string[] {
+  const words: string[] = [];
+  let rest = editor;
+  for (;;) {
+    rest = rest.replace(/^\s+/, '');
+    if (rest === '') return words;
+    let word = '';
+    let quoted = false;
+    let i = 0;
+    for (; i < rest.length; i++) {
+      const c = rest[i]!;
+      if (c === '"') {
+        quoted = !quoted;
+        continue;
+      }
+      if (!quoted && /\s/.test(c)) break;
+      if (c === '\\' && rest[i + 1] === '"') {
+        word += '"';
+        i++;
+      } else {
+        word += c;
+      }
+    }
+    words.push(word);
+    rest = rest.slice(i);
+  }
+}
+
+function lookPath(command: string): string | undefined {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+function editorCommand(flag: string | undefined): string[] {
+  const words = parseEditorCommand(flag || process.env.VISUAL || process.env.EDITOR || '');
+  if (words.length === 0) {
+    const vi = lookPath('vi');
+    if (!vi) throw new UserError('no available editor; please use the --editor flag or set one of the VISUAL or EDITOR environment variables');
+    return [vi];
+  }
+  if (words[0] === 'code' && words.length === 1) words.push('-w');
+  const found = lookPath(words[0]!);
+  if (!found) throw new UserError(`finding ${JSON.stringify(words[0])} on path: command not found`);
+  return [found, ...words.slice(1)];
+}
+
+function runEditor(editor: readonly string[], file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(editor[0]!, [...editor.slice(1), file], { stdio: 'inherit' });
+    child.once('error', (err) => reject(new UserError(`editor: ${err.message}`)));
+    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new UserError(`editor: ${signal ? `signal: ${signal}` : `exit status ${code}`}`))));
+  });
+}
+
+/** Waits for a line on stdin: true for ENTER, false at the end of input (^D). */
+async function continueEditing(): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin });
+  try {
+    for await (const _line of rl) return true;
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+export async function edit(name: string, options: { editor?: string; file?: string; showSecrets?: boolean }): Promise<void> {
+  const runtime = await openRuntime();
+  refuseVersion('edit', name, runtime);
+  const ref = await existingRef(runtime, name);
+  const root = `${ref.project}/${ref.env}`;
+  const file = fileFlag(options.file);
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = (await readSource(file)).toString('utf8');
+    } catch (err) {
+      throw new UserError(`reading environment definition: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const { diagnostics, updated } = await update(runtime, ref, text);
+    if (updated) say('Environment updated.');
+    warn(yamlDiagnostics(root, text, diagnostics));
+    return;
+  }
+  const editor = editorCommand(options.editor);
+  let current: { source: string; revision: number };
+  try {
+    const def = await runtime.store.read(ref);
+    const history = await runtime.store.history(ref);
+    current = { source: def.source, revision: history.revisions[history.revisions.length - 1]?.number ?? 0 };
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'not_found') throw new StoreError('getting environment definition: not found', 'not_found');
+    throw err;
+  }
+  let text = options.showSecrets ? await decryptSecretsInText(current.source, runtime.cipher, root) : current.source;
+  // The user's runtime dir (tmpfs, private) where there is one: with --show-secrets the file holds plaintext.
+  const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'escd-edit-'));
+  try {
+    for (;;) {
+      const temp = join(dir, `${ref.env}.yaml`);
+      await writeFile(temp, text, { mode: 0o600 });
+      await runEditor(editor, temp);
+      let edited = await readFile(temp, 'utf8');
+      const sep = /(^|\n)---(\n|$)/.exec(edited);
+      if (sep) edited = edited.slice(0, sep.index + sep[1]!.length);
+      if (edited.trim() === '') {
+        warn('Aborting edit due to empty definition.\n');
+        return;
+      }
+      const { diagnostics, updated } = await update(runtime, ref, edited, current.revision);
+      if (updated) {
+        warn(yamlDiagnostics(root, edited, diagnostics));
+        say('Environment updated.');
+        return;
+      }
+      warn(yamlDiagnostics(root, edited, diagnostics));
+      warn('Press ENTER to continue editing or ^D to exit\n');
+      if (!(await continueEditing())) {
+        warn('Aborting edit.\n');
+        return;
+      }
+      text = edited;
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- set ----
+
+export interface SetOptions {
+  readonly secret?: boolean;
+  readonly plaintext?: boolean;
+  readonly string?: boolean;
+  readonly file?: string;
+}
+
+/** go-yaml's wording for the value errors people meet most: an unclosed flow collection. */
+function valueError(text: string, message: string, line: number): string {
+  if (/^\s*\[/.test(text) && !/\]\s*$/.test(text)) return `yaml: line ${line}: did not find expected ',' or ']'`;
+  if (/^\s*\{/.test(text) && !/\}\s*$/.test(text)) return `yaml: line ${line}: did not find expected ',' or '}'`;
+  return message.split('\n')[0]!;
+}
+
+/** The value argument as the reference reads it: YAML; empty is the empty string. */
+function parseArgument(text: string): Node {
+  const parsed = parseDocument(text, { prettyErrors: false, version: '1.2' });
+  const first = parsed.errors[0];
+  if (first) throw new UserError(`invalid value: ${valueError(text, first.message, first.linePos?.[0].line ?? 1)}`);
+  const node = parsed.contents as Node | null;
+  if (node === null || (isScalar(node) && node.value === null && text.trim() === '')) return new Scalar('');
+  return node;
+}
+
+export async function set(args: readonly string[], options: SetOptions): Promise<void> {
+  checkArgCount(args, 1, 3);
+  const runtime = await openRuntime();
+  refuseVersion('set', args[0]!, runtime);
+  const ref = await existingRef(runtime, args[0]!);
+  const file = fileFlag(options.file);
+  let pathText: string;
+  let raw: string;
+  if (file !== undefined) {
+    if (args.length < 2) throw new UserError('expected a path');
+    pathText = args[1]!;
+    const bytes = await readSource(file).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`reading file: ${err.code ?? err.message}`);
+    });
+    try {
+      raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new UserError('file content must be valid UTF-8');
+    }
+  } else {
+    if (args.length < 3) throw new UserError('expected a path and a value');
+    pathText = args[1]!;
+    raw = args[2]!;
+  }
+  let path: PathElement[];
+  try {
+    path = parsePath(pathText);
+  } catch (err) {
+    throw new UserError(`invalid path: ${(err as Error).message}`);
+  }
+  let value: Node = options.string ? new Scalar(raw) : parseArgument(raw);
+  if (!options.secret && !options.plaintext && isScalar(value) && looksLikeSecret(path[path.length - 1], value.value)) {
+    throw new UserError('value looks like a secret; rerun with --secret to mark it as such, or --plaintext if you meant to leave it as plaintext');
+  }
+  if (options.secret) {
+    const secret = new YAMLMap();
+    secret.items.push(new Pair(new Scalar('fn::secret'), options.string ? new Scalar(raw) : parseArgumentForSecret(raw)));
+    value = secret;
+  }
+  await modify(runtime, ref, (doc) => setValue(doc, path, value));
+}
+
+/** A `--secret` value: its YAML meaning when it is a string or a collection, else its text as a string. */
+function parseArgumentForSecret(raw: string): Node {
+  const node = parseArgument(raw);
+  return isScalar(node) && typeof node.value !== 'string' ? new Scalar(raw) : node;
+}
+
+/** Applies a change to the latest definition under the store's lock; diagnostics as `env:line:col: summary`. */
+async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) => void): Promise<void> {
+  const root = `${ref.project}/${ref.env}`;
+  let diagnostics: readonly Diagnostic[] = [];
+  await runtime.store
+    .modify(ref, async (source) => {
+      const doc = source.trim() === '' ? new Document() : parseDefinition(source, root);
+      try {
+        change(doc);
+      } catch (err) {
+        if (err instanceof DefinitionError) throw new UserError(err.message);
+        throw err;
+      }
+      const text = render(doc, 4);
+      const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
+      diagnostics = evaluation.diagnostics.map((d) => (d.file === evaluation.environment.name || d.file === undefined ? { ...d, file: root } : d));
+      if (diagnostics.some((d) => d.severity === 'error')) return undefined;
+      const checked = parseDefinition(text, root);
+      await sealSecrets(checked, text, (plaintext) => sealSecret(runtime.cipher, plaintext));
+      return render(checked, 2);
+    })
+    .catch((err: unknown) => {
+      if (err instanceof StoreError && err.code === 'not_found') throw new StoreError('getting environment definition: not found', 'not_found');
+      throw err;
+    });
+  warn(propertyDiagnostics(root, diagnostics));
+}
+
+// ---- rm ----
+
+async function confirmRemoval(name: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new UserError(`refusing to remove ${name} without confirmation: pass --yes`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`This will permanently remove the "${name}" environment!\nPlease confirm that this is what you'd like to do by typing \`${name}\`: `);
+    return answer.trim() === name;
+  } finally {
+    rl.close();
+  }
+}
+
+export async function remove(args: readonly string[], options: { yes?: boolean }): Promise<void> {
+  checkArgCount(args, 1, 2);
+  const runtime = await openRuntime();
+  refuseVersion('rm', args[0]!, runtime);
+  const ref = await existingRef(runtime, args[0]!);
+  if (args[1] !== undefined) {
+    let path: PathElement[];
+    try {
+      path = parsePath(args[1]);
+    } catch (err) {
+      throw new UserError(`invalid path: ${(err as Error).message}`);
+    }
+    await modify(runtime, ref, (doc) => removeValue(doc, path));
+    return;
+  }
+  if (!(await runtime.store.exists(ref))) throw new StoreError('not found', 'not_found');
+  if (!options.yes && !(await confirmRemoval(fullName(ref)))) throw new UserError('confirmation declined');
+  await runtime.store.remove(ref);
+  say(`Environment "${fullName(ref)}" has been removed!`);
+}
+
+// ---- rollback ----
+
+export async function rollback(name: string): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, name);
+  if (ref.version === undefined) throw new UserError('please specify a version');
+  const text = (await runtime.store.readRevision(ref, ref.version)).source;
+  const { diagnostics, updated } = await update(runtime, ref, text);
+  warn(yamlDiagnostics(ref.env, text, diagnostics));
+  if (!updated) throw new UserError('could not roll back: too many errors');
+  say('Environment updated.');
+}
