@@ -68,8 +68,12 @@ describe('revisions', () => {
     await store.update('app/dev', 'values: {b: 1}\n');
     await store.retract('app/dev', 2, { replacement: 3, reason: 'plaintext secret' });
     await expect(store.retract('app/dev', 1)).rejects.toThrow('revision 1 has no earlier revision to replace it'); // nothing earlier
+    await expect(store.retract('app/dev', 3)).rejects.toThrow('the latest revision cannot be retracted');
+    await store.update('app/dev', 'values: {b: 2}\n');
+    await store.tagRevision('app/dev', 'stable', 3);
     await store.retract('app/dev', 3);
     const [r1, r2, r3] = (await store.history('app/dev')).revisions;
+    expect((await store.history('app/dev')).revisionTags.stable?.revision).toBe(1); // moved to the replacement
     expect(r2!.retracted).toEqual({ replacement: 3, reason: 'plaintext secret', at: '1970-01-01T02:00:00.000Z', by: { name: 'Test Tester', login: 'test-tester' } });
     expect(r3!.retracted?.replacement).toBe(1); // the newest earlier revision that is not retracted
     expect(r1!.retracted).toBeUndefined();
@@ -81,6 +85,7 @@ describe('revisions', () => {
     const store = open({ replacementFor: () => 42 });
     await store.create('app/dev');
     await store.update('app/dev', 'values: {}\n');
+    await store.update('app/dev', 'values: {a: 1}\n');
     await store.retract('app/dev', 2);
     expect((await store.history('app/dev')).revisions[1]!.retracted?.replacement).toBe(42);
   });
