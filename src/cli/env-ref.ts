@@ -3,6 +3,7 @@
 // printed as the reference's warning. Versions are refused by the verbs that take none.
 import { UserError } from '../core/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { EXIT_USAGE } from './usage.js';
 import { fullName } from '../store/names.js';
 import type { Resolution, StoredRef } from '../store/store.js';
 
@@ -34,5 +35,5 @@ export function refuseVersion(verb: string, input: string, runtime: Runtime): vo
 export function checkArgCount(args: readonly string[], min: number, max = min): void {
   if (args.length >= min && args.length <= max) return;
   const accepts = min === max ? `accepts ${min} arg(s)` : `accepts between ${min} and ${max} arg(s)`;
-  throw new UserError(`${accepts}, received ${args.length}`);
+  throw new UserError(`${accepts}, received ${args.length}`, EXIT_USAGE);
 }

@@ -175,7 +175,8 @@ describe('escd with bad input (real daemon)', () => {
     for (const args of [['open', 'proj/nope'], ['run', 'proj/nope', '--', 'true'], ['env', 'get', 'proj/nope'], ['env', 'set', 'proj/nope', 'a', '1'], ['env', 'rm', 'proj/nope', '--yes']]) {
       const r = await runCli(args, { env });
       expectRefusal(r, args.join(' '));
-      expect(r.stderr, args.join(' ')).toMatch(/proj\/nope does not exist/);
+      // The env verbs that write say it as the reference CLI does (`not found`).
+      expect(r.stderr, args.join(' ')).toMatch(args[0] === 'env' && args[1] !== 'get' ? /: (getting environment definition: )?not found$/m : /proj\/nope does not exist/);
     }
   });
 

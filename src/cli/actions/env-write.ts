@@ -22,6 +22,7 @@ import { checkArgCount, existingRef, newRef, refuseVersion } from '../env-ref.js
 import { openRuntime } from '../evaluate.js';
 import { propertyDiagnostics, yamlDiagnostics } from '../format/reference-diagnostics.js';
 import { looksLikeSecret } from '../secret-heuristic.js';
+import { EXIT_USAGE } from '../usage.js';
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (text: string): void => void process.stderr.write(text);
@@ -260,7 +261,7 @@ export async function set(args: readonly string[], options: SetOptions): Promise
   let pathText: string;
   let raw: string;
   if (file !== undefined) {
-    if (args.length < 2) throw new UserError('expected a path');
+    if (args.length < 2) throw new UserError('expected a path', EXIT_USAGE);
     pathText = args[1]!;
     const bytes = await readSource(file).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(`reading file: ${err.code ?? err.message}`);
@@ -271,7 +272,7 @@ export async function set(args: readonly string[], options: SetOptions): Promise
       throw new UserError('file content must be valid UTF-8');
     }
   } else {
-    if (args.length < 3) throw new UserError('expected a path and a value');
+    if (args.length < 3) throw new UserError('expected a path and a value', EXIT_USAGE);
     pathText = args[1]!;
     raw = args[2]!;
   }

@@ -32,6 +32,7 @@ Examples:
     .argument('<env>', '[org/][project/]env[@version]')
     .option('--utc', UTC)
     .option('--pager <command>', 'accepted for compatibility; escd does not page')
+    .addHelpText('after', '\nExample:\n  $ escd env version history myproj/dev@stable --utc')
     .action(async (name: string, opts: { utc?: boolean }) => (await actions()).history(name, opts));
 
   version
@@ -65,12 +66,14 @@ Examples:
     .option('--utc', UTC)
     .option('-o, --output <format>', 'output format: default or json')
     .option('--pager <command>', 'accepted for compatibility; escd does not page')
+    .addHelpText('after', '\nExample:\n  $ escd env version tag ls myproj/dev')
     .action(async (name: string, opts: { utc?: boolean; output?: string }) => (await actions()).tagVersionList(name, opts));
 
   versionTag
     .command('rm')
     .description('Remove a tagged version')
     .argument('<env>', '[org/][project/]env@tag')
+    .addHelpText('after', '\nExample:\n  $ escd env version tag rm myproj/dev@stable')
     .action(async (name: string) => (await actions()).tagVersionRemove(name));
 
   const tag = env
@@ -87,6 +90,7 @@ Examples:
     .argument('<env>')
     .argument('<name>')
     .option('--utc', UTC)
+    .addHelpText('after', '\nExample:\n  $ escd env tag get myproj/dev owner')
     .action(async (name: string, t: string, opts: { utc?: boolean }) => (await actions()).tagGet(name, t, opts));
 
   tag
@@ -95,6 +99,7 @@ Examples:
     .argument('<env>')
     .option('--utc', UTC)
     .option('--pager <command>', 'accepted for compatibility; escd does not page')
+    .addHelpText('after', '\nExample:\n  $ escd env tag ls myproj/dev --utc')
     .action(async (name: string, opts: { utc?: boolean }) => (await actions()).tagList(name, opts));
 
   tag
@@ -104,6 +109,7 @@ Examples:
     .argument('<name>')
     .argument('<new-name>')
     .option('--utc', UTC)
+    .addHelpText('after', '\nExample:\n  $ escd env tag mv myproj/dev owner team')
     .action(async (name: string, t: string, n: string, opts: { utc?: boolean }) => (await actions()).tagMove(name, t, n, opts));
 
   tag
@@ -111,6 +117,7 @@ Examples:
     .description('Remove an environment tag')
     .argument('<env>')
     .argument('<name>')
+    .addHelpText('after', '\nExample:\n  $ escd env tag rm myproj/dev owner')
     .action(async (name: string, t: string) => (await actions()).tagRemove(name, t));
 
   env
