@@ -5,6 +5,8 @@ import { UserError } from '../src/core/errors.js';
 import { noProgress, type Progress } from '../src/core/progress.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import { socketProblem } from '../src/protocol/socket-trust.js';
+import { ownershipProblems, ownershipRefusal } from '../src/config/ownership.js';
+import { resolvePaths } from '../src/config/paths.js';
 import type { Method, MethodParams, Response } from '../src/protocol/wire.js';
 import type { StatusResult } from './handlers.js';
 import { spawnDetachedDaemon } from './spawn-detached.js';
@@ -70,9 +72,18 @@ export interface StartResult {
 export async function launch(ctx: ControlContext): Promise<StartResult> {
   const running = await ping(ctx.socket);
   if (running) return { pid: running.pid, socket: ctx.socket, started: false };
+  // The daemon would refuse them too; saying it here names the real problem, not a side effect.
+  const refusal = ownershipRefusal(ownershipProblems(resolvePaths(ctx.env), ctx.env));
+  if (refusal) throw new UserError(refusal);
   const logStart = existsSync(ctx.logFile) ? statSync(ctx.logFile).size : 0;
   let exited: number | null | undefined;
-  const child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env });
+  let child;
+  try {
+    child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ELOOP' ? `refusing to write the daemon log ${ctx.logFile}: it is a symbolic link; \`rm ${ctx.logFile}\`` : `cannot open the daemon log ${ctx.logFile}: ${code ?? (err as Error).message}`);
+  }
   child.on('exit', (code) => (exited = code));
   child.on('error', () => (exited = -1));
   const pid = await (ctx.progress ?? noProgress)('starting the daemon…', async () => {

@@ -1,7 +1,7 @@
 // Starts `escd daemon` in the background with its output appended to the daemon log, for `escd start`
 // and for the shim's auto-start. Node built-ins only: the shim loads this file (on its cold path).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,8 @@ export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'
 
 export function spawnDetachedDaemon(options: { socket: string; logFile: string; env: NodeJS.ProcessEnv }): ChildProcess {
   mkdirSync(dirname(options.logFile), { recursive: true, mode: 0o700 });
-  const logFd = openSync(options.logFile, 'a', 0o600);
+  // Never through a link planted in its place: O_NOFOLLOW fails with ELOOP. Created 0600.
+  const logFd = openSync(options.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
     const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, CLI_SCRIPT, 'daemon', '--socket', options.socket], {
       detached: true,

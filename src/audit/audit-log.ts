@@ -2,6 +2,7 @@
 // written asynchronously so the request path never waits on the disk; the file is 0600 and rotated
 // by size (audit.log, audit.log.1, audit.log.2 by default). Events carry names, outcomes and error
 // codes only — the event type has no field that could hold a secret.
+import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ErrorCode } from '../protocol/wire.js';
@@ -136,7 +137,8 @@ export class AuditLog implements AuditSink {
   private async open(): Promise<FileHandle> {
     if (!this.handle) {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-      const handle = await open(this.file, 'a+', 0o600);
+      // Never through a link planted in its place (it could point at ~/.bashrc): O_NOFOLLOW fails with ELOOP.
+      const handle = await open(this.file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
       await handle.chmod(0o600); // an existing file may have been created with looser bits
       this.size = (await handle.stat()).size;
       this.handle = handle;

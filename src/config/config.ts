@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { LineCounter, parseDocument } from 'yaml';
+import { ownershipProblems, ownershipRefusal } from './ownership.js';
 import { resolvePaths, type Paths } from './paths.js';
 
 export type KeyStoreChoice = 'auto' | 'keychain' | 'file';
@@ -83,8 +84,13 @@ function safeUsername(): string {
   }
 }
 
-/** Reads config.yaml; a missing file gives the defaults. Throws ConfigError with `file:line: message`. */
+/**
+ * Reads config.yaml; a missing file gives the defaults. Throws ConfigError with `file:line: message`, or
+ * with the first ownership problem (ownership.ts) of escd's directories: those are refused, not read.
+ */
 export async function loadConfig(paths: Paths = resolvePaths(), env = process.env): Promise<EscdConfig> {
+  const refusal = ownershipRefusal(ownershipProblems(paths, env));
+  if (refusal) throw new ConfigError(refusal);
   let text: string;
   try {
     text = await readFile(paths.configFile, 'utf8');

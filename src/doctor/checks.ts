@@ -140,6 +140,15 @@ export function checkSecretsKey(facts: SecretsKeyFacts): CheckResult {
   );
 }
 
+// ---------- ownership ----------
+
+/** escd's directories and files: the user's, closed to others' writes, no planted links (config/ownership.ts). */
+export function checkOwnership(problems: readonly { problem: string; fix: string }[]): CheckResult {
+  const title = 'file ownership';
+  if (problems.length === 0) return result('ownership', title, 'pass', 'escd home, config, environments, state and logs are yours and closed to writes by others');
+  return result('ownership', title, 'fail', `${problems.map((p) => p.problem).join('; ')} (escd refuses to run)`, problems.map((p) => p.fix).join('; '));
+}
+
 // ---------- daemon and socket ----------
 
 export interface DaemonFacts {

@@ -5,6 +5,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, defaultConfig, loadConfig, type EscdConfig } from '../config/config.js';
 import { resolvePaths, type Paths } from '../config/paths.js';
+import { ownershipProblems } from '../config/ownership.js';
 import { openKeyStore } from '../keystore/open.js';
 import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
@@ -39,6 +40,7 @@ import {
   type PathMode,
   type ServiceFacts,
   type SigningKeyFacts,
+  checkOwnership,
 } from './checks.js';
 import { awsConfigShimCommands, ClientConfigError, kubeconfigShimCommands, type ShimCommand } from './clients.js';
 
@@ -82,7 +84,7 @@ const oneLine = (err: unknown): string => (err instanceof Error ? err.message : 
 export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const { env } = deps;
   const paths = resolvePaths(env);
-  const checks: CheckResult[] = [checkNode(deps.nodeVersion)];
+  const checks: CheckResult[] = [checkNode(deps.nodeVersion), checkOwnership(ownershipProblems(paths, env))];
 
   let config: EscdConfig;
   let configOk = true;

@@ -23,9 +23,11 @@ export function request<M extends Method>(
   method: M,
   params: MethodParams[M],
   timeoutMs = 10_000,
+  /** The user whose daemon this must be (default: ours); a test as root may ask another user's. */
+  owner?: number,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const problem = socketProblem(socket);
+    const problem = socketProblem(socket, owner ?? process.getuid?.());
     if (problem) {
       reject(new UnsafeSocket(problem));
       return;

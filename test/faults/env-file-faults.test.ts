@@ -58,7 +58,22 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
     walk(path);
   };
 
-  const ask = (fault: Fault): Promise<Response> => request(socket, 'aws.credentials', { env: `proj/${fault}` });
+  // As root the daemon is uid 65534's: clients refuse another user's socket unless told whose to expect.
+  const owner = isRoot ? NOBODY : undefined;
+  const ask = (fault: Fault): Promise<Response> => request(socket, 'aws.credentials', { env: `proj/${fault}` }, 10_000, owner);
+  /** `escd status` as the daemon's user (root's escd rightly refuses uid 65534's socket). */
+  const statusCli = (args: string[]) =>
+    bundled
+      ? new Promise<{ stdout: string }>((resolve) => {
+          const child = spawn(setpriv, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, bundled!.script, ...args], {
+            env: { PATH: process.env.PATH ?? '', ...home.env },
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
+          let stdout = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+          child.on('close', () => resolve({ stdout }));
+        })
+      : runCli(args, { env: home.env });
 
   beforeAll(async () => {
     assertBuilt();
@@ -78,10 +93,10 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
     daemon = spawn(command[0]!, command.slice(1), { env: { PATH: process.env.PATH ?? '', ...home.env }, stdio: ['ignore', 'ignore', 'pipe'] });
     daemon.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     for (let i = 0; i < 200; i++) {
-      if ((await request(socket, 'ping', {}, 1_000).catch(() => undefined))?.ok) break;
+      if ((await request(socket, 'ping', {}, 1_000, owner).catch(() => undefined))?.ok) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect((await request(socket, 'ping', {})).ok, stderr).toBe(true);
+    expect((await request(socket, 'ping', {}, 10_000, owner)).ok, stderr).toBe(true);
   });
 
   afterAll(async () => {
@@ -115,7 +130,7 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
       expect(res.ok, `${fault}: ${JSON.stringify(res)}`).toBe(true);
       expect((res as { result: Creds }).result, fault).toEqual(first.get(fault)); // the last good session
     }
-    const status = JSON.parse((await runCli(['status', '--json'], { env: home.env })).stdout) as {
+    const status = JSON.parse((await statusCli(['status', '--json'])).stdout) as {
       environments: { environment: string; stale: boolean; lastRefresh?: { ok: boolean; error?: { code: string; message: string } } }[];
     };
     const errors = new Map<Fault, string>();
@@ -129,7 +144,7 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
     expect(errors.get('unreadable')).toMatch(/EACCES/);
     expect(errors.get('corrupted')).toMatch(/: error: yaml: line \d+: /);
     expect(errors.get('deleted')).toMatch(/not found|does not exist/);
-    const table = await runCli(['status'], { env: home.env });
+    const table = await statusCli(['status']);
     expect(table.stdout).toContain(errors.get('unreadable')!.slice(0, 60));
 
     // Once the sessions are within a minute of expiry they are not served any more: errors instead.
@@ -156,7 +171,7 @@ describe.skipIf(skip)('environment files that go bad while cached (real daemon)'
       expect(creds.AccessKeyId, fault).not.toBe(first.get(fault)!.AccessKeyId);
       expect(Date.parse(creds.Expiration) - Date.now(), fault).toBeGreaterThan(30 * 60_000);
     }
-    const after = JSON.parse((await runCli(['status', '--json'], { env: home.env })).stdout) as { environments: { environment: string; stale: boolean; lastRefresh?: { ok: boolean } }[] };
+    const after = JSON.parse((await statusCli(['status', '--json'])).stdout) as { environments: { environment: string; stale: boolean; lastRefresh?: { ok: boolean } }[] };
     for (const fault of FAULTS) expect(after.environments.find((e) => e.environment === `proj/${fault}`), fault).toMatchObject({ stale: false, lastRefresh: { ok: true } });
     expect(stderr).not.toMatch(/\n\s+at /);
   });

@@ -141,4 +141,47 @@ describe.skipIf(MULTI_USER_SKIP !== undefined)('another local user', () => {
       expect(readdirSync(join(runtime, 'escd'))).toEqual([]);
     }, 60_000);
   });
+  describe('finding 4: an ESCD_HOME the attacker controls', () => {
+    it('is refused by every command and the daemon; the victim\'s files named by planted links stay as they were', async () => {
+      const home = join(shared, 'escd-home');
+      const bashrc = join(victim.dir, '.bashrc');
+      const profile = join(victim.dir, '.profile');
+      writeFileSync(bashrc, 'victim bashrc\n');
+      writeFileSync(profile, 'victim profile\n');
+      // The attacker's ESCD_HOME: a config.yaml redirecting STS to a listener, links planted as the logs.
+      const made = await attacker.node(
+        `const fs=require('fs'),p=require('path');const [h,b,pr]=process.argv.slice(1);` +
+          `fs.mkdirSync(p.join(h,'state'),{recursive:true});fs.mkdirSync(p.join(h,'environments','proj'),{recursive:true});` +
+          `fs.writeFileSync(p.join(h,'config.yaml'),'aws:\\n  stsEndpoint: http://127.0.0.1:9/\\n');` +
+          `fs.writeFileSync(p.join(h,'environments','proj','dev.yaml'),'values:\\n  a: 1\\n');` +
+          `fs.symlinkSync(b,p.join(h,'state','audit.log'));fs.symlinkSync(pr,p.join(h,'state','daemon.log'));` +
+          `for (const d of [h,p.join(h,'state'),p.join(h,'environments')]) fs.chmodSync(d,0o755);`,
+        [home, bashrc, profile],
+      );
+      expect(made.code, made.stderr).toBe(0);
+      const env = { ...victim.env, ESCD_HOME: home, ESCD_SOCKET: join(victim.dir, 'run4', 'escd.sock') };
+      for (const args of [['env', 'get', 'proj/dev'], ['open', 'proj/dev'], ['start'], ['daemon']]) {
+        const r = await runCli(args, { env, timeoutMs: 15_000 });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).not.toBe(0);
+        expect(r.stderr, args.join(' ')).toContain(`ESCD_HOME ${home} belongs to ${attacker.name}`);
+        expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      }
+      const doctor = await runCli(['doctor', '--offline', '--json'], { env, timeoutMs: 30_000 });
+      const ownership = (JSON.parse(doctor.stdout) as { checks?: { id: string; status: string; fix?: string }[] } | { id: string; status: string; fix?: string }[]);
+      const checks = Array.isArray(ownership) ? ownership : (ownership.checks ?? []);
+      expect(checks.find((c) => c.id === 'ownership')).toMatchObject({ status: 'fail', fix: 'point ESCD_HOME at a directory you own' });
+      expect(readFileSync(bashrc, 'utf8')).toBe('victim bashrc\n');
+      expect(readFileSync(profile, 'utf8')).toBe('victim profile\n');
+    }, 90_000);
+
+    it('an ESCD_HOME of the victim that others can write to is refused too', async () => {
+      const home = join(victim.dir, 'open-home');
+      mkdirSync(home);
+      chmodSync(home, 0o777);
+      const r = await runCli(['env', 'ls'], { env: { ...victim.env, ESCD_HOME: home } });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`other users can write to ESCD_HOME ${home} (mode 0777)`);
+      expect(r.stderr).toContain(`chmod go-w ${home}`);
+    }, 30_000);
+  });
 });
