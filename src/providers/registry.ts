@@ -10,6 +10,8 @@ import { createAwsParameterStoreProvider } from './aws-parameter-store/provider.
 import { createAwsSecretsProvider } from './aws-secrets/provider.js';
 import { createExternalProvider } from './external/provider.js';
 import { createAwsIamRotator } from './aws-iam/rotator.js';
+import { changeMysqlPassword, changePostgresPassword } from './database/drivers.js';
+import { createDatabaseRotator } from './database/rotator.js';
 import type { RotatorRegistry } from '../esc/types.js';
 
 export interface ProviderRegistryDependencies {
@@ -37,9 +39,13 @@ export function createProviderRegistry(deps: ProviderRegistryDependencies): Prov
   ]);
 }
 
-/** The `fn::rotate` rotators escd offers: aws-iam. */
+/** The `fn::rotate` rotators escd offers: aws-iam, postgres, mysql. */
 export function createRotatorRegistry(deps: Pick<ProviderRegistryDependencies, 'config' | 'env'>): RotatorRegistry {
   const env = deps.env ?? process.env;
   const { region, iamEndpoint } = deps.config.aws;
-  return new Map([['aws-iam', createAwsIamRotator({ env, defaultRegion: region, ...(iamEndpoint ? { configured: iamEndpoint } : {}) })]]);
+  return new Map([
+    ['aws-iam', createAwsIamRotator({ env, defaultRegion: region, ...(iamEndpoint ? { configured: iamEndpoint } : {}) })],
+    ['postgres', createDatabaseRotator('postgres', 5432, changePostgresPassword)],
+    ['mysql', createDatabaseRotator('mysql', 3306, changeMysqlPassword)],
+  ]);
 }
