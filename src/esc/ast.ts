@@ -310,7 +310,7 @@ export function buildEnvironment(root: SyntaxNode | undefined): { env: Environme
   const imports: ImportDecl[] = [];
   let importCount = 0;
   const importsNode = fields.get('imports');
-  if (importsNode !== undefined && !(importsNode.kind === 'scalar' && importsNode.value === null)) {
+  if (importsNode !== undefined) {
     if (importsNode.kind !== 'array') builder.error(importsNode, 'imports must be a list');
     else {
       importCount = importsNode.items.length;
