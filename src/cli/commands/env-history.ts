@@ -121,6 +121,24 @@ Examples:
     .action(async (name: string, t: string) => (await actions()).tagRemove(name, t));
 
   env
+    .command('diff')
+    .description("Show the changes between two versions of an environment: values and definitions")
+    .argument('<env>', '[org/][project/]env[@version]')
+    .argument('[other]', '[[org/][project/]env][@version] (default: the latest revision of the first)')
+    .option('--format <format>', 'default (values and definitions), or only the values as json, string, dotenv or shell')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ escd env diff myproj/dev@stable
+  $ escd env diff myproj/dev@3 @5
+  $ escd env diff myproj/dev myproj/prod --format dotenv`,
+    )
+    .action(async (first: string, second: string | undefined, opts: { format?: string }) =>
+      (await import('../actions/env-diff.js')).diff(second === undefined ? [first] : [first, second], opts),
+    );
+
+  env
     .command('clone')
     .description('Clone an environment into a new one (same org; same project unless given)')
     .argument('<src>', '[org/]project/env')
