@@ -1,6 +1,7 @@
 // Public entry point of the language: parse → check → evaluate one environment and its imports.
 import { sortDiagnostics } from './diagnostics.js';
 import { loadDocument } from './document.js';
+import { definitionTooLarge } from './limits.js';
 import { Evaluation, SharedPasses } from './evaluator.js';
 import { toEscValue } from './val.js';
 import { parsePropertyPath } from './interpolation.js';
@@ -64,6 +65,8 @@ export function normalizeValuesPath(path: string): string {
 }
 
 async function run(rootName: string, source: string, evaluation: Evaluation): Promise<{ result: EvaluateResult }> {
+  const tooLarge = definitionTooLarge(Buffer.byteLength(source, 'utf8'), evaluation.limits);
+  if (tooLarge) return { result: { diagnostics: [{ stage: 'load', severity: 'error', summary: tooLarge }], environments: [rootName] } };
   const doc = loadDocument(source);
   if (doc.fatal !== undefined) {
     const fatal: Diagnostic = { stage: 'load', severity: 'error', summary: doc.fatal };

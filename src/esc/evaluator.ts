@@ -42,6 +42,7 @@ import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './type
 import { EscNumber, fromJS, isArray, secretTexts, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
 import { loadDocument } from './document.js';
+import { DEFAULT_LIMITS, definitionTooLarge, overLimits, weigh, type EvaluationLimits } from './limits.js';
 import { redact } from '../secrets/redact.js';
 
 const enum State {
@@ -96,6 +97,9 @@ export class Evaluation {
   expiresAt?: Date;
   /** Expressions being evaluated right now (one pass evaluates sequentially). */
   depth = 0;
+  readonly limits: EvaluationLimits;
+  private readonly deadline: number;
+  private timedOut = false;
 
   /**
    * @param stage `check` calls no provider and decrypts only with showSecrets; `rotate` also calls
@@ -107,7 +111,27 @@ export class Evaluation {
     readonly rotatePaths?: ReadonlySet<string>,
     readonly shared: SharedPasses = new SharedPasses(),
     readonly scout = false,
-  ) {}
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.deadline = Date.now() + this.limits.evaluationMs;
+  }
+
+  /** False (reported once, at `site`) when the evaluation has run past its time limit. */
+  inTime(site: Site | undefined): boolean {
+    if (this.timedOut) return false;
+    if (Date.now() <= this.deadline) return true;
+    this.timedOut = true;
+    this.report('error', `evaluation took longer than ${this.limits.evaluationMs / 1000} s (evaluation limit)`, site);
+    return false;
+  }
+
+  /** The value, or unknown with a diagnostic at `site` when it is over the size limits. */
+  bounded(v: Val, site: Site | undefined): Val {
+    const over = overLimits(weigh(v), this.limits);
+    if (over === undefined) return v;
+    this.report('error', over, site);
+    return unknownVal(site, { secret: v.secret });
+  }
 
   /** The loader's answer for `name`, asked once for both passes. */
   loadSource(name: string): Promise<string> {
@@ -168,6 +192,12 @@ export class Evaluation {
       return undefined;
     }
     this.loaded.push(name);
+    const tooLarge = definitionTooLarge(Buffer.byteLength(source, 'utf8'), this.limits);
+    if (tooLarge) {
+      this.report('error', `${name}: ${tooLarge}`, site);
+      this.imports.set(name, { evaluating: false });
+      return undefined;
+    }
     const doc = loadDocument(source);
     if (doc.fatal !== undefined) {
       this.report('error', doc.fatal, undefined);
@@ -330,10 +360,11 @@ class EnvEval {
       this.ev.report('error', `expressions are nested too deeply (more than ${MAX_DEPTH} levels)`, site);
       return unknownVal(site);
     }
+    if (!this.ev.inTime(site)) return unknownVal(site);
     x.state = State.Active;
     this.ev.depth++;
     try {
-      x.value = await this.evaluateActive(x, site);
+      x.value = this.ev.bounded(await this.evaluateActive(x, site), site);
     } finally {
       this.ev.depth--;
     }
@@ -392,6 +423,8 @@ class EnvEval {
           if (containsUnknown(v)) unknown = true;
           if (containsSecret(v)) secret = true;
           if (!unknown) text += stringify(v);
+          // Checked as it grows: ten parts of a large string must not be joined first.
+          if (text.length > this.ev.limits.valueBytes) return this.ev.bounded(val(text, { secret, site }), site);
         }
         return unknown ? unknownVal(site, { secret }) : val(text, { secret, site });
       }

@@ -1,5 +1,6 @@
 // The evaluator's public contract. Implemented by src/esc/evaluate.ts; used by the CLI, the daemon,
 // the conformance runner and the benchmarks.
+import type { EvaluationLimits } from './limits.js';
 import type { Cipher } from '../secrets/cipher.js';
 import type { ProviderContext, ProviderIssue, ProviderRegistry, Schema } from './provider.js';
 import type { EscValue, JsonObject } from './value.js';
@@ -41,6 +42,8 @@ export interface EvaluateOptions {
   readonly signal?: AbortSignal;
   /** Rotators for `fn::rotate` (optional: without one, `fn::rotate::P` reports `unknown rotator "P"`). */
   readonly rotators?: RotatorRegistry;
+  /** Bounds on size and time (limits.ts DEFAULT_LIMITS when absent). */
+  readonly limits?: Partial<EvaluationLimits>;
 }
 
 export interface EvaluateResult {
