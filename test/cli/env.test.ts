@@ -29,12 +29,13 @@ describe('escd env', () => {
     expect((await cli(['env', 'set', 'app/dev', 'ports', '[80, 443]'])).code).toBe(0);
     expect((await cli(['env', 'set', 'app/dev', 'version', '1.10', '--string'])).code).toBe(0);
     expect((await cli(['env', 'set', 'app/dev', 'region', 'eu-west-1'])).code).toBe(0);
-    const get = await cli(['env', 'get', 'app/dev']);
+    const get = await cli(['env', 'get', 'app/dev', '--definition']);
     expect(get.stdout).toBe('# team settings\nvalues:\n  region: eu-west-1 # default region\n  ports:\n    - 80\n    - 443\n  version: "1.10"\n');
     expect((await stat(envFile('app/dev'))).mode & 0o777).toBe(0o600);
-
-    const json = JSON.parse((await cli(['env', 'get', 'app/dev', '--json'])).stdout);
-    expect(json).toMatchObject({ name: 'app/dev', org: 'local', file: envFile('app/dev'), definition: get.stdout });
+    expect((await cli(['env', 'get', 'app/dev'])).stdout).toBe(
+      `# Value\n\`\`\`json\n{\n  "ports": [\n    80,\n    443\n  ],\n  "region": "eu-west-1",\n  "version": "1.10"\n}\n\`\`\`\n# Definition\n\`\`\`yaml\n${get.stdout}\n\`\`\`\n\n`,
+    );
+    expect((await cli(['env', 'get', 'app/dev', 'region', '--value', 'string'])).stdout).toBe('eu-west-1\n');
 
     expect((await cli(['env', 'init', 'app/prod'])).code).toBe(0);
     expect((await cli(['env', 'ls'])).stdout).toBe('app/dev\napp/prod\n');
@@ -59,8 +60,10 @@ describe('escd env', () => {
     const stored = await readFile(envFile('sec/a'), 'utf8');
     expect(stored).not.toContain('correct-horse');
     expect(stored).toMatch(/password:\n\s+fn::secret:\n\s+ciphertext: [A-Za-z0-9+/=]+\n/);
-    expect((await cli(['env', 'get', 'sec/a'])).stdout).toBe(stored);
-    const shown = await cli(['env', 'get', 'sec/a', '--show-secrets']);
+    expect((await cli(['env', 'get', 'sec/a', '--definition'])).stdout).toBe(stored);
+    expect((await cli(['env', 'get', 'sec/a', 'pin', '--value', 'json'])).stdout).toBe('"[secret]"\n');
+    expect((await cli(['env', 'get', 'sec/a', 'pin', '--value', 'json', '--show-secrets'])).stdout).toBe('"0042"\n');
+    const shown = await cli(['env', 'get', 'sec/a', '--definition', '--show-secrets']);
     expect(shown.stdout).toContain('fn::secret: correct-horse');
     expect(shown.stdout).toContain('fn::secret: "0042"');
     expect(await readFile(envFile('sec/a'), 'utf8')).toBe(stored);
@@ -255,12 +258,13 @@ describe('escd open', () => {
 
   it('prints environment variables for dotenv and shell, and refuses a path there', async () => {
     const shell = await cli(['open', 'op/app', '--format', 'shell', '--show-secrets']);
-    expect(shell.stdout).toBe(`export QUOTED='it'\\''s "quoted" $HOME'\nexport REGION='us-west-2'\nexport TOKEN='s3cr3t-value'\n`);
+    // As the reference (Go-quoted), but single quotes where a shell would expand the value.
+    expect(shell.stdout).toBe(`export QUOTED='it'\\''s "quoted" $HOME'\nexport REGION="us-west-2"\nexport TOKEN="s3cr3t-value"\n`);
     const dotenv = await cli(['open', 'op/app', '--format', 'dotenv']);
     expect(dotenv.stdout).toBe(`QUOTED="it's \\"quoted\\" $HOME"\nREGION="us-west-2"\nTOKEN="[secret]"\n`);
     const refused = await cli(['open', 'op/app', 'name', '--format', 'dotenv']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('escd: --format dotenv prints the environmentVariables projection and takes no property path\n');
+    expect(refused.stderr).toBe("escd: output format 'dotenv' may not be used with a property path\n");
   });
 
   it('prints diagnostics as file:line:column and no values on error', async () => {
@@ -295,7 +299,7 @@ describe('escd open', () => {
   it('rejects an unknown format', async () => {
     const result = await cli(['open', 'op/app', '--format', 'xml']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('escd: unknown --format "xml": use one of json, yaml, detailed, dotenv, shell, string\n');
+    expect(result.stderr).toBe('escd: unknown output format "xml"\n');
   });
 });
 

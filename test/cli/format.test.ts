@@ -44,10 +44,13 @@ describe('renderValue', () => {
 });
 
 describe('jsonText', () => {
-  it('equals JSON.stringify(v, null, 2) for plain JSON', () => {
+  // Go's json.MarshalIndent: JSON.stringify(v, null, 2) with <, >, &, U+2028 and U+2029 escaped.
+  const goEscaped = (text: string): string => text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  it('equals JSON.stringify(v, null, 2), HTML-safe as Go writes it, for plain JSON', () => {
+    expect(jsonText({ '<a>': 'x & y' })).toBe('{\n  "\\u003ca\\u003e": "x \\u0026 y"\n}');
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {
-        expect(jsonText(v as Json)).toBe(JSON.stringify(v, null, 2));
+        expect(jsonText(v as Json)).toBe(goEscaped(JSON.stringify(v, null, 2)));
       }),
       { numRuns: 300 },
     );
@@ -66,15 +69,15 @@ describe('selectValue', () => {
 describe('renderEnviron', () => {
   const section = { A: { value: "it's $HOME\nnext", secret: false }, S: { value: 'pw', secret: true }, 'bad-name': { value: 'x', secret: false } };
 
-  it('quotes for POSIX shells so that nothing expands', () => {
+  it('quotes as Go does, for POSIX shells single-quoting what would expand', () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     const { text, skipped } = renderEnviron(section, 'shell', { redact: true });
-    expect(text).toBe(`export A='it'\\''s $HOME\nnext'\nexport S='[secret]'\n`);
+    expect(text).toBe(`export A='it'\\''s $HOME\nnext'\nexport S="[secret]"\n`);
     expect(skipped).toEqual(['bad-name']);
   });
 
-  it('writes dotenv lines with escapes', () => {
-    expect(renderEnviron(section, 'dotenv', { redact: false }).text).toBe(`A="it's $HOME\\nnext"\nS="pw"\n`);
+  it('writes dotenv lines with escapes, variables then files, each sorted', () => {
+    expect(renderEnviron(section, 'dotenv', { redact: false }, { Z: '/tmp/z', F: '[unknown]' }).text).toBe(`A="it's $HOME\\nnext"\nS="pw"\nF="[unknown]"\nZ="/tmp/z"\n`);
   });
 });
 

@@ -94,23 +94,6 @@ export async function list(options: { json?: boolean }): Promise<void> {
   for (const e of envs) say(e.name);
 }
 
-export async function get(env: string, options: { json?: boolean; showSecrets?: boolean }): Promise<void> {
-  const runtime = await openRuntime();
-  const def = await runtime.store.read(env);
-  let text = def.source;
-  if (options.showSecrets) {
-    const doc = parseDefinition(def.source, def.file);
-    const { shown, problems } = await revealSecrets(doc, def.source, (ciphertext) => openSecret(runtime.cipher, ciphertext));
-    for (const p of problems) warn(`${def.file}:${p.line}: warning: cannot decrypt this secret: ${p.message}`);
-    if (shown.size > 0) text = renderDefinition(doc);
-  }
-  if (options.json) {
-    say(JSON.stringify({ name: def.name, org: def.org, file: def.file, modified: new Date(def.mtimeMs).toISOString(), definition: text }, null, 2));
-    return;
-  }
-  process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
-}
-
 async function readInput(file: string): Promise<string> {
   let bytes: Buffer;
   try {

@@ -3,7 +3,12 @@
 import { UserError } from '../../core/errors.js';
 import { renderEnviron } from '../format/environ.js';
 import { renderValue, selectValue, type ValueFormat } from '../format/values.js';
-import { projectEnvironment } from '../../esc/project.js';
+import { goQuote } from '../../esc/go-quote.js';
+import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
+import { join } from 'node:path';
+import { resolvePaths } from '../../config/paths.js';
+import { writeTempFiles } from '../../run/temp-files.js';
+import { cliDependencies } from '../context.js';
 import { parsePath } from '../../store/definition.js';
 import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
 
@@ -17,14 +22,28 @@ export interface OpenOptions {
   readonly showSecrets?: boolean;
 }
 
+/**
+ * The files projection written to private files (0600) that stay after escd exits, as the
+ * reference's open does: the printed variables name them. A secret file holds `[secret]` unless
+ * --show-secrets, so that no secret is left on disk unasked.
+ */
+async function keptFiles(section: ProjectedSection, redact: boolean): Promise<Record<string, string>> {
+  const names = Object.keys(section);
+  if (names.length === 0) return {};
+  const texts = Object.fromEntries(names.map((name) => [name, section[name]!.secret && redact ? '[secret]' : section[name]!.value]));
+  // Beside the run files, in the same private directory, but where no run sweeps them away.
+  const writer = cliDependencies().tempFiles ?? ((files) => writeTempFiles(files, join(resolvePaths().runFilesDir, 'open')));
+  return { ...(await writer(texts)).paths };
+}
+
 export async function open(env: string, path: string | undefined, options: OpenOptions): Promise<void> {
   if (options.json && options.format !== undefined && options.format !== 'json') {
     throw new UserError(`--json is --format json: it cannot be combined with --format ${options.format}`, 2);
   }
   const format = (options.format ?? 'json') as OpenFormat;
-  if (!OPEN_FORMATS.includes(format)) throw new UserError(`unknown --format ${JSON.stringify(options.format)}: use one of ${OPEN_FORMATS.join(', ')}`, 2);
+  if (!OPEN_FORMATS.includes(format)) throw new UserError(`unknown output format ${goQuote(options.format ?? '')}`, 2);
   if ((format === 'dotenv' || format === 'shell') && path !== undefined) {
-    throw new UserError(`--format ${format} prints the environmentVariables projection and takes no property path`, 2);
+    throw new UserError(`output format '${format}' may not be used with a property path`, 2);
   }
   const steps = path === undefined ? [] : parsePath(path);
   const redact = !options.showSecrets;
@@ -33,11 +52,10 @@ export async function open(env: string, path: string | undefined, options: OpenO
     const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: !redact });
     if (format === 'dotenv' || format === 'shell') {
       const projection = projectEnvironment(values);
-      const { text, skipped } = renderEnviron(projection.environmentVariables, format, { redact });
+      const files = await keptFiles(projection.files, redact);
+      const { text, skipped } = renderEnviron(projection.environmentVariables, format, { redact }, files);
       process.stdout.write(text);
       if (skipped.length > 0) process.stderr.write(`escd: skipped variables a shell cannot assign: ${skipped.join(', ')}\n`);
-      const files = Object.keys(projection.files);
-      if (files.length > 0) process.stderr.write(`escd: files (${files.join(', ')}) are written only by \`escd run\`\n`);
       return;
     }
     let selected = values;

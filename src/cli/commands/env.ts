@@ -1,6 +1,8 @@
 // `escd env …`: manage environment definitions in the local store.
 import type { Command } from 'commander';
 import { register as registerHistory } from './env-history.js';
+import { addOpenCommand } from './open.js';
+import { addRunCommand } from './run.js';
 
 const actions = () => import('../actions/env.js');
 const guarded = async (run: () => Promise<void>): Promise<void> => (await import('../evaluate.js')).withDiagnostics(run);
@@ -34,12 +36,26 @@ Examples:
 
   env
     .command('get')
-    .description("Print an environment's definition (the YAML as stored)")
+    .description("Print an environment's value and definition, or those of one property")
     .argument('<env>', 'environment name, [org/]project/env')
-    .option('--json', 'print {name, org, file, modified, definition} as JSON')
-    .option('--show-secrets', 'show fn::secret ciphertexts decrypted (for display only; the file is unchanged)')
-    .addHelpText('after', '\nExamples:\n  $ escd env get myproj/dev\n  $ escd env get myproj/dev --show-secrets')
-    .action(async (name: string, opts: { json?: boolean; showSecrets?: boolean }) => (await actions()).get(name, opts));
+    .argument('[path]', 'property path under values (or imports[N]), e.g. a.b[0]["key"]')
+    .option('--value <format>', 'print only the value: json, string, detailed, dotenv or shell')
+    .option('--definition', 'print only the definition (YAML)')
+    .option('--show-secrets', 'show secret values and fn::secret definitions in plaintext')
+    .addHelpText(
+      'after',
+      `
+The value is checked, not opened: fn::open values show [unknown] and no provider is called.
+
+Examples:
+  $ escd env get myproj/dev
+  $ escd env get myproj/dev aws.region --value string
+  $ escd env get myproj/dev --value dotenv
+  $ escd env get myproj/dev --definition --show-secrets`,
+    )
+    .action(async (name: string, path: string | undefined, opts: { value?: string; definition?: boolean; showSecrets?: boolean }) =>
+      (await import('../actions/env-get.js')).get(name, path, opts),
+    );
 
   const write = () => import('../actions/env-write.js');
 
@@ -125,4 +141,7 @@ Examples:
     .action(async (args: string[], opts: { yes?: boolean }) => (await write()).remove(args, opts));
 
   registerHistory(env);
+
+  addOpenCommand(env);
+  addRunCommand(env);
 }

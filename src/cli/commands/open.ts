@@ -1,13 +1,14 @@
 // `escd open`: evaluate an environment and print its values.
 import type { Command } from 'commander';
 
-export function register(program: Command): void {
-  program
+/** Adds `open` to `parent` (`escd open`, and `escd env open` as the reference has it). */
+export function addOpenCommand(parent: Command): void {
+  parent
     .command('open')
     .description('Evaluate an environment and print its values, one property, or its environment variables')
     .argument('<env>', 'environment name, [org/]project/env')
     .argument('[path]', 'property path into the values, e.g. aws.login or a.b[0]["key"]')
-    .option('--format <format>', 'json, yaml, detailed, dotenv, shell or string (default: json)')
+    .option('-f, --format <format>', 'json, yaml, detailed, dotenv, shell or string (default: json)')
     .option('--json', 'the same as --format json')
     .option('--show-secrets', 'print secrets in the clear instead of [secret]')
     .addHelpText(
@@ -27,4 +28,8 @@ Examples:
     .action(async (env: string, path: string | undefined, opts: { format?: string; json?: boolean; showSecrets?: boolean }) =>
       (await import('../actions/open.js')).open(env, path, opts),
     );
+}
+
+export function register(program: Command): void {
+  addOpenCommand(program);
 }

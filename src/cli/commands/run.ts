@@ -1,13 +1,33 @@
 // `escd run`: run a command with an environment's variables and files.
 import type { Command } from 'commander';
+import { UserError } from '../../core/errors.js';
 
-export function register(program: Command): void {
+/**
+ * True when `--` came before any operand (`escd run -- cmd`): commander drops that `--`, so `cmd`
+ * would be taken for the environment; the reference reads it as no environment (ArgsLenAtDash 0).
+ */
+function dashBeforeEnvironment(cmd: Command): boolean {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) path.unshift(c.name());
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  // commander keeps the words it parsed as rawArgs (not in its typings).
+  const raw: readonly string[] = (root as Command & { rawArgs?: string[] }).rawArgs ?? [];
+  // The words after the command's own name, past escd's options before the environment.
+  let i = raw.findIndex((word, at) => path.every((name, k) => raw[at + k] === name || (k === path.length - 1 && cmd.aliases().includes(raw[at + k] ?? ''))));
+  if (i < 0) return false;
+  for (i += path.length; i < raw.length && /^-/.test(raw[i]!) && raw[i] !== '--'; i++);
+  return raw[i] === '--';
+}
+
+/** Adds `run` to `parent` (`escd run`, and `escd env run` as the reference has it). */
+export function addRunCommand(parent: Command): void {
   // Options after the environment name belong to the command being run (see the action).
-  program.enablePositionalOptions();
-  program
+  parent.enablePositionalOptions();
+  parent
     .command('run')
     .description("Run a command with an environment's environmentVariables and files")
-    .argument('<env>', 'environment name, [org/]project/env')
+    .argument('[env]', 'environment name, [org/]project/env')
     .argument('[command...]', 'the command and its arguments (not run through a shell)')
     .option('-i, --interactive', 'pass the output through unfiltered (for interactive programs)')
     .option('--endpoint', "give the command the daemon's credential endpoint (escd endpoint) instead of the AWS keys")
@@ -38,5 +58,12 @@ Examples:
   $ escd run myproj/dev -- kubectl get pods      # files.KUBECONFIG: the kubeconfig's text
   $ escd run --endpoint myproj/dev -- python3 long_job.py`,
     )
-    .action(async (env: string, command: string[], opts: { interactive?: boolean; endpoint?: boolean }) => (await import('../actions/run.js')).run(env, command, opts));
+    .action(async (env: string | undefined, command: string[], opts: { interactive?: boolean; endpoint?: boolean }, cmd: Command) => {
+      if (env === undefined || dashBeforeEnvironment(cmd)) throw new UserError('no environment specified', 2);
+      return (await import('../actions/run.js')).run(env, command, opts);
+    });
+}
+
+export function register(program: Command): void {
+  addRunCommand(program);
 }

@@ -1,15 +1,22 @@
-// `escd open --format dotenv|shell`: the environmentVariables projection as lines a shell or a
-// dotenv loader reads back to the same values.
+// `open --format dotenv|shell` and `env get --value dotenv|shell`: the environmentVariables
+// projection, then the files projection (each as the path of the file holding it), each sorted by
+// name, as the reference's PrepareEnvironment lists them: `NAME="value"` quoted as Go's
+// strconv.Quote does, with `export ` in front for a shell.
 import type { ProjectedSection } from '../../esc/project.js';
-
-/** Double-quoted with backslash escapes, as dotenv loaders unquote it (newlines as \n). */
-function dotenvQuote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
-}
+import { goQuote } from '../../esc/go-quote.js';
+import { sortKeys } from '../../esc/go-json.js';
 
 /** POSIX single quotes: nothing inside is expanded; a quote is written '\''. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The reference's double quotes, except that a value a shell would expand inside them (`$`, a
+ * backquote) is single-quoted instead: `eval "$(escd open … --format shell)"` must not run it.
+ */
+function shellValue(value: string): string {
+  return /[$`]/.test(value) ? shellQuote(value) : goQuote(value);
 }
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -20,16 +27,26 @@ export interface RenderedEnviron {
   readonly skipped: readonly string[];
 }
 
-export function renderEnviron(section: ProjectedSection, format: 'dotenv' | 'shell', options: { redact: boolean }): RenderedEnviron {
+/**
+ * `files` maps each file variable to the path of its file (or `[unknown]` when none was written).
+ * Secret variables show `[secret]` when redacting.
+ */
+export function renderEnviron(
+  section: ProjectedSection,
+  format: 'dotenv' | 'shell',
+  options: { redact: boolean },
+  files: Readonly<Record<string, string>> = {},
+): RenderedEnviron {
   const lines: string[] = [];
   const skipped: string[] = [];
-  for (const [name, { value, secret }] of Object.entries(section)) {
-    if (!VARIABLE_NAME.test(name)) {
-      skipped.push(name);
-      continue;
-    }
-    const shown = secret && options.redact ? '[secret]' : value;
-    lines.push(format === 'shell' ? `export ${name}=${shellQuote(shown)}` : `${name}=${dotenvQuote(shown)}`);
+  const line = (name: string, value: string): void => {
+    if (!VARIABLE_NAME.test(name)) skipped.push(name);
+    else lines.push(format === 'shell' ? `export ${name}=${shellValue(value)}` : `${name}=${goQuote(value)}`);
+  };
+  for (const name of sortKeys(Object.keys(section))) {
+    const { value, secret } = section[name]!;
+    line(name, secret && options.redact ? '[secret]' : value);
   }
+  for (const name of sortKeys(Object.keys(files))) line(name, files[name]!);
   return { text: lines.length > 0 ? lines.join('\n') + '\n' : '', skipped };
 }

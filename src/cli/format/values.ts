@@ -2,6 +2,7 @@
 // (the template stringification), with secrets redacted as `[secret]` unless asked otherwise.
 import { stringify as yamlStringify } from 'yaml';
 import { stringify } from '../../esc/builtins.js';
+import { goJSONString } from '../../esc/go-json.js';
 import { EscNumber, escValue, isArray, isObject, toJSON, type EscValue } from '../../esc/value.js';
 import type { PathElement } from '../../store/definition.js';
 import { formatPath } from '../../store/definition.js';
@@ -42,7 +43,8 @@ export type ExactJson = null | boolean | number | string | EscNumber | ExactJson
 const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
 
 /**
- * Pretty JSON (as JSON.stringify(…, null, 2)) that writes numbers with the digits of their source
+ * Pretty JSON as Go's json.MarshalIndent(…, "", "  ") writes it (strings HTML-safe: `<` is \u003c),
+ * which writes numbers with the digits of their source
  * literal, so integers beyond 2^53 keep every digit. A number JSON cannot spell (`+Inf`) is quoted.
  */
 export function jsonText(value: ExactJson, indent = ''): string {
@@ -56,9 +58,9 @@ export function jsonText(value: ExactJson, indent = ''): string {
     const keys = Object.keys(value);
     if (keys.length === 0) return '{}';
     const inner = indent + '  ';
-    return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${jsonText(value[k]!, inner)}`).join(',\n')}\n${indent}}`;
+    return `{\n${keys.map((k) => `${inner}${goJSONString(k)}: ${jsonText(value[k]!, inner)}`).join(',\n')}\n${indent}}`;
   }
-  return JSON.stringify(value);
+  return typeof value === 'string' ? goJSONString(value) : JSON.stringify(value);
 }
 
 /** Like toJSON (value.ts), but numbers stay EscNumber for jsonText. */
@@ -88,7 +90,8 @@ export function renderValue(value: EscValue | undefined, format: ValueFormat, op
     case 'detailed':
       return jsonText(toDetailed(value, options.redact)) + '\n';
     case 'string':
-      return stringify(displayTree(value, options.redact)) + '\n';
+      // The reference's Value.ToString: null is the empty string.
+      return (value.data === null && !value.unknown && !(value.secret && options.redact) ? '' : stringify(displayTree(value, options.redact))) + '\n';
   }
 }
 

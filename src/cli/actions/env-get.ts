@@ -1,0 +1,145 @@
+// `escd env get <env> [path]`: the environment's checked value and its definition, as the reference's
+// `esc env get` prints them: a Markdown document (`# Value` JSON, `# Definition` YAML re-encoded at
+// two spaces), or only the value (`--value json|string|detailed|dotenv|shell`), or only the
+// definition (`--definition`). Values are checked, not opened: `fn::open` shows `[unknown]` and no
+// provider is called; secrets show `[secret]` unless --show-secrets.
+import { Document, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { UserError } from '../../core/errors.js';
+import { goQuote } from '../../esc/go-quote.js';
+import { projectEnvironment } from '../../esc/project.js';
+import { isArray, isObject, type EscValue } from '../../esc/value.js';
+import { openSecret } from '../../secrets/envelope.js';
+import { parsePath, revealSecrets, type PathElement } from '../../store/definition.js';
+import { fullName } from '../../store/names.js';
+import { existingRef } from '../env-ref.js';
+import { openRuntime } from '../evaluate.js';
+import { renderEnviron } from '../format/environ.js';
+import { renderValue, type ValueFormat } from '../format/values.js';
+
+export const GET_VALUE_FORMATS = ['json', 'string', 'detailed', 'dotenv', 'shell'] as const;
+
+export interface GetOptions {
+  /** Print only the value in this format. */
+  readonly value?: string;
+  /** Print only the definition. */
+  readonly definition?: boolean;
+  readonly showSecrets?: boolean;
+}
+
+/** A YAML node as go-yaml's encoder writes it at two spaces (comments and styles kept). */
+export function marshalYAML(node: unknown): string {
+  const doc = new Document();
+  doc.contents = node as Node;
+  return doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** The node at `path` below `node` (keys into mappings, indexes into sequences), if there is one. */
+function nodeAt(node: unknown, path: readonly PathElement[]): unknown {
+  let current = node;
+  for (const step of path) {
+    if (typeof step === 'number') {
+      if (!isSeq(current)) return undefined;
+      current = current.items[step];
+    } else {
+      if (!isMap(current)) return undefined;
+      current = current.items.find((pair) => (isScalar(pair.key) ? String(pair.key.value) : pair.key) === step)?.value;
+    }
+    if (current === undefined || current === null) return undefined;
+  }
+  return current;
+}
+
+/** The value at `path`, without looking into unknown values (the reference's getEnvValue). */
+function valueAt(root: EscValue | undefined, path: readonly PathElement[]): EscValue | undefined {
+  let current = root;
+  for (const step of path) {
+    if (current === undefined || current.unknown) return undefined;
+    const { data } = current;
+    if (typeof step === 'number') current = isArray(data) ? data[step] : undefined;
+    else current = isObject(data) ? data.get(step) : undefined;
+  }
+  return current;
+}
+
+const valueJSON = (value: EscValue, redact: boolean): string => renderValue(value, 'json', { redact }).replace(/\n$/, '');
+
+/** The reference's envGetTemplate. */
+function markdown(parts: { value?: string; definition?: string; stack?: readonly string[] }): string {
+  let out = '';
+  if (parts.value) out += `# Value\n\`\`\`json\n${parts.value}\n\`\`\`\n`;
+  if (parts.definition) out += `# Definition\n\`\`\`yaml\n${parts.definition}\n\`\`\`\n`;
+  out += '\n';
+  if (parts.stack && parts.stack.length > 0) out += `# Defined at\n${parts.stack.map((s) => `- ${s}\n`).join('')}\n`;
+  return out;
+}
+
+export async function get(env: string, path: string | undefined, options: GetOptions): Promise<void> {
+  if (options.value !== undefined && options.definition) throw new UserError('`--value` and `--definition` flags cannot be used together', 2);
+  const format = options.value;
+  if (format !== undefined && !(GET_VALUE_FORMATS as readonly string[]).includes(format)) throw new UserError(`unknown output format ${goQuote(format)}`, 2);
+  let steps: PathElement[] = [];
+  if (path !== undefined) {
+    try {
+      steps = parsePath(path);
+    } catch (err) {
+      throw new UserError(`invalid path: ${(err as Error).message}`, 2);
+    }
+  }
+  if ((format === 'dotenv' || format === 'shell') && steps.length > 0) throw new UserError(`output format '${format}' may not be used with a property path`, 2);
+  const redact = !options.showSecrets;
+
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, env);
+  const def = await runtime.store.read(ref);
+  // The definition as stored, or with its secrets shown in plaintext.
+  const doc = parseDocument(def.source, { keepSourceTokens: false });
+  if (options.showSecrets) await revealSecrets(doc, def.source, (ciphertext) => openSecret(runtime.cipher, ciphertext));
+  const root: unknown = doc.contents;
+
+  if (options.definition) {
+    const node = steps.length === 0 ? root : nodeAt(isMap(root) ? root.get('values', true) : undefined, steps);
+    if (node !== undefined && node !== null) process.stdout.write(marshalYAML(node));
+    return;
+  }
+
+  const evaluate = async (): Promise<EscValue | undefined> =>
+    (await runtime.evaluate(fullName(ref), { mode: 'check', source: def.source, ...(options.showSecrets ? { showSecrets: true } : {}) })).values;
+
+  if (format !== undefined) {
+    const values = await evaluate();
+    if (format === 'dotenv' || format === 'shell') {
+      // Nothing is written: each file shows as [unknown], as the reference's "pretend" projection.
+      const projection = projectEnvironment(values);
+      const files = Object.fromEntries(Object.keys(projection.files).map((name) => [name, '[unknown]']));
+      process.stdout.write(renderEnviron(projection.environmentVariables, format, { redact }, files).text);
+      return;
+    }
+    const value = steps.length === 0 ? values : valueAt(values, steps);
+    process.stdout.write(renderValue(value ?? { data: null, secret: false, unknown: false }, format as ValueFormat, { redact }));
+    return;
+  }
+
+  // An empty definition (a new environment's first revision) prints no sections.
+  if (root === null || root === undefined) {
+    process.stdout.write(markdown({}));
+    return;
+  }
+  if (steps.length === 0) {
+    const values = await evaluate();
+    process.stdout.write(markdown({ value: valueJSON(values ?? { data: new Map(), secret: false, unknown: false }, redact), definition: marshalYAML(root) }));
+    return;
+  }
+  if (steps[0] === 'imports') {
+    const node = nodeAt(root, steps);
+    if (node !== undefined) process.stdout.write(markdown({ definition: marshalYAML(node) }));
+    return;
+  }
+  const value = valueAt(await evaluate(), steps);
+  const node = nodeAt(isMap(root) ? root.get('values', true) : undefined, steps);
+  process.stdout.write(
+    markdown({
+      ...(value !== undefined ? { value: valueJSON(value, redact) } : {}),
+      ...(node !== undefined ? { definition: marshalYAML(node) } : {}),
+    }),
+  );
+}
