@@ -26,7 +26,7 @@ describe('escd usage errors (built CLI)', () => {
     [['setup', 'kube', 'p/dev'], "escd: required option '--cluster <name>' not specified (see escd setup kube --help)\n"],
     [['flush', 'a', 'b'], "escd: too many arguments for 'flush': expected 1 argument but got 2 (see escd flush --help)\n"],
     [['completion', 'tcsh'], "escd: command-argument value 'tcsh' is invalid for argument 'shell': allowed choices are bash, zsh, fish (see escd completion --help)\n"],
-    [['open', 'dev', '--format'], "escd: option '--format <format>' argument missing (see escd open --help)\n"],
+    [['open', 'dev', '--format'], "escd: option '-f, --format <format>' argument missing (see escd open --help)\n"],
     [['statsu'], "escd: unknown command 'statsu'; did you mean status? (see escd --help)\n"],
   ])('%j: one line, exit 2', async (args, line) => {
     const r = await runCli(args);

@@ -58,6 +58,8 @@ export async function open(env: string, path: string | undefined, options: OpenO
       if (skipped.length > 0) process.stderr.write(`escd: skipped variables a shell cannot assign: ${skipped.join(', ')}\n`);
       return;
     }
+    // An empty definition (a new environment's first revision) opens to nothing, as in the reference.
+    if (values === undefined) return;
     let selected = values;
     if (steps.length > 0) {
       try {
