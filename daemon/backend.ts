@@ -11,6 +11,7 @@ import type { EvaluateResult } from '../src/esc/types.js';
 import { NO_AUDIT, type AuditSink } from '../src/audit/audit-log.js';
 import { CloudError, type CloudCall } from '../src/cloud/client.js';
 import { cloudTargetOf } from '../src/cloud/routing.js';
+import { cloudCallEvent } from '../src/cloud/audit.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { StoreError } from '../src/store/store.js';
 import type { ProviderRegistry } from '../src/esc/provider.js';
@@ -38,8 +39,7 @@ export interface BackendOptions {
 
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
   let audit: AuditSink = NO_AUDIT;
-  const onCloudCall = (call: CloudCall): void =>
-    audit.record({ environment: call.environment, action: 'cloud.call', outcome: typeof call.status === 'number' && call.status < 400 ? 'ok' : 'error', operation: call.operation, status: call.status, ...(call.requestId ? { requestId: call.requestId } : {}) });
+  const onCloudCall = (call: CloudCall): void => audit.record(cloudCallEvent(call));
   const open = async (): Promise<Runtime> => {
     try {
       return await createRuntime({ env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { register as registerHistory } from './env-history.js';
 import { addOpenCommand } from './open.js';
 import { addRunCommand } from './run.js';
+import * as sync from './env-sync.js';
 
 const actions = () => import('../actions/env.js');
 const guarded = async (run: () => Promise<void>): Promise<void> => (await import('../evaluate.js')).withDiagnostics(run);
@@ -144,4 +145,5 @@ Examples:
 
   addOpenCommand(env);
   addRunCommand(env);
+  sync.register(env);
 }

@@ -1,0 +1,86 @@
+// `escd env pull` / `escd env push`: copy a definition between the local store and Pulumi Cloud,
+// secrets re-sealed under the destination's key (src/cloud/sync.ts).
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { CloudClient } from '../../cloud/client.js';
+import type { CloudTarget } from '../../cloud/routing.js';
+
+export function register(env: Command): void {
+  env
+    .command('pull')
+    .description('Copy an environment from Pulumi Cloud into the local store (secrets re-sealed with the local key)')
+    .argument('<cloud-env>', 'org/project/env[@version] of an org config.yaml maps to Pulumi Cloud')
+    .argument('[local-env]', 'local name to store it as (default: project/env)')
+    .addHelpText('after', '\nExamples:\n  $ escd env pull acme/app/dev\n  $ escd env pull acme/app/dev@stable app/dev-offline')
+    .action(async (from: string, to: string | undefined) => {
+      await withCloud(from, async ({ runtime, client, target }) => {
+        const { pullEnvironment } = await import('../../cloud/sync.js');
+        const local = to ?? `${target.ref.project}/${target.ref.name}`;
+        const { file } = await pullEnvironment(client, runtime.cipher, runtime.store, target, local);
+        process.stdout.write(`Pulled ${target.name} into ${local} (${file})\n`);
+      });
+    });
+
+  env
+    .command('push')
+    .description('Copy a local environment to Pulumi Cloud as a new revision (secrets sent for the service to seal)')
+    .argument('<local-env>', 'the local environment')
+    .argument('<cloud-env>', 'org/project/env of an org config.yaml maps to Pulumi Cloud')
+    .addHelpText('after', '\nExample:\n  $ escd env push app/dev acme/app/dev')
+    .action(async (from: string, to: string) => {
+      await withCloud(to, async ({ runtime, client, target }) => {
+        if (target.ref.version) throw new UserError(`cannot push to a version (${target.name}): name the environment without @`, 2);
+        const { pushEnvironment } = await import('../../cloud/sync.js');
+        const { diagnostics } = await pushEnvironment(client, runtime.cipher, runtime.store, from, target);
+        if (diagnostics.length > 0) {
+          const { formatDiagnostic } = await import('../../esc/diagnostics.js');
+          for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+          throw new UserError(`Pulumi Cloud stored ${target.name} with ${diagnostics.length} error(s)`);
+        }
+        process.stdout.write(`Pushed ${from} to ${target.name}\n`);
+      });
+    });
+}
+
+interface CloudSession {
+  readonly runtime: Runtime;
+  readonly client: CloudClient;
+  readonly target: CloudTarget;
+}
+
+/** Resolves the cloud name, opens a client with the stored token and audits every call it makes. */
+async function withCloud(name: string, work: (session: CloudSession) => Promise<void>): Promise<void> {
+  const [{ openRuntime }, { cloudTargetOf }, { accessTokenFor }, { createCloudClient, CloudError }, { AuditLog }, { SyncError }, { cloudCallEvent }] = await Promise.all([
+    import('../evaluate.js'),
+    import('../../cloud/routing.js'),
+    import('../../cloud/credentials.js'),
+    import('../../cloud/client.js'),
+    import('../../audit/audit-log.js'),
+    import('../../cloud/sync.js'),
+    import('../../cloud/audit.js'),
+  ]);
+  const runtime = await openRuntime();
+  const target = cloudTargetOf(runtime.config, name);
+  if (!target) {
+    const orgs = Object.keys(runtime.config.cloudOrgs);
+    throw new UserError(`${name} is not a Pulumi Cloud environment: ${orgs.length > 0 ? `the cloud orgs are ${orgs.join(', ')}` : 'config.yaml maps no org to Pulumi Cloud (orgs.<org>.backend)'}`, 2);
+  }
+  const token = await accessTokenFor(await runtime.keyStore(), target.url, process.env);
+  if (!token) throw new UserError(`not logged in to ${target.url}: run 'escd login ${target.url}'`);
+  const audit = new AuditLog(runtime.paths.auditLog, { now: () => runtime.clock.now() });
+  const client = await createCloudClient({
+    url: target.url,
+    token,
+    now: () => runtime.clock.now(),
+    onCall: (call) => audit.record(cloudCallEvent(call)),
+  });
+  try {
+    await work({ runtime, client, target });
+  } catch (err) {
+    if (err instanceof CloudError || err instanceof SyncError) throw new UserError(err.message);
+    throw err;
+  } finally {
+    await audit.close();
+  }
+}
