@@ -4,7 +4,7 @@
 // key and sent in clear over TLS for the service to seal. Plaintext exists only in memory.
 import { parseDocument } from 'yaml';
 import type { Cipher } from '../secrets/cipher.js';
-import { decryptSecretsInText, encryptSecretsInText } from '../secrets/rewrite.js';
+import { decryptSecretsInText, encryptSecretsInText } from '../store/secret-rewrite.js';
 import type { Diagnostic } from '../esc/types.js';
 import type { CloudClient } from './client.js';
 import type { CloudTarget } from './routing.js';
