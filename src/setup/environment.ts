@@ -4,6 +4,7 @@
 import { projectEnvironment } from '../esc/project.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { SetupError } from './errors.js';
+import { cloudTargetOf } from '../cloud/routing.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -19,6 +20,9 @@ export interface SetupEnvironment {
 
 export async function setupEnvironment(name: string, env: Env): Promise<SetupEnvironment> {
   const runtime = await createRuntime({ env });
+  // A Pulumi Cloud environment is checked where it lives, by the daemon's first open.
+  const remote = cloudTargetOf(runtime.config, name);
+  if (remote) return { name: remote.name, region: runtime.config.aws.region };
   try {
     await runtime.store.read(name);
   } catch (err) {

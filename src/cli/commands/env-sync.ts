@@ -5,6 +5,7 @@ import { UserError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { CloudClient } from '../../cloud/client.js';
 import type { CloudTarget } from '../../cloud/routing.js';
+import type { LocalDefinitions } from '../../cloud/sync.js';
 
 export function register(env: Command): void {
   env
@@ -17,7 +18,7 @@ export function register(env: Command): void {
       await withCloud(from, async ({ runtime, client, target }) => {
         const { pullEnvironment } = await import('../../cloud/sync.js');
         const local = to ?? `${target.ref.project}/${target.ref.name}`;
-        const { file } = await pullEnvironment(client, runtime.cipher, runtime.store, target, local);
+        const { file } = await pullEnvironment(client, runtime.cipher, localStore(runtime), target, local);
         process.stdout.write(`Pulled ${target.name} into ${local} (${file})\n`);
       });
     });
@@ -32,7 +33,7 @@ export function register(env: Command): void {
       await withCloud(to, async ({ runtime, client, target }) => {
         if (target.ref.version) throw new UserError(`cannot push to a version (${target.name}): name the environment without @`, 2);
         const { pushEnvironment } = await import('../../cloud/sync.js');
-        const { diagnostics } = await pushEnvironment(client, runtime.cipher, runtime.store, from, target);
+        const { diagnostics } = await pushEnvironment(client, runtime.cipher, localStore(runtime), from, target);
         if (diagnostics.length > 0) {
           const { formatDiagnostic } = await import('../../esc/diagnostics.js');
           for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
@@ -42,6 +43,12 @@ export function register(env: Command): void {
       });
     });
 }
+
+/** The store as sync needs it: a pull is one new revision of the local environment. */
+const localStore = (runtime: Runtime): LocalDefinitions => ({
+  read: (name) => runtime.store.read(name),
+  write: async (name, source) => (await runtime.store.write(name, source)).stored,
+});
 
 interface CloudSession {
   readonly runtime: Runtime;
