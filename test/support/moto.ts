@@ -114,8 +114,8 @@ function parseRecording(text: string): RecordedCall[] {
   return calls;
 }
 
-/** Starts moto (about 1.5 s) with the request recorder on. */
-export async function startMoto(): Promise<Moto> {
+/** Starts moto (about 1.5 s) with the request recorder on; `iamManagedPolicies` loads AWS's managed IAM policies (ReadOnlyAccess, ...). */
+export async function startMoto(options: { iamManagedPolicies?: boolean } = {}): Promise<Moto> {
   const dir = await mkdtemp(join(tmpdir(), 'escd-moto-'));
   const recording = join(dir, 'recording.jsonl');
   let child: ChildProcess | undefined;
@@ -125,7 +125,7 @@ export async function startMoto(): Promise<Moto> {
   for (let attempt = 0; attempt < 3 && !child; attempt++) {
     port = await freePort();
     const proc = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-      env: { ...process.env, MOTO_RECORDER_FILEPATH: recording, PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, MOTO_RECORDER_FILEPATH: recording, PYTHONUNBUFFERED: '1', ...(options.iamManagedPolicies ? { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4_000)));

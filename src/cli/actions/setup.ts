@@ -235,3 +235,37 @@ async function removeKube(envName: string, opts: KubeSetupOptions, ctx: SetupCon
   else if (removed.length === 0) ctx.out(`${file} has no escd user '${userName}': nothing to remove\n`);
   else ctx.out(`removed ${removed.join(', ')}: ${describeWrite(result)}\n`);
 }
+
+export interface AwsRoleSetupOptions {
+  readonly roleName: string;
+  readonly policy?: string;
+  readonly environment?: string;
+}
+
+/**
+ * `escd setup aws --role-name R [--policy P] [--environment E]`: the IAM OIDC provider, role and
+ * policy attachment for escd's issuer (src/setup/aws-oidc.ts), then E's aws-login written (a new
+ * revision) or printed.
+ */
+export async function setupAwsRole(opts: AwsRoleSetupOptions, ctx: SetupContext): Promise<void> {
+  const { openRuntime } = await import('../evaluate.js');
+  const { setupAwsOidc, awsLoginEnvironmentYaml } = await import('../../setup/aws-oidc.js');
+  const runtime = await openRuntime();
+  if (opts.environment !== undefined) runtime.store.resolve(opts.environment);
+  const done = await setupAwsOidc(runtime.config, ctx.env, { roleName: opts.roleName, ...(opts.policy ? { policy: opts.policy } : {}) });
+  ctx.out(`AWS account: ${done.account} (partition: ${done.partition})\n`);
+  ctx.out(`OIDC provider: ${done.providerArn} (${done.provider})\n`);
+  if (done.provider === 'existing') ctx.out(done.audienceAdded ? `  added audience: ${done.audience}\n` : `  audience '${done.audience}' already configured\n`);
+  if (done.thumbprintNote) ctx.warn(`note: ${done.thumbprintNote}\n`);
+  ctx.out(`IAM role: ${done.roleArn} (${done.role})\n`);
+  ctx.out(`policy attached: ${done.policyArn}\n`);
+  const yaml = awsLoginEnvironmentYaml(done.roleArn);
+  if (opts.environment === undefined) {
+    ctx.out(`\nAdd this to an escd environment (or pass --environment):\n\n${yaml}`);
+    return;
+  }
+  const existed = await runtime.store.exists(opts.environment);
+  const { stored, revision } = await runtime.store.write(opts.environment, yaml);
+  ctx.out(`\nenvironment ${existed ? 'updated' : 'created'}: ${stored.name} (revision ${revision})\n`);
+  if (existed) ctx.warn(`note: ${stored.name} was replaced by the aws-login environment; its earlier revision is kept (escd env version history ${stored.name})\n`);
+}

@@ -26,8 +26,11 @@ Examples:
 
   setup
     .command('aws')
-    .description('Add or update a profile whose credential_process is the shim (AWS_CONFIG_FILE honoured)')
-    .argument('<env>', 'environment name, [org/]project/env')
+    .description('Add or update a profile whose credential_process is the shim (AWS_CONFIG_FILE honoured); with --role-name, create the IAM OIDC provider and role that trust escd')
+    .argument('[env]', 'environment name, [org/]project/env')
+    .option('--role-name <name>', "create (or reuse) the IAM OIDC provider for escd's issuer and this role trusting it, with your AWS credentials")
+    .option('--policy <name>', 'with --role-name: the AWS managed policy to attach (default AdministratorAccess)')
+    .option('--environment <env>', "with --role-name: write this environment's aws-login for the role (a new revision) instead of printing it")
     .option('--profile <name>', 'profile name (default: the environment name with / replaced by -)')
     .option('--region <region>', "the profile's region (default: the environment's AWS_REGION, else aws.region of config.yaml); a region the profile has is kept")
     .option('--print', 'only print the profile section; change nothing')
@@ -35,10 +38,17 @@ Examples:
     .option('--json', 'print {environment, profile, credentialProcess, region} and what was written (action, file, created, changed, backup)')
     .addHelpText(
       'after',
-      '\nThe environment must exist. The AWS CLI v1 reads no AWS_REGION, so the profile gets a region.\n\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print\n  escd setup aws myproj/dev --remove\n  escd setup aws myproj/dev --json | jq -r .backup',
+      '\nThe environment must exist. The AWS CLI v1 reads no AWS_REGION, so the profile gets a region.\n\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print\n  escd setup aws myproj/dev --remove\n  escd setup aws myproj/dev --json | jq -r .backup\n\nAWS side (uses your AWS credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID, ...):\n  escd setup aws --role-name EscdRole --policy ReadOnlyAccess --environment myproj/aws',
     )
-    .action(async (env: string, opts: { profile?: string; region?: string; print?: boolean; remove?: boolean; json?: boolean }) => {
+    .action(async (env: string | undefined, opts: { profile?: string; region?: string; print?: boolean; remove?: boolean; json?: boolean; roleName?: string; policy?: string; environment?: string }) => {
       const { actions, ctx } = await context();
+      if (opts.roleName !== undefined) {
+        if (env !== undefined) throw new (await import('../../core/errors.js')).UserError('--role-name sets up the AWS side and takes no <env> argument (use --environment to write one)', 2);
+        await actions.setupAwsRole({ roleName: opts.roleName, ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.environment ? { environment: opts.environment } : {}) }, ctx);
+        return;
+      }
+      if (opts.policy !== undefined || opts.environment !== undefined) throw new (await import('../../core/errors.js')).UserError('--policy and --environment go with --role-name', 2);
+      if (env === undefined) throw new (await import('../../core/errors.js')).UserError('missing the environment: escd setup aws <env> (or --role-name NAME for the AWS side)', 2);
       await actions.setupAws(env, opts, ctx);
     });
 
