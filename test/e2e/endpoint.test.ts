@@ -41,10 +41,10 @@ function run(command: string, args: string[], env: Record<string, string>, cwd?:
   });
 }
 
-/** One GET with full control of the headers (the clients always send the right Host). */
-function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+/** One GET with full control of the headers (the clients always send the right Host) and of the path. */
+function get(url: string, headers: Record<string, string>, rawPath?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers, setHost: !('Host' in headers) }, (res) => {
+    const req = request(url, { headers, setHost: !('Host' in headers), ...(rawPath !== undefined ? { path: rawPath } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -191,6 +191,27 @@ print(json.dumps({'method': c.method, 'arn': s.client('sts', endpoint_url=sys.ar
       expect(r.status, host).toBe(403);
       expect(r.body).toContain('InvalidHost');
     }
+  });
+
+  it('bad requests with a valid token get no credentials: other paths, other methods, oversized headers', async () => {
+    const url = new URL(grant.variables.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+    const token = grant.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN;
+    for (const path of ['/v1/aws/proj/other', '/v1/aws/proj/../proj/dev', '/v1/aws/proj%2Fdev', '/v1/aws/proj/dev/', '/']) {
+      const r = await get(url.origin, { Authorization: token }, path); // sent as written, not normalized
+      expect(r.status, path).toBe(403);
+    }
+    const post = await new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { Authorization: token } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(post).toBe(405);
+    const huge = await get(url.href, { Authorization: token, 'X-Padding': 'x'.repeat(16 * 1024) }).catch((err: NodeJS.ErrnoException) => ({ status: err.code, body: '' }));
+    expect([431, 'ECONNRESET', 'EPIPE']).toContain(huge.status);
+    expect((await get(url.href, { Authorization: token })).status).toBe(200); // still serving
   });
 
   it('an environment without AWS credentials, or that does not exist, gets no grant', async () => {
