@@ -105,10 +105,11 @@ describe.skipIf(skip)('the container-credentials endpoint with real AWS clients'
     expect(Buffer.from(grant.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN.replace(/^escd_/, ''), 'base64url').length).toBeGreaterThanOrEqual(32);
     const shell = await runCli(['endpoint', 'proj/dev', '--ttl', '10m'], { env });
     expect(shell.code, shell.stderr).toBe(0);
-    expect(shell.stdout).toMatch(/^export AWS_CONTAINER_CREDENTIALS_FULL_URI='http:\/\/127\.0\.0\.1:\d+\/v1\/aws\/proj\/dev'\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN='escd_[\w-]{43}'\n$/);
+    // As `escd open --format shell` writes variables (sorted, quoted for eval).
+    expect(shell.stdout).toMatch(/^export AWS_CONTAINER_AUTHORIZATION_TOKEN="escd_[\w-]{43}"\nexport AWS_CONTAINER_CREDENTIALS_FULL_URI="http:\/\/127\.0\.0\.1:\d+\/v1\/aws\/proj\/dev"\n$/);
     expect(shell.stderr).toMatch(/^escd: grant [0-9a-f]{8} for proj\/dev until /);
     const dotenv = await runCli(['endpoint', 'proj/dev', '--format', 'dotenv'], { env });
-    expect(dotenv.stdout).toMatch(/^AWS_CONTAINER_CREDENTIALS_FULL_URI="http:\/\/127\.0\.0\.1:\d+\/v1\/aws\/proj\/dev"\nAWS_CONTAINER_AUTHORIZATION_TOKEN="escd_[\w-]{43}"\n$/);
+    expect(dotenv.stdout).toMatch(/^AWS_CONTAINER_AUTHORIZATION_TOKEN="escd_[\w-]{43}"\nAWS_CONTAINER_CREDENTIALS_FULL_URI="http:\/\/127\.0\.0\.1:\d+\/v1\/aws\/proj\/dev"\n$/);
   });
 
   it('the AWS CLI gets the assumed role through the endpoint', async () => {
