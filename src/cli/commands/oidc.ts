@@ -72,7 +72,7 @@ Examples:
   $ escd oidc token-file myproj/dev --audience api://AzureADTokenExchange --path ~/.escd/azure.jwt
   $ escd oidc token-file myproj/dev --audience //iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/escd/providers/escd --path ~/.escd/gcp.jwt`,
     )
-    .action(async (env: string, opts: { audience: string; path: string; lifetime?: string; json?: boolean }) => (await import('../actions/oidc.js')).keepTokenFile(env, opts));
+    .action(async (env: string, opts: { audience: string; path: string; lifetime?: string; json?: boolean }) => (await import('../actions/oidc-token-file.js')).keepTokenFile(env, opts));
 
   oidc
     .command('thumbprint')
