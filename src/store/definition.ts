@@ -131,6 +131,9 @@ export function removeValue(doc: Document, path: readonly PathElement[]): void {
       const index = node.items.findIndex((p) => keyText(p.key) === step);
       if (last) {
         if (index >= 0) node.items.splice(index, 1);
+        // The yaml library keeps the comment above a nested mapping's first key on the mapping;
+        // it belongs to that key (as go-yaml has it) and goes with it.
+        if (index === 0 && !node.flow && node !== doc.contents) delete node.commentBefore;
       } else {
         node = index >= 0 ? node.items[index]!.value : null;
       }
