@@ -232,6 +232,14 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
         return { ok: false, error: { code: 'upstream_failed', message: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '' } };
       }
     },
+    'tokenfile.drop': async (p) => {
+      if (!deps.tokenFiles) return { ok: false, error: { code: 'not_found', message: 'this daemon keeps no token files' } };
+      try {
+        return ok(JSON.stringify({ dropped: await deps.tokenFiles.drop(p.path) }));
+      } catch (err) {
+        return { ok: false, error: { code: 'internal', message: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '' } };
+      }
+    },
     flush: async (p) => {
       try {
         const flushed = deps.cache.flush(p.env);

@@ -90,6 +90,11 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
       ...(audience !== undefined ? { audience } : {}),
     };
   },
+  'tokenfile.drop': (p) => {
+    const path = requiredString(p, 'path');
+    if (!path.startsWith('/')) throw new FieldError('params.path must be an absolute path');
+    return { path };
+  },
   'endpoint.revoke': (p) => {
     const id = optionalString(p, 'id');
     const token = optionalString(p, 'token');

@@ -33,6 +33,8 @@ export interface MethodParams {
     path?: string;
     lifetimeSeconds?: number;
   };
+  /** Stops keeping the token file at `path` and removes it. */
+  'tokenfile.drop': { path: string };
   /** Drops one cached environment, or all (and rewrites the token files kept for it). */
   flush: { env?: string };
   shutdown: Record<string, never>;
@@ -40,7 +42,7 @@ export interface MethodParams {
 }
 
 export type Method = keyof MethodParams;
-export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'endpoint.grant', 'endpoint.revoke', 'tokenfile.keep', 'flush', 'shutdown', 'ping'];
+export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'endpoint.grant', 'endpoint.revoke', 'tokenfile.keep', 'tokenfile.drop', 'flush', 'shutdown', 'ping'];
 
 export interface Request<M extends Method = Method> {
   v: typeof PROTOCOL_VERSION;

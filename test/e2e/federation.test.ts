@@ -150,6 +150,19 @@ describe.skipIf(skip)('workload identity federation from a kept token file', () 
     expect(fed.exchanges.at(-1)).toMatchObject({ kind: 'azure', refused: expect.stringMatching(/aud/) });
   });
 
+  it('--remove stops keeping a file and removes it; a file it does not keep is an error', async () => {
+    const extra = join(home.dir, 'tokens', 'extra.jwt');
+    expect((await runCli(['oidc', 'token-file', 'proj/dev', '--audience', 'x', '--path', extra], { env })).code).toBe(0);
+    const removed = await runCli(['oidc', 'token-file', '--remove', '--path', extra], { env });
+    expect(removed.code, removed.stderr).toBe(0);
+    await expect(stat(extra)).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await runCli(['oidc', 'token-file', '--remove', '--path', extra], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`escd: escd keeps no token file at ${extra}\n`);
+    const status = JSON.parse((await runCli(['status', '--json'], { env })).stdout) as { tokenFiles: { path: string }[] };
+    expect(status.tokenFiles.map((f) => f.path)).toEqual([azureFile, googleFile]);
+  });
+
   it('the files are removed when the daemon stops', async () => {
     expect((await runCli(['stop'], { env })).code).toBe(0);
     for (const path of [azureFile, googleFile]) await expect(stat(path)).rejects.toMatchObject({ code: 'ENOENT' });

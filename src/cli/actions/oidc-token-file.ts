@@ -3,7 +3,7 @@
 import { UserError } from '../../core/errors.js';
 
 /** `escd oidc token-file`: the daemon (started if needed) keeps the token fresh at the path. */
-export async function keepTokenFile(envName: string, opts: { audience: string; path: string; lifetime?: string; json?: boolean }): Promise<void> {
+export async function keepTokenFile(envName: string | undefined, opts: { audience?: string; path: string; lifetime?: string; remove?: boolean; json?: boolean }): Promise<void> {
   const [{ resolvePaths }, control, { resolve }, { expandHome }] = await Promise.all([
     import('../../config/paths.js'),
     import('../../../daemon/control.js'),
@@ -16,11 +16,22 @@ export async function keepTokenFile(envName: string, opts: { audience: string; p
     if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 300 || lifetimeSeconds > 3600) throw new UserError(`--lifetime must be a whole number of seconds from 300 to 3600 (got ${JSON.stringify(opts.lifetime.slice(0, 20))})`, 2);
   }
   const paths = resolvePaths();
-  const kept = (await control.ask({ socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: () => {} }, 'tokenfile.keep', {
+  const ctx = { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: () => {} };
+  const path = resolve(expandHome(opts.path, process.env));
+  if (opts.remove) {
+    const { dropped } = (await control.ask(ctx, 'tokenfile.drop', { path })) as { dropped: boolean };
+    if (opts.json) process.stdout.write(JSON.stringify({ path, dropped }) + '\n');
+    else if (dropped) process.stdout.write(`no longer keeping ${path} (removed)\n`);
+    else throw new UserError(`escd keeps no token file at ${path}`);
+    return;
+  }
+  if (envName === undefined) throw new UserError('missing environment name: escd oidc token-file <env> --audience A --path P', 2);
+  if (opts.audience === undefined) throw new UserError('--audience is required (the aud the token exchange expects)', 2);
+  const kept = (await control.ask(ctx, 'tokenfile.keep', {
     kind: 'oidc',
     env: envName,
     audience: opts.audience,
-    path: resolve(expandHome(opts.path, process.env)),
+    path,
     lifetimeSeconds: lifetimeSeconds ?? 3600,
   })) as { path: string; environment: string; expiresAt?: string; nextRenewalAt?: string };
   if (opts.json) process.stdout.write(JSON.stringify(kept, null, 2) + '\n');

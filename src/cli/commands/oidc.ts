@@ -57,9 +57,10 @@ Examples:
   oidc
     .command('token-file')
     .description('Have the daemon keep an issuer-signed token fresh in a file (Azure and Google workload identity federation)')
-    .argument('<env>', 'environment name, [org/]project/env (the token names it in current_env)')
-    .requiredOption('--audience <aud>', 'the aud claim the token exchange expects (e.g. api://AzureADTokenExchange)')
+    .argument('[env]', 'environment name, [org/]project/env (the token names it in current_env)')
+    .option('--audience <aud>', 'the aud claim the token exchange expects (e.g. api://AzureADTokenExchange)')
     .requiredOption('--path <file>', 'where to keep the token (written atomically, 0600)')
+    .option('--remove', 'stop keeping the file at --path, and remove it')
     .option('--lifetime <seconds>', 'token lifetime, 300 to 3600 (default 3600); the file is rewritten at half of it')
     .option('--json', 'print {path, environment, expiresAt, nextRenewalAt}')
     .addHelpText(
@@ -70,9 +71,12 @@ at least half its life left), writes it again after a restart, and removes it wh
 
 Examples:
   $ escd oidc token-file myproj/dev --audience api://AzureADTokenExchange --path ~/.escd/azure.jwt
-  $ escd oidc token-file myproj/dev --audience //iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/escd/providers/escd --path ~/.escd/gcp.jwt`,
+  $ escd oidc token-file --remove --path ~/.escd/azure.jwt
+  $ escd oidc token-file myproj/dev --audience https://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/escd/providers/escd --path ~/.escd/gcp.jwt`,
     )
-    .action(async (env: string, opts: { audience: string; path: string; lifetime?: string; json?: boolean }) => (await import('../actions/oidc-token-file.js')).keepTokenFile(env, opts));
+    .action(async (env: string | undefined, opts: { audience?: string; path: string; lifetime?: string; remove?: boolean; json?: boolean }) =>
+      (await import('../actions/oidc-token-file.js')).keepTokenFile(env, opts),
+    );
 
   oidc
     .command('thumbprint')
