@@ -67,8 +67,9 @@ describe('escd env', () => {
     expect(shown.stdout).toContain('fn::secret: correct-horse');
     expect(shown.stdout).toContain('fn::secret: "0042"');
     expect(await readFile(envFile('sec/a'), 'utf8')).toBe(stored);
+    // open shows values (an explicit open, as in the reference); --show-secrets is still accepted.
     const open = await cli(['open', 'sec/a']);
-    expect(JSON.parse(open.stdout)).toEqual({ db: { password: '[secret]' }, pin: '[secret]' });
+    expect(JSON.parse(open.stdout)).toEqual({ db: { password: 'correct-horse' }, pin: '0042' });
     expect(JSON.parse((await cli(['open', 'sec/a', '--show-secrets'])).stdout)).toEqual({ db: { password: 'correct-horse' }, pin: '0042' });
   });
 
@@ -239,18 +240,19 @@ describe('escd open', () => {
     );
   });
 
-  it('prints values as json (default) and yaml, redacted unless asked', async () => {
+  it('prints values as json (default) and yaml, secrets shown (an open is explicit)', async () => {
     const json = await cli(['open', 'op/app']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'app', region: 'us-west-2', token: '[secret]', list: [1, 'two'] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'app', region: 'us-west-2', token: 's3cr3t-value', list: [1, 'two'] });
     const yaml = await cli(['open', 'op/app', '--format', 'yaml', '--show-secrets']);
     expect(yaml.stdout).toContain('token: s3cr3t-value\n');
   });
 
   it('prints one property in any value format', async () => {
     expect((await cli(['open', 'op/app', 'list[1]', '--format', 'string'])).stdout).toBe('two\n');
-    expect((await cli(['open', 'op/app', 'token', '--format', 'string'])).stdout).toBe('[secret]\n');
-    expect(JSON.parse((await cli(['open', 'op/app', 'token', '--format', 'detailed'])).stdout)).toEqual({ value: '[secret]', secret: true });
+    // Machine formats get the value itself: `[secret]` with exit 0 would install bogus credentials.
+    expect((await cli(['open', 'op/app', 'token', '--format', 'string'])).stdout).toBe('s3cr3t-value\n');
+    expect(JSON.parse((await cli(['open', 'op/app', 'token', '--format', 'detailed'])).stdout)).toEqual({ value: 's3cr3t-value', secret: true });
     const missing = await cli(['open', 'op/app', 'list[5]']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('escd: no value at list[5]: index out of range (the array has 2 element(s))\n');
@@ -261,7 +263,7 @@ describe('escd open', () => {
     // As the reference (Go-quoted), but single quotes where a shell would expand the value.
     expect(shell.stdout).toBe(`export QUOTED='it'\\''s "quoted" $HOME'\nexport REGION="us-west-2"\nexport TOKEN="s3cr3t-value"\n`);
     const dotenv = await cli(['open', 'op/app', '--format', 'dotenv']);
-    expect(dotenv.stdout).toBe(`QUOTED="it's \\"quoted\\" $HOME"\nREGION="us-west-2"\nTOKEN="[secret]"\n`);
+    expect(dotenv.stdout).toBe(`QUOTED="it's \\"quoted\\" $HOME"\nREGION="us-west-2"\nTOKEN="s3cr3t-value"\n`);
     const refused = await cli(['open', 'op/app', 'name', '--format', 'dotenv']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe("escd: output format 'dotenv' may not be used with a property path\n");
@@ -288,7 +290,7 @@ describe('escd open', () => {
     const json = await cli(['open', 'op/app', '--json']);
     expect(json.code).toBe(0);
     expect(json.stdout).toBe((await cli(['open', 'op/app', '--format', 'json'])).stdout);
-    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'app', token: '[secret]' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'app', token: 's3cr3t-value' });
     expect((await cli(['open', 'op/app', 'list', '--json', '--format', 'json'])).stdout).toBe('[\n  1,\n  "two"\n]\n');
     const both = await cli(['open', 'op/app', '--json', '--format', 'yaml']);
     expect(both.code).toBe(2);

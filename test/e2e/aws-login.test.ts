@@ -150,14 +150,14 @@ describe.skipIf(skip)('aws-login end to end', () => {
       await home?.cleanup();
     });
 
-    it('escd open shows the login redacted, with its expiration', async () => {
+    it('escd open shows the login (an explicit open shows values), with its expiration', async () => {
       const open = await runCli(['open', 'app/dev'], { env });
       expect(open.stderr).toBe('');
       expect(open.code).toBe(0);
       const shown = JSON.parse(open.stdout) as { aws: { login: Record<string, string> }; environmentVariables: Record<string, string> };
-      expect(shown.aws.login).toMatchObject({ accessKeyId: '[secret]', secretAccessKey: '[secret]', sessionToken: '[secret]' });
+      expect(shown.aws.login).toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String) });
       expect(Date.parse(shown.aws.login.expiration!)).toBeGreaterThan(Date.now() + 3500_000);
-      expect(shown.environmentVariables).toEqual({ AWS_ACCESS_KEY_ID: '[secret]', AWS_SECRET_ACCESS_KEY: '[secret]', AWS_SESSION_TOKEN: '[secret]' });
+      expect(shown.environmentVariables).toEqual({ AWS_ACCESS_KEY_ID: shown.aws.login.accessKeyId, AWS_SECRET_ACCESS_KEY: shown.aws.login.secretAccessKey, AWS_SESSION_TOKEN: shown.aws.login.sessionToken });
     });
 
     it('escd run gives the AWS CLI the assumed role', async () => {

@@ -106,7 +106,16 @@ describe('escd-shim with bad input (real daemon)', () => {
   it('says an unknown environment is not found, in one line', async () => {
     const r = await runShim(['aws', 'proj/nope'], { env });
     expectRefusal(r, 'unknown');
-    expect(r.stderr).toMatch(/^escd-shim: proj\/nope: environment 'proj\/nope' not found/);
+    // Worded as the CLI words it (issue 13).
+    expect(r.stderr).toMatch(/^escd-shim: proj\/nope: environment proj\/nope does not exist \(no file \S+nope\.yaml\)/);
+  });
+
+  it('suggests the closest environment for a typo, as the CLI does', async () => {
+    const shim = await runShim(['aws', 'proj/dve'], { env });
+    expect(shim.code).toBe(1);
+    expect(shim.stderr).toMatch(/; did you mean proj\/dev\?\n$/);
+    const cli = await runCli(['open', 'proj/dve'], { env });
+    expect(cli.stderr).toMatch(/^escd: environment proj\/dve does not exist \(no file \S+\); did you mean proj\/dev\?\n$/);
   });
 
   it('refuses huge arguments before asking the daemon, in one short line', async () => {

@@ -177,8 +177,8 @@ describe.skipIf(skip)('no secret in any output, log, audit line or file', () => 
     expect(unfiltered.trim()).toBe(KNOWN.dbPassword);
     await ok(escd(['run', 'proj/dev', '--', 'aws', 'sts', 'get-caller-identity', '--endpoint-url', moto.endpoint, '--output', 'json']));
 
-    // Reading environments: redacted unless asked.
-    for (const format of ['json', 'yaml', 'detailed', 'dotenv', 'shell']) await ok(escd(['open', 'proj/dev', '--format', format]));
+    // Reading environments: open shows the values (an explicit, audited open); stderr and the logs still never do.
+    for (const format of ['json', 'yaml', 'detailed', 'dotenv', 'shell']) await ok(escd(['open', 'proj/dev', '--format', format], { legitStdout: true }));
     const shown = await ok(escd(['open', 'proj/dev', 'db', '--format', 'string', '--show-secrets'], { legitStdout: true }));
     expect(shown.trim()).toBe(KNOWN.dbPassword);
     await ok(escd(['status']));

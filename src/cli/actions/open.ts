@@ -1,5 +1,7 @@
 // `escd open <env> [path]`: the evaluated values (or one property, or the environment variables)
-// in the requested format, secrets redacted unless --show-secrets.
+// in the requested format. As in the reference CLI, an open shows secrets: it is an explicit request
+// for the values (an `eval "$(escd open … --format shell)"` must get real credentials, not
+// `[secret]`), and the daemon audits it. `--show-secrets` is still accepted; `escd env get` masks.
 import { UserError } from '../../core/errors.js';
 import { renderEnviron } from '../format/environ.js';
 import { renderValue, selectValue, type ValueFormat } from '../format/values.js';
@@ -19,6 +21,7 @@ export interface OpenOptions {
   readonly format?: string;
   /** `--json`: the same as `--format json`. */
   readonly json?: boolean;
+  /** Accepted for compatibility: open always shows values. */
   readonly showSecrets?: boolean;
 }
 
@@ -46,7 +49,7 @@ export async function open(env: string, path: string | undefined, options: OpenO
     throw new UserError(`output format '${format}' may not be used with a property path`, 2);
   }
   const steps = path === undefined ? [] : parsePath(path);
-  const redact = !options.showSecrets;
+  const redact = false;
   await withDiagnostics(async () => {
     const runtime = await openRuntime();
     const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: !redact });

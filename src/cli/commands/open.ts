@@ -10,7 +10,7 @@ export function addOpenCommand(parent: Command): void {
     .argument('[path]', 'property path into the values, e.g. aws.login or a.b[0]["key"]')
     .option('-f, --format <format>', 'json, yaml, detailed, dotenv, shell or string (default: json)')
     .option('--json', 'the same as --format json')
-    .option('--show-secrets', 'print secrets in the clear instead of [secret]')
+    .option('--show-secrets', 'accepted for compatibility: open always shows secret values (it is an explicit open; `escd env get` masks them)')
     .addHelpText(
       'after',
       `
@@ -21,9 +21,9 @@ Examples:
   $ escd open myproj/dev
   $ escd open myproj/dev --json | jq -r .aws.region
   $ escd open myproj/dev aws.login.accessKeyId --format string
-  $ escd open myproj/dev --format yaml --show-secrets
-  $ eval "$(escd open myproj/dev --format shell --show-secrets)"
-  $ escd open myproj/dev --format dotenv --show-secrets > .env`,
+  $ escd open myproj/dev --format yaml
+  $ eval "$(escd open myproj/dev --format shell)"
+  $ escd open myproj/dev --format dotenv > .env`,
     )
     .action(async (env: string, path: string | undefined, opts: { format?: string; json?: boolean; showSecrets?: boolean }) =>
       (await import('../actions/open.js')).open(env, path, opts),
