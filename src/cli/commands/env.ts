@@ -15,8 +15,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Environments are named [org/]project/env and live in <environments dir>/<project>/<env>.yaml
-(ESCD_HOME or XDG_CONFIG_HOME/escd/environments). A bare name means default/<name>.
+Environments are named [org/]project/env[@version] and live in <environments dir>/<project>/<env>.yaml
+(ESCD_HOME or XDG_CONFIG_HOME/escd/environments); another org's under .orgs/<org>/. A bare name means
+default/<name>. Every write is a new revision: env@3 is revision 3, env@stable a revision tag.
 
 Examples:
   $ escd env init myproj/dev
