@@ -65,6 +65,23 @@ describe('escd status table', () => {
     expect(formatStatus({ ...status, environments: [] }, NOW)).toContain('No environments cached yet.');
   });
 
+  it('lists endpoint grants and kept token files (with a failed renewal) after the environments', () => {
+    const text = formatStatus(
+      {
+        ...status,
+        endpoint: { url: 'http://127.0.0.1:40123', grants: [{ id: '1f2e3d4c', environment: 'acme/dev', createdAt: at(-60), expiresAt: at(660), requests: 42 }] },
+        tokenFiles: [
+          { kind: 'kube', environment: 'acme/dev', path: '/run/user/1000/escd/tokens/kube-acme_dev-prod.token', expiresAt: at(10), nextRenewalAt: at(3) },
+          { kind: 'oidc', environment: 'acme/prod', path: '/home/u/.escd/azure.jwt', expiresAt: at(40), nextRenewalAt: at(0.5), lastError: 'issuer key store locked' },
+        ],
+      },
+      NOW,
+    );
+    expect(text).toContain('\nEndpoint http://127.0.0.1:40123:\nGRANT     ENVIRONMENT  EXPIRES  REQUESTS\n1f2e3d4c  acme/dev     in 11h   42\n');
+    expect(text).toMatch(/\nTOKEN FILE\s+ENVIRONMENT\s+EXPIRES\s+NEXT RENEWAL\n\/run\/user\/1000\/escd\/tokens\/kube-acme_dev-prod\.token\s+acme\/dev\s+in 10m\s+in 3m\n\/home\/u\/\.escd\/azure\.jwt\s+acme\/prod\s+FAILED: issuer key store locked\s+in 30s\n$/);
+    expect(formatStatus({ ...status, endpoint: { url: 'http://127.0.0.1:40123', grants: [] } }, NOW)).toContain('Endpoint http://127.0.0.1:40123: no live grants.');
+  });
+
   it('formats durations for people', () => {
     expect(formatDuration(0)).toBe('0s');
     expect(formatDuration(59_000)).toBe('59s');
