@@ -10,6 +10,11 @@ import { secretStrings } from '../../src/run/secrets.js';
 import { sweepStaleTempDirs, writeTempFiles } from '../../src/run/temp-files.js';
 
 describe('splitCommand', () => {
+  it('refuses an unknown option before the command as a usage error, not a command to run', () => {
+    expect(() => splitCommand(['--bogus', '--', 'true'], false)).toThrow(/^unknown option '--bogus' for escd run/);
+    expect(splitCommand(['--', '--bogus'], false)).toEqual({ command: ['--bogus'], interactive: false });
+  });
+
   it('reads -i and -- right after the environment, and nothing after the command starts', () => {
     expect(splitCommand(['--', 'ls', '-la'], false)).toEqual({ command: ['ls', '-la'], interactive: false });
     expect(splitCommand(['-i', '--', 'psql'], false)).toEqual({ command: ['psql'], interactive: true });

@@ -50,13 +50,21 @@ export async function publish(opts: { out: string; json?: boolean }): Promise<vo
     warn(`issuer.algorithm is ${config.issuer.algorithm} but the active key is ${active.alg}: run \`escd oidc rotate\`, then publish again`);
   }
   if (!config.issuer.url.startsWith('https://')) warn(`issuer.url ${config.issuer.url} is not https://: AWS, GCP and Azure only trust HTTPS issuers`);
-  if (config.issuer.url === 'https://oidc.escd.invalid') warn('issuer.url is still the placeholder https://oidc.escd.invalid: set issuer.url in config.yaml to where you will host these files');
+  warnPlaceholder(config.issuer.url, 'where you will host these files');
+}
+
+const PLACEHOLDER_ISSUER = 'https://oidc.escd.invalid';
+
+/** publish, trust-policy and thumbprint all name the issuer: each says when it is still the placeholder. */
+function warnPlaceholder(url: string, what: string): void {
+  if (url === PLACEHOLDER_ISSUER) warn(`issuer.url is still the placeholder ${PLACEHOLDER_ISSUER}: set issuer.url in config.yaml to ${what}`);
 }
 
 export async function printTrustPolicy(opts: { roleAccount: string; env: string; user?: string; sub?: boolean; partition?: string }): Promise<void> {
   const runtime = await createRuntime();
   const { config } = runtime;
   const { org, environment } = environmentOf(runtime, opts.env);
+  warnPlaceholder(config.issuer.url, 'your hosted issuer first: AWS cannot trust the placeholder');
   // --user only means something as part of the subject condition, so it asks for one.
   const withSubject = opts.sub === true || opts.user !== undefined;
   const attributes = ['currentEnvironment.name', ...(opts.user !== undefined ? ['pulumi.user.login'] : [])];
@@ -138,6 +146,7 @@ export async function printToken(envName: string, opts: { audience?: string; sub
 
 export async function printThumbprint(opts: { connect?: string; json?: boolean }): Promise<void> {
   const { config } = await createRuntime();
+  if (opts.connect === undefined) warnPlaceholder(config.issuer.url, 'your hosted issuer first: the placeholder host has no certificate to fingerprint');
   const url = new URL(config.issuer.url);
   let host = url.hostname;
   let port = url.port ? Number(url.port) : 443;

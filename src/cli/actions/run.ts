@@ -17,6 +17,9 @@ export function splitCommand(words: readonly string[], interactive: boolean): { 
     else if (word === '--') {
       i++;
       break;
+    } else if (word.startsWith('-') && word.length > 1) {
+      // Not a command (`escd run env --bogus -- true`): a mistyped escd option, said as one.
+      throw new UserError(`unknown option '${word}' for escd run: after <env> only -i and -- are read (put -- before a command that starts with -) (see escd run --help)`, 2);
     } else break;
   }
   return { command: words.slice(i), interactive };
