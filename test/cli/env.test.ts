@@ -73,6 +73,17 @@ describe('escd env', () => {
     expect(JSON.parse((await cli(['open', 'sec/a', '--show-secrets'])).stdout)).toEqual({ db: { password: 'correct-horse' }, pin: '0042' });
   });
 
+  it('env get <path> says where the value is defined: here and the import it overrides, or the imports', async () => {
+    await mkdir(join(home.env.ESCD_HOME!, 'environments', 'dat'), { recursive: true });
+    await writeFile(envFile('dat/base'), 'values:\n  region: us-east-1\n  only: base\n');
+    await writeFile(envFile('dat/mid'), 'imports:\n  - dat/base\nvalues:\n  only: mid\n');
+    await writeFile(envFile('dat/top'), 'imports:\n  - dat/mid\nvalues:\n  region: eu-west-1\n');
+    expect((await cli(['env', 'get', 'dat/top', 'region'])).stdout).toBe(
+      '# Value\n```json\n"eu-west-1"\n```\n# Definition\n```yaml\neu-west-1\n\n```\n\n# Defined at\n- top:4:11\n- dat/base:2:11\n\n',
+    );
+    expect((await cli(['env', 'get', 'dat/top', 'only'])).stdout).toBe('# Value\n```json\n"mid"\n```\n\n# Defined at\n- dat/mid:4:9\n- dat/base:3:9\n\n');
+  });
+
   it('encrypts plaintext fn::secret values written through escd', async () => {
     const result = await cli(['env', 'init', 'sec/b', '-f', '-'], { input: 'values:\n  pw:\n    fn::secret: plain-at-first # note\n' });
     expect(result.code).toBe(0);

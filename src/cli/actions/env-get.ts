@@ -3,7 +3,8 @@
 // two spaces), or only the value (`--value json|string|detailed|dotenv|shell`), or only the
 // definition (`--definition`). Values are checked, not opened: `fn::open` shows `[unknown]` and no
 // provider is called; secrets show `[secret]` unless --show-secrets.
-import { Document, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { EnvironmentLoader } from '../../esc/types.js';
 import { UserError } from '../../core/errors.js';
 import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment } from '../../esc/project.js';
@@ -61,6 +62,50 @@ function valueAt(root: EscValue | undefined, path: readonly PathElement[]): EscV
   return current;
 }
 
+/** `line:column` of a node in its document's text. */
+function positionOf(node: unknown, lines: LineCounter): string | undefined {
+  const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+  if (offset === undefined) return undefined;
+  const { line, col } = lines.linePos(offset);
+  return `${line}:${col}`;
+}
+
+/** The import names of a definition, in order (`name` or `{name: {merge: …}}`). */
+function importNames(doc: Document): string[] {
+  const imports = isMap(doc.contents) ? doc.contents.get('imports', true) : undefined;
+  if (!isSeq(imports)) return [];
+  return imports.items.flatMap((item) => {
+    if (isScalar(item) && typeof item.value === 'string') return [item.value];
+    if (isMap(item) && item.items.length === 1 && isScalar(item.items[0]!.key)) return [String(item.items[0]!.key.value)];
+    return [];
+  });
+}
+
+/**
+ * Where the imports of a definition define `path` under their values, nearest first: the last import
+ * before the first, each one's own definition before those of its imports (the order in which the
+ * evaluator merges them, so the first is the base of the importing value).
+ */
+async function importedDefinitions(load: EnvironmentLoader, doc: Document, path: readonly PathElement[], seen: Set<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of importNames(doc).reverse()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    let source: string;
+    try {
+      source = (await load(name)).source;
+    } catch {
+      continue; // a missing import is a diagnostic of the evaluation, not of this listing
+    }
+    const lines = new LineCounter();
+    const imported = parseDocument(source, { lineCounter: lines });
+    const at = positionOf(nodeAt(isMap(imported.contents) ? imported.contents.get('values', true) : undefined, path), lines);
+    if (at !== undefined) out.push(`${name}:${at}`);
+    out.push(...(await importedDefinitions(load, imported, path, seen)));
+  }
+  return out;
+}
+
 const valueJSON = (value: EscValue, redact: boolean): string => renderValue(value, 'json', { redact }).replace(/\n$/, '');
 
 /** The reference's envGetTemplate. */
@@ -92,7 +137,8 @@ export async function get(env: string, path: string | undefined, options: GetOpt
   const ref = await existingRef(runtime, env);
   const def = await runtime.store.read(ref);
   // The definition as stored, or with its secrets shown in plaintext.
-  const doc = parseDocument(def.source, { keepSourceTokens: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(def.source, { lineCounter });
   if (options.showSecrets) await revealSecrets(doc, def.source, (ciphertext) => openSecret(runtime.cipher, ciphertext));
   const root: unknown = doc.contents;
 
@@ -136,10 +182,17 @@ export async function get(env: string, path: string | undefined, options: GetOpt
   }
   const value = valueAt(await evaluate(), steps);
   const node = nodeAt(isMap(root) ? root.get('values', true) : undefined, steps);
+  // Defined at: this definition's node and the imported definition it overrides, or, when this
+  // definition has none, every imported definition of the value (positions in the stored texts).
+  const load = runtime.store.loader(new Map(), ref.org);
+  const imported = await importedDefinitions(load, doc, steps, new Set());
+  const here = positionOf(node, lineCounter);
+  const stack = here !== undefined ? [`${ref.env}:${here}`, ...imported.slice(0, 1)] : value !== undefined ? imported : [];
   process.stdout.write(
     markdown({
       ...(value !== undefined ? { value: valueJSON(value, redact) } : {}),
       ...(node !== undefined ? { definition: marshalYAML(node) } : {}),
+      stack,
     }),
   );
 }
