@@ -1,7 +1,8 @@
 // The `aws-login` inputs, checked before any token is minted or STS is called. Pure.
 // The evaluator has already checked types against the input schema; this adds what a schema
 // message would say badly: ARN shapes, the duration range, session-name rules, unknown keys.
-import type { Json } from '../../esc/value.js';
+import type { EscValue, Json } from '../../esc/value.js';
+import type { ProviderIssue } from '../../esc/provider.js';
 import { suggestKey } from '../../esc/suggest.js';
 import { isSubjectAttribute, SUBJECT_ATTRIBUTES } from '../../oidc/claims.js';
 import { parseGoDuration } from './duration.js';
@@ -41,6 +42,7 @@ const STATIC_KEYS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
 
 /** A bad input; the message names the field and never quotes a secret. */
 export class AwsLoginInputError extends Error {}
+
 
 type Obj = { readonly [key: string]: Json };
 
@@ -153,4 +155,36 @@ export function parseAwsLoginInputs(inputs: Json | undefined): AwsLoginInputs {
     return parseStatic(creds);
   }
   return fail('aws-login: give an `oidc` block (roleArn, sessionName, ...) or a `static` block (accessKeyId, secretAccessKey)');
+}
+
+/**
+ * Every problem with the known parts of the inputs, each at its field (the provider's `validate`):
+ * run in every stage, so `escd env init|set|edit` and `escd doctor` (check mode) find what `escd open`
+ * finds, all of it, before any call. Unknown parts (`${...}` of another provider) are left alone.
+ */
+export function awsLoginInputIssues(inputs: EscValue): ProviderIssue[] {
+  const issues: ProviderIssue[] = [];
+  const field = (value: EscValue | undefined, key: string): EscValue | undefined =>
+    value && !value.unknown && value.data instanceof Map ? (value.data as ReadonlyMap<string, EscValue>).get(key) : undefined;
+  const text = (value: EscValue | undefined): string | undefined => (value && !value.unknown && typeof value.data === 'string' ? value.data : undefined);
+  const check = (path: (string | number)[], run: () => void): void => {
+    try {
+      run();
+    } catch (err) {
+      if (err instanceof AwsLoginInputError) issues.push({ path, message: err.message });
+      else throw err;
+    }
+  };
+  const oidc = field(inputs, 'oidc');
+  const roleArn = text(field(oidc, 'roleArn'));
+  if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
+    issues.push({ path: ['oidc', 'roleArn'], message: `oidc.roleArn: "${roleArn}" is not an IAM role ARN (expected arn:<partition>:iam::<12-digit account>:role/<name>)` });
+  }
+  const sessionName = text(field(oidc, 'sessionName'));
+  if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) {
+    issues.push({ path: ['oidc', 'sessionName'], message: `oidc.sessionName: "${sessionName}" must be 2 to 64 characters from letters, digits and _+=,.@-` });
+  }
+  const duration = text(field(oidc, 'duration'));
+  if (duration !== undefined) check(['oidc', 'duration'], () => parseDurationSeconds(duration));
+  return issues;
 }

@@ -8,7 +8,7 @@ import { contextString } from '../context.js';
 import type { TokenIssuer } from '../../oidc/types.js';
 import type { WebIdentitySts } from '../../aws/sts-client.js';
 import type { Provider, ProviderContext } from '../../esc/provider.js';
-import { parseAwsLoginInputs, type OidcLogin } from './inputs.js';
+import { awsLoginInputIssues, parseAwsLoginInputs, type OidcLogin } from './inputs.js';
 import { awsLoginInputSchema, awsLoginOutputSchema } from './schema.js';
 
 export interface AwsLoginDependencies {
@@ -74,6 +74,7 @@ export function createAwsLoginProvider(deps: AwsLoginDependencies): Provider {
   return {
     inputSchema: awsLoginInputSchema,
     outputSchema: awsLoginOutputSchema,
+    validate: awsLoginInputIssues,
     async open(inputs, context) {
       const login = parseAwsLoginInputs(toPlain(inputs));
       if (login.kind === 'static') {
