@@ -69,9 +69,10 @@ export function checkEnvironments(facts: EnvironmentsFacts): CheckResult {
     case 'ok':
       if (facts.count === 0) return result('environments', title, 'warn', `${facts.dir} has no environments`, 'run `escd env init <project>/<env>` or `escd quickstart`');
       if (facts.broken && facts.broken.length > 0) {
+        // Every broken environment with every error: a user fixing one must not find the next only later.
         const [first] = facts.broken;
-        const more = facts.broken.length > 1 ? ` (and ${facts.broken.length - 1} more: ${facts.broken.slice(1).map((b) => b.name).join(', ')})` : '';
-        return result('environments', title, 'warn', `${first!.name} has errors: ${first!.error}${more}`, `\`escd open ${first!.name}\` lists every error; fix them with \`escd env edit ${first!.name}\``);
+        const detail = facts.broken.map((b) => `${b.name} has errors: ${b.error}`).join(' | ');
+        return result('environments', title, 'warn', detail, `\`escd open <env>\` lists them with their lines; fix them with \`escd env edit ${first!.name}\``);
       }
       return result('environments', title, 'pass', `${facts.count} environment${facts.count === 1 ? '' : 's'} in ${facts.dir}, all without errors`);
   }

@@ -171,7 +171,7 @@ async function brokenEnvironments(env: Env): Promise<Array<{ name: string; error
     try {
       const evaluation = await runtime.evaluate(name, { mode: 'check' });
       const errors = evaluation.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0) broken.push({ name, error: diagnosticLines(runtime, evaluation, errors)[0]! });
+      if (errors.length > 0) broken.push({ name, error: diagnosticLines(runtime, evaluation, errors).join('; ') }); // every error, as open lists them
     } catch (err) {
       broken.push({ name, error: oneLine(err) });
     }

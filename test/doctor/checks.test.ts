@@ -42,7 +42,8 @@ describe('doctor checks', () => {
     expect(checkEnvironments({ dir: '/e', state: 'not-a-directory', count: 0 }).status).toBe('fail');
     expect(checkEnvironments({ dir: '/e', state: 'ok', count: 2 })).toMatchObject({ status: 'pass', detail: '2 environments in /e, all without errors' });
     const broken = checkEnvironments({ dir: '/e', state: 'ok', count: 3, broken: [{ name: 'p/a', error: '/e/p/a.yaml:3:5: unknown property "x"' }, { name: 'p/b', error: 'x' }] });
-    expect(broken).toMatchObject({ status: 'warn', detail: 'p/a has errors: /e/p/a.yaml:3:5: unknown property "x" (and 1 more: p/b)', fix: expect.stringContaining('escd open p/a') });
+    // Every broken environment with its errors, not only the first (issue 13 #4).
+    expect(broken).toMatchObject({ status: 'warn', detail: 'p/a has errors: /e/p/a.yaml:3:5: unknown property "x" | p/b has errors: x', fix: expect.stringContaining('escd env edit p/a') });
   });
 
   it('key store: the file fallback is flagged, the keychain passes, an error fails', () => {
