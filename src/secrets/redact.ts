@@ -10,10 +10,32 @@ export const REDACTED = '[secret]';
 /** Secrets shorter than this are not redacted (as in the reference: too common, and "" would match everywhere). */
 export const MIN_SECRET_LENGTH = 3;
 
-/** Deduplicated secrets of at least MIN_SECRET_LENGTH bytes, longest first. */
+/** Secrets at least this long are also redacted in their encoded forms (shorter ones would match by chance). */
+export const MIN_ENCODED_SECRET_LENGTH = 8;
+
+/**
+ * The forms a program commonly prints a secret in besides its bytes: base64 (standard and URL-safe)
+ * and the inside of a JSON string. The base64 forms stop before the last partial group, whose
+ * characters depend on what follows the secret, so they match also inside a longer encoded text
+ * that starts with the secret.
+ */
+export function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  if (bytes.length < MIN_ENCODED_SECRET_LENGTH) return [];
+  const whole = bytes.subarray(0, bytes.length - (bytes.length % 3));
+  const std = whole.toString('base64');
+  const forms = [bytes.toString('base64'), std, std.replace(/\+/g, '-').replace(/\//g, '_'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url'), JSON.stringify(secret).slice(1, -1)];
+  return forms.filter((f) => f !== secret);
+}
+
+/** Deduplicated secrets of at least MIN_SECRET_LENGTH bytes, with their encoded forms, longest first. */
 export function redactableSecrets(secrets: Iterable<string>): Buffer[] {
   const unique = new Set<string>();
-  for (const s of secrets) if (Buffer.byteLength(s, 'utf8') >= MIN_SECRET_LENGTH) unique.add(s);
+  for (const s of secrets) {
+    if (Buffer.byteLength(s, 'utf8') < MIN_SECRET_LENGTH) continue;
+    unique.add(s);
+    for (const form of encodedForms(s)) unique.add(form);
+  }
   return [...unique].map((s) => Buffer.from(s, 'utf8')).sort((a, b) => b.length - a.length);
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertBuilt, runCli } from '../support/cli.js';
+import { ptySkipReason, runCliInTerminal } from '../support/pty.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
 let home: TmpHome;
@@ -82,6 +83,21 @@ describe('escd env', () => {
       '# Value\n```json\n"eu-west-1"\n```\n# Definition\n```yaml\neu-west-1\n\n```\n\n# Defined at\n- top:4:11\n- dat/base:2:11\n\n',
     );
     expect((await cli(['env', 'get', 'dat/top', 'only'])).stdout).toBe('# Value\n```json\n"mid"\n```\n\n# Defined at\n- dat/mid:4:9\n- dat/base:3:9\n\n');
+  });
+
+  it('--secret without a value reads it from standard input; a secret on the command line gets a warning', async () => {
+    await cli(['env', 'init', 'sec/in']);
+    const piped = await cli(['env', 'set', 'sec/in', 'api.token', '--secret'], { input: 's3cr3t from stdin\n' });
+    expect([piped.code, piped.stderr]).toEqual([0, '']);
+    expect(await readFile(envFile('sec/in'), 'utf8')).not.toContain('s3cr3t');
+    expect(JSON.parse((await cli(['open', 'sec/in', '--show-secrets'])).stdout)).toEqual({ api: { token: 's3cr3t from stdin' } });
+  });
+
+  it.skipIf(ptySkipReason())('a secret on the command line gets a warning on the terminal', async () => {
+    await cli(['env', 'init', 'sec/argv']);
+    const onArgv = await runCliInTerminal(['env', 'set', 'sec/argv', 'other', 'visible-in-ps', '--secret'], { env: { ...home.env } });
+    expect(onArgv.code).toBe(0);
+    expect(onArgv.terminal).toMatch(/^escd: warning: a secret on the command line can be read by other users in the process list/);
   });
 
   it('encrypts plaintext fn::secret values written through escd', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { redact, SecretRedactor } from '../../src/secrets/redact.js';
+import { encodedForms, redact, SecretRedactor } from '../../src/secrets/redact.js';
 
 /** Pushes the chunks through a redactor and returns what came out, plus what came out before the end. */
 async function pipe(secrets: string[], chunks: (string | Buffer)[]): Promise<{ output: string; beforeEnd: string }> {
@@ -104,5 +104,31 @@ describe('SecretRedactor (streaming)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('encoded forms of a secret', () => {
+  const secret = 'p@ss/w+rd"with\\quote\nline';
+  it('are redacted in base64 (standard and URL-safe, padded or not, inside longer base64) and JSON-escaped', () => {
+    const b64 = Buffer.from(secret).toString('base64');
+    const b64url = Buffer.from(secret).toString('base64url');
+    const longer = Buffer.from(secret + ' and more text after it').toString('base64');
+    const json = JSON.stringify({ password: secret });
+    const out = redact(`std ${b64}\nurl ${b64url}\nlonger ${longer}\njson ${json}\n`, [secret]);
+    expect(out).not.toContain(b64.replace(/=+$/, ''));
+    expect(out).not.toContain(b64url);
+    expect(out).not.toContain(longer.slice(0, 20));
+    expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(out).toContain('json {"password":"[secret]"}');
+  });
+
+  it('are not used for short secrets (they would match by chance)', () => {
+    expect(encodedForms('abc1234')).toEqual([]);
+    expect(encodedForms('abcd12345').length).toBeGreaterThan(0);
+  });
+
+  it('stream: a base64 form split across writes is redacted', async () => {
+    const b64 = Buffer.from(secret).toString('base64');
+    expect((await pipe([secret], [`x ${b64.slice(0, 7)}`, `${b64.slice(7)} y`])).output).toBe('x [secret] y');
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Document, isScalar, Pair, parseDocument, Scalar, YAMLMap, type Node } from 'yaml';
+import { readHidden } from '../hidden-input.js';
 import { UserError } from '../../core/errors.js';
 import type { Diagnostic } from '../../esc/types.js';
 import type { Runtime } from '../../runtime/runtime.js';
@@ -271,10 +272,20 @@ export async function set(args: readonly string[], options: SetOptions): Promise
     } catch {
       throw new UserError('file content must be valid UTF-8');
     }
+  } else if (args.length === 2 && options.secret) {
+    // The secret comes from standard input (hidden on a terminal), never through argv.
+    pathText = args[1]!;
+    raw = await readHidden('secret value');
   } else {
-    if (args.length < 3) throw new UserError('expected a path and a value', EXIT_USAGE);
+    if (args.length < 3) throw new UserError(options.secret ? 'expected a path (the secret is then read from standard input)' : 'expected a path and a value', EXIT_USAGE);
     pathText = args[1]!;
     raw = args[2]!;
+    // Told to the person at the terminal; scripts keep the reference CLI's exact output (conformance).
+    if (options.secret && process.stderr.isTTY) {
+      process.stderr.write(
+        'escd: warning: a secret on the command line can be read by other users in the process list and stays in shell history; next time leave the value out and give it on standard input\n',
+      );
+    }
   }
   let path: PathElement[];
   try {

@@ -103,7 +103,7 @@ Examples:
   env
     .command('set')
     .description('Set a value within an environment (a new revision), keeping comments and order')
-    .argument('[args...]', '<env> <path> [<value>]: path under values (or imports[N]), e.g. a.b[0]["key"]; the value is read as YAML')
+    .argument('[args...]', '<env> <path> [<value>]: path under values (or imports[N]), e.g. a.b[0]["key"]; the value is read as YAML (with --secret and no value: from standard input, hidden on a terminal)')
     .option('--secret', 'store the value encrypted as fn::secret')
     .option('--plaintext', 'store a value that looks like a secret in plaintext anyway')
     .option('--string', 'take the value literally as a string instead of reading it as YAML')
@@ -119,6 +119,7 @@ Examples:
   $ escd env set myproj/dev ports '[80, 443]'
   $ escd env set myproj/dev build.version 1.10 --string
   $ escd env set myproj/dev environmentVariables.AWS_REGION '\${aws.region}'
+  $ escd env set myproj/dev api.token --secret          # prompts; the value never appears in argv
   $ escd env set myproj/dev api.token --secret -f token.txt
   $ escd env set myproj/dev imports[0] myproj/base`,
     )

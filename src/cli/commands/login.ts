@@ -89,35 +89,6 @@ function normaliseUrl(text: string): string {
 
 /** One line from standard input; on a terminal, prompted and not echoed. */
 async function readToken(): Promise<string> {
-  const input = process.stdin;
-  if (!input.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of input) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').trim();
-  }
-  process.stderr.write('Pulumi access token (input hidden): ');
-  input.setRawMode(true);
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let typed = '';
-      const onData = (chunk: Buffer): void => {
-        for (const ch of chunk.toString('utf8')) {
-          if (ch === '\r' || ch === '\n') return done(() => resolve(typed.trim()));
-          if (ch === '\u0003') return done(() => reject(new UserError('login cancelled', 130)));
-          if (ch === '\u007f') typed = typed.slice(0, -1);
-          else typed += ch;
-        }
-      };
-      const done = (finish: () => void): void => {
-        input.off('data', onData);
-        input.pause();
-        process.stderr.write('\n');
-        finish();
-      };
-      input.on('data', onData);
-      input.resume();
-    });
-  } finally {
-    input.setRawMode(false);
-  }
+  const { readHidden } = await import('../hidden-input.js');
+  return (await readHidden('Pulumi access token')).trim();
 }
