@@ -88,7 +88,8 @@ export function parseCase(file: string): CliCase {
   const fsNode = header.getIn(['process', 'fs'], true);
   if (isMap(fsNode)) {
     for (const pair of fsNode.items) {
-      const value = (pair.value as Node | null)?.toJSON() as unknown;
+      // A `!!binary` scalar's value is a Buffer (its toJSON would be {type, data}).
+      const value = isScalar(pair.value) ? (pair.value.value as unknown) : (pair.value as Node | null)?.toJSON();
       fs.set(String(isScalar(pair.key) ? pair.key.value : pair.key), value instanceof Uint8Array ? value : Buffer.from(String(value ?? ''), 'utf8'));
     }
   }
