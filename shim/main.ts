@@ -27,6 +27,30 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const nobodyListens = (err: unknown): err is DaemonUnreachable =>
   err instanceof DaemonUnreachable && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
 
+/** Why the daemon this shim started exited at once (its own words from the log), once it has. */
+let startFailure: string | undefined;
+
+/** The daemon's last words in its log after `from`: `escd: config.yaml:21:1: Map keys must be unique`. */
+function daemonReason(logFile: string, from: number): string {
+  let text = '';
+  try {
+    const fd = fs.openSync(logFile, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(Math.max(0, size - from), 4096);
+      const buffer = Buffer.alloc(length);
+      fs.readSync(fd, buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // no log to read: the generic reason below
+  }
+  const last = text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
+  return last.replace(/^\S+Z escd: /, '').replace(/^escd: /, '').replace(/^fatal: /, '') || 'it exited at once';
+}
+
 /**
  * Starts `escd daemon` in the background (its output goes to the daemon log, as with `escd start`),
  * unless another shim is already doing so (a lock file beside the socket, considered abandoned after
@@ -53,7 +77,14 @@ async function startDaemon(socket: string): Promise<string | undefined> {
     return undefined; // cannot coordinate (read-only dir, lost a race): just retry the socket
   }
   try {
-    spawnDetachedDaemon({ socket, logFile: resolvePaths(process.env).daemonLog, env: process.env }).on('error', () => {});
+    const logFile = resolvePaths(process.env).daemonLog;
+    const size = fs.statSync(logFile, { throwIfNoEntry: false })?.size ?? 0;
+    const child = spawnDetachedDaemon({ socket, logFile, env: process.env });
+    child.on('error', () => {});
+    // A daemon that exits at once (a broken config.yaml) said why in its log: report that, now.
+    child.on('exit', (code) => {
+      if (code !== 0) startFailure = daemonReason(logFile, size);
+    });
   } catch {
     // No log file (read-only state dir): the retries below report that nothing answers.
   }
@@ -93,6 +124,7 @@ async function ask<M extends 'aws.credentials' | 'kube.credentials'>(socket: str
           await backOff();
           continue;
         }
+        if (startFailure !== undefined && nobodyListens(err)) throw new ShimError(`the escd daemon did not start: ${startFailure}`);
         if (!nobodyListens(err) || Date.now() + delay > deadline) {
           const why = err instanceof DaemonUnreachable ? (err.code ?? 'no answer') : String(err);
           throw new ShimError(`cannot reach escd daemon at ${socket}: ${why} — run \`escd start\` or \`escd status\``);

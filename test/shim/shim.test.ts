@@ -200,22 +200,17 @@ describe('escd-shim without a daemon', () => {
     expect(existsSync(join(open, 'escd-start.lock'))).toBe(false);
   });
 
-  it('tries to start a daemon, retries within its bounded time, then says what to do in one line', async () => {
-    // A broken config.yaml: the daemon the shim starts exits at once.
+  it('tries to start a daemon and, when it exits at once, says its reason in one line', async () => {
+    // A broken config.yaml: the daemon the shim starts exits at once, and says why in its log.
     mkdirSync(home.env.ESCD_HOME!, { recursive: true });
     writeFileSync(join(home.env.ESCD_HOME!, 'config.yaml'), 'org: [\n');
     const open = join(home.dir, 'private');
     mkdirSync(open, { mode: 0o700 });
     const dead = join(open, 'escd.sock');
-    const started = Date.now();
     const r = await shim(['aws', 'dev'], { ESCD_SOCKET: dead });
-    const elapsed = Date.now() - started;
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`escd-shim: cannot reach escd daemon at ${dead}: ENOENT — run \`escd start\` or \`escd status\`\n`);
-    // It did wait for the daemon it started (bounded backoff), and not much longer than its budget.
-    expect(elapsed).toBeGreaterThan(3_000);
-    expect(elapsed).toBeLessThan(10_000);
+    expect(r.stderr).toMatch(/^escd-shim: the escd daemon did not start: \S+config\.yaml:\d+:\d+: .+\n$/);
     // The start lock is cleaned up.
     expect(existsSync(join(open, 'escd-start.lock'))).toBe(false);
     rmSync(join(home.env.ESCD_HOME!, 'config.yaml'));
