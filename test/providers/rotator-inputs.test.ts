@@ -3,13 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { evaluateEnvironment } from '../../src/esc/evaluate.js';
-import { createRotatorRegistry } from '../../src/providers/registry.js';
+import { createProviderRegistry, createRotatorRegistry } from '../../src/providers/registry.js';
 import { testCipher } from '../support/test-cipher.js';
 
 const check = (source: string) =>
   evaluateEnvironment('proj/rot', source, {
     loader: (name) => Promise.reject(new Error(`no environment ${name}`)),
-    providers: new Map(),
+    providers: createProviderRegistry({ config: defaultConfig({}), issuer: { issuerUrl: 'https://issuer.test', mint: () => Promise.reject(new Error('not used')) }, env: {} }),
     rotators: createRotatorRegistry({ config: defaultConfig({}), env: {} }),
     cipher: testCipher,
     context: {},
@@ -56,6 +56,24 @@ describe('rotator input checks', () => {
 `);
     expect(result.diagnostics.map((d) => `${d.line}: ${d.summary}`)).toEqual([
       '6: userArn: "arn:aws:iam::123456789012:role/app" is not an IAM user ARN (expected arn:<partition>:iam::<12-digit account>:user/<name>)',
+    ]);
+  });
+
+  it('an ESC provider or rotator escd lacks says so plainly, at its inputs, while checking', async () => {
+    const result = await check(`values:
+  azure:
+    fn::open::azure-login:
+      oidc: {clientId: x}
+  user:
+    fn::rotate::snowflake-user:
+      inputs: {login: x}
+  typo:
+    fn::open::aws-secret: {}
+`);
+    expect(result.diagnostics.map((d) => `${d.line}: ${d.summary}`)).toEqual([
+      '4: escd does not have the ESC provider "azure-login" yet (escd has aws-login, aws-secrets, aws-parameter-store, external; see the README\'s Providers and rotators section)',
+      '7: escd does not have the ESC rotator "snowflake-user" yet (escd has aws-iam, postgres, mysql; see the README\'s Providers and rotators section)',
+      '9: unknown provider "aws-secret"',
     ]);
   });
 });
