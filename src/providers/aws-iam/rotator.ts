@@ -3,7 +3,6 @@
 // (secret), createDate}`. A rotation creates a new key, which becomes `current`; the old current
 // becomes `previous`. IAM allows two keys a user, so a key that is neither kept (the old current)
 // is deleted first: at most two remain. Through @aws-sdk/client-iam with the login's credentials.
-import { CreateAccessKeyCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { Rotator } from '../../esc/types.js';
 import { escValue, type EscValue } from '../../esc/value.js';
 import type { Schema } from '../../esc/provider.js';
@@ -77,6 +76,8 @@ export function createAwsIamRotator(deps: AwsIamDependencies): Rotator {
     },
     open: async (_inputs, state) => stateOutput(state),
     async rotate(inputs, state, context) {
+      // The SDK client is loaded when a rotation runs, not by every evaluation.
+      const { CreateAccessKeyCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } = await import('@aws-sdk/client-iam');
       const userName = USER_ARN.exec(stringAt(inputs, 'userArn') ?? '')?.[1] ?? '';
       const region = stringAt(inputs, 'region') ?? deps.defaultRegion;
       const endpoint = resolveServiceEndpoint({

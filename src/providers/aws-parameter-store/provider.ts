@@ -4,7 +4,6 @@
 // `:<version>` or `:<label>`. A String is a string, a StringList a list of strings, a SecureString a
 // secret string (its ciphertext unless `decrypt: true`). Reads through @aws-sdk/client-ssm with the
 // login's credentials; a parameter that cannot be read is an error at its own `get` entry.
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { escValue, type EscValue } from '../../esc/value.js';
 import { serviceClientConfig } from '../../aws/service-client.js';
 import { describeServiceError } from '../../aws/service-errors.js';
@@ -51,6 +50,8 @@ export function createAwsParameterStoreProvider(deps: AwsServiceDependencies): P
     outputSchema: awsParameterStoreOutputSchema,
     validate: (inputs) => unknownKeys(awsParameterStoreInputSchema, inputs),
     async open(inputs, context) {
+      // The SDK client is loaded on first use: most evaluations never read a parameter.
+      const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
       const region = stringAt(inputs, 'region') ?? '';
       const endpoint = resolveServiceEndpoint({
         service: 'ssm',

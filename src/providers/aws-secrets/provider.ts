@@ -2,7 +2,6 @@
 // `{region, login, get: {<name>: {secretId, versionId?, versionStage?}}}` → `{<name>: <secret string>}`,
 // every value secret. Reads through @aws-sdk/client-secrets-manager with the login's credentials;
 // a secret that cannot be read is an error at its own `get` entry, with AWS's code and likely cause.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { escValue, type EscValue } from '../../esc/value.js';
 import { serviceClientConfig } from '../../aws/service-client.js';
 import { describeServiceError } from '../../aws/service-errors.js';
@@ -50,6 +49,8 @@ export function createAwsSecretsProvider(deps: AwsServiceDependencies): Provider
     outputSchema: awsSecretsOutputSchema,
     validate: (inputs) => unknownKeys(awsSecretsInputSchema, inputs),
     async open(inputs, context) {
+      // The SDK client is loaded on first use: most evaluations never read a secret.
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
       const region = stringAt(inputs, 'region') ?? '';
       const endpoint = resolveServiceEndpoint({
         service: 'secretsmanager',
