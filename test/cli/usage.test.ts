@@ -83,3 +83,15 @@ describe('escd --help', () => {
     }
   });
 });
+
+describe('help examples', () => {
+  it('use one style: every example line is `$ escd …` (issue 13 #8)', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = join(__dirname, '..', '..', 'src', 'cli', 'commands');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(dir, file), 'utf8').replaceAll('\\n', '\n');
+      expect(text.match(/^ {2}escd \S/gm), `${file}: examples without "$ "`).toBeNull();
+    }
+  });
+});

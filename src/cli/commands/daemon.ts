@@ -28,8 +28,8 @@ config.yaml. Under systemd socket activation (LISTEN_FDS) it serves the socket i
 \`escd start\`, the shim and the service units run it as \`node --max-semi-space-size=2 …\` (less memory).
 
 Examples:
-  escd daemon
-  escd daemon --socket /tmp/escd-test.sock`,
+  $ escd daemon
+  $ escd daemon --socket /tmp/escd-test.sock`,
     )
     .action(async (options: { socket?: string }) => {
       const { runForeground } = await import('../../../daemon/entry.js');
@@ -41,7 +41,7 @@ Examples:
     .command('start')
     .description('Start the daemon in the background (no-op if it is running)')
     .option('--json', 'print {pid, socket, started} (started: false when it was already running)')
-    .addHelpText('after', '\nWaits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.\n\nExamples:\n  escd start\n  escd start --json | jq .pid')
+    .addHelpText('after', '\nWaits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.\n\nExamples:\n  $ escd start\n  $ escd start --json | jq .pid')
     .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.start(ctx, options.json ?? false);
@@ -51,7 +51,7 @@ Examples:
     .command('stop')
     .description('Stop the daemon and wait until it has exited')
     .option('--json', 'print {stopped, socket, pid}')
-    .addHelpText('after', '\nExamples:\n  escd stop\n  escd stop --json')
+    .addHelpText('after', '\nExamples:\n  $ escd stop\n  $ escd stop --json')
     .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.stop(ctx, options.json ?? false);
@@ -61,7 +61,7 @@ Examples:
     .command('restart')
     .description('Stop the daemon (if running) and start it again')
     .option('--json', 'print {pid, socket, started, stopped} (stopped: whether one was running)')
-    .addHelpText('after', '\nExamples:\n  escd restart\n  escd restart --json')
+    .addHelpText('after', '\nExamples:\n  $ escd restart\n  $ escd restart --json')
     .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.restart(ctx, options.json ?? false);
@@ -71,7 +71,7 @@ Examples:
     .command('status')
     .description('Show the daemon and what it holds: credential expiry, next refresh, last result, hits; endpoint grants and kept token files')
     .option('--json', 'print machine-readable JSON')
-    .addHelpText('after', '\nExits 3 when no daemon is running.\n\nExamples:\n  escd status\n  escd status --json | jq .environments')
+    .addHelpText('after', '\nExits 3 when no daemon is running.\n\nExamples:\n  $ escd status\n  $ escd status --json | jq .environments')
     .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.status(ctx, options.json ?? false);
@@ -82,7 +82,7 @@ Examples:
     .description('Drop one cached environment (or all), so the next request evaluates it afresh; token files kept for it are rewritten')
     .argument('[env]', 'environment name; all when omitted')
     .option('--json', 'print {running, flushed, env} (flushed: how many cached environments were dropped)')
-    .addHelpText('after', '\nExamples:\n  escd flush\n  escd flush myproject/dev\n  escd flush --json')
+    .addHelpText('after', '\nExamples:\n  $ escd flush\n  $ escd flush myproject/dev\n  $ escd flush --json')
     .action(async (env: string | undefined, options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.flush(ctx, env, options.json ?? false);

@@ -20,8 +20,8 @@ escd-shim launcher under escd's state directory): re-run after moving or upgradi
 undoes it.
 
 Examples:
-  escd setup aws myproj/dev
-  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem`,
+  $ escd setup aws myproj/dev
+  $ escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem`,
     );
 
   setup
@@ -38,7 +38,7 @@ Examples:
     .option('--json', 'print {environment, profile, credentialProcess, region} and what was written (action, file, created, changed, backup)')
     .addHelpText(
       'after',
-      '\nThe environment must exist. The AWS CLI v1 reads no AWS_REGION, so the profile gets a region.\n\nExamples:\n  escd setup aws myproj/dev            # [profile myproj-dev]\n  escd setup aws myproj/dev --profile default\n  escd setup aws myproj/dev --print\n  escd setup aws myproj/dev --remove\n  escd setup aws myproj/dev --json | jq -r .backup\n\nAWS side (uses your AWS credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID, ...):\n  escd setup aws --role-name EscdRole --policy ReadOnlyAccess --environment myproj/aws',
+      '\nThe environment must exist. The AWS CLI v1 reads no AWS_REGION, so the profile gets a region.\n\nExamples:\n  $ escd setup aws myproj/dev            # [profile myproj-dev]\n  $ escd setup aws myproj/dev --profile default\n  $ escd setup aws myproj/dev --print\n  $ escd setup aws myproj/dev --remove\n  $ escd setup aws myproj/dev --json | jq -r .backup\n\nAWS side (uses your AWS credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID, ...):\n  $ escd setup aws --role-name EscdRole --policy ReadOnlyAccess --environment myproj/aws',
     )
     .action(async (env: string | undefined, opts: { profile?: string; region?: string; print?: boolean; remove?: boolean; json?: boolean; roleName?: string; policy?: string; environment?: string }) => {
       const { actions, ctx } = await context();
@@ -70,7 +70,7 @@ Examples:
     .option('--json', 'print {environment, user, cluster, context} and what was written (file, created, changed, backup, currentContextSet); with --print the entries')
     .addHelpText(
       'after',
-      '\nExamples:\n  escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  escd setup kube myproj/dev --cluster prod --print\n  escd setup kube myproj/dev --cluster prod --token-file      # kubectl reads a file the daemon renews\n  escd setup kube myproj/dev --cluster prod --remove\n  escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
+      '\nExamples:\n  $ escd setup kube myproj/dev --cluster prod --server https://ABC.gr7.us-east-1.eks.amazonaws.com --ca ca.pem\n  $ escd setup kube myproj/dev --cluster lab --server https://10.0.0.5:6443 --ca lab-ca.pem --oidc --audience kubernetes\n  $ escd setup kube myproj/dev --cluster prod --print\n  $ escd setup kube myproj/dev --cluster prod --token-file      # kubectl reads a file the daemon renews\n  $ escd setup kube myproj/dev --cluster prod --remove\n  $ escd setup kube myproj/dev --cluster prod --print --json | jq .entries.users',
     )
     .action(async (env: string, opts: { cluster: string; server?: string; ca?: string; context?: string; user?: string; region?: string; oidc?: boolean; audience?: string; tokenFile?: boolean; print?: boolean; remove?: boolean; json?: boolean }) => {
       const { actions, ctx } = await context();
