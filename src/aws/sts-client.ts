@@ -6,6 +6,7 @@
 // Every failure is rethrown as StsCallError with one clear line (src/aws/sts-errors.ts).
 import { AssumeRoleWithWebIdentityCommand, STSClient, type AssumeRoleWithWebIdentityCommandOutput } from '@aws-sdk/client-sts';
 import { decodeJwt } from 'jose';
+import { capResponses } from './response-cap.js';
 import { quietSdkVersionWarning } from './sdk-env.js';
 import { describeStsError, MalformedStsResponse, type StsCallContext, type StsFailure } from './sts-errors.js';
 
@@ -65,7 +66,7 @@ function neverSign(): never {
 
 export function createStsClient(options: StsClientOptions): STSClient {
   quietSdkVersionWarning();
-  return new STSClient({
+  const client = new STSClient({
     region: options.region,
     endpoint: options.endpoint,
     // An explicit endpoint cannot be combined with FIPS/dual-stack; stated so no config file is consulted.
@@ -87,6 +88,8 @@ export function createStsClient(options: StsClientOptions): STSClient {
     httpAuthSchemeProvider: () => [{ schemeId: 'smithy.api#noAuth' }],
     credentials: async () => neverSign(),
   });
+  capResponses(client.middlewareStack);
+  return client;
 }
 
 function publicClaims(token: string): StsCallContext['token'] {

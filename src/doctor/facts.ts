@@ -6,6 +6,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, defaultConfig, loadConfig, type EscdConfig } from '../config/config.js';
 import { resolvePaths, type Paths } from '../config/paths.js';
 import { ownershipProblems } from '../config/ownership.js';
+import { MAX_RESPONSE_BYTES } from '../aws/response-cap.js';
 import { openKeyStore } from '../keystore/open.js';
 import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
@@ -245,8 +246,21 @@ async function pathMode(path: string): Promise<PathMode> {
 async function fetchJson(deps: DoctorDeps, url: string): Promise<unknown> {
   const response = await deps.fetch(url, { signal: AbortSignal.timeout(deps.timeoutMs), redirect: 'follow' });
   if (!response.ok) throw new BadDocument(`${url} answered HTTP ${response.status}`);
+  // An answer from outside is capped: a huge document is refused, not read into memory.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (Number(response.headers.get('content-length')) > MAX_RESPONSE_BYTES) throw new BadDocument(`${url} is larger than 1 MiB`);
+  const reader = response.body?.getReader();
+  for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+    size += part.value.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader!.cancel().catch(() => undefined);
+      throw new BadDocument(`${url} is larger than 1 MiB`);
+    }
+    chunks.push(part.value);
+  }
   try {
-    return await response.json();
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
     throw new BadDocument(`${url} is not JSON`);
   }

@@ -3,6 +3,7 @@
 // (secret), createDate}`. A rotation creates a new key, which becomes `current`; the old current
 // becomes `previous`. IAM allows two keys a user, so a key that is neither kept (the old current)
 // is deleted first: at most two remain. Through @aws-sdk/client-iam with the login's credentials.
+import { capResponses } from '../../aws/response-cap.js';
 import type { Rotator } from '../../esc/types.js';
 import { escValue, type EscValue } from '../../esc/value.js';
 import type { Schema } from '../../esc/provider.js';
@@ -88,6 +89,7 @@ export function createAwsIamRotator(deps: AwsIamDependencies): Rotator {
         rules: () => new IAMClient({ region }).config.endpointProvider,
       });
       const client = new IAMClient(serviceClientConfig({ region, endpoint: endpoint.url, credentials: credentialsOf(inputs) }));
+      capResponses(client.middlewareStack);
       const options = context.signal ? { abortSignal: context.signal } : {};
       const call = async <T>(action: string, permission: string, send: () => Promise<T>): Promise<T> => {
         try {

@@ -4,6 +4,7 @@
 // `:<version>` or `:<label>`. A String is a string, a StringList a list of strings, a SecureString a
 // secret string (its ciphertext unless `decrypt: true`). Reads through @aws-sdk/client-ssm with the
 // login's credentials; a parameter that cannot be read is an error at its own `get` entry.
+import { capResponses } from '../../aws/response-cap.js';
 import { escValue, type EscValue } from '../../esc/value.js';
 import { serviceClientConfig } from '../../aws/service-client.js';
 import { describeServiceError } from '../../aws/service-errors.js';
@@ -61,6 +62,7 @@ export function createAwsParameterStoreProvider(deps: AwsServiceDependencies): P
         rules: () => new SSMClient({ region }).config.endpointProvider,
       });
       const client = new SSMClient(serviceClientConfig({ region, endpoint: endpoint.url, credentials: credentialsOf(inputs) }));
+      capResponses(client.middlewareStack);
       try {
         const results = await Promise.all(
           entriesOf(valueAt(inputs, 'get')).map(async ([key, get]): Promise<[string, EscValue] | ProviderIssue> => {

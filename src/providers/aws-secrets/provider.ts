@@ -2,6 +2,7 @@
 // `{region, login, get: {<name>: {secretId, versionId?, versionStage?}}}` → `{<name>: <secret string>}`,
 // every value secret. Reads through @aws-sdk/client-secrets-manager with the login's credentials;
 // a secret that cannot be read is an error at its own `get` entry, with AWS's code and likely cause.
+import { capResponses } from '../../aws/response-cap.js';
 import { escValue, type EscValue } from '../../esc/value.js';
 import { serviceClientConfig } from '../../aws/service-client.js';
 import { describeServiceError } from '../../aws/service-errors.js';
@@ -60,6 +61,7 @@ export function createAwsSecretsProvider(deps: AwsServiceDependencies): Provider
         rules: () => new SecretsManagerClient({ region }).config.endpointProvider,
       });
       const client = new SecretsManagerClient(serviceClientConfig({ region, endpoint: endpoint.url, credentials: credentialsOf(inputs) }));
+      capResponses(client.middlewareStack);
       try {
         const gets = entriesOf(valueAt(inputs, 'get'));
         const results = await Promise.all(
