@@ -36,7 +36,7 @@ if (!present) {
   }
 } else {
   describe('cli conformance', () => {
-    it(`at least ${PASSING} cases pass`, { timeout: 300_000 }, async () => {
+    it(`at least ${PASSING} cases pass`, { timeout: 900_000 }, async () => {
       const options = harnessOptions();
       expect(existsSync(options.entry), `${options.entry}: run npm run build`).toBe(true);
       const casesDir = join(corpus, 'cases');
