@@ -3,7 +3,8 @@
 // AWS credentials.
 import { decodeJwt } from 'jose';
 import { CacheError, type EnvironmentSource } from '../src/cache/source.js';
-import { resolveStsEndpoint } from '../src/aws/sts-endpoint.js';
+import { readFile } from 'node:fs/promises';
+import { resolveStsEndpoint, type StsEndpoint } from '../src/aws/sts-endpoint.js';
 import type { Clock } from '../src/clock/clock.js';
 import { UserError } from '../src/core/errors.js';
 import { ConfigError } from '../src/config/config.js';
@@ -12,9 +13,12 @@ import { NO_AUDIT, type AuditSink } from '../src/audit/audit-log.js';
 import { CloudError, type CloudCall } from '../src/cloud/client.js';
 import { cloudTargetOf } from '../src/cloud/routing.js';
 import { cloudCallEvent } from '../src/cloud/audit.js';
-import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime/runtime.js';
 import { StoreError } from '../src/store/store.js';
 import type { ProviderRegistry } from '../src/esc/provider.js';
+import { DefinitionError, parseDefinition, syntaxProblem } from '../src/store/definition.js';
+import type { Diagnostic } from '../src/esc/types.js';
+import type { EnvCheckResult } from '../src/protocol/wire.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
 
@@ -35,6 +39,8 @@ export interface BackendOptions {
   readonly clock: Clock;
   /** Replaces the real `fn::open` providers (tests). */
   readonly providers?: ProviderRegistry;
+  /** More replaced parts of the runtime (the CLI conformance harness: cipher, execution context). */
+  readonly runtime?: Pick<RuntimeOptions, 'cipher' | 'executionContext'>;
 }
 
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
@@ -42,7 +48,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
   const onCloudCall = (call: CloudCall): void => audit.record(cloudCallEvent(call));
   const open = async (): Promise<Runtime> => {
     try {
-      return await createRuntime({ env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });
+      return await createRuntime({ ...options.runtime, env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });
     } catch (err) {
       if (err instanceof ConfigError) throw new UserError(err.message);
       throw err;
@@ -93,9 +99,15 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       } catch (err) {
         throw storeError(err);
       }
-      // Diagnostics name environments; people want the file.
+      // Diagnostics name environments; people want the file. The evaluator reports a YAML syntax error
+      // without a position; the parser has one.
       const root = result.environment;
-      return { ...result, diagnostics: result.diagnostics.map((d) => (d.severity === 'error' ? { ...d, file: runtime.fileOf(d.file, root) } : d)) };
+      const positioned = (d: Diagnostic): Diagnostic => {
+        if (d.stage !== 'load' || d.line !== undefined || (d.file !== undefined && d.file !== root.name)) return d;
+        const problem = syntaxProblem(result.source);
+        return problem ? { ...d, file: root.name, line: problem.line, column: problem.column, summary: problem.message } : d;
+      };
+      return { ...result, diagnostics: result.diagnostics.map((d) => ({ ...positioned(d), file: runtime.fileOf(positioned(d).file, root) })) };
     },
   };
 
@@ -123,9 +135,47 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
     },
   };
 
+  let endpointMemo: { runtime: Runtime; endpoint: StsEndpoint } | undefined;
   return {
     source,
     kube,
+    stsEndpoint() {
+      if (endpointMemo?.runtime !== runtime) {
+        const { aws } = runtime.config;
+        endpointMemo = { runtime, endpoint: resolveStsEndpoint({ region: aws.region, env: options.env, ...(aws.stsEndpoint ? { configured: aws.stsEndpoint } : {}) }) };
+      }
+      return endpointMemo.endpoint;
+    },
+    async check(params): Promise<EnvCheckResult> {
+      let source = params.source;
+      if (params.path !== undefined) {
+        try {
+          source = await readFile(params.path, 'utf8');
+        } catch (err) {
+          throw new CacheError('bad_request', `cannot read ${params.path}: ${(err as NodeJS.ErrnoException).code ?? firstLine(err)}`);
+        }
+      }
+      let evaluation;
+      try {
+        evaluation = await runtime.evaluate(params.env, { mode: 'check', ...(source !== undefined ? { source } : {}) });
+      } catch (err) {
+        throw storeError(err);
+      }
+      const root = evaluation.environment;
+      const files: Record<string, string> = {};
+      for (const d of evaluation.diagnostics) {
+        if (d.file !== undefined) Object.defineProperty(files, d.file, { value: runtime.fileOf(d.file, root), enumerable: true, configurable: true });
+      }
+      let syntaxError: string | undefined;
+      if (evaluation.diagnostics.some((d) => d.stage === 'load' && d.line === undefined)) {
+        try {
+          parseDefinition(evaluation.source, params.path ?? root.file);
+        } catch (err) {
+          if (err instanceof DefinitionError) syntaxError = err.message;
+        }
+      }
+      return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}) };
+    },
     describe: () => ({
       ...(keystore ? { keystore } : {}),
       issuer: runtime.config.issuer.url,

@@ -4,9 +4,13 @@ import type { AuditAction, AuditSink } from '../src/audit/audit-log.js';
 import type { EntryStatus, EnvironmentCache, Served, Session } from '../src/cache/environment-cache.js';
 import { CacheError } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
+import { formatDiagnostic } from '../src/esc/diagnostics.js';
+import { projectEnvironment } from '../src/esc/project.js';
 import { toJSON } from '../src/esc/value.js';
-import type { EndpointGrantResult, ErrorBody, MethodParams, Request } from '../src/protocol/wire.js';
-import { awsCredentials, awsProcessJson } from './credentials.js';
+import { encodeValue } from '../src/esc/wire-value.js';
+import type { CallerSettings, EndpointGrantResult, EnvCheckResult, EnvOpenResult, EnvRunResult, ErrorBody, MethodParams, Request } from '../src/protocol/wire.js';
+import { secretStrings } from '../src/run/secrets.js';
+import { awsCredentials, awsProcessJson, environmentVariables } from './credentials.js';
 import type { CredentialEndpoint } from './endpoint.js';
 import type { RevokeTarget } from './grants.js';
 import { kubeTokenFilePath, type KeptFile, type KeptFileStatus, type TokenFileKeeper } from './token-files.js';
@@ -23,6 +27,8 @@ export interface DaemonInfo {
   /** `note`: why this backend (e.g. the keychain did not answer, so the file is used). */
   readonly keystore?: { readonly backend: string; readonly location: string; readonly note?: string };
   readonly issuer?: string;
+  /** The STS endpoint in use: `url (source)`. */
+  readonly stsEndpoint?: string;
 }
 
 export interface StatusEnvironment {
@@ -80,6 +86,10 @@ export interface HandlerDeps {
   readonly requestShutdown: () => void;
   /** Unexpected failures (bugs), one line each; never shown to clients. */
   readonly log: (message: string) => void;
+  /** Diagnostics of a definition not saved yet (env.check). */
+  readonly check?: (params: MethodParams['env.check']) => Promise<EnvCheckResult>;
+  /** The STS endpoint this daemon uses and where that came from (for status and warnings). */
+  readonly stsEndpoint?: () => { readonly url: string; readonly source: string } | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -118,8 +128,70 @@ function openJson(session: Session, showSecrets: boolean): string {
 
 const noEndpoint: Reply = { ok: false, error: { code: 'not_found', message: 'this daemon serves no credential endpoint' } };
 
+const warningLines = (session: Session): string[] =>
+  session.result.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic({ ...d, file: d.file ?? session.environment }));
+
+/** env.open with format wire: the value tree with its flags, computed once per session and reveal flag. */
+function openWire(session: Session, showSecrets: boolean): string {
+  const key = showSecrets ? 'env.open.wire:plain' : 'env.open.wire:redacted';
+  const memo = session.memo.get(key);
+  if (typeof memo === 'string') return memo;
+  const { values } = session.result;
+  const result: EnvOpenResult = {
+    environment: session.environment,
+    ...(values ? { values: encodeValue(values, { redact: !showSecrets }) } : {}),
+    warnings: warningLines(session),
+    ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
+  };
+  const text = JSON.stringify(result);
+  session.memo.set(key, text);
+  return text;
+}
+
+/** env.run: variables, files, secrets to redact and the values for `${path}` arguments, computed once per session. */
+function runJson(session: Session): string {
+  const memo = session.memo.get('env.run');
+  if (typeof memo === 'string') return memo;
+  const { values } = session.result;
+  const projection = projectEnvironment(values);
+  const files: Record<string, string> = {};
+  for (const [name, projected] of Object.entries(projection.files)) Object.defineProperty(files, name, { value: projected.value, enumerable: true });
+  const result: EnvRunResult = {
+    environment: session.environment,
+    ...(values ? { values: encodeValue(values, { redact: false }) } : {}),
+    warnings: warningLines(session),
+    ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
+    variables: environmentVariables(session),
+    files,
+    secrets: secretStrings(values, projection),
+  };
+  const text = JSON.stringify(result);
+  session.memo.set('env.run', text);
+  return text;
+}
+
+const sameEndpoint = (a: string, b: string): boolean => a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
+
 export function createDispatch(deps: HandlerDeps): Dispatch {
   const ok = (result: string): Reply => ({ ok: true, result });
+
+  /** One line when the caller's shell names another STS endpoint than the one this daemon uses. */
+  const endpointWarning = (p: CallerSettings): string | undefined => {
+    const theirs = p.callerStsEndpoint;
+    if (theirs === undefined || !deps.stsEndpoint) return undefined;
+    let ours;
+    try {
+      ours = deps.stsEndpoint();
+    } catch {
+      return undefined; // a bad setting is reported by the request itself
+    }
+    if (!ours || sameEndpoint(theirs, ours.url)) return undefined;
+    return `this shell sets the STS endpoint ${theirs}, but the daemon uses ${ours.url} (${ours.source}); run \`escd restart\` in this shell to use ${theirs}, or set aws.stsEndpoint in config.yaml`;
+  };
+  const withWarning = async (p: CallerSettings, reply: Promise<Reply>): Promise<Reply> => {
+    const warning = endpointWarning(p);
+    return warning === undefined ? reply : { ...(await reply), warning };
+  };
 
   /** Runs a credential method: audit line for the outcome, CacheError → error reply. */
   const serve = async (
@@ -149,18 +221,44 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
   };
 
   const methods: { [M in Request['method']]: (params: MethodParams[M]) => Promise<Reply> } = {
-    'aws.credentials': (p) => serve('aws.credentials', p.env, {}, (served) => awsProcessJson(served.session)),
+    'aws.credentials': (p) => withWarning(p, serve('aws.credentials', p.env, {}, (served) => awsProcessJson(served.session))),
     'kube.credentials': (p) =>
-      serve('kube.credentials', p.env, { cluster: p.cluster }, (served) =>
-        kubeCredentialJson(served.session, p, { sources: deps.kube, defaultRegion: deps.defaultRegion(), now: () => deps.clock.now() }),
+      withWarning(
+        p,
+        serve('kube.credentials', p.env, { cluster: p.cluster }, (served) =>
+          kubeCredentialJson(served.session, p, { sources: deps.kube, defaultRegion: deps.defaultRegion(), now: () => deps.clock.now() }),
+        ),
       ),
-    'env.open': (p) => serve('env.open', p.env, p.showSecrets ? { revealed: true } : {}, (served) => openJson(served.session, p.showSecrets ?? false)),
+    'env.open': (p) =>
+      withWarning(
+        p,
+        serve('env.open', p.env, p.showSecrets ? { revealed: true } : {}, (served) =>
+          p.format === 'wire' ? openWire(served.session, p.showSecrets ?? false) : openJson(served.session, p.showSecrets ?? false),
+        ),
+      ),
+    // The child's output is filtered unless interactive: then secrets may be shown.
+    'env.run': (p) => withWarning(p, serve('env.run', p.env, p.interactive ? { revealed: true } : {}, (served) => runJson(served.session))),
+    'env.check': async (p) => {
+      if (!deps.check) return { ok: false, error: { code: 'unknown_method', message: 'this daemon cannot check definitions' } };
+      try {
+        return ok(JSON.stringify(await deps.check(p)));
+      } catch (err) {
+        return { ok: false, error: toErrorBody(err, deps.log) };
+      }
+    },
     status: async () => {
       const info = deps.info();
       const now = deps.clock.now();
+      let used;
+      try {
+        used = deps.stsEndpoint?.();
+      } catch {
+        used = undefined;
+      }
       const result: StatusResult = {
         daemon: {
           ...info,
+          ...(used ? { stsEndpoint: `${used.url} (${used.source})` } : {}),
           startedAt: iso(info.startedAt),
           uptimeSeconds: Math.max(0, Math.round((now - info.startedAt) / 1000)),
           connections: deps.connections(),
@@ -268,7 +366,9 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
 }
 
 export function toErrorBody(err: unknown, log: (message: string) => void): ErrorBody {
-  if (err instanceof CacheError) return { code: err.code, message: err.message.split('\n')[0] ?? err.code };
+  if (err instanceof CacheError) {
+    return { code: err.code, message: err.message.split('\n')[0] ?? err.code, ...(err.diagnostics ? { diagnostics: [...err.diagnostics] } : {}) };
+  }
   log(`internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   return { code: 'internal', message: 'internal error (see the daemon log)' };
 }

@@ -12,6 +12,7 @@ import { CacheError } from '../src/cache/source.js';
 import { CredentialEndpoint } from './endpoint.js';
 import { freshKubeToken } from './kube-tokens.js';
 import { TokenFileKeeper, type KeptFile, type MintedToken } from './token-files.js';
+import type { EnvCheckResult, MethodParams } from '../src/protocol/wire.js';
 import { createDispatch, type DaemonInfo } from './handlers.js';
 import type { KubeTokenSources } from './kube-tokens.js';
 import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
@@ -32,6 +33,10 @@ export interface DaemonBackend {
   describe(): BackendDescription;
   /** Re-reads the configuration; resolves true when it changed. Rejects with a one-line message when it is invalid. */
   reload(): Promise<boolean>;
+  /** Diagnostics of a definition not saved yet (env.check); absent in test backends that do not check. */
+  check?(params: MethodParams['env.check']): Promise<EnvCheckResult>;
+  /** The STS endpoint in use and its origin (config.yaml, the explicit start's environment, or the region). */
+  stsEndpoint?(): { readonly url: string; readonly source: string };
   close?(): Promise<void>;
   /** Where the backend records its own calls to outside services (Pulumi Cloud). */
   useAudit?(audit: AuditSink): void;
@@ -109,6 +114,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       ...(described.issuer ? { issuer: described.issuer } : {}),
     };
   };
+  const stsEndpoint = (): { url: string; source: string } | undefined => {
+    try {
+      return backend.stsEndpoint?.();
+    } catch {
+      return undefined; // a bad setting: the requests that need STS report it
+    }
+  };
 
   let stop: (reason: string) => void = () => {};
   const stopped = new Promise<number>((resolve) => {
@@ -144,6 +156,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       connections: () => server.connectionCount,
       requestShutdown: () => stop('shutdown requested'),
       log,
+      ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
+      stsEndpoint,
     }),
     options.limits ?? DEFAULT_LIMITS,
     log,

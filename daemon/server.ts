@@ -12,11 +12,14 @@
 // A partial line must complete within 5 s; an idle connection closes after 60 s.
 // A client that half-closes gets the answers to what it sent; then its connection is ended.
 import type { Server, Socket } from 'node:net';
-import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ErrorBody, type Request } from '../src/protocol/wire.js';
+import { MAX_REQUEST_BYTES, type ErrorBody, type ProtocolVersion, type Request } from '../src/protocol/wire.js';
 import { parseRequest } from './validate.js';
 
-/** A handler's answer; `result` is already JSON text so cached answers are written without re-encoding. */
-export type Reply = { ok: true; result: string } | { ok: false; error: ErrorBody };
+/**
+ * A handler's answer; `result` is already JSON text so cached answers are written without re-encoding.
+ * `warning`: one line for the client to print (see CallerSettings in the protocol).
+ */
+export type Reply = ({ ok: true; result: string } | { ok: false; error: ErrorBody }) & { warning?: string };
 export type Dispatch = (request: Request) => Promise<Reply>;
 
 export interface ServerLimits {
@@ -37,9 +40,11 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxInFlightPerConnection: 16,
 };
 
-export function frame(id: string | number | null, reply: Reply): string {
-  if (reply.ok) return `{"v":${PROTOCOL_VERSION},"id":${JSON.stringify(id)},"ok":true,"result":${reply.result}}\n`;
-  return JSON.stringify({ v: PROTOCOL_VERSION, id, ok: false, error: reply.error }) + '\n';
+/** The answer line, in the protocol version of the request (1, which every client reads, for a request that could not be read). */
+export function frame(id: string | number | null, reply: Reply, v: ProtocolVersion = 1): string {
+  const warning = reply.warning === undefined ? '' : `,"warning":${JSON.stringify(reply.warning)}`;
+  if (reply.ok) return `{"v":${v},"id":${JSON.stringify(id)},"ok":true,"result":${reply.result}${warning}}\n`;
+  return JSON.stringify({ v, id, ok: false, error: reply.error, ...(reply.warning === undefined ? {} : { warning: reply.warning }) }) + '\n';
 }
 
 interface Connection {
@@ -226,20 +231,20 @@ export class RequestServer {
     if (!parsed.ok) return this.write(conn, frame(parsed.id, { ok: false, error: parsed.error }));
     const { request } = parsed;
     if (this.stopping) {
-      return this.write(conn, frame(request.id, { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } }));
+      return this.write(conn, frame(request.id, { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } }, request.v));
     }
     conn.inFlight++;
     const done = (line: string): void => {
       conn.inFlight--;
       conn.lastActive = performance.now();
       // One answer beyond the write limit would only get the connection cut: say why instead.
-      this.write(conn, this.fits(line) ? line : frame(request.id, { ok: false, error: answerTooLarge(Buffer.byteLength(line), this.limits) }));
+      this.write(conn, this.fits(line) ? line : frame(request.id, { ok: false, error: answerTooLarge(Buffer.byteLength(line), this.limits) }, request.v));
       this.updateReading(conn);
       if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
     };
     this.dispatch(request).then(
-      (reply) => done(frame(request.id, reply)),
-      () => done(frame(request.id, { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } })),
+      (reply) => done(frame(request.id, reply, request.v)),
+      () => done(frame(request.id, { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } }, request.v)),
     );
   }
 

@@ -1,5 +1,6 @@
 // Starts `escd daemon` in the background with its output appended to the daemon log, for `escd start`
-// and for the shim's auto-start. Node built-ins only: the shim loads this file (on its cold path).
+// and for the auto-start of the shim and the CLI. Node built-ins only: the shim loads this file (on its
+// cold path).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,7 +16,30 @@ const CLI_SCRIPT = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
  */
 export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
 
-export function spawnDetachedDaemon(options: { socket: string; logFile: string; env: NodeJS.ProcessEnv }): ChildProcess {
+/** Variables a daemon keeps from whoever started it: where things are, the locale, proxies and CAs. */
+const KEPT = new Set(['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'TZ', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY']);
+const KEPT_PREFIXES = ['LC_', 'XDG_', 'ESCD_'];
+/** Settings of the daemon itself, honoured only when it is started on purpose (`escd start`, `escd restart`). */
+export const DELIBERATE_SETTINGS: readonly string[] = ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
+
+/**
+ * The environment a daemon starts with: the allowlist above and nothing else, so neither a secret of
+ * the caller's shell (or of an `escd run` it runs in) nor a setting of that shell reaches the daemon.
+ * `deliberate` (an explicit `escd start`/`restart`) also passes the endpoint and region settings.
+ */
+export function daemonEnvironment(env: NodeJS.ProcessEnv, options: { deliberate: boolean }): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    const upper = name.toUpperCase();
+    const kept =
+      KEPT.has(upper) || KEPT_PREFIXES.some((prefix) => name.startsWith(prefix)) || (options.deliberate && DELIBERATE_SETTINGS.includes(name));
+    if (kept) out[name] = value;
+  }
+  return out;
+}
+
+export function spawnDetachedDaemon(options: { socket: string; logFile: string; env: NodeJS.ProcessEnv; deliberate?: boolean }): ChildProcess {
   mkdirSync(dirname(options.logFile), { recursive: true, mode: 0o700 });
   // Never through a link planted in its place: O_NOFOLLOW fails with ELOOP. Created 0600.
   const logFd = openSync(options.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
@@ -23,7 +47,7 @@ export function spawnDetachedDaemon(options: { socket: string; logFile: string; 
     const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, CLI_SCRIPT, 'daemon', '--socket', options.socket], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
-      env: options.env,
+      env: daemonEnvironment(options.env, { deliberate: options.deliberate ?? false }),
     });
     child.unref();
     return child;

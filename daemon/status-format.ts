@@ -69,6 +69,7 @@ export function formatStatus(status: StatusResult, now: number = Date.now()): st
     ['socket', `${d.socket}${d.socketActivated ? ' (socket activation)' : ''}`],
     ['key store', d.keystore ? `${d.keystore.backend} (${d.keystore.location})${d.keystore.note ? ` — ${d.keystore.note}` : ''}` : 'not opened yet'],
     ['issuer', d.issuer ?? 'not configured'],
+    ...(d.stsEndpoint ? [['sts endpoint', d.stsEndpoint]] : []),
   ]);
   const grants = endpointSection(status, now) + tokenFileSection(status, now);
   if (status.environments.length === 0) return `${header}\n\nNo environments cached yet.\n${grants}`;

@@ -1,6 +1,6 @@
 // Turns one request line into a typed Request, or into the error the client should get.
 // Every check names the field at fault; nothing here throws.
-import { METHODS, PROTOCOL_VERSION, type ErrorBody, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
+import { METHOD_SINCE, METHODS, SUPPORTED_VERSIONS, type ErrorBody, type ProtocolVersion, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | number | null; error: ErrorBody };
 
@@ -35,8 +35,29 @@ function optionalBoolean(params: Fields, field: string): boolean | undefined {
   return value;
 }
 
+/** Definition text for env.check: up to the request limit, any characters but NUL. */
+function optionalText(params: Fields, field: string): string | undefined {
+  const value = params[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.includes('\0')) throw new FieldError(`params.${field} must be text`);
+  return value;
+}
+
+function oneOf<T extends string>(params: Fields, field: string, allowed: readonly T[]): T | undefined {
+  const value = params[field];
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new FieldError(`params.${field} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** CallerSettings: reported back in a warning, never acted on. */
+function caller(p: Fields): { callerStsEndpoint?: string } {
+  const endpoint = optionalString(p, 'callerStsEndpoint');
+  return endpoint === undefined ? {} : { callerStsEndpoint: endpoint };
+}
+
 const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
-  'aws.credentials': (p) => ({ env: requiredString(p, 'env') }),
+  'aws.credentials': (p) => ({ env: requiredString(p, 'env'), ...caller(p) }),
   'kube.credentials': (p) => {
     const apiVersion = p.apiVersion ?? 'client.authentication.k8s.io/v1beta1';
     if (!KUBE_API_VERSIONS.includes(apiVersion as KubeApiVersion)) throw new FieldError(`params.apiVersion must be one of ${KUBE_API_VERSIONS.join(', ')}`);
@@ -50,11 +71,28 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
       ...(region !== undefined ? { region } : {}),
       ...(oidc !== undefined ? { oidc } : {}),
       ...(audience !== undefined ? { audience } : {}),
+      ...caller(p),
     };
   },
   'env.open': (p) => {
     const showSecrets = optionalBoolean(p, 'showSecrets');
-    return { env: requiredString(p, 'env'), ...(showSecrets !== undefined ? { showSecrets } : {}) };
+    const format = oneOf(p, 'format', ['json', 'wire'] as const);
+    return {
+      env: requiredString(p, 'env'),
+      ...(showSecrets !== undefined ? { showSecrets } : {}),
+      ...(format !== undefined ? { format } : {}),
+      ...caller(p),
+    };
+  },
+  'env.run': (p) => {
+    const interactive = optionalBoolean(p, 'interactive');
+    return { env: requiredString(p, 'env'), ...(interactive !== undefined ? { interactive } : {}), ...caller(p) };
+  },
+  'env.check': (p) => {
+    const source = optionalText(p, 'source');
+    const path = optionalString(p, 'path');
+    if (source !== undefined && path !== undefined) throw new FieldError('params.source and params.path cannot both be given');
+    return { env: requiredString(p, 'env'), ...(source !== undefined ? { source } : {}), ...(path !== undefined ? { path } : {}) };
   },
   status: () => ({}),
   'endpoint.grant': (p) => {
@@ -124,17 +162,19 @@ export function parseRequest(line: string): Parsed {
   const validId = (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || (typeof id === 'number' && Number.isFinite(id));
   if (!validId) return { ok: false, id: null, error: { code: 'bad_request', message: `id must be a string (up to ${MAX_ID_LENGTH} characters) or a number` } };
   const fail = (code: ErrorBody['code'], message: string): Parsed => ({ ok: false, id, error: { code, message } });
-  if (raw.v !== PROTOCOL_VERSION) {
-    return fail('unsupported_version', `protocol version ${JSON.stringify(raw.v) ?? 'missing'} is not supported (this daemon speaks ${PROTOCOL_VERSION})`);
+  if (!SUPPORTED_VERSIONS.includes(raw.v as ProtocolVersion)) {
+    return fail('unsupported_version', `protocol version ${JSON.stringify(raw.v) ?? 'missing'} is not supported (this daemon speaks ${SUPPORTED_VERSIONS.join(' and ')})`);
   }
+  const v = raw.v as ProtocolVersion;
   const method = raw.method;
   if (typeof method !== 'string') return fail('bad_request', 'method must be a string');
   if (!(METHODS as readonly string[]).includes(method)) return fail('unknown_method', `unknown method '${method.slice(0, 64)}'`);
+  if (METHOD_SINCE[method as Method] > v) return fail('unsupported_version', `method '${method}' needs protocol version ${METHOD_SINCE[method as Method]} (the request says ${v})`);
   const params = raw.params ?? {};
   if (!isRecord(params)) return fail('bad_request', 'params must be a JSON object');
   try {
     const typed = paramParsers[method as Method](params);
-    return { ok: true, request: { v: PROTOCOL_VERSION, id, method: method as Method, params: typed } };
+    return { ok: true, request: { v, id, method: method as Method, params: typed } };
   } catch (err) {
     if (err instanceof FieldError) return fail('bad_request', err.message);
     throw err;

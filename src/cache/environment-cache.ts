@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { formatDiagnostic } from '../esc/diagnostics.js';
-import type { EvaluateResult } from '../esc/types.js';
+import type { Diagnostic, EvaluateResult } from '../esc/types.js';
 import { NO_AUDIT, type AuditSink } from '../audit/audit-log.js';
 import { watchDirectory, type DirWatcher } from './dir-watcher.js';
 import { filesChanged, stampFiles, type FileStamp } from './file-stamps.js';
@@ -331,7 +331,10 @@ export class EnvironmentCache {
   private async evaluateOnce(name: string, signal: AbortSignal): Promise<Session> {
     const result = await this.source.evaluate(name, signal);
     const error = result.diagnostics.find((d) => d.severity === 'error');
-    if (error) throw new CacheError('evaluation_failed', formatDiagnostic({ ...error, file: error.file ?? name }).split('\n')[0]!);
+    if (error) {
+      const line = (d: Diagnostic): string => formatDiagnostic({ ...d, file: d.file ?? name }).replace(/\s*\n\s*/g, ' ');
+      throw new CacheError('evaluation_failed', line(error), result.diagnostics.map(line));
+    }
     const issuedAt = this.clock.now();
     const expiresAt = result.expiresAt?.getTime();
     if (expiresAt !== undefined && !isServable(expiresAt, issuedAt)) {

@@ -25,6 +25,8 @@ export class CacheError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For evaluation_failed: every diagnostic, one line each (`file:line:column: severity: summary`). */
+    readonly diagnostics?: readonly string[],
   ) {
     super(message);
   }

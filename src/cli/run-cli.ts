@@ -2,6 +2,7 @@
 // into an exit status, reported by `report` (escd's one line on stderr by default).
 import { CommanderError } from 'commander';
 import type { CliDependencies } from './context.js';
+import { EvaluationFailed } from './engine.js';
 import { reportError } from './errors.js';
 import { buildProgram } from './program.js';
 import { EXIT_USAGE } from './usage.js';
@@ -14,6 +15,8 @@ export async function runCli(argv: readonly string[], deps: Partial<CliDependenc
     // --help and --version end here with status 0; a command group without its subcommand (`escd env`)
     // has printed its help to stderr and is a usage error. Other usage errors are UserErrors (usage.ts).
     if (err instanceof CommanderError) return err.code === 'commander.help' && err.exitCode !== 0 ? EXIT_USAGE : err.exitCode;
+    // Its lines are already out (compiler style, without the `escd:` prefix).
+    if (err instanceof EvaluationFailed) return 1;
     return report(err);
   }
   return undefined;

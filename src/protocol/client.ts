@@ -1,7 +1,7 @@
 // One request, one answer over the daemon's socket. Node built-ins only: the shim loads this file.
 import { connect } from 'node:net';
 import { socketProblem, UnsafeSocket } from './socket-trust.js';
-import { encodeLine, PROTOCOL_VERSION, type Method, type MethodParams, type Response } from './wire.js';
+import { encodeLine, METHOD_SINCE, type Method, type MethodParams, type Response } from './wire.js';
 
 export class DaemonUnreachable extends Error {
   constructor(
@@ -45,7 +45,7 @@ export function request<M extends Method>(
     };
     const timer = setTimeout(() => finish(new DaemonUnreachable(`no answer from the daemon at ${socket} within ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
     conn.setEncoding('utf8');
-    conn.on('connect', () => conn.write(encodeLine({ v: PROTOCOL_VERSION, id: 1, method, params })));
+    conn.on('connect', () => conn.write(encodeLine({ v: METHOD_SINCE[method], id: 1, method, params })));
     conn.on('data', (chunk: string) => {
       buffer += chunk;
       const newline = buffer.indexOf('\n');

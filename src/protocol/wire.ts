@@ -1,19 +1,45 @@
 // The wire protocol between the daemon and its clients (shim, CLI): one JSON object per line over
 // the Unix socket. Node built-ins only and no imports: the shim loads this file.
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * The newest protocol version this package speaks. A request names the version it needs: methods keep
+ * the version they appeared in (METHOD_SINCE), so the shim's v1 requests still reach an older daemon,
+ * and a daemon older than a v2 method answers `unsupported_version` (the CLI then says `escd restart`).
+ */
+export const PROTOCOL_VERSION = 2;
+export type ProtocolVersion = 1 | 2;
+export const SUPPORTED_VERSIONS: readonly ProtocolVersion[] = [1, 2];
 /** Longest request line the daemon reads before answering `too_large` and closing. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 export type KubeApiVersion = 'client.authentication.k8s.io/v1' | 'client.authentication.k8s.io/v1beta1';
 
+export type OpenFormat = 'json' | 'wire';
+
+/**
+ * What the caller's shell says about settings only the daemon decides (its endpoint override); the
+ * daemon answers with a `warning` when they differ. Never used to change what the daemon does.
+ */
+export interface CallerSettings {
+  /** The caller's AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL). */
+  callerStsEndpoint?: string;
+}
+
 export interface MethodParams {
   /** credential_process answer for the environment's AWS_* environmentVariables. */
-  'aws.credentials': { env: string };
+  'aws.credentials': { env: string } & CallerSettings;
   /** ExecCredential for kubectl: an EKS token, or with `oidc` an issuer-signed JWT. */
-  'kube.credentials': { env: string; cluster: string; region?: string; oidc?: boolean; audience?: string; apiVersion: KubeApiVersion };
-  /** The evaluated environment (redacted unless showSecrets). */
-  'env.open': { env: string; showSecrets?: boolean };
+  'kube.credentials': { env: string; cluster: string; region?: string; oidc?: boolean; audience?: string; apiVersion: KubeApiVersion } & CallerSettings;
+  /**
+   * The evaluated environment (redacted unless showSecrets): `format: 'json'` (default) plain values;
+   * `'wire'` the value tree with secret/unknown flags (src/esc/wire-value.ts), from which the CLI renders
+   * every format, plus warning diagnostics.
+   */
+  'env.open': { env: string; showSecrets?: boolean; format?: OpenFormat } & CallerSettings;
+  /** What `escd run` needs: variables, files, the secret strings to redact, and the values for `${path}` in arguments. */
+  'env.run': { env: string; interactive?: boolean } & CallerSettings;
+  /** Diagnostics of a definition not saved yet: its text (`source`) or a file (`path`), checked as environment `env`. */
+  'env.check': { env: string; source?: string; path?: string };
   status: Record<string, never>;
   /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
   'endpoint.grant': { env: string; ttlSeconds?: number };
@@ -42,10 +68,32 @@ export interface MethodParams {
 }
 
 export type Method = keyof MethodParams;
-export const METHODS: readonly Method[] = ['aws.credentials', 'kube.credentials', 'env.open', 'status', 'endpoint.grant', 'endpoint.revoke', 'tokenfile.keep', 'tokenfile.drop', 'flush', 'shutdown', 'ping'];
+/** The protocol version each method appeared in. */
+export const METHOD_SINCE: { readonly [M in Method]: ProtocolVersion } = {
+  'aws.credentials': 1,
+  'kube.credentials': 1,
+  'env.open': 1,
+  'env.run': 2,
+  'env.check': 2,
+  status: 1,
+  'endpoint.grant': 1,
+  'endpoint.revoke': 1,
+  'tokenfile.keep': 1,
+  'tokenfile.drop': 1,
+  flush: 1,
+  shutdown: 1,
+  ping: 1,
+};
+export const METHODS: readonly Method[] = Object.keys(METHOD_SINCE) as Method[];
+
+/** The caller's endpoint override, for CallerSettings (the shim and the CLI read it the same way). */
+export function callerStsEndpoint(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
+  return env.AWS_ENDPOINT_URL_STS?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined;
+}
 
 export interface Request<M extends Method = Method> {
-  v: typeof PROTOCOL_VERSION;
+  v: ProtocolVersion;
   id: string | number;
   method: M;
   params: MethodParams[M];
@@ -96,12 +144,54 @@ export interface ErrorBody {
   code: ErrorCode;
   /** One line, for people; never contains a secret. */
   message: string;
+  /** evaluation_failed: every diagnostic of the evaluation, one line each (the message is the first error). */
+  diagnostics?: string[];
 }
 
+/** `warning`: one line the client prints to stderr (e.g. its shell and the daemon disagree on a setting). */
 export type Response =
-  | { v: typeof PROTOCOL_VERSION; id: string | number | null; ok: true; result: unknown }
-  | { v: typeof PROTOCOL_VERSION; id: string | number | null; ok: false; error: ErrorBody };
+  | { v: ProtocolVersion; id: string | number | null; ok: true; result: unknown; warning?: string }
+  | { v: ProtocolVersion; id: string | number | null; ok: false; error: ErrorBody; warning?: string };
 
 export function encodeLine(message: Request | Response): string {
   return JSON.stringify(message) + '\n';
+}
+
+/** A diagnostic as the evaluator reports it (src/esc/types.ts); `file` is an environment name. */
+export interface WireDiagnostic {
+  readonly stage: 'load' | 'check' | 'eval' | 'rotate';
+  readonly severity: 'error' | 'warning';
+  readonly summary: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly path?: string;
+}
+
+/** `env.open` with `format: 'wire'`. `values` is a wire value (src/esc/wire-value.ts). */
+export interface EnvOpenResult {
+  readonly environment: string;
+  readonly values?: unknown;
+  /** Warning diagnostics, one line each (`file:line:column: warning: summary`). */
+  readonly warnings: readonly string[];
+  readonly expiresAt?: string;
+}
+
+/** `env.run`: what the child gets, and what its output must not show. */
+export interface EnvRunResult extends EnvOpenResult {
+  readonly variables: Readonly<Record<string, string>>;
+  /** Variable name → file text (the variable receives the temporary file's path). */
+  readonly files: Readonly<Record<string, string>>;
+  /** Every secret string of the environment, to redact from the output. */
+  readonly secrets: readonly string[];
+}
+
+/** `env.check`: the diagnostics of the definition, and the file behind each environment they name. */
+export interface EnvCheckResult {
+  readonly environment: { readonly name: string; readonly file: string };
+  readonly diagnostics: readonly WireDiagnostic[];
+  /** Environment name → its file, for every name the diagnostics use. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The YAML parser's own line (with its position) when the text does not parse. */
+  readonly syntaxError?: string;
 }

@@ -9,16 +9,24 @@ export type PathElement = string | number;
 /** A problem with a definition or an edit; the message is the line to show (`file:line:column: ...` where known). */
 export class DefinitionError extends Error {}
 
-/** Parses a definition as the evaluator does (YAML 1.2); a syntax error names file, line and column. */
-export function parseDefinition(source: string, file: string): Document {
+function parseWithPosition(source: string): { doc: Document; problem?: { line: number; column: number; message: string } } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, uniqueKeys: false, prettyErrors: false, version: '1.2' });
   const first = doc.errors[0];
-  if (first) {
-    const { line, col } = lineCounter.linePos(first.pos[0]);
-    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new DefinitionError(`${file}:${line}:${col}: error: ${message}`);
-  }
+  if (!first) return { doc };
+  const { line, col } = lineCounter.linePos(first.pos[0]);
+  return { doc, problem: { line, column: col, message: first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') } };
+}
+
+/** The first YAML syntax error of a definition with its position (the evaluator reports none). */
+export function syntaxProblem(source: string): { line: number; column: number; message: string } | undefined {
+  return parseWithPosition(source).problem;
+}
+
+/** Parses a definition as the evaluator does (YAML 1.2); a syntax error names file, line and column. */
+export function parseDefinition(source: string, file: string): Document {
+  const { doc, problem } = parseWithPosition(source);
+  if (problem) throw new DefinitionError(`${file}:${problem.line}:${problem.column}: error: ${problem.message}`);
   if (doc.contents !== null && !isMap(doc.contents) && !(isScalar(doc.contents) && doc.contents.value === null)) {
     throw new DefinitionError(`${file}:1:1: error: an environment definition must be a mapping (with keys such as imports and values)`);
   }

@@ -45,7 +45,8 @@ describe.skipIf(skip)('progress on a terminal', () => {
   });
 
   it('escd run: the line is gone before the child writes to the terminal', async () => {
-    const child = ['--', process.execPath, '-e', 'process.stdout.write(`child sees ${process.env.REGION}\\n`)'];
+    // No `${` in the arguments: escd run would fill it in from the environment's values.
+    const child = ['--', process.execPath, '-e', 'process.stdout.write("child sees " + process.env.REGION + "\\n")'];
     const r = await runCliInTerminal(['run', 'dev', ...child], { env, stdoutOnTerminal: true });
     expect(r.code).toBe(0);
     expect(r.terminal).toMatch(/^\r. opening dev…\u001b\[K/);
@@ -54,6 +55,7 @@ describe.skipIf(skip)('progress on a terminal', () => {
   });
 
   it('escd start, stop and restart: a line while they wait, then their one-line report', async () => {
+    await runCli(['stop'], { env }); // the daemon that `escd open` above started
     const started = await runCliInTerminal(['start'], { env, stdoutOnTerminal: true });
     expect(started.code).toBe(0);
     expect(started.terminal).toMatch(/^\r. starting the daemon…\u001b\[K/);

@@ -71,7 +71,7 @@ describe('daemon protocol over a real socket', () => {
       error: { code: 'bad_request', message: expect.stringContaining('params.apiVersion') },
     });
     expect(await c.call('env.open', { env: 'dev', showSecrets: 'yes' }, 'd')).toMatchObject({ error: { message: 'params.showSecrets must be true or false' } });
-    c.send(JSON.stringify({ v: 2, id: 7, method: 'ping', params: {} }) + '\n');
+    c.send(JSON.stringify({ v: 3, id: 7, method: 'ping', params: {} }) + '\n');
     expect(await c.next()).toMatchObject({ ok: false, id: 7, error: { code: 'unsupported_version' } });
     c.send(JSON.stringify({ v: 1, id: { x: 1 }, method: 'ping' }) + '\n');
     expect(await c.next()).toMatchObject({ ok: false, id: null, error: { code: 'bad_request' } });

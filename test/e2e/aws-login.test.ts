@@ -141,7 +141,8 @@ describe.skipIf(skip)('aws-login end to end', () => {
       home = await makeTmpHome();
       const escdHome = home.env.ESCD_HOME!;
       await mkdir(join(escdHome, 'environments', 'app'), { recursive: true });
-      await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: alice\nissuer:\n  url: ${ISSUER_URL}\n`);
+      // The daemon's endpoint comes from config.yaml; the shell's (for the AWS CLI that `escd run` starts) agrees.
+      await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: alice\nissuer:\n  url: ${ISSUER_URL}\naws:\n  stsEndpoint: ${moto.endpoint}\n`);
       await writeFile(join(escdHome, 'environments', 'app', 'dev.yaml'), EXAMPLE);
       env = { ...home.env, AWS_ENDPOINT_URL_STS: moto.endpoint };
     }, 30_000);
@@ -167,11 +168,20 @@ describe.skipIf(skip)('aws-login end to end', () => {
     });
 
     it('an unreachable STS is one line naming the file, the line and the endpoint', async () => {
-      const open = await runCli(['open', 'app/dev'], { env: { ...env, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' } });
+      // In this process (--no-daemon), the shell's endpoint is the one used.
+      const open = await runCli(['open', '--no-daemon', 'app/dev'], { env: { ...env, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' } });
       expect(open.code).not.toBe(0);
       const lines = open.stderr.trim().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/dev\.yaml:4:\d+: error: cannot reach STS at http:\/\/127\.0\.0\.1:1: connection refused \(ECONNREFUSED\)/);
+      expect(lines).toEqual(['escd: --no-daemon: evaluating in this process (no daemon, no cache)', expect.any(String)]);
+      expect(lines[1]).toMatch(/dev\.yaml:4:\d+: error: cannot reach STS at http:\/\/127\.0\.0\.1:1: connection refused \(ECONNREFUSED\)/);
+    });
+
+    it('a shell whose endpoint differs from the daemon\'s gets one warning naming both and the fix', async () => {
+      const open = await runCli(['open', 'app/dev'], { env: { ...env, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' } });
+      expect(open.code).toBe(0);
+      expect(open.stderr).toBe(
+        `escd: warning: this shell sets the STS endpoint http://127.0.0.1:1, but the daemon uses ${moto.endpoint} (aws.stsEndpoint); run \`escd restart\` in this shell to use http://127.0.0.1:1, or set aws.stsEndpoint in config.yaml\n`,
+      );
     });
   });
 

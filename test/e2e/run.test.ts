@@ -360,6 +360,54 @@ describe.skipIf(awsSkip)('escd run with aws-login (moto, AWS CLI)', () => {
     expect(await moto.count('AssumeRoleWithWebIdentity')).toBeGreaterThanOrEqual(1);
   });
 
+  it('serves repeated runs from the daemon cache: 20 runs, one STS call, the same access key id', async () => {
+    await writeFile(
+      join(awsHome.env.ESCD_HOME!, 'environments', 'app', 'cached.yaml'),
+      (await readFile(join(awsHome.env.ESCD_HOME!, 'environments', 'app', 'dev.yaml'), 'utf8')).replace('esc-${context.pulumi.user.login}', 'cached'),
+    );
+    const before = await moto.count('AssumeRoleWithWebIdentity');
+    const keys = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const result = await runCli(['run', 'app/cached', '-i', '--', 'node', '-e', 'process.stdout.write(process.env.AWS_ACCESS_KEY_ID)'], { env: awsEnv() });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      keys.add(result.stdout);
+    }
+    expect(await moto.count('AssumeRoleWithWebIdentity')).toBe(before + 1);
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toMatch(/^ASIA/);
+    // Each run is one audit line of the daemon (written just after its answer).
+    const runs = async (): Promise<{ revealed?: boolean }[]> =>
+      (await readFile(join(awsHome.env.ESCD_HOME!, 'state', 'audit.log'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { environment: string; action: string; revealed?: boolean })
+        .filter((e) => e.environment === 'app/cached' && e.action === 'env.run');
+    await expect.poll(async () => (await runs()).length).toBe(20);
+    expect((await runs()).every((e) => e.revealed === true)).toBe(true);
+  });
+
+  it('puts ${path} values into the arguments, redacted in the output unless -i', async () => {
+    const shown = await runCli(['run', 'app/dev', '--', 'echo', 'key=${aws.login.accessKeyId}'], { env: awsEnv() });
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toBe('key=[secret]\n');
+    const plain = await runCli(['run', 'app/dev', '-i', '--', 'echo', '${aws.login.accessKeyId}'], { env: awsEnv() });
+    expect(plain.stdout).toMatch(/^ASIA\w+\n$/);
+    const missing = await runCli(['run', 'app/dev', '--', 'echo', '${aws.nope}'], { env: awsEnv() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('escd: argument 1: the environment has no value at aws.nope\n');
+  });
+
+  it("gives the child the caller's environment and the environment's variables, never escd's own", async () => {
+    for (const flags of [[], ['--no-daemon']]) {
+      const result = await runCli(['run', ...flags, 'app/dev', '--', 'node', '-e', "process.stdout.write(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'unset')"], {
+        env: awsEnv(),
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('unset');
+    }
+  });
+
   it('keeps the session secret out of the output', async () => {
     const result = await runCli(['run', 'app/dev', '--', 'sh', '-c', 'echo "key=$AWS_SECRET_ACCESS_KEY token=$AWS_SESSION_TOKEN"'], { env: awsEnv() });
     expect(result.code).toBe(0);

@@ -141,9 +141,13 @@ describe('escd-shim with bad input (real daemon)', () => {
     const r = await runShim(['aws', 'proj/huge'], { env });
     expectRefusal(r, 'huge answer');
     expect(r.stderr).toMatch(/^escd-shim: proj\/huge: the answer is 2\.0 MiB, more than the 1\.0 MiB the daemon sends in one answer$/m);
-    // The daemon is unaffected, and the value itself is intact: the CLI prints all of it.
+    // The daemon is unaffected, and the value itself is intact: the CLI says how to see it, and in
+    // process (no one-answer limit there) prints all of it.
     expect((await runShim(['aws', 'proj/dev'], { env })).code).toBe(0);
-    const shown = await runCli(['open', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
+    const refused = await runCli(['open', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^escd: the answer is 2\.\d MiB, more than the 1\.0 MiB the daemon sends in one answer \(use --no-daemon to evaluate it in this process\)\n$/);
+    const shown = await runCli(['open', '--no-daemon', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout.trimEnd()).toBe('x'.repeat(2 * 1024 * 1024));
   });

@@ -31,6 +31,7 @@ describe('escd-shim imports', () => {
     const { files, external } = sourceClosure(resolve(ROOT, 'shim/main.ts'));
     expect(external.filter((s) => !s.startsWith('node:'))).toEqual([]);
     expect(files).toEqual([
+      'daemon/autostart.ts',
       'daemon/spawn-detached.ts',
       'shim/args.ts',
       'shim/main.ts',

@@ -2,6 +2,7 @@
 // in the requested format. As in the reference CLI, an open shows secrets: it is an explicit request
 // for the values (an `eval "$(escd open … --format shell)"` must get real credentials, not
 // `[secret]`), and the daemon audits it. `--show-secrets` is still accepted; `escd env get` masks.
+// The daemon evaluates (and audits); this only renders its answer.
 import { UserError } from '../../core/errors.js';
 import { renderEnviron } from '../format/environ.js';
 import { renderValue, selectValue, type ValueFormat } from '../format/values.js';
@@ -12,7 +13,10 @@ import { resolvePaths } from '../../config/paths.js';
 import { writeTempFiles } from '../../run/temp-files.js';
 import { cliDependencies } from '../context.js';
 import { parsePath } from '../../store/definition.js';
-import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
+import { askEngine } from '../engine.js';
+import { withProgress } from '../terminal.js';
+import { decodeValue } from '../../esc/wire-value.js';
+import type { EnvOpenResult } from '../../protocol/wire.js';
 
 export const OPEN_FORMATS = ['json', 'yaml', 'detailed', 'dotenv', 'shell', 'string'] as const;
 export type OpenFormat = (typeof OPEN_FORMATS)[number];
@@ -23,6 +27,8 @@ export interface OpenOptions {
   readonly json?: boolean;
   /** Accepted for compatibility: open always shows values. */
   readonly showSecrets?: boolean;
+  /** `--no-daemon` (commander's negated option: false when given). */
+  readonly daemon?: boolean;
 }
 
 /**
@@ -50,27 +56,28 @@ export async function open(env: string, path: string | undefined, options: OpenO
   }
   const steps = path === undefined ? [] : parsePath(path);
   const redact = false;
-  await withDiagnostics(async () => {
-    const runtime = await openRuntime();
-    const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: !redact });
-    if (format === 'dotenv' || format === 'shell') {
-      const projection = projectEnvironment(values);
-      const files = await keptFiles(projection.files, redact);
-      const { text, skipped } = renderEnviron(projection.environmentVariables, format, { redact }, files);
-      process.stdout.write(text);
-      if (skipped.length > 0) process.stderr.write(`escd: skipped variables a shell cannot assign: ${skipped.join(', ')}\n`);
-      return;
+  const opened = (await withProgress(`opening ${env}…`, () =>
+    askEngine('env.open', { env, format: 'wire', showSecrets: true }, { noDaemon: options.daemon === false }),
+  )) as EnvOpenResult;
+  for (const line of opened.warnings) process.stderr.write(line + '\n');
+  const values = opened.values === undefined ? undefined : decodeValue(opened.values);
+  if (format === 'dotenv' || format === 'shell') {
+    const projection = projectEnvironment(values);
+    const files = await keptFiles(projection.files, redact);
+    const { text, skipped } = renderEnviron(projection.environmentVariables, format, { redact }, files);
+    process.stdout.write(text);
+    if (skipped.length > 0) process.stderr.write(`escd: skipped variables a shell cannot assign: ${skipped.join(', ')}\n`);
+    return;
+  }
+  // An empty definition (a new environment's first revision) opens to nothing, as in the reference.
+  if (values === undefined) return;
+  let selected = values;
+  if (steps.length > 0) {
+    try {
+      selected = selectValue(values, steps);
+    } catch (err) {
+      throw new UserError((err as Error).message);
     }
-    // An empty definition (a new environment's first revision) opens to nothing, as in the reference.
-    if (values === undefined) return;
-    let selected = values;
-    if (steps.length > 0) {
-      try {
-        selected = selectValue(values, steps);
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
-    }
-    process.stdout.write(renderValue(selected, format, { redact }));
-  });
+  }
+  process.stdout.write(renderValue(selected, format, { redact }));
 }

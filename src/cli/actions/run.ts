@@ -1,11 +1,10 @@
-// The `escd run` action: evaluate, project, then hand over to runCommand.
+// The `escd run` action: ask the engine for the environment's variables, files and secrets (served
+// from the daemon's cache), then hand over to runCommand.
 import { cliDependencies } from '../context.js';
+import { askEngine } from '../engine.js';
 import { UserError } from '../../core/errors.js';
-import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
-import { evaluateOrFail, openRuntime, withDiagnostics } from '../evaluate.js';
-import { RunError, runCommand } from '../../run/run-command.js';
-import { secretStrings } from '../../run/secrets.js';
-import type { EndpointGrantResult } from '../../protocol/wire.js';
+import { withProgress } from '../terminal.js';
+import type { EndpointGrantResult, EnvRunResult } from '../../protocol/wire.js';
 import { endpointVariables, withoutAwsKeys } from '../../aws/container-env.js';
 
 /** Reads escd's own flags between the environment name and the command (`-i`, `--`). */
@@ -26,9 +25,9 @@ export function splitCommand(words: readonly string[], interactive: boolean): { 
 }
 
 /** Name → text; names and values a process environment cannot hold are skipped with a warning. */
-function texts(section: ProjectedSection, what: string): Record<string, string> {
+function texts(section: Readonly<Record<string, string>>, what: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, { value }] of Object.entries(section)) {
+  for (const [name, value] of Object.entries(section)) {
     if (name === '' || name.includes('=') || name.includes('\0') || (what === 'environmentVariables' && value.includes('\0'))) {
       process.stderr.write(`escd: skipped ${what}.${name}: a process environment cannot hold it\n`);
       continue;
@@ -56,32 +55,45 @@ async function endpointGrant(env: string): Promise<{ variables: Record<string, s
   };
 }
 
-export async function run(env: string, words: readonly string[], options: { interactive?: boolean; endpoint?: boolean }): Promise<void> {
+export async function run(env: string, words: readonly string[], options: { interactive?: boolean; daemon?: boolean; endpoint?: boolean }): Promise<void> {
+  // The caller's environment as it was: whatever this process sets for itself (e.g. an SDK setting in
+  // --no-daemon mode) must not reach the command.
+  const callerEnv = { ...process.env };
   const { command, interactive } = splitCommand(words, options.interactive ?? false);
   if (command.length === 0) throw new UserError('no command given: escd run <env> [-i] [--] <command> [args...]', 2);
-  await withDiagnostics(async () => {
-    const runtime = await openRuntime();
-    const { tempFiles } = cliDependencies();
-    const { values } = await evaluateOrFail(runtime, env, { mode: 'eval', showSecrets: true });
-    const projection = projectEnvironment(values);
-    const endpoint = options.endpoint ? await endpointGrant(env) : undefined;
-    const variables = texts(projection.environmentVariables, 'environmentVariables');
+  const answer = (await withProgress(`opening ${env}…`, () =>
+    askEngine('env.run', { env, ...(interactive ? { interactive: true } : {}) }, { noDaemon: options.daemon === false }),
+  )) as EnvRunResult;
+  for (const line of answer.warnings) process.stderr.write(line + '\n');
+  let args = command.slice(1);
+  if (args.some((arg) => arg.includes('${'))) {
+    const [{ interpolateArgs, ArgumentError }, { decodeValue }] = await Promise.all([import('../../run/interpolate-args.js'), import('../../esc/wire-value.js')]);
     try {
-      process.exitCode = await runCommand({
-        command: command[0]!,
-        args: command.slice(1),
-        variables: endpoint ? { ...withoutAwsKeys(variables), ...endpoint.variables } : variables,
-        files: texts(projection.files, 'files'),
-        secrets: [...secretStrings(values, projection), ...(endpoint ? [endpoint.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN!] : [])],
-        interactive,
-        ...(tempFiles ? { writeFiles: tempFiles } : {}),
-        ...(endpoint ? { baseEnv: withoutAwsKeys(process.env) } : {}),
-      });
+      args = interpolateArgs(args, answer.values === undefined ? undefined : decodeValue(answer.values));
     } catch (err) {
-      if (err instanceof RunError) throw new UserError(err.message, 127);
+      if (err instanceof ArgumentError) throw new UserError(err.message, 2);
       throw err;
-    } finally {
-      await endpoint?.revoke();
     }
-  });
+  }
+  const { RunError, runCommand } = await import('../../run/run-command.js');
+  const { tempFiles } = cliDependencies();
+  const endpoint = options.endpoint ? await endpointGrant(env) : undefined;
+  const variables = texts(answer.variables, 'environmentVariables');
+  try {
+    process.exitCode = await runCommand({
+      command: command[0]!,
+      args,
+      variables: endpoint ? { ...withoutAwsKeys(variables), ...endpoint.variables } : variables,
+      files: texts(answer.files, 'files'),
+      secrets: [...answer.secrets, ...(endpoint ? [endpoint.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN!] : [])],
+      interactive,
+      baseEnv: endpoint ? withoutAwsKeys(callerEnv) : callerEnv,
+      ...(tempFiles ? { writeFiles: tempFiles } : {}),
+    });
+  } catch (err) {
+    if (err instanceof RunError) throw new UserError(err.message, 127);
+    throw err;
+  } finally {
+    await endpoint?.revoke();
+  }
 }

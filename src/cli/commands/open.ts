@@ -11,11 +11,14 @@ export function addOpenCommand(parent: Command): void {
     .option('-f, --format <format>', 'json, yaml, detailed, dotenv, shell or string (default: json)')
     .option('--json', 'the same as --format json')
     .option('--show-secrets', 'accepted for compatibility: open always shows secret values (it is an explicit open; `escd env get` masks them)')
+    .option('--no-daemon', 'evaluate in this process instead of asking the daemon (also ESCD_NO_DAEMON=1): nothing is cached')
     .addHelpText(
       'after',
       `
-Diagnostics are printed as file:line:column: severity: summary; any error means no values and a
-non-zero exit status.
+The daemon evaluates (starting it if none runs) and serves the answer from its cache while the
+environment's credentials are valid; every open is a line in the audit log (\`revealed\` with
+--show-secrets). Diagnostics are printed as file:line:column: severity: summary; an error means no
+values and a non-zero exit status.
 
 Examples:
   $ escd open myproj/dev
@@ -25,7 +28,7 @@ Examples:
   $ eval "$(escd open myproj/dev --format shell)"
   $ escd open myproj/dev --format dotenv > .env`,
     )
-    .action(async (env: string, path: string | undefined, opts: { format?: string; json?: boolean; showSecrets?: boolean }) =>
+    .action(async (env: string, path: string | undefined, opts: { format?: string; json?: boolean; showSecrets?: boolean; daemon?: boolean }) =>
       (await import('../actions/open.js')).open(env, path, opts),
     );
 }

@@ -31,11 +31,15 @@ export function addRunCommand(parent: Command): void {
     .argument('[command...]', 'the command and its arguments (not run through a shell)')
     .option('-i, --interactive', 'pass the output through unfiltered (for interactive programs)')
     .option('--endpoint', "give the command the daemon's credential endpoint (escd endpoint) instead of the AWS keys")
+    .option('--no-daemon', 'evaluate in this process instead of asking the daemon (also ESCD_NO_DAEMON=1): nothing is cached')
     .passThroughOptions()
     .addHelpText(
       'after',
       `
-The command inherits this process's environment plus the environment's environmentVariables.
+The daemon evaluates the environment (starting it if none runs) and serves it from its cache while its
+credentials are valid: repeated runs make no new STS call. Each run is a line in the audit log.
+An argument holding \${path} gets that property's value (escd run env -- echo '\${aws.region}').
+The command inherits the caller's environment plus the environment's environmentVariables.
 Each entry of files is written to a file (0600) whose path goes into the named variable, in a
 directory of this run inside your private run-files directory ($XDG_RUNTIME_DIR/escd/files, else
 ~/.local/state/escd/run/files; 0700, refused if anyone else owns or can enter it); the run removes
@@ -55,10 +59,11 @@ Examples:
   $ escd run myproj/dev -- aws sts get-caller-identity
   $ escd run myproj/dev -i -- psql
   $ escd run myproj/dev -- sh -c 'echo "$AWS_REGION"'
+  $ escd run myproj/dev -- echo '\${aws.region}'
   $ escd run myproj/dev -- kubectl get pods      # files.KUBECONFIG: the kubeconfig's text
   $ escd run --endpoint myproj/dev -- python3 long_job.py`,
     )
-    .action(async (env: string | undefined, command: string[], opts: { interactive?: boolean; endpoint?: boolean }, cmd: Command) => {
+    .action(async (env: string | undefined, command: string[], opts: { interactive?: boolean; daemon?: boolean; endpoint?: boolean }, cmd: Command) => {
       if (env === undefined || dashBeforeEnvironment(cmd)) throw new UserError('no environment specified', 2);
       return (await import('../actions/run.js')).run(env, command, opts);
     });

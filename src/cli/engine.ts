@@ -1,0 +1,79 @@
+// How CLI commands reach the one engine: they ask the daemon over its socket (starting it as the shim
+// does when none answers), or, with --no-daemon / ESCD_NO_DAEMON=1, run the daemon's request path once
+// in this process (daemon/local.ts). Either way the answer is the same and so is the audit line.
+import { callerStsEndpoint, type ErrorBody, type Method, type MethodParams } from '../protocol/wire.js';
+import { UserError } from '../core/errors.js';
+import { cliDependencies } from './context.js';
+
+export interface EngineOptions {
+  /** `--no-daemon` was given (ESCD_NO_DAEMON=1 has the same effect). */
+  readonly noDaemon?: boolean;
+}
+
+/** Thrown after the error line of a failed evaluation was printed: the command fails (status 1) without another message. */
+export class EvaluationFailed extends Error {}
+
+const truthy = (value: string | undefined): boolean => value !== undefined && ['1', 'true', 'yes'].includes(value.toLowerCase());
+
+export function inProcess(options: EngineOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  return options.noDaemon === true || truthy(env.ESCD_NO_DAEMON);
+}
+
+/** Methods that evaluate with the daemon's settings take the caller's endpoint, to warn when they differ. */
+type WithCaller = 'env.open' | 'env.run' | 'aws.credentials' | 'kube.credentials';
+
+/**
+ * Sends one request and resolves with its result. A daemon error becomes a UserError (one line), an
+ * evaluation error is printed as the compiler-style line it is and fails with EvaluationFailed; a
+ * warning from the daemon goes to stderr.
+ */
+export async function askEngine<M extends Method>(method: M, params: MethodParams[M], options: EngineOptions = {}): Promise<unknown> {
+  const env = process.env;
+  // A program built with replaced runtime parts (the CLI conformance harness's test doubles) can only
+  // evaluate here: a daemon has its own.
+  const injected = cliDependencies().runtime;
+  const doubles = Object.keys(injected).length > 0;
+  if (doubles || inProcess(options, env)) {
+    const { dispatchLocally } = await import('../../daemon/local.js');
+    if (!doubles) process.stderr.write('escd: --no-daemon: evaluating in this process (no daemon, no cache)\n');
+    const response = await dispatchLocally(method, params, { env, ...injected });
+    if (response.ok) return response.result;
+    throw refusal(response.error);
+  }
+  const [{ askDaemon, DaemonRefused, NoDaemon }, { resolvePaths }] = await Promise.all([import('../../daemon/autostart.js'), import('../config/paths.js')]);
+  const paths = resolvePaths(env);
+  const endpoint = callerStsEndpoint(env);
+  const sent = endpoint !== undefined && isWithCaller(method) ? { ...params, callerStsEndpoint: endpoint } : params;
+  try {
+    const response = await askDaemon(paths.socket, method, sent, { logFile: paths.daemonLog, env });
+    warn(response.warning);
+    return response.result;
+  } catch (err) {
+    if (err instanceof DaemonRefused) {
+      warn(err.warning);
+      throw refusal(err.error);
+    }
+    if (err instanceof NoDaemon) throw new UserError(`${err.message} (or use --no-daemon)`);
+    throw err;
+  }
+}
+
+const isWithCaller = (method: Method): method is WithCaller => ['env.open', 'env.run', 'aws.credentials', 'kube.credentials'].includes(method);
+
+function warn(warning: string | undefined): void {
+  if (warning) process.stderr.write(`escd: warning: ${warning.split('\n')[0]}\n`);
+}
+
+function refusal(error: ErrorBody): Error {
+  const { code } = error;
+  const message = error.message.split('\n')[0] ?? code;
+  if (code === 'evaluation_failed') {
+    process.stderr.write((error.diagnostics ?? [message]).join('\n') + '\n');
+    return new EvaluationFailed(message);
+  }
+  if (code === 'unsupported_version' || code === 'unknown_method') {
+    return new UserError(`the running daemon is older than this escd (${message}); run \`escd restart\``);
+  }
+  if (code === 'too_large') return new UserError(`${message} (use --no-daemon to evaluate it in this process)`);
+  return new UserError(message);
+}

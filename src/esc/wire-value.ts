@@ -1,0 +1,47 @@
+// An evaluated value on the wire between the daemon and the CLI, keeping what plain JSON loses: the
+// secret and unknown flags of every node and the exact text of numbers. One node is
+//   {v: string|boolean|null} | {n: "<number text>"} | {a: [node…]} | {o: {key: node}}
+// plus `s: 1` (secret) and `u: 1` (unknown). A redacted secret node carries no data at all: `{s: 1}`.
+import { EscNumber, escValue, isArray, isObject, type EscValue } from './value.js';
+
+export type WireNode = {
+  v?: string | boolean | null;
+  n?: string;
+  a?: WireNode[];
+  o?: { [key: string]: WireNode };
+  s?: 1;
+  u?: 1;
+};
+
+export function encodeValue(value: EscValue, options: { redact: boolean }): WireNode {
+  const node: WireNode = {};
+  if (value.secret) node.s = 1;
+  if (value.unknown) node.u = 1;
+  if (value.unknown || (value.secret && options.redact)) return node;
+  const { data } = value;
+  if (data instanceof EscNumber) node.n = data.text;
+  else if (isArray(data)) node.a = data.map((item) => encodeValue(item, options));
+  else if (isObject(data)) {
+    const out: { [key: string]: WireNode } = {};
+    // defineProperty: keys such as `__proto__` are ordinary keys here.
+    for (const [key, item] of data) Object.defineProperty(out, key, { value: encodeValue(item, options), enumerable: true, writable: true, configurable: true });
+    node.o = out;
+  } else node.v = data;
+  return node;
+}
+
+/** The inverse of encodeValue; anything malformed (an old or foreign daemon) is an Error naming the path. */
+export function decodeValue(node: unknown, path = 'values'): EscValue {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new Error(`malformed value at ${path}`);
+  const n = node as WireNode;
+  const flags = { secret: n.s === 1, unknown: n.u === 1 };
+  if (typeof n.n === 'string') return escValue(new EscNumber(n.n), flags);
+  if (Array.isArray(n.a)) return escValue(n.a.map((item, i) => decodeValue(item, `${path}[${i}]`)), flags);
+  if (n.o !== undefined) {
+    if (typeof n.o !== 'object' || n.o === null) throw new Error(`malformed value at ${path}`);
+    return escValue(new Map(Object.entries(n.o).map(([key, item]) => [key, decodeValue(item, `${path}.${key}`)])), flags);
+  }
+  const v = n.v ?? null;
+  if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') throw new Error(`malformed value at ${path}`);
+  return escValue(v, flags);
+}
