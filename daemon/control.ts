@@ -79,7 +79,7 @@ export async function launch(ctx: ControlContext): Promise<StartResult> {
   let exited: number | null | undefined;
   let child;
   try {
-    child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env });
+    child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env, deliberate: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ELOOP' ? `refusing to write the daemon log ${ctx.logFile}: it is a symbolic link; \`rm ${ctx.logFile}\`` : `cannot open the daemon log ${ctx.logFile}: ${code ?? (err as Error).message}`);

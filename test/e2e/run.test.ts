@@ -385,7 +385,7 @@ describe.skipIf(awsSkip)('escd run with aws-login (moto, AWS CLI)', () => {
         .filter((e) => e.environment === 'app/cached' && e.action === 'env.run');
     await expect.poll(async () => (await runs()).length).toBe(20);
     expect((await runs()).every((e) => e.revealed === true)).toBe(true);
-  });
+  }, 180_000);
 
   it('puts ${path} values into the arguments, redacted in the output unless -i', async () => {
     const shown = await runCli(['run', 'app/dev', '--', 'echo', 'key=${aws.login.accessKeyId}'], { env: awsEnv() });

@@ -41,7 +41,20 @@ Examples:
     .command('start')
     .description('Start the daemon in the background (no-op if it is running)')
     .option('--json', 'print {pid, socket, started} (started: false when it was already running)')
-    .addHelpText('after', '\nWaits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.\n\nExamples:\n  $ escd start\n  $ escd start --json | jq .pid')
+    .addHelpText(
+      'after',
+      `
+Waits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemon.log.
+Started this way the daemon takes this shell's AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and AWS_REGION
+(config.yaml's aws.stsEndpoint and aws.region are the lasting way). A daemon that the shim or another
+command starts keeps only HOME, USER, LOGNAME, PATH, LANG, LC_*, TZ, XDG_*, ESCD_*, proxy variables,
+NODE_EXTRA_CA_CERTS and AWS_CA_BUNDLE of the environment it was started from.
+
+Examples:
+  $ escd start
+  $ escd start --json | jq .pid
+  $ AWS_ENDPOINT_URL_STS=http://127.0.0.1:5000 escd restart   # a local STS, on purpose`,
+    )
     .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.start(ctx, options.json ?? false);
@@ -61,7 +74,7 @@ Examples:
     .command('restart')
     .description('Stop the daemon (if running) and start it again')
     .option('--json', 'print {pid, socket, started, stopped} (stopped: whether one was running)')
-    .addHelpText('after', '\nExamples:\n  $ escd restart\n  $ escd restart --json')
+    .addHelpText('after', "\nLike `escd start`, takes this shell's endpoint and region settings.\n\nExamples:\n  $ escd restart\n  $ escd restart --json")
     .action(async (options: { json?: boolean }) => {
       const { control: c, ctx } = await control();
       await c.restart(ctx, options.json ?? false);
