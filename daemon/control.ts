@@ -69,7 +69,8 @@ export interface StartResult {
 }
 
 /** Starts a daemon in the background unless one answers; waits until it does. */
-export async function launch(ctx: ControlContext): Promise<StartResult> {
+/** `deliberate`: an explicit `escd start`/`restart`, whose shell settings the daemon takes (spawn-detached.ts). */
+export async function launch(ctx: ControlContext, options: { deliberate?: boolean } = {}): Promise<StartResult> {
   const running = await ping(ctx.socket);
   if (running) return { pid: running.pid, socket: ctx.socket, started: false };
   // The daemon would refuse them too; saying it here names the real problem, not a side effect.
@@ -79,7 +80,7 @@ export async function launch(ctx: ControlContext): Promise<StartResult> {
   let exited: number | null | undefined;
   let child;
   try {
-    child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env, deliberate: true });
+    child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env, deliberate: options.deliberate ?? false });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ELOOP' ? `refusing to write the daemon log ${ctx.logFile}: it is a symbolic link; \`rm ${ctx.logFile}\`` : `cannot open the daemon log ${ctx.logFile}: ${code ?? (err as Error).message}`);
@@ -110,7 +111,7 @@ export async function ask<M extends Method>(ctx: ControlContext, method: M, para
 const startLine = (r: StartResult): string => `escd daemon ${r.started ? 'started' : 'already running'} (pid ${r.pid}, socket ${r.socket})\n`;
 
 export async function start(ctx: ControlContext, asJson = false): Promise<void> {
-  const result = await launch(ctx);
+  const result = await launch(ctx, { deliberate: true });
   ctx.out(asJson ? json(result) : startLine(result));
 }
 
@@ -163,7 +164,7 @@ export async function stop(ctx: ControlContext, asJson = false): Promise<void> {
 /** Stops the daemon (when one runs) and starts a new one; JSON adds whether one was stopped. */
 export async function restart(ctx: ControlContext, asJson = false): Promise<void> {
   const stopped = await halt(ctx);
-  const result = await launch(ctx);
+  const result = await launch(ctx, { deliberate: true });
   ctx.out(asJson ? json({ ...result, stopped: stopped !== undefined }) : startLine(result));
 }
 

@@ -19,8 +19,13 @@ export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'
 /** Variables a daemon keeps from whoever started it: where things are, the locale, proxies and CAs. */
 const KEPT = new Set(['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'TZ', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY']);
 const KEPT_PREFIXES = ['LC_', 'XDG_', 'ESCD_'];
-/** Settings of the daemon itself, honoured only when it is started on purpose (`escd start`, `escd restart`). */
-export const DELIBERATE_SETTINGS: readonly string[] = ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
+/**
+ * Settings of the daemon itself, honoured only when it is started on purpose (`escd start`, `escd
+ * restart`): AWS endpoint overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), the region, and the
+ * Pulumi Cloud token.
+ */
+const DELIBERATE_SETTINGS: readonly string[] = ['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'PULUMI_ACCESS_TOKEN'];
+const isDeliberateSetting = (name: string): boolean => DELIBERATE_SETTINGS.includes(name) || /^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$/.test(name);
 
 /**
  * The environment a daemon starts with: the allowlist above and nothing else, so neither a secret of
@@ -33,7 +38,7 @@ export function daemonEnvironment(env: NodeJS.ProcessEnv, options: { deliberate:
     if (value === undefined) continue;
     const upper = name.toUpperCase();
     const kept =
-      KEPT.has(upper) || KEPT_PREFIXES.some((prefix) => name.startsWith(prefix)) || (options.deliberate && DELIBERATE_SETTINGS.includes(name));
+      KEPT.has(upper) || KEPT_PREFIXES.some((prefix) => name.startsWith(prefix)) || (options.deliberate && isDeliberateSetting(name));
     if (kept) out[name] = value;
   }
   return out;

@@ -1,13 +1,15 @@
 // How CLI commands reach the one engine: they ask the daemon over its socket (starting it as the shim
 // does when none answers), or, with --no-daemon / ESCD_NO_DAEMON=1, run the daemon's request path once
 // in this process (daemon/local.ts). Either way the answer is the same and so is the audit line.
-import { callerStsEndpoint, type ErrorBody, type Method, type MethodParams } from '../protocol/wire.js';
+import { callerStsEndpoint, type EnvCheckResult, type ErrorBody, type Method, type MethodParams } from '../protocol/wire.js';
 import { UserError } from '../core/errors.js';
 import { cliDependencies } from './context.js';
 
 export interface EngineOptions {
   /** `--no-daemon` was given (ESCD_NO_DAEMON=1 has the same effect). */
   readonly noDaemon?: boolean;
+  /** No `--no-daemon` notice on stderr (a check inside a command that prints its own report). */
+  readonly quiet?: boolean;
 }
 
 /** Thrown after the error line of a failed evaluation was printed: the command fails (status 1) without another message. */
@@ -35,7 +37,7 @@ export async function askEngine<M extends Method>(method: M, params: MethodParam
   const doubles = Object.keys(injected).length > 0;
   if (doubles || inProcess(options, env)) {
     const { dispatchLocally } = await import('../../daemon/local.js');
-    if (!doubles) process.stderr.write('escd: --no-daemon: evaluating in this process (no daemon, no cache)\n');
+    if (!doubles && !options.quiet) process.stderr.write('escd: --no-daemon: evaluating in this process (no daemon, no cache)\n');
     const response = await dispatchLocally(method, params, { env, ...injected });
     if (response.ok) return response.result;
     throw refusal(response.error);
@@ -76,4 +78,21 @@ function refusal(error: ErrorBody): Error {
   }
   if (code === 'too_large') return new UserError(`${message} (use --no-daemon to evaluate it in this process)`);
   return new UserError(message);
+}
+
+/** Bigger definitions go to the daemon as a file (a request line holds at most 64 KiB). */
+const INLINE_SOURCE_BYTES = 48 * 1024;
+
+/** The daemon's check of a definition not saved yet (`escd env init|edit|set`): its diagnostics and their files. */
+export async function checkDefinition(name: string, source: string, options: EngineOptions = {}): Promise<EnvCheckResult> {
+  if (Buffer.byteLength(source) <= INLINE_SOURCE_BYTES) return (await askEngine('env.check', { env: name, source }, { ...options, quiet: true })) as EnvCheckResult;
+  const [{ mkdtemp, rm, writeFile }, { tmpdir }, { join }] = await Promise.all([import('node:fs/promises'), import('node:os'), import('node:path')]);
+  const dir = await mkdtemp(join(tmpdir(), 'escd-check-'));
+  try {
+    const path = join(dir, 'definition.yaml');
+    await writeFile(path, source, { mode: 0o600 });
+    return (await askEngine('env.check', { env: name, path }, { ...options, quiet: true })) as EnvCheckResult;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -6,7 +6,7 @@
 //   npm run bench -- --cpu-prof DIR every escd daemon started writes a CPU profile into DIR
 //
 // Sections: 1 shim wall time, 2 daemon latency/throughput, 3 refresh never blocks, 4 evaluation,
-// 5 memory, 6 cold start, 7 credential endpoint. Everything started is stopped at the end, on failure and on Ctrl-C.
+// 5 memory, 6 cold start, 7 credential endpoint, 8 CLI with a warm daemon. Everything started is stopped at the end, on failure and on Ctrl-C.
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { assertBuilt } from '../support/cli.js';
@@ -20,6 +20,7 @@ import { measureEvaluation } from './evaluation.js';
 import { measureMemory } from './memory.js';
 import { measureRefresh } from './refresh.js';
 import { measureShim } from './shim.js';
+import { measureCli } from './cli.js';
 
 interface Section {
   readonly id: string;
@@ -42,6 +43,7 @@ const SECTIONS: readonly Section[] = [
   { id: '5', name: 'memory', run: (log) => measureMemory({ counts: [100, 1_000] }, log) },
   { id: '6', name: 'cold start', run: (log) => measureColdStart({ runs: 9 }, log) },
   { id: '7', name: 'credential endpoint', run: (log) => measureEndpoint({ concurrency: [1, 100], durationMs: 700, repeats: 3, clientRuns: 15 }, log) },
+  { id: '8', name: 'CLI, warm daemon', run: (log) => measureCli({ runs: 40, warmups: 5 }, log) },
 ];
 
 function parseArgs(argv: readonly string[]): { json: boolean; only: Set<string> | undefined; cpuProf: string | undefined } {

@@ -1,7 +1,8 @@
 // Lifecycle commands: `escd daemon` (foreground), `start`, `stop`, `restart`, `status`, `flush`.
+// control() is shared with the fast path (../fast-path.ts).
 import type { Command } from 'commander';
 
-async function control() {
+export async function control() {
   const [{ resolvePaths }, control, { withProgress }] = await Promise.all([
     import('../../config/paths.js'),
     import('../../../daemon/control.js'),
