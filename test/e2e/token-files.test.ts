@@ -58,7 +58,10 @@ describe.skipIf(skip)('kubectl with a token file the daemon keeps fresh', () => 
     const published = await runCli(['oidc', 'publish', '--out', site], { env: home.env });
     expect(published.code, published.stderr).toBe(0);
     sts = new VerifyingSts({ publishedDir: site, clientIds: ['aws:acme'], roles: [{ roleArn: ROLE, aud: 'aws:acme' }] });
-    env = { ...home.env, PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL_STS: await sts.start() };
+    const stsUrl = await sts.start();
+    // The daemon takes its STS endpoint from config.yaml, whoever starts it (a shell's only counts at `escd start`).
+    await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: tester\nissuer:\n  url: https://issuer.example.test/escd\naws:\n  region: us-east-1\n  stsEndpoint: ${stsUrl}\n`);
+    env = { ...home.env, PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL_STS: stsUrl };
     kube = await startKubeApiServer({ eks: { stsEndpoint: sts.endpoint, clusterId: 'prod' } });
   });
 
