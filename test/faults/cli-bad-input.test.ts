@@ -129,27 +129,32 @@ describe('escd-shim with bad input (real daemon)', () => {
 
   it('an answer too large for the socket is refused by name, not a lost connection', async () => {
     const value = join(home.dir, 'big-value');
-    writeFileSync(value, 'x'.repeat(2 * 1024 * 1024));
+    // 700 KiB: its ciphertext keeps the definition under the 1 MiB definition limit; used twice
+    // (secret key and session token) it makes an answer of 1.4 MiB.
+    writeFileSync(value, 'x'.repeat(700 * 1024));
     for (const args of [
       ['env', 'init', 'proj/huge'],
       ['env', 'set', 'proj/huge', 'environmentVariables.AWS_ACCESS_KEY_ID', 'AKIAHUGE'],
-      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--secret', '--file', value],
+      ['env', 'set', 'proj/huge', 'big', '--secret', '--file', value],
+      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '${big}'],
+      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_SESSION_TOKEN', '${big}'],
     ]) {
       const r = await runCli(args, { env });
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
     }
     const r = await runShim(['aws', 'proj/huge'], { env });
     expectRefusal(r, 'huge answer');
-    expect(r.stderr).toMatch(/^escd-shim: proj\/huge: the answer is 2\.0 MiB, more than the 1\.0 MiB the daemon sends in one answer$/m);
+    expect(r.stderr).toMatch(/^escd-shim: proj\/huge: the answer is 1\.4 MiB, more than the 1\.0 MiB the daemon sends in one answer$/m);
     // The daemon is unaffected, and the value itself is intact: the CLI says how to see it, and in
     // process (no one-answer limit there) prints all of it.
     expect((await runShim(['aws', 'proj/dev'], { env })).code).toBe(0);
     const refused = await runCli(['open', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^escd: the answer is 2\.\d MiB, more than the 1\.0 MiB the daemon sends in one answer \(use --no-daemon to evaluate it in this process\)\n$/);
+    expect(refused.stderr).toMatch(/^escd: the answer is \d\.\d MiB, more than the 1\.0 MiB the daemon sends in one answer \(use --no-daemon to evaluate it in this process\)\n$/);
     const shown = await runCli(['open', '--no-daemon', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
     expect(shown.code, shown.stderr).toBe(0);
-    expect(shown.stdout.trimEnd()).toBe('x'.repeat(2 * 1024 * 1024));
+    expect(shown.stdout.trimEnd()).toBe('x'.repeat(700 * 1024));
   });
 });
 
