@@ -72,6 +72,16 @@ describe.skipIf(skip)('a Pulumi Cloud environment through the shim and the AWS C
     expect(cloud.opens('acme/app/dev')).toBe(1);
   });
 
+  it('20 `escd run`s are served from the same cache: still one open', async () => {
+    for (let batch = 0; batch < 4; batch++) {
+      const runs = await Promise.all(
+        Array.from({ length: 5 }, () => runCli(['run', 'acme/app/dev', '--', process.execPath, '-e', 'process.stdout.write(process.env.AWS_ACCESS_KEY_ID ?? "")'], { env })),
+      );
+      for (const r of runs) expect(r).toMatchObject({ code: 0, stdout: FAKE_AWS_LOGIN.accessKeyId });
+    }
+    expect(cloud.opens('acme/app/dev')).toBe(1);
+  });
+
   it('`escd setup aws` wires the cloud environment into ~/.aws/config and the AWS CLI uses it', async () => {
     const setup = await runCli(['setup', 'aws', 'acme/app/dev'], { env });
     expect(setup.code, setup.stderr).toBe(0);
