@@ -6,21 +6,19 @@ import { CacheError, type EnvironmentSource } from '../src/cache/source.js';
 import { readFile } from 'node:fs/promises';
 import { resolveStsEndpoint, type StsEndpoint } from '../src/aws/sts-endpoint.js';
 import type { Clock } from '../src/clock/clock.js';
-import { UserError } from '../src/core/errors.js';
-import { ConfigError } from '../src/config/config.js';
 import type { EvaluateResult } from '../src/esc/types.js';
 import { NO_AUDIT, type AuditSink } from '../src/audit/audit-log.js';
 import { CloudError, type CloudCall } from '../src/cloud/client.js';
 import { cloudTargetOf } from '../src/cloud/routing.js';
 import { cloudCallEvent } from '../src/cloud/audit.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime/runtime.js';
-import { StoreError } from '../src/store/store.js';
 import type { ProviderRegistry } from '../src/esc/provider.js';
 import { DefinitionError, parseDefinition, syntaxProblem } from '../src/store/definition.js';
 import type { Diagnostic } from '../src/esc/types.js';
 import type { EnvCheckResult } from '../src/protocol/wire.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
+import { EscdError, isEscdError } from '../src/core/errors.js';
 
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
@@ -30,8 +28,7 @@ function cloudError(err: unknown): CacheError {
 }
 
 function storeError(err: unknown): CacheError {
-  if (err instanceof StoreError) return new CacheError(err.code === 'invalid_name' ? 'bad_request' : err.code === 'not_found' ? 'not_found' : 'evaluation_failed', firstLine(err));
-  return new CacheError('evaluation_failed', firstLine(err));
+  return new CacheError(isEscdError(err, 'bad_request', 'not_found') ? err.code : 'evaluation_failed', firstLine(err));
 }
 
 export interface BackendOptions {
@@ -46,14 +43,8 @@ export interface BackendOptions {
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
   let audit: AuditSink = NO_AUDIT;
   const onCloudCall = (call: CloudCall): void => audit.record(cloudCallEvent(call));
-  const open = async (): Promise<Runtime> => {
-    try {
-      return await createRuntime({ ...options.runtime, env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UserError(err.message);
-      throw err;
-    }
-  };
+  const open = (): Promise<Runtime> =>
+    createRuntime({ ...options.runtime, env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });
   let runtime = await open();
   let keystore: BackendDescription['keystore'];
 

@@ -1,7 +1,7 @@
 // The client side of the lifecycle commands: `escd start | stop | restart | status | flush`.
 // Each talks to the daemon over its socket; "no daemon" is an answer, not a crash.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError } from '../src/core/errors.js';
+import { EscdError, isErrorCode } from '../src/core/errors.js';
 import { noProgress, type Progress } from '../src/core/progress.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import { socketProblem } from '../src/protocol/socket-trust.js';
@@ -12,8 +12,6 @@ import type { StatusResult } from './handlers.js';
 import { spawnDetachedDaemon } from './spawn-detached.js';
 import { formatStatus } from './status-format.js';
 
-/** Exit code of `escd status` (and friends) when no daemon answers, like `systemctl status`. */
-export const EXIT_NOT_RUNNING = 3;
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -29,29 +27,29 @@ export interface ControlContext {
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 
-function notRunning(socket: string): UserError {
-  return new UserError(`no escd daemon is running (socket ${socket}); start it with \`escd start\``, EXIT_NOT_RUNNING);
+function notRunning(socket: string): EscdError {
+  return new EscdError('not_running', `no escd daemon is running (socket ${socket}); start it with \`escd start\``);
 }
 
 const isGone = (err: unknown): boolean => err instanceof DaemonUnreachable && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
 
-/** Sends one request; resolves undefined when nothing listens; throws UserError for a daemon-side error. */
+/** Sends one request; resolves undefined when nothing listens; throws EscdError for a daemon-side error (with the daemon's code). */
 async function call<M extends Method>(socket: string, method: M, params: MethodParams[M], timeoutMs = 10_000): Promise<unknown> {
   let response: Response;
   try {
     response = await request(socket, method, params, timeoutMs);
   } catch (err) {
     if (isGone(err)) return undefined;
-    throw new UserError((err as Error).message);
+    throw new EscdError('daemon_failed', (err as Error).message, { cause: err });
   }
-  if (!response.ok) throw new UserError(`the daemon answered: ${response.error.message}`);
+  if (!response.ok) throw new EscdError(isErrorCode(response.error.code) ? response.error.code : 'internal', `the daemon answered: ${response.error.message}`);
   return response.result;
 }
 
 export async function ping(socket: string, timeoutMs = 2_000): Promise<{ pid: number; version: string } | undefined> {
   // Another user's socket is no reason to start a daemon beside it: say so.
   const problem = socketProblem(socket);
-  if (problem) throw new UserError(problem);
+  if (problem) throw new EscdError('io', problem);
   try {
     return (await call(socket, 'ping', {}, timeoutMs)) as { pid: number; version: string } | undefined;
   } catch {
@@ -75,7 +73,7 @@ export async function launch(ctx: ControlContext, options: { deliberate?: boolea
   if (running) return { pid: running.pid, socket: ctx.socket, started: false };
   // The daemon would refuse them too; saying it here names the real problem, not a side effect.
   const refusal = ownershipRefusal(ownershipProblems(resolvePaths(ctx.env), ctx.env));
-  if (refusal) throw new UserError(refusal);
+  if (refusal) throw new EscdError('bad_request', refusal);
   const logStart = existsSync(ctx.logFile) ? statSync(ctx.logFile).size : 0;
   let exited: number | null | undefined;
   let child;
@@ -83,7 +81,7 @@ export async function launch(ctx: ControlContext, options: { deliberate?: boolea
     child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env, deliberate: options.deliberate ?? false });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ELOOP' ? `refusing to write the daemon log ${ctx.logFile}: it is a symbolic link; \`rm ${ctx.logFile}\`` : `cannot open the daemon log ${ctx.logFile}: ${code ?? (err as Error).message}`);
+    throw new EscdError('bad_request', code === 'ELOOP' ? `refusing to write the daemon log ${ctx.logFile}: it is a symbolic link; \`rm ${ctx.logFile}\`` : `cannot open the daemon log ${ctx.logFile}: ${code ?? (err as Error).message}`);
   }
   child.on('exit', (code) => (exited = code));
   child.on('error', () => (exited = -1));
@@ -92,15 +90,15 @@ export async function launch(ctx: ControlContext, options: { deliberate?: boolea
     while (Date.now() < deadline) {
       const up = await ping(ctx.socket, 1_000);
       if (up) return up.pid;
-      if (exited !== undefined) throw new UserError(`the daemon did not start: ${lastLogLine(ctx.logFile, logStart) ?? `exit code ${exited}`} (log: ${ctx.logFile})`);
+      if (exited !== undefined) throw new EscdError('daemon_failed', `the daemon did not start: ${lastLogLine(ctx.logFile, logStart) ?? `exit code ${exited}`} (log: ${ctx.logFile})`);
       await sleep(50);
     }
-    throw new UserError(`the daemon did not answer within ${START_TIMEOUT_MS / 1000} s (log: ${ctx.logFile})`);
+    throw new EscdError('daemon_failed', `the daemon did not answer within ${START_TIMEOUT_MS / 1000} s (log: ${ctx.logFile})`);
   });
   return { pid, socket: ctx.socket, started: true };
 }
 
-/** One request to the daemon, starting it first when none runs (as the shim does); a daemon-side error is a UserError. */
+/** One request to the daemon, starting it first when none runs (as the shim does); a daemon-side error is an EscdError with the daemon's code. */
 export async function ask<M extends Method>(ctx: ControlContext, method: M, params: MethodParams[M]): Promise<unknown> {
   await launch(ctx);
   const result = await call(ctx.socket, method, params);
@@ -151,7 +149,7 @@ export async function halt(ctx: ControlContext): Promise<number | undefined> {
     }
     return false;
   });
-  if (!gone) throw new UserError(`the daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; try \`kill ${pid}\``);
+  if (!gone) throw new EscdError('daemon_failed', `the daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; try \`kill ${pid}\``);
   return pid;
 }
 

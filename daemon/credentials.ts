@@ -1,6 +1,6 @@
 // From an evaluated environment to the answers AWS and kubectl expect.
 import { projectEnvironment } from '../src/esc/project.js';
-import { CacheError } from '../src/cache/source.js';
+import { EscdError } from '../src/core/errors.js';
 import type { Session } from '../src/cache/environment-cache.js';
 import type { AwsProcessCredentials, ExecCredential, KubeApiVersion } from '../src/protocol/wire.js';
 
@@ -28,7 +28,7 @@ export function awsCredentials(session: Session): AwsCredentials {
   const accessKeyId = vars.AWS_ACCESS_KEY_ID;
   const secretAccessKey = vars.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new CacheError(
+    throw new EscdError(
       'not_credentials',
       `environment '${session.environment}' has no AWS credentials: set environmentVariables.AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. from fn::open::aws-login)`,
     );

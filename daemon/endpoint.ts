@@ -12,11 +12,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AuditSink } from '../src/audit/audit-log.js';
 import type { EnvironmentCache, Session } from '../src/cache/environment-cache.js';
-import { CacheError } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
 import type { ErrorCode } from '../src/protocol/wire.js';
 import { awsCredentials } from './credentials.js';
 import { GrantStore, type Grant, type IssuedGrant, type RevokeTarget } from './grants.js';
+import { EscdError } from '../src/core/errors.js';
 
 /** The one address served. The SDKs also accept ::1, but one address keeps the Host check exact. */
 export const ENDPOINT_HOST = '127.0.0.1';
@@ -88,14 +88,14 @@ export class CredentialEndpoint {
   }
 
   private listen(): Promise<number> {
-    if (this.closed) return Promise.reject(new CacheError('shutting_down', 'the daemon is shutting down'));
+    if (this.closed) return Promise.reject(new EscdError('shutting_down', 'the daemon is shutting down'));
     this.listening ??= new Promise<number>((resolve, reject) => {
       const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 8 * 1024 }, (req, res) => this.handle(req, res));
       server.maxConnections = 1024;
       server.keepAliveTimeout = 5_000;
       server.once('error', (err: NodeJS.ErrnoException) => {
         this.listening = undefined;
-        reject(new CacheError('internal', `cannot listen on ${ENDPOINT_HOST}: ${err.code ?? err.message}`));
+        reject(new EscdError('internal', `cannot listen on ${ENDPOINT_HOST}: ${err.code ?? err.message}`));
       });
       server.listen({ host: ENDPOINT_HOST, port: this.deps.port ?? 0, exclusive: true }, () => {
         this.server = server;
@@ -142,9 +142,9 @@ export class CredentialEndpoint {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
       res.end(body);
     } catch (err) {
-      const code: ErrorCode = err instanceof CacheError ? err.code : 'internal';
-      const message = err instanceof CacheError ? (err.message.split('\n')[0] ?? code) : 'internal error (see the daemon log)';
-      if (!(err instanceof CacheError)) this.deps.log(`credential endpoint: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      const code: ErrorCode = err instanceof EscdError ? err.code : 'internal';
+      const message = err instanceof EscdError ? (err.message.split('\n')[0] ?? code) : 'internal error (see the daemon log)';
+      if (!(err instanceof EscdError)) this.deps.log(`credential endpoint: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       this.deps.audit.record({ environment, action: 'aws.endpoint', outcome: 'error', code });
       send(res, HTTP_STATUS[code] ?? 500, { Code: code, Message: message });
     }

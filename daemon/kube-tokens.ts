@@ -1,7 +1,7 @@
 // kubectl exec-plugin answers. Tokens are minted on demand and kept with the session they came from;
 // one is reused while it has at least 5 minutes left (or half its life, for tokens shorter than 10 min),
 // so kubectl never gets a token about to lapse and the daemon does not sign one per call.
-import { CacheError } from '../src/cache/source.js';
+import { EscdError } from '../src/core/errors.js';
 import type { Session } from '../src/cache/environment-cache.js';
 import type { KubeApiVersion, MethodParams } from '../src/protocol/wire.js';
 import { awsCredentials, environmentVariables, execCredential, type AwsCredentials } from './credentials.js';
@@ -102,7 +102,7 @@ async function mintToken(session: Session, cluster: string, region: string, audi
     }
   } catch (err) {
     const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    throw new CacheError('upstream_failed', `cannot make ${credentials ? 'an EKS' : 'an OIDC'} token for cluster '${cluster}': ${why}`);
+    throw new EscdError('upstream_failed', `cannot make ${credentials ? 'an EKS' : 'an OIDC'} token for cluster '${cluster}': ${why}`);
   }
   return token;
 }

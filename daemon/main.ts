@@ -8,7 +8,6 @@ import { AuditLog, type AuditSink } from '../src/audit/audit-log.js';
 import { EnvironmentCache, type EnvironmentCacheOptions } from '../src/cache/environment-cache.js';
 import type { EnvironmentSource } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
-import { CacheError } from '../src/cache/source.js';
 import { CredentialEndpoint } from './endpoint.js';
 import { freshKubeToken } from './kube-tokens.js';
 import { TokenFileKeeper, type KeptFile, type MintedToken } from './token-files.js';
@@ -17,6 +16,7 @@ import { createDispatch, type DaemonInfo } from './handlers.js';
 import type { KubeTokenSources } from './kube-tokens.js';
 import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
 import { DEFAULT_LIMITS, RequestServer, type ServerLimits } from './server.js';
+import { EscdError } from '../src/core/errors.js';
 
 export interface BackendDescription {
   /** `note`: why this backend (e.g. the keychain did not answer, so the file is used). */
@@ -96,7 +96,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       audit.record({ environment: file.env, action: 'token.file', outcome: 'ok', expiresAt: new Date(minted.expiresAt).toISOString(), ...(file.kind === 'kube' ? { cluster: file.cluster } : {}) });
       return minted;
     } catch (err) {
-      audit.record({ environment: file.env, action: 'token.file', outcome: 'error', code: err instanceof CacheError ? err.code : 'internal' });
+      audit.record({ environment: file.env, action: 'token.file', outcome: 'error', code: err instanceof EscdError ? err.code : 'internal' });
       throw err;
     }
   };

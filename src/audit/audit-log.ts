@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ErrorCode } from '../protocol/wire.js';
+import type { ErrorCode } from '../core/errors.js';
 
 export type AuditAction = 'aws.credentials' | 'aws.endpoint' | 'endpoint.grant' | 'endpoint.revoke' | 'token.file' | 'kube.credentials' | 'env.open' | 'env.run' | 'refresh' | 'cloud.call';
 

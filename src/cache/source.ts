@@ -1,7 +1,7 @@
 // What the cache needs from the rest of escd: a way to evaluate an environment by name and to find
 // the file behind a name. The daemon wires the real runtime; tests pass small fakes.
 import type { EvaluateResult } from '../esc/types.js';
-import type { ErrorCode } from '../protocol/wire.js';
+import { EscdError, type ErrorCode } from '../core/errors.js';
 
 export interface EnvironmentSource {
   /** Watched for edits (recursively where the platform allows). */
@@ -20,14 +20,14 @@ export interface EnvironmentSource {
   evaluate(name: string, signal: AbortSignal): Promise<EvaluateResult>;
 }
 
-/** A failure with a protocol error code and a one-line message that never holds a secret. */
-export class CacheError extends Error {
+/** An EscdError that may carry an evaluation's diagnostics (for `evaluation_failed` answers). */
+export class CacheError extends EscdError {
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
     /** For evaluation_failed: every diagnostic, one line each (`file:line:column: severity: summary`). */
     readonly diagnostics?: readonly string[],
   ) {
-    super(message);
+    super(code, message);
   }
 }

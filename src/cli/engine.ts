@@ -2,8 +2,8 @@
 // does when none answers), or, with --no-daemon / ESCD_NO_DAEMON=1, run the daemon's request path once
 // in this process (daemon/local.ts). Either way the answer is the same and so is the audit line.
 import { callerStsEndpoint, type EnvCheckResult, type ErrorBody, type Method, type MethodParams } from '../protocol/wire.js';
-import { UserError } from '../core/errors.js';
 import { cliDependencies } from './context.js';
+import { EscdError } from '../core/errors.js';
 
 export interface EngineOptions {
   /** `--no-daemon` was given (ESCD_NO_DAEMON=1 has the same effect). */
@@ -55,7 +55,7 @@ export async function askEngine<M extends Method>(method: M, params: MethodParam
       warn(err.warning);
       throw refusal(err.error);
     }
-    if (err instanceof NoDaemon) throw new UserError(`${err.message} (or use --no-daemon)`);
+    if (err instanceof NoDaemon) throw new EscdError('bad_request', `${err.message} (or use --no-daemon)`);
     throw err;
   }
 }
@@ -74,10 +74,10 @@ function refusal(error: ErrorBody): Error {
     return new EvaluationFailed(message);
   }
   if (code === 'unsupported_version' || code === 'unknown_method') {
-    return new UserError(`the running daemon is older than this escd (${message}); run \`escd restart\``);
+    return new EscdError('bad_request', `the running daemon is older than this escd (${message}); run \`escd restart\``);
   }
-  if (code === 'too_large') return new UserError(`${message} (use --no-daemon to evaluate it in this process)`);
-  return new UserError(message);
+  if (code === 'too_large') return new EscdError('bad_request', `${message} (use --no-daemon to evaluate it in this process)`);
+  return new EscdError('bad_request', message);
 }
 
 /** Bigger definitions go to the daemon as a file (a request line holds at most 64 KiB). */

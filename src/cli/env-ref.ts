@@ -1,11 +1,10 @@
 // Environment names on the command line as the reference CLI reads them: a two-part `a/b` may mean
 // project `a` of the default org or `a/default/b`; when `a` also names an org, the choice is
 // printed as the reference's warning. Versions are refused by the verbs that take none.
-import { UserError } from '../core/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { EXIT_USAGE } from './usage.js';
 import { fullName } from '../store/names.js';
 import type { Resolution, StoredRef } from '../store/store.js';
+import { EscdError } from '../core/errors.js';
 
 function warnAmbiguous(input: string, resolution: Resolution): StoredRef {
   if (resolution.ambiguous) {
@@ -28,12 +27,12 @@ export async function newRef(runtime: Runtime, input: string): Promise<StoredRef
 
 /** `the <verb> command does not accept versions`, as the reference says it. */
 export function refuseVersion(verb: string, input: string, runtime: Runtime): void {
-  if (runtime.store.resolve(input).version !== undefined) throw new UserError(`the ${verb} command does not accept versions`);
+  if (runtime.store.resolve(input).version !== undefined) throw new EscdError('bad_request', `the ${verb} command does not accept versions`);
 }
 
 /** cobra's argument-count messages, for verbs whose arguments commander leaves to us. */
 export function checkArgCount(args: readonly string[], min: number, max = min): void {
   if (args.length >= min && args.length <= max) return;
   const accepts = min === max ? `accepts ${min} arg(s)` : `accepts between ${min} and ${max} arg(s)`;
-  throw new UserError(`${accepts}, received ${args.length}`, EXIT_USAGE);
+  throw new EscdError('usage', `${accepts}, received ${args.length}`);
 }

@@ -1,6 +1,6 @@
 // Reading a secret from standard input: on a terminal, after a prompt and without echo; from a pipe
+import { EscdError } from '../core/errors.js';
 // or file, all of it (one trailing newline dropped). Never from argv, which other users can read.
-import { UserError } from '../core/errors.js';
 
 export async function readHidden(prompt: string, input: NodeJS.ReadStream = process.stdin): Promise<string> {
   if (!input.isTTY) {
@@ -16,7 +16,7 @@ export async function readHidden(prompt: string, input: NodeJS.ReadStream = proc
       const onData = (chunk: Buffer): void => {
         for (const ch of chunk.toString('utf8')) {
           if (ch === '\r' || ch === '\n') return done(() => resolve(typed));
-          if (ch === '\u0003') return done(() => reject(new UserError('cancelled', 130)));
+          if (ch === '\u0003') return done(() => reject(new EscdError('cancelled', 'cancelled')));
           if (ch === '\u007f') typed = typed.slice(0, -1);
           else typed += ch;
         }

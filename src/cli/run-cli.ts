@@ -13,7 +13,7 @@ export async function runCli(argv: readonly string[], deps: Partial<CliDependenc
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     // --help and --version end here with status 0; a command group without its subcommand (`escd env`)
-    // has printed its help to stderr and is a usage error. Other usage errors are UserErrors (usage.ts).
+    // has printed its help to stderr and is a usage error. Other usage errors are EscdErrors with code usage (usage.ts).
     if (err instanceof CommanderError) return err.code === 'commander.help' && err.exitCode !== 0 ? EXIT_USAGE : err.exitCode;
     // Its lines are already out (compiler style, without the `escd:` prefix).
     if (err instanceof EvaluationFailed) return 1;

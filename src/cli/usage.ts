@@ -1,10 +1,11 @@
 // Usage errors (an unknown flag, a missing argument) in escd's own style: one line on stderr naming
 // the command's help, exit status 2, instead of commander's "error: …" and its extra hint lines.
 import { Command, type ErrorOptions } from 'commander';
-import { UserError } from '../core/errors.js';
+import { EscdError } from '../core/errors.js';
+import { exitStatusOf } from './errors.js';
 
 /** Exit status of a command line escd cannot parse (as for the shim, see shim/args.ts). */
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = exitStatusOf('usage');
 
 /**
  * commander's message as one line: `error: unknown option '--fomat'\n(Did you mean --format?)` →
@@ -34,6 +35,6 @@ export class EscdCommand extends Command {
   }
 
   override error(message: string, _options?: ErrorOptions): never {
-    throw new UserError(usageLine(message, pathOf(this)), EXIT_USAGE);
+    throw new EscdError('usage', usageLine(message, pathOf(this)));
   }
 }

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { LineCounter, parseDocument } from 'yaml';
 import { ownershipProblems, ownershipRefusal } from './ownership.js';
 import { resolvePaths, type Paths } from './paths.js';
+import { EscdError } from '../core/errors.js';
 
 export type KeyStoreChoice = 'auto' | 'keychain' | 'file';
 export type SigningAlgorithm = 'RS256' | 'ES256';
@@ -52,7 +53,6 @@ export function awsAudience(config: EscdConfig): string {
   return config.aws.audience ?? `aws:${config.org}`;
 }
 
-export class ConfigError extends Error {}
 
 const KEYSTORE_CHOICES: readonly KeyStoreChoice[] = ['auto', 'keychain', 'file'];
 
@@ -61,7 +61,7 @@ function keystoreFromEnv(env: Readonly<Record<string, string | undefined>>): Key
   const value = env.ESCD_KEYSTORE;
   if (value === undefined || value === '') return undefined;
   if ((KEYSTORE_CHOICES as readonly string[]).includes(value)) return value as KeyStoreChoice;
-  throw new ConfigError(`ESCD_KEYSTORE must be one of ${KEYSTORE_CHOICES.join(', ')} (got ${JSON.stringify(value.slice(0, 40))})`);
+  throw new EscdError('bad_config', `ESCD_KEYSTORE must be one of ${KEYSTORE_CHOICES.join(', ')} (got ${JSON.stringify(value.slice(0, 40))})`);
 }
 
 export function defaultConfig(env: Readonly<Record<string, string | undefined>> = process.env): EscdConfig {
@@ -85,18 +85,18 @@ function safeUsername(): string {
 }
 
 /**
- * Reads config.yaml; a missing file gives the defaults. Throws ConfigError with `file:line: message`, or
+ * Reads config.yaml; a missing file gives the defaults. Throws EscdError bad_config with `file:line: message`, or
  * with the first ownership problem (ownership.ts) of escd's directories: those are refused, not read.
  */
 export async function loadConfig(paths: Paths = resolvePaths(), env = process.env): Promise<EscdConfig> {
   const refusal = ownershipRefusal(ownershipProblems(paths, env));
-  if (refusal) throw new ConfigError(refusal);
+  if (refusal) throw new EscdError('bad_config', refusal);
   let text: string;
   try {
     text = await readFile(paths.configFile, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(env);
-    throw new ConfigError(`${paths.configFile}: ${(err as Error).message}`);
+    throw new EscdError('bad_config', `${paths.configFile}: ${(err as Error).message}`, { cause: err });
   }
   return parseConfig(text, paths.configFile, env);
 }
@@ -107,12 +107,12 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const at = lineCounter.linePos(e.pos[0]);
-    throw new ConfigError(`${file}:${at.line}:${at.col}: ${e.message.split('\n')[0]}`);
+    throw new EscdError('bad_config', `${file}:${at.line}:${at.col}: ${e.message.split('\n')[0]}`);
   }
   const raw: unknown = doc.toJS() ?? {};
   const defaults = defaultConfig(env);
   const fail = (field: string, want: string): never => {
-    throw new ConfigError(`${file}: ${field} must be ${want}`);
+    throw new EscdError('bad_config', `${file}: ${field} must be ${want}`);
   };
   const obj = (v: unknown, field: string): Record<string, unknown> =>
     v === undefined ? {} : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'a mapping');

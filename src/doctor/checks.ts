@@ -36,7 +36,7 @@ export function checkNode(version: string): CheckResult {
 export interface ConfigFacts {
   readonly file: string;
   readonly exists: boolean;
-  /** The one-line ConfigError message when the file does not parse. */
+  /** The one-line bad_config message when the file does not parse. */
   readonly error?: string;
 }
 

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { ConfigError, defaultConfig, loadConfig, type EscdConfig } from '../config/config.js';
+import { defaultConfig, loadConfig, type EscdConfig } from '../config/config.js';
+import { isEscdError } from '../core/errors.js';
 import { resolvePaths, type Paths } from '../config/paths.js';
 import { ownershipProblems } from '../config/ownership.js';
 import { MAX_RESPONSE_BYTES } from '../aws/response-cap.js';
@@ -96,7 +97,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     configOk = false;
     // The error may be ESCD_KEYSTORE itself: go on with the defaults it would have overridden.
     config = defaultConfig({ ...env, ESCD_KEYSTORE: undefined });
-    checks.push(checkConfig({ file: paths.configFile, exists: true, error: err instanceof ConfigError ? err.message : oneLine(err) }));
+    checks.push(checkConfig({ file: paths.configFile, exists: true, error: isEscdError(err, 'bad_config') ? err.message : oneLine(err) }));
   }
 
   const environments = await environmentFiles(paths.environmentsDir);

@@ -1,5 +1,6 @@
 // The wire protocol between the daemon and its clients (shim, CLI): one JSON object per line over
-// the Unix socket. Node built-ins only and no imports: the shim loads this file.
+// the Unix socket. Node built-ins only and type-only imports: the shim loads this file.
+import type { ErrorCode } from '../core/errors.js';
 
 /**
  * The newest protocol version this package speaks. A request names the version it needs: methods keep
@@ -128,17 +129,8 @@ export interface EndpointGrantResult {
   expiresAt: string;
 }
 
-export type ErrorCode =
-  | 'bad_request'
-  | 'too_large'
-  | 'unsupported_version'
-  | 'unknown_method'
-  | 'not_found'
-  | 'evaluation_failed'
-  | 'not_credentials'
-  | 'upstream_failed'
-  | 'shutting_down'
-  | 'internal';
+/** escd's closed set of error codes (src/core/errors.ts): an answer's `error.code` is one of them. */
+export type { ErrorCode };
 
 export interface ErrorBody {
   code: ErrorCode;

@@ -10,7 +10,7 @@ import { hasErrors } from '../runtime/diagnostic-lines.js';
 import { projectEnvironment } from '../esc/project.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import { sealSecret } from '../secrets/envelope.js';
-import { StoreError } from '../store/store.js';
+import { isEscdError } from '../core/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -166,7 +166,7 @@ export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
       environmentAction = 'created';
     } catch (err) {
       // Someone created it between our check and our write: theirs wins.
-      if (!(err instanceof StoreError && err.code === 'exists')) throw err;
+      if (!isEscdError(err, 'exists')) throw err;
     }
   }
 

@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import { SecretRedactor } from '../secrets/redact.js';
 import { resolvePaths } from '../config/paths.js';
 import { sweepStaleTempDirs, TempFilesError, writeTempFiles, type TempFiles, type TempFilesWriter } from './temp-files.js';
+import { EscdError } from '../core/errors.js';
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -38,8 +39,6 @@ export interface RunRequest {
   readonly stdout?: Writable;
   readonly stderr?: Writable;
 }
-
-export class RunError extends Error {}
 
 /**
  * The environment's variables as the child gets them. The AWS CLI v1 reads only AWS_DEFAULT_REGION,
@@ -83,7 +82,7 @@ export async function runCommand(request: RunRequest): Promise<number> {
       try {
         files = await writeTempFiles(request.files, filesDir);
       } catch (err) {
-        if (err instanceof TempFilesError) throw new RunError(err.message);
+        if (err instanceof TempFilesError) throw new EscdError('command_failed', err.message);
         throw err;
       }
       await sweepStaleTempDirs(filesDir);
@@ -119,7 +118,7 @@ export async function runCommand(request: RunRequest): Promise<number> {
     const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       spawned.once('error', (err: NodeJS.ErrnoException) => {
         const reason = err.code === 'ENOENT' ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
-        reject(new RunError(`cannot run ${JSON.stringify(request.command)}: ${reason}`));
+        reject(new EscdError('command_failed', `cannot run ${JSON.stringify(request.command)}: ${reason}`));
       });
       spawned.once('close', (code, signal) => resolve({ code, signal }));
     });

@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
+import { EscdError, isEscdError } from '../core/errors.js';
 import { noProgress, type Progress } from '../core/progress.js';
-import { LAUNCHD_LABEL, launchdLogDir, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from './render.js';
+import { LAUNCHD_LABEL, launchdLogDir, renderLaunchdPlist, renderSystemdUnits, type ServiceContext } from './render.js';
 import { firstLine, shellLine, type CommandRunner } from './runner.js';
 
 export type ServiceManager = 'systemd' | 'launchd';
@@ -50,7 +51,7 @@ export interface PlanInput {
 export function managerFor(platform: NodeJS.Platform): ServiceManager {
   if (platform === 'linux') return 'systemd';
   if (platform === 'darwin') return 'launchd';
-  throw new ServiceError(`escd service supports Linux (systemd) and macOS (launchd), not ${platform}; run \`escd start\` to start the daemon in the background`);
+  throw new EscdError('bad_request', `escd service supports Linux (systemd) and macOS (launchd), not ${platform}; run \`escd start\` to start the daemon in the background`);
 }
 
 export function planService(input: PlanInput): ServicePlan {
@@ -105,7 +106,7 @@ async function readManifest(file: string): Promise<Manifest | undefined> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ServiceError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new EscdError('io', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   try {
     const parsed = JSON.parse(text) as Manifest;
@@ -113,7 +114,7 @@ async function readManifest(file: string): Promise<Manifest | undefined> {
   } catch {
     // reported below
   }
-  throw new ServiceError(`${file} is damaged; remove the files it lists by hand (the escd.* units or ${LAUNCHD_LABEL}.plist), then delete it`);
+  throw new EscdError('io', `${file} is damaged; remove the files it lists by hand (the escd.* units or ${LAUNCHD_LABEL}.plist), then delete it`);
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -121,7 +122,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ServiceError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new EscdError('io', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }
 
@@ -157,13 +158,11 @@ export interface InstallResult {
   readonly ran: readonly string[];
 }
 
-export class ManagerUnavailable extends ServiceError {}
-
 async function runAll(deps: ServiceDeps, commands: ReadonlyArray<readonly string[]>, ran: string[]): Promise<void> {
   for (const argv of commands) {
     const result = await deps.run(argv);
     ran.push(shellLine(argv));
-    if (result.code !== 0) throw new ServiceError(`\`${shellLine(argv)}\` failed: ${firstLine(result)}`);
+    if (result.code !== 0) throw new EscdError('upstream_failed', `\`${shellLine(argv)}\` failed: ${firstLine(result)}`);
   }
 }
 
@@ -174,7 +173,7 @@ function unavailableMessage(plan: ServicePlan, detail: string): string {
 
 export async function installService(plan: ServicePlan, deps: ServiceDeps): Promise<InstallResult> {
   const probe = await deps.run(plan.probe);
-  if (probe.code !== 0) throw new ManagerUnavailable(unavailableMessage(plan, firstLine(probe)));
+  if (probe.code !== 0) throw new EscdError('upstream_failed', unavailableMessage(plan, firstLine(probe)));
 
   const manifestFile = manifestPath(deps.stateDir);
   const previous = await readManifest(manifestFile);
@@ -183,7 +182,7 @@ export async function installService(plan: ServicePlan, deps: ServiceDeps): Prom
     const existing = await readIfExists(file.path);
     if (existing === undefined || existing === file.content) continue;
     if (ours.get(file.path) !== sha256(existing)) {
-      throw new ServiceError(`${file.path} exists and was not written by \`escd service install\` (or was edited since); move it away or delete it, then run install again`);
+      throw new EscdError('exists', `${file.path} exists and was not written by \`escd service install\` (or was edited since); move it away or delete it, then run install again`);
     }
   }
 
@@ -217,7 +216,7 @@ export async function installService(plan: ServicePlan, deps: ServiceDeps): Prom
     await rm(manifestFile, { force: true });
     for (const argv of plan.afterRemove) await deps.run(argv).catch(() => undefined);
     const reason = err instanceof Error ? err.message : String(err);
-    throw new ServiceError(`${reason}; the install was rolled back (nothing left behind). Run \`escd start\` to start the daemon without the service manager`);
+    throw new EscdError(isEscdError(err) ? err.code : 'upstream_failed', `${reason}; the install was rolled back (nothing left behind). Run \`escd start\` to start the daemon without the service manager`, { cause: err });
   }
   return { manager: plan.manager, files: written, ran };
 }

@@ -3,10 +3,9 @@
 import { dirname, join } from 'node:path';
 import { DAEMON_NODE_OPTIONS } from '../../daemon/spawn-detached.js';
 import type { Paths } from '../config/paths.js';
+import { EscdError } from '../core/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-export class ServiceError extends Error {}
 
 /** What a rendered service definition points at. */
 export interface ServiceContext {
@@ -69,7 +68,7 @@ export function contextFor(env: Env, paths: Paths, node: string, escd: string, h
  */
 function unitText(value: string, kind: 'exec' | 'plain' = 'plain'): string {
   if (/["\\\u0000-\u001f]/.test(value)) {
-    throw new ServiceError(`cannot put ${JSON.stringify(value)} in a unit file: it contains a quote, backslash or control character`);
+    throw new EscdError('bad_request', `cannot put ${JSON.stringify(value)} in a unit file: it contains a quote, backslash or control character`);
   }
   const escaped = value.replace(/%/g, '%%');
   return kind === 'exec' ? escaped.replace(/\$/g, '$$$$') : escaped;
@@ -95,7 +94,7 @@ function unitSocketPath(ctx: ServiceContext): { socket: string; dir: string } {
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/@([A-Z][A-Z_]*[A-Z])@/g, (whole, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new ServiceError(`template placeholder ${whole} has no value`);
+    if (value === undefined) throw new EscdError('internal', `template placeholder ${whole} has no value`);
     return value;
   });
 }
@@ -137,7 +136,7 @@ export function renderSystemdUnits(ctx: ServiceContext, templates: SystemdTempla
 export const LAUNCHD_LABEL = 'com.escd.daemon';
 
 function xml(value: string): string {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(value)) throw new ServiceError(`cannot put ${JSON.stringify(value)} in a plist: it contains a control character`);
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(value)) throw new EscdError('bad_request', `cannot put ${JSON.stringify(value)} in a plist: it contains a control character`);
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 

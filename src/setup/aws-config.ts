@@ -1,7 +1,7 @@
 // Adding or updating one profile's `credential_process` in an AWS config file, as text: every other
 // line (comments, blank lines, other profiles, line endings) stays byte for byte. INI as botocore
 // reads it (configparser): `[profile NAME]` or `[default]`, `key = value`, indented continuation lines.
-import { SetupError } from './errors.js';
+import { EscdError } from '../core/errors.js';
 
 export interface ProfileEdit {
   readonly text: string;
@@ -37,7 +37,7 @@ const PROFILE_NAME = /^[\w@+.%:/-]+$/;
 
 export function checkProfileName(profile: string): void {
   if (!PROFILE_NAME.test(profile)) {
-    throw new SetupError(`invalid profile name ${JSON.stringify(profile)}: use letters, digits and - _ . @ + % : /`);
+    throw new EscdError('bad_request', `invalid profile name ${JSON.stringify(profile)}: use letters, digits and - _ . @ + % : /`);
   }
 }
 
@@ -85,7 +85,7 @@ export function configParseProblems(text: string): string[] {
 function checkParses(text: string, file: string): void {
   const problems = configParseProblems(text);
   if (problems.length > 0) {
-    throw new SetupError(`${file}: ${problems.join('; ')}, so the AWS CLI cannot read it (ConfigParseError): remove the extra lines, then run escd setup again`);
+    throw new EscdError('bad_request', `${file}: ${problems.join('; ')}, so the AWS CLI cannot read it (ConfigParseError): remove the extra lines, then run escd setup again`);
   }
 }
 
@@ -171,7 +171,8 @@ export function upsertCredentialProcess(text: string, profile: string, command: 
   // A region the profile already has is the user's choice: only a missing one is added.
   const regionLine: Line[] = region && !hasRegion ? [{ body: `region = ${region}`, eol }] : [];
   if (conflicts.length > 0) {
-    throw new SetupError(
+    throw new EscdError(
+      'bad_request',
       `profile '${profile}' in ${file} already gets credentials from ${conflicts.join(', ')}; remove ${conflicts.length === 1 ? 'it' : 'them'} or choose another name with --profile`,
     );
   }
@@ -218,7 +219,7 @@ export function removeCredentialProcess(text: string, profile: string, isEscd: (
   const at = lines.findIndex((l, i) => i > start && i < end && keyOf(l.body) === 'credential_process');
   if (at < 0) return { text, action: 'absent' };
   const command = lines[at]!.body.replace(/^[^=:]*[=:]\s*/, '');
-  if (!isEscd(command)) throw new SetupError(`profile '${profile}' in ${file} runs ${command}, not escd's shim; left as it is`);
+  if (!isEscd(command)) throw new EscdError('bad_request', `profile '${profile}' in ${file} runs ${command}, not escd's shim; left as it is`);
   let last = at;
   while (last + 1 < end && isContinuation(lines[last + 1]!.body)) last++;
   if (last + 1 < end && keyOf(lines[last + 1]!.body) === 'region') last++;

@@ -12,7 +12,7 @@ import { describeServiceError } from '../aws/service-errors.js';
 import { quietSdkVersionWarning } from '../aws/sdk-env.js';
 import { fetchThumbprint } from '../oidc/thumbprint.js';
 import { providerHostPath, trustPolicy } from '../oidc/trust-policy.js';
-import { SetupError } from './errors.js';
+import { EscdError } from '../core/errors.js';
 
 export interface AwsOidcSetupOptions {
   readonly roleName: string;
@@ -57,10 +57,10 @@ export function awsLoginEnvironmentYaml(roleArn: string): string {
 const errorName = (err: unknown): string | undefined => (typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined);
 
 export async function setupAwsOidc(config: EscdConfig, env: Readonly<Record<string, string | undefined>>, options: AwsOidcSetupOptions): Promise<AwsOidcSetupResult> {
-  if (!ROLE_NAME.test(options.roleName)) throw new SetupError(`--role-name: "${options.roleName}" is not an IAM role name (1 to 64 letters, digits and +=,.@_-)`);
+  if (!ROLE_NAME.test(options.roleName)) throw new EscdError('bad_request', `--role-name: "${options.roleName}" is not an IAM role name (1 to 64 letters, digits and +=,.@_-)`);
   const policy = options.policy ?? 'AdministratorAccess';
-  if (!POLICY_NAME.test(policy)) throw new SetupError(`--policy: "${policy}" is not an AWS managed policy name (like ReadOnlyAccess)`);
-  if (!config.issuer.url.startsWith('https://')) throw new SetupError(`issuer.url must be an https:// URL for AWS to trust it (config.yaml has ${config.issuer.url})`);
+  if (!POLICY_NAME.test(policy)) throw new EscdError('bad_request', `--policy: "${policy}" is not an AWS managed policy name (like ReadOnlyAccess)`);
+  if (!config.issuer.url.startsWith('https://')) throw new EscdError('bad_request', `issuer.url must be an https:// URL for AWS to trust it (config.yaml has ${config.issuer.url})`);
   quietSdkVersionWarning();
   const region = config.aws.region;
   const sts = resolveStsEndpoint({ region, env, ...(config.aws.stsEndpoint ? { configured: config.aws.stsEndpoint } : {}) });
@@ -69,7 +69,7 @@ export async function setupAwsOidc(config: EscdConfig, env: Readonly<Record<stri
   const stsClient = new STSClient({ ...settings, endpoint: sts.url });
   const iamClient = new IAMClient({ ...settings, endpoint: iam.url });
   const fail = (err: unknown, action: string, permission: string, service = 'IAM', endpoint = iam.url, notFound?: string): never => {
-    throw new SetupError(describeServiceError(err, { service, endpoint, region, action, permission, ...(notFound ? { notFound } : {}) }).message);
+    throw new EscdError('bad_request', describeServiceError(err, { service, endpoint, region, action, permission, ...(notFound ? { notFound } : {}) }).message);
   };
   try {
     const identity = await stsClient.send(new GetCallerIdentityCommand({})).catch((err: unknown) => fail(err, 'find your AWS account (GetCallerIdentity)', 'valid AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)', 'STS', sts.url));

@@ -6,7 +6,7 @@ import { chmod, copyFile, lstat, mkdir, readFile, realpath, stat } from 'node:fs
 import { dirname, resolve } from 'node:path';
 import { withFileLock } from '../keystore/file-lock.js';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
-import { SetupError } from './errors.js';
+import { EscdError } from '../core/errors.js';
 
 export interface FileEditResult {
   /** The file written (symlinks resolved). */
@@ -21,7 +21,7 @@ async function readOrEmpty(file: string): Promise<string | undefined> {
     return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SetupError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new EscdError('io', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -29,10 +29,10 @@ async function target(file: string): Promise<string> {
   try {
     return await realpath(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new SetupError(`cannot resolve ${file}: ${(err as NodeJS.ErrnoException).code}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new EscdError('io', `cannot resolve ${file}: ${(err as NodeJS.ErrnoException).code}`);
   }
   const link = await lstat(file).catch(() => undefined);
-  if (link?.isSymbolicLink()) throw new SetupError(`${file} is a symbolic link to a missing file; create the target or remove the link`);
+  if (link?.isSymbolicLink()) throw new EscdError('bad_request', `${file} is a symbolic link to a missing file; create the target or remove the link`);
   return resolve(file);
 }
 
@@ -57,7 +57,7 @@ export async function editFile(file: string, edit: (text: string) => { text: str
       await chmod(backup, mode & 0o700); // the backup may hold what the file held: no wider than the owner
     }
     if ((await readOrEmpty(real)) !== before) {
-      throw new SetupError(`${real} changed while escd was editing it; nothing was written, run the command again`);
+      throw new EscdError('conflict', `${real} changed while escd was editing it; nothing was written, run the command again`);
     }
     await writeFileAtomic(real, result.text, mode);
     await chmod(real, mode); // the umask may have narrowed the temporary file's mode

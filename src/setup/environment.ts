@@ -3,7 +3,7 @@
 // write into the profile (the AWS CLI v1 reads no AWS_REGION and has no default region).
 import { projectEnvironment } from '../esc/project.js';
 import { createRuntime } from '../runtime/runtime.js';
-import { SetupError } from './errors.js';
+import { EscdError } from '../core/errors.js';
 import { cloudTargetOf } from '../cloud/routing.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,7 +26,7 @@ export async function setupEnvironment(name: string, env: Env): Promise<SetupEnv
   try {
     await runtime.store.read(name);
   } catch (err) {
-    throw new SetupError((err as Error).message);
+    throw new EscdError('bad_request', (err as Error).message);
   }
   // Check mode: no provider is called and no secret decrypted; a region from a provider stays unknown.
   const evaluation = await runtime.evaluate(name, { mode: 'check' }).catch(() => undefined);

@@ -1,7 +1,7 @@
 // Adding or updating escd's exec-plugin user (and optionally a cluster and a context) in a kubeconfig,
 // through the yaml Document API so comments, order and every other entry stay as they were.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
-import { SetupError } from './errors.js';
+import { EscdError } from '../core/errors.js';
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
 
@@ -97,10 +97,10 @@ function namedList(doc: Document, key: string, file: string): YAMLSeq<YAMLMap> {
     doc.set(key, doc.createNode([]));
     list = doc.get(key, true);
   }
-  if (!isSeq(list)) throw new SetupError(`${file}: '${key}' must be a list`);
+  if (!isSeq(list)) throw new EscdError('bad_request', `${file}: '${key}' must be a list`);
   // `users: []` would otherwise keep its flow style and put our entry on one long line.
   if (list.items.length === 0) list.flow = false;
-  for (const item of list.items) if (!isMap(item)) throw new SetupError(`${file}: every entry of '${key}' must be a mapping with a name`);
+  for (const item of list.items) if (!isMap(item)) throw new EscdError('bad_request', `${file}: every entry of '${key}' must be a mapping with a name`);
   return list as YAMLSeq<YAMLMap>;
 }
 
@@ -120,7 +120,7 @@ function entry(doc: Document, key: string, name: string, file: string): YAMLMap 
 function child(doc: Document, parent: YAMLMap, key: string, file: string): YAMLMap {
   const node = parent.get(key, true);
   if (isMap(node)) return node;
-  if (node !== undefined && !isNull(node)) throw new SetupError(`${file}: '${key}' of '${String(parent.get('name'))}' must be a mapping`);
+  if (node !== undefined && !isNull(node)) throw new EscdError('bad_request', `${file}: '${key}' of '${String(parent.get('name'))}' must be a mapping`);
   const created = doc.createNode({}) as YAMLMap;
   parent.set(key, created);
   return created;
@@ -152,9 +152,9 @@ export function upsertKubeconfig(text: string, setup: KubeSetup, file = 'kubecon
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0].line ?? lineCounter.linePos(e.pos[0]).line;
-    throw new SetupError(`${file}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`);
+    throw new EscdError('bad_request', `${file}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  if (!isMap(doc.contents)) throw new SetupError(`${file}: not a kubeconfig (expected a mapping at the top)`);
+  if (!isMap(doc.contents)) throw new EscdError('bad_request', `${file}: not a kubeconfig (expected a mapping at the top)`);
   const before = JSON.stringify(doc.toJS());
 
   if (setup.cluster) {
@@ -216,7 +216,7 @@ export function removeKubeUser(
   const unchanged = { text, changed: false, currentContextSet: false, removed: [] };
   if (text.trim().length === 0) return unchanged;
   const doc = parseDocument(text, { prettyErrors: false });
-  if (doc.errors.length > 0) throw new SetupError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length > 0) throw new EscdError('bad_request', `${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const list = (key: string): YAMLSeq<YAMLMap> | undefined => {
     const node = doc.get(key, true);
     return isSeq(node) ? (node as YAMLSeq<YAMLMap>) : undefined;
@@ -227,7 +227,7 @@ export function removeKubeUser(
   const exec = (users.items[index]!.toJSON() as { user?: { exec?: { command?: unknown; args?: unknown } } }).user?.exec;
   const args = Array.isArray(exec?.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
   if (typeof exec?.command !== 'string' || !isEscd(exec.command, args)) {
-    throw new SetupError(`user '${userName}' in ${file} does not run escd's shim; left as it is`);
+    throw new EscdError('bad_request', `user '${userName}' in ${file} does not run escd's shim; left as it is`);
   }
   users.items.splice(index, 1);
   const removed = [`user '${userName}'`];

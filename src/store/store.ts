@@ -44,6 +44,7 @@ import {
   type Stamp,
   type Stamper,
 } from './revisions.js';
+import { EscdError } from '../core/errors.js';
 
 export const ENVIRONMENT_EXTENSION = '.yaml';
 const HISTORY_DIR = '.history';
@@ -70,18 +71,6 @@ export interface EnvironmentDefinition extends StoredEnvironment {
 
 export interface EnvironmentSummary extends StoredEnvironment {
   readonly modified: Date;
-}
-
-export type StoreErrorCode = 'not_found' | 'exists' | 'conflict' | 'invalid_name' | 'invalid' | 'io';
-
-/** A store failure whose message is the one line to show the user. */
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    readonly code: StoreErrorCode = 'io',
-  ) {
-    super(message);
-  }
 }
 
 export interface WriteOptions {
@@ -120,7 +109,7 @@ export interface Resolution {
 
 const errnoCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const ioError = (verb: string, path: string, err: unknown): StoreError => new StoreError(`cannot ${verb} ${path}: ${errnoCode(err) ?? (err as Error).message}`);
+const ioError = (verb: string, path: string, err: unknown): EscdError => new EscdError('io', `cannot ${verb} ${path}: ${errnoCode(err) ?? (err as Error).message}`);
 
 /** The state of one environment under its lock. */
 interface Locked {
@@ -148,7 +137,7 @@ export class EnvironmentStore {
     try {
       parsed = parseEnvironmentRef(name, this.org);
     } catch (err) {
-      throw new StoreError((err as Error).message, 'invalid_name');
+      throw new EscdError('bad_request', (err as Error).message);
     }
     return { ...this.locate(parsed), ...(parsed.version !== undefined ? { version: parsed.version } : {}), twoPart: parsed.twoPart };
   }
@@ -159,7 +148,7 @@ export class EnvironmentStore {
     // Belt and braces: the name grammar already rules out separators and dot segments.
     const rel = relative(this.dir, file);
     if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).length !== (name.org === this.org ? 2 : 4)) {
-      throw new StoreError(`invalid environment name ${quoteName(name.name)}`, 'invalid_name');
+      throw new EscdError('bad_request', `invalid environment name ${quoteName(name.name)}`);
     }
     return { ...environmentName(name.org, name.project, name.env, this.org), file };
   }
@@ -186,9 +175,9 @@ export class EnvironmentStore {
     const [here, there] = await Promise.all([this.exists(ref), legacy ? this.exists(legacy) : false]);
     const ambiguous = legacy !== undefined && (await this.orgs()).includes(legacy.org);
     if (here && there && legacy) {
-      throw new StoreError(
+      throw new EscdError(
+        'bad_request',
         `ambiguous path provided\n\nEnvironments found at both '${fullName(ref)}' and '${fullName(legacy)}'.\nPlease specify the full path as <org-name>/<project-name>/<env-name>`,
-        'invalid_name',
       );
     }
     return { ref: there && legacy ? legacy : ref, ambiguous };
@@ -253,7 +242,7 @@ export class EnvironmentStore {
       return { ...this.plain(stored), source, mtimeMs: info.mtimeMs };
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw this.notFound(stored);
-      if (errnoCode(err) === 'EISDIR') throw new StoreError(`${stored.file} is a directory, not an environment file`);
+      if (errnoCode(err) === 'EISDIR') throw new EscdError('io', `${stored.file} is a directory, not an environment file`);
       throw ioError('read', stored.file, err);
     }
   }
@@ -263,7 +252,7 @@ export class EnvironmentStore {
     const stored = typeof name === 'string' ? this.resolve(name) : name;
     return this.withEnvironment(stored, async (state) => {
       const revision = resolveVersion(state.history, version);
-      if (revision === undefined) throw new StoreError('not found', 'not_found');
+      if (revision === undefined) throw new EscdError('not_found', 'not found');
       const source = await this.revisionText(state.stored, revision);
       const info = await stat(stored.file).catch(() => undefined);
       return { ...this.plain(state.stored), source, mtimeMs: info?.mtimeMs ?? 0, revision };
@@ -305,13 +294,13 @@ export class EnvironmentStore {
     return this.locked(stored, async (state) => {
       const exists = state.text !== undefined;
       if (options.mustExist && !exists) throw this.notFound(stored);
-      if (options.mustNotExist && exists) throw new StoreError('already exists', 'exists');
+      if (options.mustNotExist && exists) throw new EscdError('exists', 'already exists');
       if (options.expectedMtimeMs !== undefined && (await stat(stored.file).catch(() => undefined))?.mtimeMs !== options.expectedMtimeMs) {
-        throw new StoreError(`environment ${stored.name} was changed by someone else while you were editing it (${stored.file})`, 'conflict');
+        throw new EscdError('conflict', `environment ${stored.name} was changed by someone else while you were editing it (${stored.file})`);
       }
       const current = exists ? await this.synced(state) : { ...state, history: emptyHistory() };
       if (options.expectedRevision !== undefined && latestRevision(current.history) !== options.expectedRevision) {
-        throw new StoreError(`environment ${stored.name} was changed by someone else meanwhile (now at revision ${latestRevision(current.history)})`, 'conflict');
+        throw new EscdError('conflict', `environment ${stored.name} was changed by someone else meanwhile (now at revision ${latestRevision(current.history)})`);
       }
       const history = await this.append(current, source);
       return { stored, revision: latestRevision(history) };
@@ -340,8 +329,8 @@ export class EnvironmentStore {
   /** Points a revision tag at a revision (creating or moving it). `latest` is the store's own. */
   async tagRevision(name: string | StoredEnvironment, tag: string, revision: number): Promise<void> {
     await this.change(name, (history, stored) => {
-      if (tag === LATEST) throw new StoreError(`the ${LATEST} tag always names the newest revision and cannot be moved`, 'invalid');
-      if (!history.revisions.some((r) => r.number === revision)) throw new StoreError('not found', 'not_found');
+      if (tag === LATEST) throw new EscdError('bad_request', `the ${LATEST} tag always names the newest revision and cannot be moved`);
+      if (!history.revisions.some((r) => r.number === revision)) throw new EscdError('not_found', 'not found');
       const stamp = this.stamp({ kind: 'revision-tag', environment: fullName(stored), tag, revision });
       return { ...history, revisionTags: { ...history.revisionTags, [tag]: { revision, ...stamp } } };
     });
@@ -349,8 +338,8 @@ export class EnvironmentStore {
 
   async untagRevision(name: string | StoredEnvironment, tag: string): Promise<void> {
     await this.change(name, (history) => {
-      if (tag === LATEST) throw new StoreError(`the ${LATEST} tag always names the newest revision and cannot be removed`, 'invalid');
-      if (!(tag in history.revisionTags)) throw new StoreError('not found', 'not_found');
+      if (tag === LATEST) throw new EscdError('bad_request', `the ${LATEST} tag always names the newest revision and cannot be removed`);
+      if (!(tag in history.revisionTags)) throw new EscdError('not_found', 'not found');
       const revisionTags = { ...history.revisionTags };
       delete revisionTags[tag];
       return { ...history, revisionTags };
@@ -361,11 +350,11 @@ export class EnvironmentStore {
   async retract(name: string | StoredEnvironment, revision: number, options: { replacement?: number; reason?: string } = {}): Promise<void> {
     await this.change(name, (history, stored) => {
       const target = history.revisions.find((r) => r.number === revision);
-      if (!target) throw new StoreError('not found', 'not_found');
-      if (revision === latestRevision(history)) throw new StoreError('the latest revision cannot be retracted: update the environment first', 'invalid');
+      if (!target) throw new EscdError('not_found', 'not found');
+      if (revision === latestRevision(history)) throw new EscdError('bad_request', 'the latest revision cannot be retracted: update the environment first');
       const replacement = options.replacement ?? (this.options.replacementFor ?? defaultReplacement)(history, revision);
-      if (replacement === undefined) throw new StoreError(`revision ${revision} has no earlier revision to replace it; name one with --replace-with`, 'invalid');
-      if (options.replacement !== undefined && !history.revisions.some((r) => r.number === replacement)) throw new StoreError('not found', 'not_found');
+      if (replacement === undefined) throw new EscdError('bad_request', `revision ${revision} has no earlier revision to replace it; name one with --replace-with`);
+      if (options.replacement !== undefined && !history.revisions.some((r) => r.number === replacement)) throw new EscdError('not_found', 'not found');
       const stamp = this.stamp({ kind: 'retraction', environment: fullName(stored), revision });
       const retracted = { replacement, ...(options.reason ? { reason: options.reason } : {}), ...stamp };
       // Tags that pointed at the retracted revision now point at its replacement.
@@ -393,8 +382,8 @@ export class EnvironmentStore {
     let result: EnvironmentTag | undefined;
     await this.change(name, (history, stored) => {
       const old = history.tags[tag];
-      if (!old) throw new StoreError('tag not found', 'not_found');
-      if (newName !== tag && newName in history.tags) throw new StoreError('tag already exists', 'exists');
+      if (!old) throw new EscdError('not_found', 'tag not found');
+      if (newName !== tag && newName in history.tags) throw new EscdError('exists', 'tag already exists');
       const stamp = this.stamp({ kind: 'environment-tag', environment: fullName(stored), tag: newName });
       const tags = { ...history.tags };
       delete tags[tag];
@@ -407,7 +396,7 @@ export class EnvironmentStore {
 
   async removeTag(name: string | StoredEnvironment, tag: string): Promise<void> {
     await this.change(name, (history) => {
-      if (!(tag in history.tags)) throw new StoreError('tag not found', 'not_found');
+      if (!(tag in history.tags)) throw new EscdError('not_found', 'tag not found');
       const tags = { ...history.tags };
       delete tags[tag];
       return { ...history, tags };
@@ -423,11 +412,11 @@ export class EnvironmentStore {
       const texts = await Promise.all(wanted.map((r) => this.revisionText(state.stored, r.number)));
       return { history: state.history, texts };
     }).catch((err: unknown) => {
-      if (err instanceof StoreError && err.code === 'not_found') throw new StoreError('source env not found', 'not_found');
+      if (err instanceof EscdError && err.code === 'not_found') throw new EscdError('not_found', 'source env not found');
       throw err;
     });
     return this.locked(to, async (state) => {
-      if (state.text !== undefined) throw new StoreError('already exists', 'exists');
+      if (state.text !== undefined) throw new EscdError('exists', 'already exists');
       const dest = { ...state, history: emptyHistory() };
       let history: History;
       if (options.history) {
@@ -486,9 +475,9 @@ export class EnvironmentStore {
   }
 
   /** A name without a file, with the closest existing name: a typo must not pass silently. */
-  private notFound(stored: StoredEnvironment): StoreError {
+  private notFound(stored: StoredEnvironment): EscdError {
     const known = knownEnvironmentNames(dirname(dirname(stored.file)));
-    return new StoreError(`environment ${stored.name} does not exist (no file ${stored.file})${didYouMean(stored.name, known)}`, 'not_found');
+    return new EscdError('not_found', `environment ${stored.name} does not exist (no file ${stored.file})${didYouMean(stored.name, known)}`);
   }
 
   private historyDir(stored: StoredEnvironment): string {
@@ -505,12 +494,12 @@ export class EnvironmentStore {
     await this.checkInside(stored.file);
     const lock = this.lockFile(stored);
     const inside = (err: unknown): never => {
-      throw err instanceof StoreError ? err : ioError('write', stored.file, err);
+      throw err instanceof EscdError ? err : ioError('write', stored.file, err);
     };
     return withFileLock(lock, async () => {
       const text = await readFile(stored.file, 'utf8').catch((err: unknown) => {
         if (errnoCode(err) === 'ENOENT') return undefined;
-        if (errnoCode(err) === 'EISDIR') throw new StoreError(`${stored.file} is a directory, not an environment file`);
+        if (errnoCode(err) === 'EISDIR') throw new EscdError('io', `${stored.file} is a directory, not an environment file`);
         throw ioError('read', stored.file, err);
       });
       return fn({ stored, text, history: text === undefined ? emptyHistory() : await this.readHistory(stored) });
@@ -520,9 +509,9 @@ export class EnvironmentStore {
   /** Like `locked` for an environment that must exist, its history brought up to date with its file. */
   private async withEnvironment<T>(stored: StoredEnvironment, fn: (state: Locked) => Promise<T>): Promise<T> {
     // A missing environment is reported before the lock, which would create its directories.
-    if (!(await this.exists(stored))) throw new StoreError('not found', 'not_found');
+    if (!(await this.exists(stored))) throw new EscdError('not_found', 'not found');
     return this.locked(this.plain(stored), async (state) => {
-      if (state.text === undefined) throw new StoreError('not found', 'not_found');
+      if (state.text === undefined) throw new EscdError('not_found', 'not found');
       return fn(await this.synced(state));
     });
   }
@@ -596,7 +585,7 @@ export class EnvironmentStore {
     try {
       return checkHistory(JSON.parse(text), file);
     } catch (err) {
-      throw new StoreError(err instanceof SyntaxError ? `${file} is damaged: not JSON` : (err as Error).message);
+      throw new EscdError('io', err instanceof SyntaxError ? `${file} is damaged: not JSON` : (err as Error).message);
     }
   }
 
@@ -645,7 +634,7 @@ export class EnvironmentStore {
     if (target === undefined) return; // neither exists yet: it will be created inside
     const rel = relative(root, target);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-      throw new StoreError(`refusing to use ${file}: it resolves to ${target}, outside the environments directory ${root}`, 'invalid_name');
+      throw new EscdError('bad_request', `refusing to use ${file}: it resolves to ${target}, outside the environments directory ${root}`);
     }
   }
 }

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import type { Clock } from '../../src/clock/clock.js';
 import type { Diagnostic, EvaluateResult } from '../../src/esc/types.js';
 import { escValue, fromJS, markSecretDeep, type EscValue } from '../../src/esc/value.js';
-import { CacheError, type EnvironmentSource } from '../../src/cache/source.js';
+import { EscdError } from '../../src/core/errors.js';
+import type { EnvironmentSource } from '../../src/cache/source.js';
 
 export const SECRET_PREFIX = 'FAKE-SECRET-';
 
@@ -56,7 +57,7 @@ export class FakeSource implements EnvironmentSource {
 
   /** `default/x` is another spelling of `x`, as in the real store. */
   locate(name: string): { name: string; file: string } {
-    if (name.includes('..') || name.startsWith('/')) throw new CacheError('bad_request', `invalid environment name '${name}'`);
+    if (name.includes('..') || name.startsWith('/')) throw new EscdError('bad_request', `invalid environment name '${name}'`);
     const canonical = name.replace(/^default\//, '');
     return { name: canonical, file: join(this.environmentsDir, `${canonical}.yaml`) };
   }

@@ -1,7 +1,8 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultConfig, parseConfig } from '../../src/config/config.js';
+import { defaultConfig, parseConfig } from '../../src/config/config.js';
+import { EscdError } from '../../src/core/errors.js';
 import { resolvePaths, type Paths } from '../../src/config/paths.js';
 import { backendRecordPath, openKeyStore } from '../../src/keystore/open.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -46,7 +47,7 @@ describe('openKeyStore', () => {
     expect((await openKeyStore(config, paths, { probe: mustNotProbe })).backend).toBe('file');
     expect(defaultConfig({ ESCD_KEYSTORE: 'file' }).keystore).toBe('file');
     expect(() => parseConfig('', 'config.yaml', { ESCD_KEYSTORE: 'vault' })).toThrow('ESCD_KEYSTORE must be one of auto, keychain, file (got "vault")');
-    expect(() => defaultConfig({ ESCD_KEYSTORE: 'vault' })).toThrow(ConfigError);
+    expect(() => defaultConfig({ ESCD_KEYSTORE: 'vault' })).toThrow(EscdError);
   });
 
   it('refuses to switch away from the backend that holds the keys', async () => {

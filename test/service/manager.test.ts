@@ -8,7 +8,8 @@ import { resolvePaths } from '../../src/config/paths.js';
 import { installedService, installService, manifestPath, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan } from '../../src/service/manager.js';
 import type { Progress } from '../../src/core/progress.js';
 import { escdScript, readTemplate, runsFromNpxCache } from '../../src/service/package-files.js';
-import { contextFor, ServiceError } from '../../src/service/render.js';
+import { EscdError } from '../../src/core/errors.js';
+import { contextFor } from '../../src/service/render.js';
 import type { CommandResult, CommandRunner } from '../../src/service/runner.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
@@ -86,7 +87,7 @@ describe('service install (systemd)', () => {
     expect(order).toEqual(['systemctl --user show-environment', 'stop daemon (unit written: true)', 'systemctl --user daemon-reload', 'systemctl --user enable --now escd.socket']);
     const refused = fakeRunner({ 'systemctl --user show-environment': { code: 1, stderr: 'Failed to connect to bus' } });
     let stopped = false;
-    await expect(installService(plan('linux'), { run: refused, stateDir: stateDir(), beforeEnable: async () => void (stopped = true) })).rejects.toThrow(ServiceError);
+    await expect(installService(plan('linux'), { run: refused, stateDir: stateDir(), beforeEnable: async () => void (stopped = true) })).rejects.toThrow(EscdError);
     expect(stopped).toBe(false);
   });
 
@@ -114,7 +115,7 @@ describe('service install (systemd)', () => {
     await uninstallService(p, { run: fakeRunner(), stateDir: stateDir() });
     await mkdir(unitDir(), { recursive: true });
     await writeFile(join(unitDir(), 'escd.service'), '# my own unit\n');
-    await expect(installService(p, { run: fakeRunner(), stateDir: stateDir() })).rejects.toThrow(ServiceError);
+    await expect(installService(p, { run: fakeRunner(), stateDir: stateDir() })).rejects.toThrow(EscdError);
     expect(await readFile(join(unitDir(), 'escd.service'), 'utf8')).toBe('# my own unit\n');
     expect(existsSync(join(unitDir(), 'escd.socket'))).toBe(false);
   });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
 import { escdScript, readTemplate } from '../../src/service/package-files.js';
-import { contextFor, renderLaunchdPlist, renderSystemdUnits, ServiceError, type ServiceContext } from '../../src/service/render.js';
+import { EscdError } from '../../src/core/errors.js';
+import { contextFor, renderLaunchdPlist, renderSystemdUnits, type ServiceContext } from '../../src/service/render.js';
 import { DAEMON_NODE_OPTIONS } from '../../daemon/spawn-detached.js';
 import { runCli } from '../support/cli.js';
 
@@ -105,7 +106,7 @@ describe('systemd units', () => {
 
   it('refuse paths that a unit file cannot hold safely', () => {
     const env = { HOME: '/home/a"b', XDG_RUNTIME_DIR: '/run/user/1000' };
-    expect(() => renderSystemdUnits(linuxContext(env), systemdTemplates())).toThrow(ServiceError);
+    expect(() => renderSystemdUnits(linuxContext(env), systemdTemplates())).toThrow(EscdError);
   });
 });
 

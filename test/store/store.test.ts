@@ -3,7 +3,8 @@ import * as fsp from 'node:fs/promises';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentStore, StoreError } from '../../src/store/store.js';
+import { EscdError } from '../../src/core/errors.js';
+import { EnvironmentStore } from '../../src/store/store.js';
 import { parseEnvironmentName } from '../../src/store/names.js';
 
 // Fault injection for the atomic-write tests: the real fs, except where a test arms a failure.
@@ -119,7 +120,7 @@ describe('EnvironmentStore', () => {
 
   it('refuses names that would escape the directory before touching the disk', async () => {
     for (const name of ['../escape', 'app/../../x', '/abs/path']) {
-      await expect(store.write(name, 'values: {}\n')).rejects.toBeInstanceOf(StoreError);
+      await expect(store.write(name, 'values: {}\n')).rejects.toBeInstanceOf(EscdError);
     }
     await expect(stat(join(dir, 'escape.yaml'))).rejects.toThrow();
   });

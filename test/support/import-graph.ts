@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const SPECIFIER = /\b(?:import|export)\s*(?:type\s)?(?:[^'"()]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+// A static import or export starts a line (so the word in a comment is not one) and has no `;` before its `from`.
+const SPECIFIER = /^[ \t]*(?:import|export)\s+(type\s+)?(?:[^'"();]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 export interface ImportRef {
   readonly specifier: string;
@@ -17,8 +18,8 @@ export interface ImportRef {
 export function importsOf(file: string): ImportRef[] {
   const refs: ImportRef[] = [];
   for (const match of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
-    const specifier = (match[1] ?? match[2])!;
-    const typeOnly = /^(import|export)\s+type\s/.test(match[0]);
+    const specifier = (match[2] ?? match[3])!;
+    const typeOnly = match[1] !== undefined;
     refs.push(specifier.startsWith('.') ? { specifier, typeOnly, file: resolve(dirname(file), specifier.replace(/\.js$/, '.ts')) } : { specifier, typeOnly });
   }
   return refs;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { EscdError } from '../../src/core/errors.js';
 import { ownershipProblems } from '../../src/config/ownership.js';
 import { resolvePaths } from '../../src/config/paths.js';
 
@@ -30,7 +31,7 @@ describe('ownership checks', () => {
     const problems = ownershipProblems(resolvePaths(env), env);
     expect(problems.map((p) => p.problem)).toEqual([`other users can write to ESCD_HOME ${join(dir, 'escd')} (mode 0777)`]);
     const err = await loadConfig(resolvePaths(env), env).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toBeInstanceOf(EscdError);
     expect((err as Error).message).toBe(`refusing to use other users can write to ESCD_HOME ${join(dir, 'escd')} (mode 0777); fix: \`chmod go-w ${join(dir, 'escd')}\`, then check its contents`);
     chmodSync(join(dir, 'escd'), 0o755);
     await expect(loadConfig(resolvePaths(env), env)).resolves.toBeDefined();

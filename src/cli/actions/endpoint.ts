@@ -1,6 +1,6 @@
 // The `escd endpoint` action: ask the daemon for a credential-endpoint grant (or to revoke some) and
 // print the two variables an AWS SDK reads.
-import { UserError } from '../../core/errors.js';
+import { EscdError } from '../../core/errors.js';
 
 type Format = 'shell' | 'dotenv' | 'json';
 const FORMATS: readonly Format[] = ['shell', 'dotenv', 'json'];
@@ -24,7 +24,7 @@ export async function ttlSeconds(text: string | undefined): Promise<number | und
   if (text === undefined) return undefined;
   const { parseGoDuration } = await import('../../providers/aws-login/duration.js');
   const ms = parseGoDuration(text);
-  if (ms === undefined || ms < 60_000 || ms > 720 * 3_600_000) throw new UserError(`--ttl must be a duration from 1m to 720h, e.g. 8h (got ${JSON.stringify(text.slice(0, 40))})`, 2);
+  if (ms === undefined || ms < 60_000 || ms > 720 * 3_600_000) throw new EscdError('usage', `--ttl must be a duration from 1m to 720h, e.g. 8h (got ${JSON.stringify(text.slice(0, 40))})`);
   return Math.round(ms / 1000);
 }
 
@@ -50,20 +50,20 @@ async function grant(env: string, options: EndpointOptions, format: Format): Pro
 async function revoke(env: string | undefined, options: EndpointOptions, format: Format): Promise<void> {
   const which = typeof options.revoke === 'string' ? options.revoke : undefined;
   const given = [which, env, options.all || undefined].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new UserError('say which grants to revoke: --revoke <grant id or token>, <env> --revoke, or --revoke --all', 2);
+  if (given !== 1) throw new EscdError('usage', 'say which grants to revoke: --revoke <grant id or token>, <env> --revoke, or --revoke --all');
   const params = which !== undefined ? (which.startsWith('escd_') ? { token: which } : { id: which }) : env !== undefined ? { env } : { all: true };
   const { ask, ctx } = await daemon();
   const { revoked } = (await ask(ctx, 'endpoint.revoke', params)) as { revoked: number };
   if (format === 'json') process.stdout.write(JSON.stringify({ revoked }) + '\n');
   else process.stdout.write(`revoked ${revoked} grant${revoked === 1 ? '' : 's'}\n`);
-  if (which !== undefined && revoked === 0) throw new UserError(`no live grant ${which.startsWith('escd_') ? 'with that token' : `'${which}'`}`);
+  if (which !== undefined && revoked === 0) throw new EscdError('not_found', `no live grant ${which.startsWith('escd_') ? 'with that token' : `'${which}'`}`);
 }
 
 export async function endpointAction(env: string | undefined, options: EndpointOptions): Promise<void> {
   const format = (options.format ?? 'shell') as Format;
-  if (!FORMATS.includes(format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}`, 2);
+  if (!FORMATS.includes(format)) throw new EscdError('usage', `--format must be one of ${FORMATS.join(', ')}`);
   if (options.revoke !== undefined || options.all) return revoke(env, options, format);
-  if (env === undefined) throw new UserError('missing environment name: escd endpoint <env>', 2);
+  if (env === undefined) throw new EscdError('usage', 'missing environment name: escd endpoint <env>');
   return grant(env, options, format);
 }
 

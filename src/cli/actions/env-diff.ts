@@ -7,12 +7,12 @@ import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment } from '../../esc/project.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { fullName } from '../../store/names.js';
-import { UserError } from '../../core/errors.js';
 import type { StoredRef } from '../../store/store.js';
 import { existingRef } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
 import { unifiedDiff } from '../format/unified-diff.js';
 import { renderValue } from '../format/values.js';
+import { EscdError } from '../../core/errors.js';
 
 type DiffFormat = 'default' | 'json' | 'string' | 'dotenv' | 'shell';
 const FORMATS: readonly DiffFormat[] = ['default', 'json', 'string', 'dotenv', 'shell'];
@@ -53,7 +53,7 @@ async function side(runtime: Runtime, ref: StoredRef, label: string, format: Dif
 
 export async function diff(args: readonly string[], options: { format?: string }): Promise<void> {
   const format = (options.format ?? 'default') as DiffFormat;
-  if (!FORMATS.includes(format)) throw new UserError(`unknown output format ${JSON.stringify(options.format)}`);
+  if (!FORMATS.includes(format)) throw new EscdError('bad_request', `unknown output format ${JSON.stringify(options.format)}`);
   const runtime = await openRuntime();
   const first = await existingRef(runtime, args[0]!);
   const from = { ...first, version: first.version ?? 'latest' };

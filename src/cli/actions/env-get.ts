@@ -5,7 +5,6 @@
 // provider is called; secrets show `[secret]` unless --show-secrets.
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { EnvironmentLoader } from '../../esc/types.js';
-import { UserError } from '../../core/errors.js';
 import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment } from '../../esc/project.js';
 import { isArray, isObject, type EscValue } from '../../esc/value.js';
@@ -16,6 +15,7 @@ import { existingRef } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
 import { renderEnviron } from '../format/environ.js';
 import { renderValue, type ValueFormat } from '../format/values.js';
+import { EscdError } from '../../core/errors.js';
 
 export const GET_VALUE_FORMATS = ['json', 'string', 'detailed', 'dotenv', 'shell'] as const;
 
@@ -119,18 +119,18 @@ function markdown(parts: { value?: string; definition?: string; stack?: readonly
 }
 
 export async function get(env: string, path: string | undefined, options: GetOptions): Promise<void> {
-  if (options.value !== undefined && options.definition) throw new UserError('`--value` and `--definition` flags cannot be used together', 2);
+  if (options.value !== undefined && options.definition) throw new EscdError('usage', '`--value` and `--definition` flags cannot be used together');
   const format = options.value;
-  if (format !== undefined && !(GET_VALUE_FORMATS as readonly string[]).includes(format)) throw new UserError(`unknown output format ${goQuote(format)}`, 2);
+  if (format !== undefined && !(GET_VALUE_FORMATS as readonly string[]).includes(format)) throw new EscdError('usage', `unknown output format ${goQuote(format)}`);
   let steps: PathElement[] = [];
   if (path !== undefined) {
     try {
       steps = parsePath(path);
     } catch (err) {
-      throw new UserError(`invalid path: ${(err as Error).message}`, 2);
+      throw new EscdError('usage', `invalid path: ${(err as Error).message}`);
     }
   }
-  if ((format === 'dotenv' || format === 'shell') && steps.length > 0) throw new UserError(`output format '${format}' may not be used with a property path`, 2);
+  if ((format === 'dotenv' || format === 'shell') && steps.length > 0) throw new EscdError('usage', `output format '${format}' may not be used with a property path`);
   const redact = !options.showSecrets;
 
   const runtime = await openRuntime();

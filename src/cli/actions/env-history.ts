@@ -1,14 +1,14 @@
 // `escd env version …`, `escd env tag …` and `escd env clone`: the history of an environment —
 // revisions, retractions, revision tags, environment tags — read and changed as the reference CLI
 // does (env_version*.go, env_tag*.go, env_clone.go), over the local revision store.
-import { UserError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { fullName } from '../../store/names.js';
 import { LATEST, latestRevision, resolveVersion, type History } from '../../store/revisions.js';
-import { StoreError, type StoredRef } from '../../store/store.js';
+import { type StoredRef } from '../../store/store.js';
 import { checkArgCount, existingRef } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
 import { formatEnvironmentTag, formatRevision, formatRevisionTag, formatTable, goTime, tagsByRevision } from '../format/history.js';
+import { EscdError } from '../../core/errors.js';
 
 const out = (text: string): void => void process.stdout.write(text);
 const isRevisionNumber = (version: string): boolean => /^[0-9]/.test(version);
@@ -20,7 +20,7 @@ interface Utc {
 /** The revision a version names in this history; `not found` as the service says it. */
 function revisionOf(history: History, version: string | undefined): number {
   const revision = resolveVersion(history, version);
-  if (revision === undefined) throw new StoreError('not found', 'not_found');
+  if (revision === undefined) throw new EscdError('not_found', 'not found');
   return revision;
 }
 
@@ -36,7 +36,7 @@ async function relativeRevision(runtime: Runtime, ref: StoredRef, text: string):
 export async function show(name: string, options: Utc): Promise<void> {
   const runtime = await openRuntime();
   const ref = await existingRef(runtime, name);
-  if (ref.version === undefined) throw new UserError('please specify a version');
+  if (ref.version === undefined) throw new EscdError('bad_request', 'please specify a version');
   const history = await runtime.store.history(ref);
   if (isRevisionNumber(ref.version)) {
     const number = revisionOf(history, ref.version);
@@ -45,7 +45,7 @@ export async function show(name: string, options: Utc): Promise<void> {
     return;
   }
   const tag = history.revisionTags[ref.version];
-  if (!tag) throw new StoreError('not found', 'not_found');
+  if (!tag) throw new EscdError('not_found', 'not found');
   out(formatRevisionTag(ref.version, tag, options.utc ?? false));
 }
 
@@ -66,7 +66,7 @@ export async function history(name: string, options: Utc): Promise<void> {
 export async function retract(name: string, options: { replaceWith?: string; reason?: string }): Promise<void> {
   const runtime = await openRuntime();
   const ref = await existingRef(runtime, name);
-  if (ref.version === LATEST) throw new UserError('cannot retract the `latest` revision');
+  if (ref.version === LATEST) throw new EscdError('bad_request', 'cannot retract the `latest` revision');
   const h = await runtime.store.history(ref);
   const revision = revisionOf(h, ref.version);
   const replacement = options.replaceWith ? await relativeRevision(runtime, ref, options.replaceWith) : undefined;
@@ -78,7 +78,7 @@ export async function tagVersion(args: readonly string[], _options: Utc): Promis
   checkArgCount(args, 1, 2);
   const runtime = await openRuntime();
   const ref = await existingRef(runtime, args[0]!);
-  if (ref.version === undefined || isRevisionNumber(ref.version)) throw new UserError('please specify a name for the tagged version');
+  if (ref.version === undefined || isRevisionNumber(ref.version)) throw new EscdError('bad_request', 'please specify a name for the tagged version');
   const h = await runtime.store.history(ref);
   const revision = args[1] === undefined ? latestRevision(h) : await relativeRevision(runtime, ref, args[1]);
   await runtime.store.tagRevision(ref, ref.version, revision);
@@ -88,7 +88,7 @@ export async function tagVersion(args: readonly string[], _options: Utc): Promis
 export async function tagVersionList(name: string, options: Utc & { output?: string }): Promise<void> {
   const runtime = await openRuntime();
   const ref = await existingRef(runtime, name);
-  if (ref.version !== undefined) throw new UserError('the ls command does not accept versions');
+  if (ref.version !== undefined) throw new EscdError('bad_request', 'the ls command does not accept versions');
   const h = await runtime.store.history(ref);
   const names = Object.keys(h.revisionTags).sort();
   if (options.output === 'json') {
@@ -110,7 +110,7 @@ export async function tagVersionList(name: string, options: Utc & { output?: str
 export async function tagVersionRemove(name: string): Promise<void> {
   const runtime = await openRuntime();
   const ref = await existingRef(runtime, name);
-  if (ref.version === undefined || isRevisionNumber(ref.version)) throw new UserError('please specify a tagged version to remove');
+  if (ref.version === undefined || isRevisionNumber(ref.version)) throw new EscdError('bad_request', 'please specify a tagged version to remove');
   await runtime.store.untagRevision(ref, ref.version);
 }
 
@@ -119,8 +119,8 @@ export async function tagVersionRemove(name: string): Promise<void> {
 /** The environment of an environment-tag verb: `environment not found` when it does not exist. */
 async function taggedRef(runtime: Runtime, name: string): Promise<StoredRef> {
   const ref = await existingRef(runtime, name);
-  if (ref.version !== undefined) throw new UserError('the tag command does not accept versions');
-  if (!(await runtime.store.exists(ref))) throw new StoreError('environment not found', 'not_found');
+  if (ref.version !== undefined) throw new EscdError('bad_request', 'the tag command does not accept versions');
+  if (!(await runtime.store.exists(ref))) throw new EscdError('not_found', 'environment not found');
   return ref;
 }
 
@@ -128,8 +128,8 @@ async function taggedRef(runtime: Runtime, name: string): Promise<StoredRef> {
 export async function tagSet(args: readonly string[], options: Utc): Promise<void> {
   checkArgCount(args, 3);
   const [name, tag, value] = args as [string, string, string];
-  if (tag === '') throw new UserError('environment tag name cannot be empty');
-  if (value === '') throw new UserError('environment tag value cannot be empty');
+  if (tag === '') throw new EscdError('bad_request', 'environment tag name cannot be empty');
+  if (value === '') throw new EscdError('bad_request', 'environment tag value cannot be empty');
   const runtime = await openRuntime();
   const ref = await taggedRef(runtime, name);
   const existing = (await runtime.store.history(ref)).tags[tag];
@@ -141,7 +141,7 @@ export async function tagGet(name: string, tag: string, options: Utc): Promise<v
   const runtime = await openRuntime();
   const ref = await taggedRef(runtime, name);
   const found = (await runtime.store.history(ref)).tags[tag];
-  if (!found) throw new StoreError('tag not found', 'not_found');
+  if (!found) throw new EscdError('not_found', 'tag not found');
   out(formatEnvironmentTag(tag, found, options.utc ?? false));
 }
 
@@ -154,12 +154,12 @@ export async function tagList(name: string, options: Utc): Promise<void> {
 
 /** `env tag mv <env> <name> <new-name>`. */
 export async function tagMove(name: string, tag: string, newName: string, options: Utc): Promise<void> {
-  if (tag === '') throw new UserError('environment tag name cannot be empty');
-  if (newName === '') throw new UserError('environment tag value cannot be empty');
+  if (tag === '') throw new EscdError('bad_request', 'environment tag name cannot be empty');
+  if (newName === '') throw new EscdError('bad_request', 'environment tag value cannot be empty');
   const runtime = await openRuntime();
   const ref = await taggedRef(runtime, name);
   const existing = (await runtime.store.history(ref)).tags[tag];
-  if (!existing) throw new StoreError('tag not found', 'not_found');
+  if (!existing) throw new EscdError('not_found', 'tag not found');
   const result = newName === tag ? existing : await runtime.store.renameTag(ref, tag, newName);
   out(formatEnvironmentTag(newName, result, options.utc ?? false));
 }
@@ -187,13 +187,13 @@ export async function clone(source: string, destination: string, options: CloneF
     (r) => r.ref,
     () => runtime.store.resolve(source), // both spellings exist: the reference takes project/env
   );
-  if (ref.version !== undefined) throw new UserError('the clone command does not accept versions');
+  if (ref.version !== undefined) throw new EscdError('bad_request', 'the clone command does not accept versions');
   const [destProject, destEnv] = destination.includes('/') ? (destination.split('/', 2) as [string, string]) : [ref.project, destination];
   const dest = runtime.store.resolve(`${ref.org}/${destProject}/${destEnv}`);
   try {
     await runtime.store.clone(ref, dest, { history: options.preserveHistory ?? false, revisionTags: options.preserveRevTags ?? false, environmentTags: options.preserveEnvTags ?? false });
   } catch (err) {
-    if (err instanceof StoreError && (err.code === 'not_found' || err.code === 'exists')) throw new StoreError(`cloning environment: ${err.message}`, err.code);
+    if (err instanceof EscdError && (err.code === 'not_found' || err.code === 'exists')) throw new EscdError(err.code, `cloning environment: ${err.message}`);
     throw err;
   }
   out(`Environment ${fullName(ref)} cloned into ${fullName(dest)}.\n`);

@@ -11,19 +11,19 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Document, isScalar, Pair, parseDocument, Scalar, YAMLMap, type Node } from 'yaml';
 import { readHidden } from '../hidden-input.js';
-import { UserError } from '../../core/errors.js';
 import type { Diagnostic } from '../../esc/types.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { sealSecret } from '../../secrets/envelope.js';
 import { DefinitionError, parseDefinition, parsePath, removeValue, sealSecrets, setValue, type PathElement } from '../../store/definition.js';
 import { fullName } from '../../store/names.js';
-import { StoreError, type StoredRef } from '../../store/store.js';
+import { type StoredRef } from '../../store/store.js';
 import { decryptSecretsInText } from '../../store/secret-rewrite.js';
 import { checkArgCount, existingRef, newRef, refuseVersion } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
 import { propertyDiagnostics, yamlDiagnostics } from '../format/reference-diagnostics.js';
 import { looksLikeSecret } from '../secret-heuristic.js';
 import { EXIT_USAGE } from '../usage.js';
+import { EscdError } from '../../core/errors.js';
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (text: string): void => void process.stderr.write(text);
@@ -78,7 +78,7 @@ export async function init(name: string, options: { file?: string }): Promise<vo
   try {
     await runtime.store.create(ref, '');
   } catch (err) {
-    if (err instanceof StoreError && err.code === 'exists') throw new StoreError(`creating environment: ${err.message}`, 'exists');
+    if (err instanceof EscdError && err.code === 'exists') throw new EscdError('exists', `creating environment: ${err.message}`);
     throw err;
   }
   say(`Environment created: ${fullName(ref)}`);
@@ -86,7 +86,7 @@ export async function init(name: string, options: { file?: string }): Promise<vo
   const text = (await readSource(file)).toString('utf8');
   const { diagnostics, updated } = await update(runtime, ref, text);
   warn(yamlDiagnostics(`${ref.project}/${ref.env}`, text, diagnostics));
-  if (!updated) throw new UserError('updating environment definition: too many errors');
+  if (!updated) throw new EscdError('bad_request', 'updating environment definition: too many errors');
 }
 
 // ---- edit ----
@@ -137,20 +137,20 @@ function editorCommand(flag: string | undefined): string[] {
   const words = parseEditorCommand(flag || process.env.VISUAL || process.env.EDITOR || '');
   if (words.length === 0) {
     const vi = lookPath('vi');
-    if (!vi) throw new UserError('no available editor; please use the --editor flag or set one of the VISUAL or EDITOR environment variables');
+    if (!vi) throw new EscdError('bad_request', 'no available editor; please use the --editor flag or set one of the VISUAL or EDITOR environment variables');
     return [vi];
   }
   if (words[0] === 'code' && words.length === 1) words.push('-w');
   const found = lookPath(words[0]!);
-  if (!found) throw new UserError(`finding ${JSON.stringify(words[0])} on path: command not found`);
+  if (!found) throw new EscdError('bad_request', `finding ${JSON.stringify(words[0])} on path: command not found`);
   return [found, ...words.slice(1)];
 }
 
 function runEditor(editor: readonly string[], file: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(editor[0]!, [...editor.slice(1), file], { stdio: 'inherit' });
-    child.once('error', (err) => reject(new UserError(`editor: ${err.message}`)));
-    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new UserError(`editor: ${signal ? `signal: ${signal}` : `exit status ${code}`}`))));
+    child.once('error', (err) => reject(new EscdError('bad_request', `editor: ${err.message}`)));
+    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new EscdError('bad_request', `editor: ${signal ? `signal: ${signal}` : `exit status ${code}`}`))));
   });
 }
 
@@ -176,7 +176,7 @@ export async function edit(name: string, options: { editor?: string; file?: stri
     try {
       text = (await readSource(file)).toString('utf8');
     } catch (err) {
-      throw new UserError(`reading environment definition: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new EscdError('bad_request', `reading environment definition: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     const { diagnostics, updated } = await update(runtime, ref, text);
     if (updated) say('Environment updated.');
@@ -190,7 +190,7 @@ export async function edit(name: string, options: { editor?: string; file?: stri
     const history = await runtime.store.history(ref);
     current = { source: def.source, revision: history.revisions[history.revisions.length - 1]?.number ?? 0 };
   } catch (err) {
-    if (err instanceof StoreError && err.code === 'not_found') throw new StoreError('getting environment definition: not found', 'not_found');
+    if (err instanceof EscdError && err.code === 'not_found') throw new EscdError('not_found', 'getting environment definition: not found');
     throw err;
   }
   let text = options.showSecrets ? await decryptSecretsInText(current.source, runtime.cipher, root) : current.source;
@@ -247,7 +247,7 @@ function valueError(text: string, message: string, line: number): string {
 function parseArgument(text: string): Node {
   const parsed = parseDocument(text, { prettyErrors: false, version: '1.2' });
   const first = parsed.errors[0];
-  if (first) throw new UserError(`invalid value: ${valueError(text, first.message, first.linePos?.[0].line ?? 1)}`);
+  if (first) throw new EscdError('bad_request', `invalid value: ${valueError(text, first.message, first.linePos?.[0].line ?? 1)}`);
   const node = parsed.contents as Node | null;
   if (node === null || (isScalar(node) && node.value === null && text.trim() === '')) return new Scalar('');
   return node;
@@ -262,22 +262,22 @@ export async function set(args: readonly string[], options: SetOptions): Promise
   let pathText: string;
   let raw: string;
   if (file !== undefined) {
-    if (args.length < 2) throw new UserError('expected a path', EXIT_USAGE);
+    if (args.length < 2) throw new EscdError('usage', 'expected a path');
     pathText = args[1]!;
     const bytes = await readSource(file).catch((err: NodeJS.ErrnoException) => {
-      throw new UserError(`reading file: ${err.code ?? err.message}`);
+      throw new EscdError('bad_request', `reading file: ${err.code ?? err.message}`);
     });
     try {
       raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      throw new UserError('file content must be valid UTF-8');
+      throw new EscdError('bad_request', 'file content must be valid UTF-8');
     }
   } else if (args.length === 2 && options.secret) {
     // The secret comes from standard input (hidden on a terminal), never through argv.
     pathText = args[1]!;
     raw = await readHidden('secret value');
   } else {
-    if (args.length < 3) throw new UserError(options.secret ? 'expected a path (the secret is then read from standard input)' : 'expected a path and a value', EXIT_USAGE);
+    if (args.length < 3) throw new EscdError('usage', options.secret ? 'expected a path (the secret is then read from standard input)' : 'expected a path and a value');
     pathText = args[1]!;
     raw = args[2]!;
     // Told to the person at the terminal; scripts keep the reference CLI's exact output (conformance).
@@ -291,11 +291,11 @@ export async function set(args: readonly string[], options: SetOptions): Promise
   try {
     path = parsePath(pathText);
   } catch (err) {
-    throw new UserError(`invalid path: ${(err as Error).message}`);
+    throw new EscdError('bad_request', `invalid path: ${(err as Error).message}`);
   }
   let value: Node = options.string ? new Scalar(raw) : parseArgument(raw);
   if (!options.secret && !options.plaintext && isScalar(value) && looksLikeSecret(path[path.length - 1], value.value)) {
-    throw new UserError('value looks like a secret; rerun with --secret to mark it as such, or --plaintext if you meant to leave it as plaintext');
+    throw new EscdError('bad_request', 'value looks like a secret; rerun with --secret to mark it as such, or --plaintext if you meant to leave it as plaintext');
   }
   if (options.secret) {
     const secret = new YAMLMap();
@@ -321,7 +321,7 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
       try {
         change(doc);
       } catch (err) {
-        if (err instanceof DefinitionError) throw new UserError(err.message);
+        if (err instanceof DefinitionError) throw new EscdError('bad_request', err.message);
         throw err;
       }
       const text = render(doc, 4);
@@ -333,7 +333,7 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
       return render(checked, 2);
     })
     .catch((err: unknown) => {
-      if (err instanceof StoreError && err.code === 'not_found') throw new StoreError('getting environment definition: not found', 'not_found');
+      if (err instanceof EscdError && err.code === 'not_found') throw new EscdError('not_found', 'getting environment definition: not found');
       throw err;
     });
   warn(propertyDiagnostics(root, diagnostics));
@@ -342,7 +342,7 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
 // ---- rm ----
 
 async function confirmRemoval(name: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new UserError(`refusing to remove ${name} without confirmation: pass --yes`);
+  if (!process.stdin.isTTY) throw new EscdError('bad_request', `refusing to remove ${name} without confirmation: pass --yes`);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`This will permanently remove the "${name}" environment!\nPlease confirm that this is what you'd like to do by typing \`${name}\`: `);
@@ -362,13 +362,13 @@ export async function remove(args: readonly string[], options: { yes?: boolean }
     try {
       path = parsePath(args[1]);
     } catch (err) {
-      throw new UserError(`invalid path: ${(err as Error).message}`);
+      throw new EscdError('bad_request', `invalid path: ${(err as Error).message}`);
     }
     await modify(runtime, ref, (doc) => removeValue(doc, path));
     return;
   }
-  if (!(await runtime.store.exists(ref))) throw new StoreError('not found', 'not_found');
-  if (!options.yes && !(await confirmRemoval(fullName(ref)))) throw new UserError('confirmation declined');
+  if (!(await runtime.store.exists(ref))) throw new EscdError('not_found', 'not found');
+  if (!options.yes && !(await confirmRemoval(fullName(ref)))) throw new EscdError('bad_request', 'confirmation declined');
   await runtime.store.remove(ref);
   say(`Environment "${fullName(ref)}" has been removed!`);
 }
@@ -378,10 +378,10 @@ export async function remove(args: readonly string[], options: { yes?: boolean }
 export async function rollback(name: string): Promise<void> {
   const runtime = await openRuntime();
   const ref = await existingRef(runtime, name);
-  if (ref.version === undefined) throw new UserError('please specify a version');
+  if (ref.version === undefined) throw new EscdError('bad_request', 'please specify a version');
   const text = (await runtime.store.readRevision(ref, ref.version)).source;
   const { diagnostics, updated } = await update(runtime, ref, text);
   warn(yamlDiagnostics(ref.env, text, diagnostics));
-  if (!updated) throw new UserError('could not roll back: too many errors');
+  if (!updated) throw new EscdError('bad_request', 'could not roll back: too many errors');
   say('Environment updated.');
 }

@@ -1,8 +1,8 @@
 // `escd env ls` and `escd env rotate`. The verbs that write a revision are in env-write.ts, the history
 // verbs in env-history.ts, `env diff` in env-diff.ts.
-import { UserError } from '../../core/errors.js';
 import { DiagnosticsFailure, openRuntime } from '../evaluate.js';
 import { parsePath } from '../../store/definition.js';
+import { EscdError } from '../../core/errors.js';
 
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (line: string): void => void process.stderr.write(line + '\n');
@@ -34,7 +34,7 @@ export async function rotate(env: string, paths: readonly string[], options: { s
   const { formatDiagnostic: line, hasErrors } = await import('../../runtime/diagnostic-lines.js');
   for (const d of rotation.diagnostics) process.stderr.write(line(d, (name) => runtime.fileOf(name, rotation.environment)) + '\n');
   if (hasErrors(rotation.diagnostics)) throw new DiagnosticsFailure(rotation.diagnostics.filter((d) => d.severity === 'error').length);
-  if (rotation.patches.length === 0) throw new UserError(paths.length > 0 ? `no fn::rotate at ${paths.join(', ')} in ${rotation.environment.name}` : `${rotation.environment.name} has no fn::rotate to rotate`);
+  if (rotation.patches.length === 0) throw new EscdError('bad_request', paths.length > 0 ? `no fn::rotate at ${paths.join(', ')} in ${rotation.environment.name}` : `${rotation.environment.name} has no fn::rotate to rotate`);
   const { toJSON } = await import('../../esc/value.js');
   const { formatPath } = await import('../../store/definition.js');
   const rotated = rotation.patches.map((p) => formatPath(parsePath(p.docPath).slice(1, -2)));

@@ -1,5 +1,4 @@
 // The implementations behind `escd oidc …` (registered in src/cli/commands/oidc.ts, loaded lazily).
-import { UserError } from '../../core/errors.js';
 import { withProgress } from '../terminal.js';
 import { awsAudience } from '../../config/config.js';
 import { createProviderRegistry } from '../../providers/registry.js';
@@ -10,6 +9,7 @@ import { writePublication } from '../../oidc/discovery.js';
 import { fetchThumbprint, ThumbprintError } from '../../oidc/thumbprint.js';
 import { providerHostPath, trustPolicy } from '../../oidc/trust-policy.js';
 import type { TokenRequest } from '../../oidc/types.js';
+import { EscdError } from '../../core/errors.js';
 
 type Out = (text: string) => void;
 const out: Out = (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -21,14 +21,14 @@ function environmentOf(runtime: Runtime, name: string): { org: string; environme
     const parsed = parseEnvironmentName(name, runtime.config.org);
     return { org: parsed.org, environment: parsed.name };
   } catch (err) {
-    throw new UserError((err as Error).message);
+    throw new EscdError('bad_request', (err as Error).message);
   }
 }
 
 function parseSubjectAttributes(values: readonly string[] | undefined): string[] | undefined {
   if (!values || values.length === 0) return undefined;
   for (const v of values) {
-    if (!isSubjectAttribute(v)) throw new UserError(`--subject-attribute: unknown attribute "${v}" (one of ${Object.keys(SUBJECT_ATTRIBUTES).join(', ')})`);
+    if (!isSubjectAttribute(v)) throw new EscdError('bad_request', `--subject-attribute: unknown attribute "${v}" (one of ${Object.keys(SUBJECT_ATTRIBUTES).join(', ')})`);
   }
   return [...values];
 }
@@ -81,7 +81,7 @@ export async function printTrustPolicy(opts: { roleAccount: string; env: string;
       ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
     });
   } catch (err) {
-    throw new UserError(`--role-account: ${(err as Error).message}`);
+    throw new EscdError('bad_request', `--role-account: ${(err as Error).message}`);
   }
   out(JSON.stringify(policy, null, 2));
   if (subject !== undefined) {
@@ -108,7 +108,7 @@ async function awsLoginTokenRequests(runtime: Runtime, envName: string): Promise
   try {
     await probe.evaluate(envName, { mode: 'eval' });
   } catch (err) {
-    throw new UserError((err as Error).message);
+    throw new EscdError('bad_request', (err as Error).message);
   }
   return requests;
 }
@@ -118,7 +118,7 @@ export async function printToken(envName: string, opts: { audience?: string; sub
   const { config } = runtime;
   const { org, environment } = environmentOf(runtime, envName);
   const lifetime = opts.lifetime === undefined ? undefined : Number(opts.lifetime);
-  if (lifetime !== undefined && !Number.isInteger(lifetime)) throw new UserError(`--lifetime must be a whole number of seconds (got "${opts.lifetime}")`);
+  if (lifetime !== undefined && !Number.isInteger(lifetime)) throw new EscdError('bad_request', `--lifetime must be a whole number of seconds (got "${opts.lifetime}")`);
   const subjectAttributes = parseSubjectAttributes(opts.subjectAttribute);
 
   const recorded = await awsLoginTokenRequests(runtime, envName);
@@ -138,7 +138,7 @@ export async function printToken(envName: string, opts: { audience?: string; sub
   try {
     token = await issuer.mint(request);
   } catch (err) {
-    throw new UserError((err as Error).message);
+    throw new EscdError('bad_request', (err as Error).message);
   }
   warn('this token is a credential: anyone holding it can assume the roles that trust this issuer until it expires');
   out(opts.json ? JSON.stringify({ token }) : token);
@@ -152,7 +152,7 @@ export async function printThumbprint(opts: { connect?: string; json?: boolean }
   let port = url.port ? Number(url.port) : 443;
   if (opts.connect !== undefined) {
     const m = /^(.+):(\d+)$/.exec(opts.connect);
-    if (!m) throw new UserError(`--connect must be HOST:PORT (got "${opts.connect}")`);
+    if (!m) throw new EscdError('bad_request', `--connect must be HOST:PORT (got "${opts.connect}")`);
     host = m[1]!.replace(/^\[|\]$/g, '');
     port = Number(m[2]);
   }
@@ -165,7 +165,8 @@ export async function printThumbprint(opts: { connect?: string; json?: boolean }
     }
   } catch (err) {
     if (!(err instanceof ThumbprintError)) throw err;
-    throw new UserError(
+    throw new EscdError(
+      'bad_request',
       `cannot compute the thumbprint: ${err.message}. AWS no longer uses it for issuers whose certificate chains to a CA it trusts ` +
         `(it checks those itself): create the provider in the console, which fills it in, or pass any 40 hex digits to the API`,
     );

@@ -3,7 +3,6 @@
 // for the values (an `eval "$(escd open … --format shell)"` must get real credentials, not
 // `[secret]`), and the daemon audits it. `--show-secrets` is still accepted; `escd env get` masks.
 // The daemon evaluates (and audits); this only renders its answer.
-import { UserError } from '../../core/errors.js';
 import { renderEnviron } from '../format/environ.js';
 import { renderValue, selectValue, type ValueFormat } from '../format/values.js';
 import { goQuote } from '../../esc/go-quote.js';
@@ -17,6 +16,7 @@ import { askEngine } from '../engine.js';
 import { withProgress } from '../terminal.js';
 import { decodeValue } from '../../esc/wire-value.js';
 import type { EnvOpenResult } from '../../protocol/wire.js';
+import { EscdError } from '../../core/errors.js';
 
 export const OPEN_FORMATS = ['json', 'yaml', 'detailed', 'dotenv', 'shell', 'string'] as const;
 export type OpenFormat = (typeof OPEN_FORMATS)[number];
@@ -47,12 +47,12 @@ async function keptFiles(section: ProjectedSection, redact: boolean): Promise<Re
 
 export async function open(env: string, path: string | undefined, options: OpenOptions): Promise<void> {
   if (options.json && options.format !== undefined && options.format !== 'json') {
-    throw new UserError(`--json is --format json: it cannot be combined with --format ${options.format}`, 2);
+    throw new EscdError('usage', `--json is --format json: it cannot be combined with --format ${options.format}`);
   }
   const format = (options.format ?? 'json') as OpenFormat;
-  if (!OPEN_FORMATS.includes(format)) throw new UserError(`unknown output format ${goQuote(options.format ?? '')}`, 2);
+  if (!OPEN_FORMATS.includes(format)) throw new EscdError('usage', `unknown output format ${goQuote(options.format ?? '')}`);
   if ((format === 'dotenv' || format === 'shell') && path !== undefined) {
-    throw new UserError(`output format '${format}' may not be used with a property path`, 2);
+    throw new EscdError('usage', `output format '${format}' may not be used with a property path`);
   }
   const steps = path === undefined ? [] : parsePath(path);
   const redact = false;
@@ -76,7 +76,7 @@ export async function open(env: string, path: string | undefined, options: OpenO
     try {
       selected = selectValue(values, steps);
     } catch (err) {
-      throw new UserError((err as Error).message);
+      throw new EscdError('bad_request', (err as Error).message);
     }
   }
   process.stdout.write(renderValue(selected, format, { redact }));

@@ -1,13 +1,13 @@
 // `escd quickstart`: prepares the installation (src/quickstart/quickstart.ts), starts the daemon and
 // shows how to point aws and kubectl at it.
 import { spawn } from 'node:child_process';
-import { UserError } from '../../core/errors.js';
 import { realpathSync } from 'node:fs';
 import { delimiter, join, sep } from 'node:path';
 import { escdScript, NPX_CACHE_HINT, packageRoot, runsFromNpxCache, shimScript } from '../../service/package-files.js';
 import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from '../../quickstart/quickstart.js';
 import { terminalFor, withProgress } from '../terminal.js';
 import { shellQuote } from '../../setup/shell-quote.js';
+import { EscdError } from '../../core/errors.js';
 
 interface CliRun {
   readonly code: number | null;
@@ -58,7 +58,7 @@ export async function quickstart(opts: { json?: boolean }): Promise<void> {
 
   const started = await withProgress('starting the daemon…', () => escd(['start']));
   if (started.code !== 0) {
-    throw new UserError(`everything is set up, but the daemon did not start: ${oneLine(started.stderr).replace(/^escd: /, '')}; run \`escd doctor\``);
+    throw new EscdError('bad_request', `everything is set up, but the daemon did not start: ${oneLine(started.stderr).replace(/^escd: /, '')}; run \`escd doctor\``);
   }
   const check = await checkShim();
   const status = await escd(opts.json ? ['status', '--json'] : ['status']);

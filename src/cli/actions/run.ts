@@ -2,10 +2,10 @@
 // from the daemon's cache), then hand over to runCommand.
 import { cliDependencies } from '../context.js';
 import { askEngine } from '../engine.js';
-import { UserError } from '../../core/errors.js';
 import { withProgress } from '../terminal.js';
 import type { EndpointGrantResult, EnvRunResult } from '../../protocol/wire.js';
 import { endpointVariables, withoutAwsKeys } from '../../aws/container-env.js';
+import { EscdError } from '../../core/errors.js';
 
 /** Reads escd's own flags between the environment name and the command (`-i`, `--`). */
 export function splitCommand(words: readonly string[], interactive: boolean): { command: string[]; interactive: boolean } {
@@ -18,7 +18,7 @@ export function splitCommand(words: readonly string[], interactive: boolean): { 
       break;
     } else if (word.startsWith('-') && word.length > 1) {
       // Not a command (`escd run env --bogus -- true`): a mistyped escd option, said as one.
-      throw new UserError(`unknown option '${word}' for escd run: after <env> only -i and -- are read (put -- before a command that starts with -) (see escd run --help)`, 2);
+      throw new EscdError('usage', `unknown option '${word}' for escd run: after <env> only -i and -- are read (put -- before a command that starts with -) (see escd run --help)`);
     } else break;
   }
   return { command: words.slice(i), interactive };
@@ -60,7 +60,7 @@ export async function run(env: string, words: readonly string[], options: { inte
   // --no-daemon mode) must not reach the command.
   const callerEnv = { ...process.env };
   const { command, interactive } = splitCommand(words, options.interactive ?? false);
-  if (command.length === 0) throw new UserError('no command given: escd run <env> [-i] [--] <command> [args...]', 2);
+  if (command.length === 0) throw new EscdError('usage', 'no command given: escd run <env> [-i] [--] <command> [args...]');
   const answer = (await withProgress(`opening ${env}…`, () =>
     askEngine('env.run', { env, ...(interactive ? { interactive: true } : {}) }, { noDaemon: options.daemon === false }),
   )) as EnvRunResult;
@@ -71,11 +71,11 @@ export async function run(env: string, words: readonly string[], options: { inte
     try {
       args = interpolateArgs(args, answer.values === undefined ? undefined : decodeValue(answer.values));
     } catch (err) {
-      if (err instanceof ArgumentError) throw new UserError(err.message, 2);
+      if (err instanceof ArgumentError) throw new EscdError('usage', err.message);
       throw err;
     }
   }
-  const { RunError, runCommand } = await import('../../run/run-command.js');
+  const { runCommand } = await import('../../run/run-command.js');
   const { tempFiles } = cliDependencies();
   const endpoint = options.endpoint ? await endpointGrant(env) : undefined;
   const variables = texts(answer.variables, 'environmentVariables');
@@ -90,9 +90,6 @@ export async function run(env: string, words: readonly string[], options: { inte
       baseEnv: endpoint ? withoutAwsKeys(callerEnv) : callerEnv,
       ...(tempFiles ? { writeFiles: tempFiles } : {}),
     });
-  } catch (err) {
-    if (err instanceof RunError) throw new UserError(err.message, 127);
-    throw err;
   } finally {
     await endpoint?.revoke();
   }

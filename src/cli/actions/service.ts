@@ -2,11 +2,10 @@
 import { resolvePaths } from '../../config/paths.js';
 import { userHome } from '../../protocol/socket-path.js';
 import { request } from '../../protocol/client.js';
-import { UserError } from '../../core/errors.js';
 import { withProgress } from '../terminal.js';
 import { installService, managerFor, planService, serviceStatus, uninstallService, uninstallSteps, type ServicePlan, type UninstallSteps } from '../../service/manager.js';
 import { escdScript, NPX_CACHE_HINT, readTemplate, runsFromNpxCache } from '../../service/package-files.js';
-import { contextFor, ServiceError } from '../../service/render.js';
+import { contextFor } from '../../service/render.js';
 import { shellLine, systemRunner } from '../../service/runner.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,13 +30,8 @@ export function currentPlan(env: Env = process.env, platform: NodeJS.Platform = 
 }
 
 function planOrExplain(): ServicePlan {
-  try {
-    managerFor(process.platform);
-    return currentPlan();
-  } catch (err) {
-    if (err instanceof ServiceError) throw new UserError(err.message);
-    throw err;
-  }
+  managerFor(process.platform);
+  return currentPlan();
 }
 
 function printPlan(plan: ServicePlan, json: boolean | undefined): void {
@@ -64,23 +58,18 @@ export async function install(opts: { print?: boolean; json?: boolean }): Promis
   if (runsFromNpxCache()) say(NPX_CACHE_HINT);
   if (opts.print) return printPlan(plan, opts.json);
   const paths = resolvePaths();
-  try {
-    const beforeEnable = async (): Promise<void> => {
-      if (await stopUnmanagedDaemon(paths.socket)) say('stopped the daemon started by `escd start`; the service manager runs it from now on');
-    };
-    const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir, beforeEnable, progress: withProgress });
-    if (opts.json) return out(JSON.stringify(result, null, 2));
-    for (const file of result.files) out(`wrote ${file}`);
-    for (const line of result.ran) out(`ran   ${line}`);
-    out(
-      plan.manager === 'systemd'
-        ? 'escd is installed: systemd starts the daemon on the first request and after a failure. Check with `escd service status`.'
-        : 'escd is installed: launchd starts the daemon at login and after a failure. Check with `escd service status`.',
-    );
-  } catch (err) {
-    if (err instanceof ServiceError) throw new UserError(err.message);
-    throw err;
-  }
+  const beforeEnable = async (): Promise<void> => {
+    if (await stopUnmanagedDaemon(paths.socket)) say('stopped the daemon started by `escd start`; the service manager runs it from now on');
+  };
+  const result = await installService(plan, { run: systemRunner, stateDir: paths.stateDir, beforeEnable, progress: withProgress });
+  if (opts.json) return out(JSON.stringify(result, null, 2));
+  for (const file of result.files) out(`wrote ${file}`);
+  for (const line of result.ran) out(`ran   ${line}`);
+  out(
+    plan.manager === 'systemd'
+      ? 'escd is installed: systemd starts the daemon on the first request and after a failure. Check with `escd service status`.'
+      : 'escd is installed: launchd starts the daemon at login and after a failure. Check with `escd service status`.',
+  );
 }
 
 /** `uninstall --print`: what uninstall would run and remove, in that order; JSON: the same lists. */
@@ -105,30 +94,20 @@ const NOT_INSTALLED = 'escd is not installed as a service (nothing to remove).';
 export async function uninstall(opts: { print?: boolean; json?: boolean }): Promise<void> {
   const plan = planOrExplain();
   const stateDir = resolvePaths().stateDir;
-  try {
-    if (opts.print) return printUninstall(await uninstallSteps(plan, stateDir), opts.json);
-    const result = await uninstallService(plan, { run: systemRunner, stateDir, progress: withProgress });
-    if (opts.json) return out(JSON.stringify(result, null, 2));
-    if (!result.installed) return out(NOT_INSTALLED);
-    for (const file of result.removed) out(`removed ${file}`);
-    for (const file of result.kept) out(`kept    ${file} (edited since install; delete it yourself if you no longer need it)`);
-    out('escd is no longer a service. `escd start` runs the daemon by hand.');
-  } catch (err) {
-    if (err instanceof ServiceError) throw new UserError(err.message);
-    throw err;
-  }
+  if (opts.print) return printUninstall(await uninstallSteps(plan, stateDir), opts.json);
+  const result = await uninstallService(plan, { run: systemRunner, stateDir, progress: withProgress });
+  if (opts.json) return out(JSON.stringify(result, null, 2));
+  if (!result.installed) return out(NOT_INSTALLED);
+  for (const file of result.removed) out(`removed ${file}`);
+  for (const file of result.kept) out(`kept    ${file} (edited since install; delete it yourself if you no longer need it)`);
+  out('escd is no longer a service. `escd start` runs the daemon by hand.');
 }
 
 export async function status(opts: { json?: boolean }): Promise<void> {
   const plan = planOrExplain();
-  try {
-    const result = await serviceStatus(plan, { run: systemRunner, stateDir: resolvePaths().stateDir });
-    if (opts.json) return out(JSON.stringify(result, null, 2));
-    out(result.installed ? `installed (${result.manager}) at ${result.installedAt}` : `not installed as a ${result.manager} service (run \`escd service install\`)`);
-    for (const file of result.files) out(`  ${file.state.padEnd(8)} ${file.path}`);
-    if (result.managerReport) out(result.managerReport);
-  } catch (err) {
-    if (err instanceof ServiceError) throw new UserError(err.message);
-    throw err;
-  }
+  const result = await serviceStatus(plan, { run: systemRunner, stateDir: resolvePaths().stateDir });
+  if (opts.json) return out(JSON.stringify(result, null, 2));
+  out(result.installed ? `installed (${result.manager}) at ${result.installedAt}` : `not installed as a ${result.manager} service (run \`escd service install\`)`);
+  for (const file of result.files) out(`  ${file.state.padEnd(8)} ${file.path}`);
+  if (result.managerReport) out(result.managerReport);
 }

@@ -7,11 +7,11 @@ import { awsConfigFile, awsCredentialsFile, expandHome, kubeconfigFile } from '.
 import { credentialsFileHasKeys, profileSnippet, removeCredentialProcess, upsertCredentialProcess, checkProfileName, type ProfileEdit } from '../../setup/aws-config.js';
 import { shellWords, shimCommand } from '../../setup/shim-command.js';
 import { editFile, type FileEditResult } from '../../setup/edit-file.js';
-import { SetupError } from '../../setup/errors.js';
 import { hasNamedEntry, kubeEntries, kubeSnippet, removeKubeUser, upsertKubeconfig, type KubeSetup } from '../../setup/kubeconfig.js';
 import { launcherPath, writeLauncher } from '../../setup/launcher.js';
 import { commandLine } from '../../setup/shell-quote.js';
 import { setupEnvironment, type SetupEnvironment } from '../../setup/environment.js';
+import { EscdError } from '../../core/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,14 +30,14 @@ export interface SetupContext {
 
 function programs(ctx: SetupContext): { node: string; shim: string } {
   const shim = ctx.shim ?? shimScript();
-  if (!existsSync(shim)) throw new SetupError(`the shim is missing at ${shim}; reinstall escd (or run \`npm run build\`)`);
+  if (!existsSync(shim)) throw new EscdError('bad_request', `the shim is missing at ${shim}; reinstall escd (or run \`npm run build\`)`);
   return { node: ctx.node ?? process.execPath, shim };
 }
 
 function checkEnvName(env: string): void {
   const parts = env.split('/');
   if (parts.length > 3 || !parts.every(isValidSegment)) {
-    throw new SetupError(`invalid environment name ${quoteName(env)}: expected [org/]project/env of letters, digits, '-', '_' and '.'`);
+    throw new EscdError('bad_request', `invalid environment name ${quoteName(env)}: expected [org/]project/env of letters, digits, '-', '_' and '.'`);
   }
 }
 
@@ -139,16 +139,16 @@ export interface KubeSetupOptions {
 /** The kube setup for these options; reads the CA file. */
 export async function kubeSetup(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<KubeSetup> {
   checkEnvName(envName);
-  if (!opts.cluster) throw new SetupError('--cluster <name> is required');
-  if (opts.audience !== undefined && !opts.oidc) throw new SetupError('--audience only applies with --oidc');
-  if (opts.ca !== undefined && opts.server === undefined) throw new SetupError('--ca needs --server (it describes that server)');
-  if (opts.server !== undefined && !/^https:\/\/[^\s/]+/.test(opts.server)) throw new SetupError(`--server must be an https:// URL, got ${JSON.stringify(opts.server)}`);
+  if (!opts.cluster) throw new EscdError('bad_request', '--cluster <name> is required');
+  if (opts.audience !== undefined && !opts.oidc) throw new EscdError('bad_request', '--audience only applies with --oidc');
+  if (opts.ca !== undefined && opts.server === undefined) throw new EscdError('bad_request', '--ca needs --server (it describes that server)');
+  if (opts.server !== undefined && !/^https:\/\/[^\s/]+/.test(opts.server)) throw new EscdError('bad_request', `--server must be an https:// URL, got ${JSON.stringify(opts.server)}`);
   let caPem: string | undefined;
   if (opts.ca !== undefined) {
     caPem = await readFile(expandHome(opts.ca, ctx.env), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new SetupError(`cannot read --ca ${opts.ca}: ${err.code ?? err.message}`);
+      throw new EscdError('bad_request', `cannot read --ca ${opts.ca}: ${err.code ?? err.message}`);
     });
-    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new SetupError(`--ca ${opts.ca} is not a PEM certificate (no BEGIN CERTIFICATE line)`);
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new EscdError('bad_request', `--ca ${opts.ca} is not a PEM certificate (no BEGIN CERTIFICATE line)`);
   }
   const args = ['kube', envName, '--cluster', opts.cluster];
   if (opts.region) args.push('--region', opts.region);
@@ -202,7 +202,7 @@ export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: Se
   let currentContextSet = false;
   const result = await editFile(file, (text) => {
     if (setup.context && !setup.cluster && !hasNamedEntry(text, 'clusters', setup.context.cluster)) {
-      throw new SetupError(`${file} has no cluster named '${setup.context.cluster}'; pass --server (and --ca) to add it`);
+      throw new EscdError('bad_request', `${file} has no cluster named '${setup.context.cluster}'; pass --server (and --ca) to add it`);
     }
     const edit = upsertKubeconfig(text, setup, file);
     currentContextSet = edit.currentContextSet;
@@ -222,7 +222,7 @@ export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: Se
 /** `escd setup kube … --remove`: the user setup added, the contexts using it, and a cluster left without contexts. */
 async function removeKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
   checkEnvName(envName);
-  if (!opts.cluster) throw new SetupError('--cluster <name> is required');
+  if (!opts.cluster) throw new EscdError('bad_request', '--cluster <name> is required');
   const userName = opts.user ?? `escd-${envName.replaceAll('/', '-')}${opts.oidc ? '-oidc' : ''}@${opts.cluster}`;
   const file = kubeconfigFile(ctx.env);
   let removed: string[] = [];

@@ -1,11 +1,11 @@
 // `escd env pull` / `escd env push`: copy a definition between the local store and Pulumi Cloud,
 // secrets re-sealed under the destination's key (src/cloud/sync.ts).
 import type { Command } from 'commander';
-import { UserError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { CloudClient } from '../../cloud/client.js';
 import type { CloudTarget } from '../../cloud/routing.js';
 import type { LocalDefinitions } from '../../cloud/sync.js';
+import { EscdError } from '../../core/errors.js';
 
 export function register(env: Command): void {
   env
@@ -31,13 +31,13 @@ export function register(env: Command): void {
     .addHelpText('after', '\nExample:\n  $ escd env push app/dev acme/app/dev')
     .action(async (from: string, to: string) => {
       await withCloud(to, async ({ runtime, client, target }) => {
-        if (target.ref.version) throw new UserError(`cannot push to a version (${target.name}): name the environment without @`, 2);
+        if (target.ref.version) throw new EscdError('usage', `cannot push to a version (${target.name}): name the environment without @`);
         const { pushEnvironment } = await import('../../cloud/sync.js');
         const { diagnostics } = await pushEnvironment(client, runtime.cipher, localStore(runtime), from, target);
         if (diagnostics.length > 0) {
           const { formatDiagnostic } = await import('../../esc/diagnostics.js');
           for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-          throw new UserError(`Pulumi Cloud stored ${target.name} with ${diagnostics.length} error(s)`);
+          throw new EscdError('bad_request', `Pulumi Cloud stored ${target.name} with ${diagnostics.length} error(s)`);
         }
         process.stdout.write(`Pushed ${from} to ${target.name}\n`);
       });
@@ -71,10 +71,10 @@ async function withCloud(name: string, work: (session: CloudSession) => Promise<
   const target = cloudTargetOf(runtime.config, name);
   if (!target) {
     const orgs = Object.keys(runtime.config.cloudOrgs);
-    throw new UserError(`${name} is not a Pulumi Cloud environment: ${orgs.length > 0 ? `the cloud orgs are ${orgs.join(', ')}` : 'config.yaml maps no org to Pulumi Cloud (orgs.<org>.backend)'}`, 2);
+    throw new EscdError('usage', `${name} is not a Pulumi Cloud environment: ${orgs.length > 0 ? `the cloud orgs are ${orgs.join(', ')}` : 'config.yaml maps no org to Pulumi Cloud (orgs.<org>.backend)'}`);
   }
   const token = await accessTokenFor(await runtime.keyStore(), target.url, process.env);
-  if (!token) throw new UserError(`not logged in to ${target.url}: run 'escd login ${target.url}'`);
+  if (!token) throw new EscdError('bad_request', `not logged in to ${target.url}: run 'escd login ${target.url}'`);
   const audit = new AuditLog(runtime.paths.auditLog, { now: () => runtime.clock.now() });
   const client = await createCloudClient({
     url: target.url,
@@ -85,7 +85,7 @@ async function withCloud(name: string, work: (session: CloudSession) => Promise<
   try {
     await work({ runtime, client, target });
   } catch (err) {
-    if (err instanceof CloudError || err instanceof SyncError) throw new UserError(err.message);
+    if (err instanceof CloudError || err instanceof SyncError) throw new EscdError('bad_request', err.message);
     throw err;
   } finally {
     await audit.close();

@@ -1,7 +1,7 @@
 // `escd login [url]` / `escd logout [url]`: the Pulumi Cloud access token of a backend, kept only in
 // escd's key store. The daemon reads it when it opens a cloud org's environment.
 import { Command } from 'commander';
-import { UserError } from '../../core/errors.js';
+import { EscdError } from '../../core/errors.js';
 
 interface LoginOptions {
   readonly json?: boolean;
@@ -45,14 +45,14 @@ async function login(urlArgument: string | undefined, opts: LoginOptions): Promi
   const orgs = Object.entries(runtime.config.cloudOrgs).filter(([, u]) => u === url).map(([org]) => org);
   const token = process.env.PULUMI_ACCESS_TOKEN || (await readToken());
   const bad = credentials.checkTokenShape(token);
-  if (bad) throw new UserError(bad, 2);
+  if (bad) throw new EscdError('usage', bad);
   // Checked against the service before it is kept: a typo should fail here, not at the first `aws` call.
   if (orgs[0] !== undefined) {
     const client = await createCloudClient({ url, token, now: () => runtime.clock.now() });
     try {
       await client.list(orgs[0]);
     } catch (err) {
-      throw new UserError(`not logged in: ${(err as Error).message}`);
+      throw new EscdError('bad_request', `not logged in: ${(err as Error).message}`);
     }
   }
   await credentials.storeAccessToken(await runtime.keyStore(), url, token);
@@ -81,9 +81,9 @@ function normaliseUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UserError(`not a URL: ${JSON.stringify(text.slice(0, 80))} (e.g. https://api.pulumi.com)`, 2);
+    throw new EscdError('usage', `not a URL: ${JSON.stringify(text.slice(0, 80))} (e.g. https://api.pulumi.com)`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`the service URL must be https:// (got ${url.protocol})`, 2);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new EscdError('usage', `the service URL must be https:// (got ${url.protocol})`);
   return url.origin;
 }
 

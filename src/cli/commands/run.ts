@@ -1,6 +1,6 @@
 // `escd run`: run a command with an environment's variables and files.
 import type { Command } from 'commander';
-import { UserError } from '../../core/errors.js';
+import { EscdError } from '../../core/errors.js';
 
 /**
  * True when `--` came before any operand (`escd run -- cmd`): commander drops that `--`, so `cmd`
@@ -64,7 +64,7 @@ Examples:
   $ escd run --endpoint myproj/dev -- python3 long_job.py`,
     )
     .action(async (env: string | undefined, command: string[], opts: { interactive?: boolean; daemon?: boolean; endpoint?: boolean }, cmd: Command) => {
-      if (env === undefined || dashBeforeEnvironment(cmd)) throw new UserError('no environment specified', 2);
+      if (env === undefined || dashBeforeEnvironment(cmd)) throw new EscdError('usage', 'no environment specified');
       return (await import('../actions/run.js')).run(env, command, opts);
     });
 }

@@ -1,5 +1,6 @@
 // `escd setup aws|kube`: point the AWS CLI/SDKs and kubectl at the shim.
 import type { Command } from 'commander';
+import { EscdError } from '../../core/errors.js';
 
 async function context() {
   const actions = await import('../actions/setup.js');
@@ -43,12 +44,12 @@ Examples:
     .action(async (env: string | undefined, opts: { profile?: string; region?: string; print?: boolean; remove?: boolean; json?: boolean; roleName?: string; policy?: string; environment?: string }) => {
       const { actions, ctx } = await context();
       if (opts.roleName !== undefined) {
-        if (env !== undefined) throw new (await import('../../core/errors.js')).UserError('--role-name sets up the AWS side and takes no <env> argument (use --environment to write one)', 2);
+        if (env !== undefined) throw new EscdError('usage', '--role-name sets up the AWS side and takes no <env> argument (use --environment to write one)');
         await actions.setupAwsRole({ roleName: opts.roleName, ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.environment ? { environment: opts.environment } : {}) }, ctx);
         return;
       }
-      if (opts.policy !== undefined || opts.environment !== undefined) throw new (await import('../../core/errors.js')).UserError('--policy and --environment go with --role-name', 2);
-      if (env === undefined) throw new (await import('../../core/errors.js')).UserError('missing the environment: escd setup aws <env> (or --role-name NAME for the AWS side)', 2);
+      if (opts.policy !== undefined || opts.environment !== undefined) throw new EscdError('usage', '--policy and --environment go with --role-name');
+      if (env === undefined) throw new EscdError('usage', 'missing the environment: escd setup aws <env> (or --role-name NAME for the AWS side)');
       await actions.setupAws(env, opts, ctx);
     });
 
