@@ -56,7 +56,7 @@ describe('revisions', () => {
     await expect(store.read('app/dev@4')).rejects.toMatchObject({ code: 'not_found', message: 'not found' });
     await expect(store.read('app/dev@nope')).rejects.toMatchObject({ message: 'not found' });
     await expect(store.read('app/dev@1x')).rejects.toMatchObject({ message: 'not found' });
-    await expect(store.tagRevision('app/dev', 'latest', 1)).rejects.toMatchObject({ code: 'invalid' });
+    await expect(store.tagRevision('app/dev', 'latest', 1)).rejects.toMatchObject({ code: 'bad_request' });
     await store.untagRevision('app/dev', 'stable');
     await expect(store.read('app/dev@stable')).rejects.toMatchObject({ message: 'not found' });
   });
