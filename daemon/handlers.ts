@@ -3,6 +3,7 @@
 import type { AuditAction, AuditSink } from '../src/audit/audit-log.js';
 import type { EntryStatus, EnvironmentCache, Served, Session } from '../src/cache/environment-cache.js';
 import { CacheError } from '../src/cache/source.js';
+import { EscdError } from '../src/core/errors.js';
 import type { Clock } from '../src/clock/clock.js';
 import { formatDiagnostic } from '../src/esc/diagnostics.js';
 import { projectEnvironment } from '../src/esc/project.js';
@@ -326,7 +327,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
               };
         return ok(JSON.stringify(await deps.tokenFiles.keep(file)));
       } catch (err) {
-        if (err instanceof CacheError) return { ok: false, error: toErrorBody(err, deps.log) };
+        if (err instanceof EscdError) return { ok: false, error: toErrorBody(err, deps.log) };
         return { ok: false, error: { code: 'upstream_failed', message: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '' } };
       }
     },
@@ -366,8 +367,9 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
 }
 
 export function toErrorBody(err: unknown, log: (message: string) => void): ErrorBody {
-  if (err instanceof CacheError) {
-    return { code: err.code, message: err.message.split('\n')[0] ?? err.code, ...(err.diagnostics ? { diagnostics: [...err.diagnostics] } : {}) };
+  if (err instanceof EscdError) {
+    const diagnostics = err instanceof CacheError ? err.diagnostics : undefined;
+    return { code: err.code, message: err.message.split('\n')[0] ?? err.code, ...(diagnostics ? { diagnostics: [...diagnostics] } : {}) };
   }
   log(`internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   return { code: 'internal', message: 'internal error (see the daemon log)' };

@@ -21,6 +21,7 @@ import { NO_AUDIT, type AuditSink } from '../audit/audit-log.js';
 import { watchDirectory, type DirWatcher } from './dir-watcher.js';
 import { filesChanged, stampFiles, type FileStamp } from './file-stamps.js';
 import { backoffDelay, isServable, refreshAt } from './refresh-policy.js';
+import { EscdError } from '../core/errors.js';
 import { CacheError, type EnvironmentSource } from './source.js';
 import { didYouMean } from '../store/names.js';
 import { knownEnvironmentNames } from '../store/known-names.js';
@@ -398,6 +399,7 @@ export class EnvironmentCache {
 
 function asCacheError(err: unknown): CacheError {
   if (err instanceof CacheError) return err;
+  if (err instanceof EscdError) return new CacheError(err.code, err.message.split('\n')[0] ?? err.code);
   const message = err instanceof Error ? err.message : String(err);
   return new CacheError('evaluation_failed', message.split('\n')[0] ?? 'evaluation failed');
 }
