@@ -102,7 +102,12 @@ describe.skipIf(skip)('no secret in any output, log, audit line or file', () => 
     await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: alice\naws:\n  region: us-east-1\n  stsEndpoint: ${proxy.url}\n`);
     await writeFile(
       join(escdHome, 'environments', 'proj', 'dev.yaml'),
+      // The secrets are set below through the CLI; until then the references resolve to placeholders (env set,
+      // like esc, saves no definition with errors, so a reference to a missing property would block it).
       `values:
+  db: unset
+  api: unset
+  fileSecret: unset
   aws:
     login:
       fn::open::aws-login:

@@ -63,7 +63,8 @@ export async function open(env: string, path: string | undefined, options: OpenO
   const values = opened.values === undefined ? undefined : decodeValue(opened.values);
   if (format === 'dotenv' || format === 'shell') {
     const projection = projectEnvironment(values);
-    const files = await keptFiles(projection.files, redact);
+    // Printed values are shown (an explicit open); files stay on disk, so a secret one needs --show-secrets.
+    const files = await keptFiles(projection.files, !options.showSecrets);
     const { text, skipped } = renderEnviron(projection.environmentVariables, format, { redact }, files);
     process.stdout.write(text);
     if (skipped.length > 0) process.stderr.write(`escd: skipped variables a shell cannot assign: ${skipped.join(', ')}\n`);
