@@ -42,8 +42,16 @@ export async function askEngine<M extends Method>(method: M, params: MethodParam
     if (response.ok) return response.result;
     throw refusal(response.error);
   }
-  const [{ askDaemon, DaemonRefused, NoDaemon }, { resolvePaths }] = await Promise.all([import('../../daemon/autostart.js'), import('../config/paths.js')]);
+  const [{ askDaemon, DaemonRefused, NoDaemon }, { resolvePaths }, { ownershipProblems, ownershipRefusal }] = await Promise.all([
+    import('../../daemon/autostart.js'),
+    import('../config/paths.js'),
+    import('../config/ownership.js'),
+  ]);
   const paths = resolvePaths(env);
+  // What loadConfig refuses, refused here too before the socket or a daemon start is tried: an ESCD_HOME
+  // another user controls must not become "cannot reach the daemon" (a few lstat calls).
+  const unsafe = ownershipRefusal(ownershipProblems(paths, env));
+  if (unsafe) throw new EscdError('bad_config', unsafe);
   const endpoint = callerStsEndpoint(env);
   const sent = endpoint !== undefined && isWithCaller(method) ? { ...params, callerStsEndpoint: endpoint } : params;
   try {
