@@ -5,7 +5,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../daemon/backend.js';
-import { createDispatch } from '../../daemon/handlers.js';
 import type { DaemonBackend } from '../../daemon/main.js';
 import type { AuditEvent } from '../../src/audit/audit-log.js';
 import { EnvironmentCache } from '../../src/cache/environment-cache.js';
@@ -14,21 +13,11 @@ import type { Request } from '../../src/protocol/wire.js';
 import { settle } from '../cache/fake-source.js';
 import { FAKE_AWS_LOGIN, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
+import { dispatchOnce, type DispatchReply } from '../daemon/harness.js';
 
 const MIN = 60_000;
-const AWS_ENV = `values:
-  aws:
-    login:
-      fn::open::aws-login:
-        oidc:
-          duration: 1h
-          roleArn: arn:aws:iam::123456789012:role/app
-          sessionName: escd
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${aws.login.sessionToken}
-`;
+const AWS_ENV = awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/app', sessionName: 'escd' });
 
 let cloud: FakeCloud;
 let home: TmpHome;
@@ -37,21 +26,7 @@ let backend: DaemonBackend;
 let cache: EnvironmentCache;
 const audited: AuditEvent[] = [];
 
-async function call(method: Request['method'], params: Record<string, unknown>): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
-  const dispatch = createDispatch({
-    cache,
-    kube: backend.kube,
-    clock,
-    audit: { record: () => {} },
-    info: () => ({ pid: 1, version: 't', startedAt: 0, socket: 's', socketActivated: false }),
-    defaultRegion: () => 'us-east-1',
-    connections: () => 0,
-    requestShutdown: () => {},
-    log: () => {},
-  });
-  const reply = await dispatch({ v: 1, id: 1, method, params } as Request);
-  return reply.ok ? { ok: true, result: JSON.parse(reply.result) as Record<string, unknown> } : { ok: false, error: reply.error };
-}
+const call = (method: Request['method'], params: Record<string, unknown>): Promise<DispatchReply> => dispatchOnce({ cache, kube: backend.kube, clock }, method, params);
 
 /** Advances simulated time in scheduler-sized steps, letting background work run. */
 async function advance(ms: number): Promise<void> {

@@ -8,22 +8,11 @@ import { assertBuilt, runCli, runShim } from '../support/cli.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { FAKE_AWS_LOGIN, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
 const skip = e2eSkipReason(motoMissing(), awsCliMissing());
 
-const AWS_ENV = `values:
-  aws:
-    login:
-      fn::open::aws-login:
-        oidc:
-          duration: 1h
-          roleArn: arn:aws:iam::123456789012:role/app
-          sessionName: escd
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${aws.login.sessionToken}
-`;
+const AWS_ENV = awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/app', sessionName: 'escd' });
 
 function run(command: string, args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

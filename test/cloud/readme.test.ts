@@ -7,22 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI, ROOT, runCli } from '../support/cli.js';
 import { FAKE_AWS_LOGIN, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { awsLoginEnvironment } from '../support/environments.js';
 
-const DEV = `values:
-  aws:
-    login:
-      fn::open::aws-login:
-        oidc:
-          duration: 1h
-          roleArn: arn:aws:iam::123456789012:role/app
-          sessionName: escd
-  region: eu-west-1
-  environmentVariables:
-    AWS_ACCESS_KEY_ID: \${aws.login.accessKeyId}
-    AWS_SECRET_ACCESS_KEY: \${aws.login.secretAccessKey}
-    AWS_SESSION_TOKEN: \${aws.login.sessionToken}
-    AWS_REGION: \${region}
-`;
+const DEV = awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/app', sessionName: 'escd', region: 'eu-west-1' });
 
 /** The first ```sh block under `heading` in README.md. */
 async function readmeBlock(heading: string): Promise<string> {

@@ -9,6 +9,10 @@ import { runDaemon, type DaemonBackend } from '../../daemon/main.js';
 import type { KubeTokenSources } from '../../daemon/kube-tokens.js';
 import type { ServerLimits } from '../../daemon/server.js';
 import { DEFAULT_LIMITS } from '../../daemon/server.js';
+import { CredentialEndpoint } from '../../daemon/endpoint.js';
+import { createDispatch } from '../../daemon/handlers.js';
+import type { EnvironmentCache } from '../../src/cache/environment-cache.js';
+import type { Request } from '../../src/protocol/wire.js';
 
 export function fakeKube(clock: Clock): KubeTokenSources & { minted: string[] } {
   const minted: string[] = [];
@@ -153,4 +157,33 @@ export class LineClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+export interface DispatchReply {
+  readonly ok: boolean;
+  readonly result?: Record<string, unknown>;
+  readonly error?: { code: string; message: string };
+}
+
+/** One request through the daemon's real handlers over `cache` (no socket), answered as parsed JSON. */
+export async function dispatchOnce(
+  deps: { readonly cache: EnvironmentCache; readonly kube: KubeTokenSources; readonly clock: Clock },
+  method: Request['method'],
+  params: Record<string, unknown>,
+): Promise<DispatchReply> {
+  const { cache, kube, clock } = deps;
+  const dispatch = createDispatch({
+    cache,
+    kube,
+    endpoint: new CredentialEndpoint({ cache, clock, audit: { record: () => {} }, log: () => {} }),
+    clock,
+    audit: { record: () => {} },
+    info: () => ({ pid: 1, version: 't', startedAt: 0, socket: 's', socketActivated: false }),
+    defaultRegion: () => 'us-east-1',
+    connections: () => 0,
+    requestShutdown: () => {},
+    log: () => {},
+  });
+  const reply = await dispatch({ v: 1, id: 1, method, params } as Request);
+  return reply.ok ? { ok: true, result: JSON.parse(reply.result) as Record<string, unknown> } : { ok: false, error: reply.error };
 }

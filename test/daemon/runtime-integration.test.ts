@@ -4,8 +4,6 @@ import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../daemon/backend.js';
-import { CredentialEndpoint } from '../../daemon/endpoint.js';
-import { createDispatch } from '../../daemon/handlers.js';
 import type { DaemonBackend } from '../../daemon/main.js';
 import { EnvironmentCache } from '../../src/cache/environment-cache.js';
 import { guaranteedServedLife } from '../../src/cache/refresh-policy.js';
@@ -15,6 +13,7 @@ import type { Provider } from '../../src/esc/provider.js';
 import type { Request } from '../../src/protocol/wire.js';
 import { settle } from '../cache/fake-source.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { dispatchOnce, type DispatchReply } from './harness.js';
 
 const MIN = 60_000;
 let home: TmpHome;
@@ -48,22 +47,7 @@ function write(name: string, text: string): string {
   return file;
 }
 
-async function call(method: Request['method'], params: Record<string, unknown>): Promise<{ ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } }> {
-  const dispatch = createDispatch({
-    cache,
-    kube: backend.kube,
-    endpoint: new CredentialEndpoint({ cache, clock, audit: { record: () => {} }, log: () => {} }),
-    clock,
-    audit: { record: () => {} },
-    info: () => ({ pid: 1, version: 't', startedAt: 0, socket: 's', socketActivated: false }),
-    defaultRegion: () => 'us-east-1',
-    connections: () => 0,
-    requestShutdown: () => {},
-    log: () => {},
-  });
-  const reply = await dispatch({ v: 1, id: 1, method, params } as Request);
-  return reply.ok ? { ok: true, result: JSON.parse(reply.result) as Record<string, unknown> } : { ok: false, error: reply.error };
-}
+const call = (method: Request['method'], params: Record<string, unknown>): Promise<DispatchReply> => dispatchOnce({ cache, kube: backend.kube, clock }, method, params);
 
 beforeAll(async () => {
   home = await makeTmpHome('escd-int-');
