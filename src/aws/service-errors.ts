@@ -1,6 +1,6 @@
 // Turns what a Secrets Manager, SSM or IAM call threw into one line with the AWS error code and its
 // likely cause. Pure (duck-typed SDK errors); never quotes credentials or secret values.
-import { CONNECTION_ERRORS, safeServiceMessage, THROTTLING, TLS_ERRORS } from './sts-errors.js';
+import { CONNECTION_ERRORS, safeServiceMessage, str, THROTTLING, TLS_ERRORS, type ErrorShape } from './sts-errors.js';
 
 export interface ServiceCallContext {
   /** `Secrets Manager`, `SSM`, `IAM`. */
@@ -21,16 +21,6 @@ export interface ServiceFailure {
   readonly message: string;
 }
 
-interface ErrorShape {
-  readonly name?: unknown;
-  readonly message?: unknown;
-  readonly code?: unknown;
-  readonly Code?: unknown;
-  readonly $fault?: unknown;
-  readonly $metadata?: { readonly httpStatusCode?: unknown };
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 const NOT_FOUND = new Set(['ResourceNotFoundException', 'ParameterNotFound', 'ParameterVersionNotFound', 'NoSuchEntity', 'NoSuchEntityException']);
 const BAD_CREDENTIALS = new Set(['UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException', 'SignatureDoesNotMatch', 'IncompleteSignature']);

@@ -79,7 +79,8 @@ export const TLS_ERRORS = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-interface ErrorShape {
+/** What an AWS SDK error (or a socket error under it) may carry; every field checked before use. */
+export interface ErrorShape {
   readonly name?: unknown;
   readonly message?: unknown;
   readonly code?: unknown;
@@ -88,7 +89,8 @@ interface ErrorShape {
   readonly $metadata?: { readonly httpStatusCode?: unknown };
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** A non-empty string field, else undefined. */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** STS's own words, safe to print: one line, at most 200 characters, JWT-like strings removed. */
 export function safeServiceMessage(text: string): string {
