@@ -129,32 +129,34 @@ describe('escd-shim with bad input (real daemon)', () => {
 
   // Retried once: in one full fresh-clone run (of four) its first command failed with
   // "(intermediate value).init is not a function" and passed on every rerun; the cause is not found yet.
+  let hugeAttempts = 0;
   it('an answer too large for the socket is refused by name, not a lost connection', { retry: 1 }, async () => {
+    const huge = `proj/huge${++hugeAttempts}`; // a fresh environment for a retry
     const value = join(home.dir, 'big-value');
     // 700 KiB: its ciphertext keeps the definition under the 1 MiB definition limit; used twice
     // (secret key and session token) it makes an answer of 1.4 MiB.
     writeFileSync(value, 'x'.repeat(700 * 1024));
     for (const args of [
-      ['env', 'init', 'proj/huge'],
-      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_ACCESS_KEY_ID', 'AKIAHUGE'],
-      ['env', 'set', 'proj/huge', 'big', '--secret', '--file', value],
-      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '${big}'],
-      ['env', 'set', 'proj/huge', 'environmentVariables.AWS_SESSION_TOKEN', '${big}'],
+      ['env', 'init', huge],
+      ['env', 'set', huge, 'environmentVariables.AWS_ACCESS_KEY_ID', 'AKIAHUGE'],
+      ['env', 'set', huge, 'big', '--secret', '--file', value],
+      ['env', 'set', huge, 'environmentVariables.AWS_SECRET_ACCESS_KEY', '${big}'],
+      ['env', 'set', huge, 'environmentVariables.AWS_SESSION_TOKEN', '${big}'],
     ]) {
       const r = await runCli(args, { env });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
     }
-    const r = await runShim(['aws', 'proj/huge'], { env });
+    const r = await runShim(['aws', huge], { env });
     expectRefusal(r, 'huge answer');
-    expect(r.stderr).toMatch(/^escd-shim: proj\/huge: the answer is 1\.4 MiB, more than the 1\.0 MiB the daemon sends in one answer$/m);
+    expect(r.stderr).toMatch(new RegExp(`^escd-shim: ${huge}: the answer is 1\\.4 MiB, more than the 1\\.0 MiB the daemon sends in one answer$`, 'm'));
     // The daemon is unaffected, and the value itself is intact: the CLI says how to see it, and in
     // process (no one-answer limit there) prints all of it.
     expect((await runShim(['aws', 'proj/dev'], { env })).code).toBe(0);
-    const refused = await runCli(['open', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
+    const refused = await runCli(['open', huge, 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^escd: the answer is \d\.\d MiB, more than the 1\.0 MiB the daemon sends in one answer \(use --no-daemon to evaluate it in this process\)\n$/);
-    const shown = await runCli(['open', '--no-daemon', 'proj/huge', 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
+    const shown = await runCli(['open', '--no-daemon', huge, 'environmentVariables.AWS_SECRET_ACCESS_KEY', '--format', 'string', '--show-secrets'], { env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout.trimEnd()).toBe('x'.repeat(700 * 1024));
   });
