@@ -33,7 +33,9 @@ describe.skipIf(skip)('the README, followed as written', () => {
   let moto: Moto;
   let home: TmpHome;
   let env: Record<string, string>;
-  const sh = (line: string) => spawnSync('sh', ['-c', line], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  // npm_config_ignore_scripts: `npx escd` installs this directory to run its bin, which would run `prepare`
+  // (a rebuild of dist/ in place) while other suites run from dist/.
+  const sh = (line: string) => spawnSync('sh', ['-c', line], { cwd: ROOT, env: { ...env, npm_config_ignore_scripts: 'true' }, encoding: 'utf8', timeout: 120_000 });
 
   beforeAll(async () => {
     assertBuilt();

@@ -76,7 +76,9 @@ describe('escd quickstart', () => {
     ]);
     // npx takes seconds to start: one step through it proves the spelling; the rest differ only in arguments.
     for (const step of steps.slice(0, 1)) {
-      const r = spawnSync('sh', ['-c', step], { cwd: ROOT, env: { ...process.env, ...env, PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 60_000 });
+      // npx runs the project's own bin by installing this directory, which runs its `prepare` (a rebuild of
+      // dist/ in place) unless scripts are off: other suites run from dist/ at the same time.
+      const r = spawnSync('sh', ['-c', step], { cwd: ROOT, env: { ...process.env, ...env, PATH: process.env.PATH ?? '', npm_config_ignore_scripts: 'true' }, encoding: 'utf8', timeout: 60_000 });
       expect(r.status, `${step}: ${r.stderr}`).toBe(0);
     }
     // Non-TTY and NO_COLOR: no escape sequences at all (no spinner, no colour).
