@@ -1,10 +1,9 @@
 // A cloud environment end to end: the AWS CLI → escd-shim → a real escd daemon → the fake Pulumi Cloud
 // (held to @pulumi/esc-sdk by contract.test.ts), counting the opens the service sees.
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli, runShim } from '../support/cli.js';
+import { assertBuilt, runCli, runProcess, runShim } from '../support/cli.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { FAKE_AWS_LOGIN, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -13,18 +12,6 @@ import { awsLoginEnvironment } from '../support/environments.js';
 const skip = e2eSkipReason(motoMissing(), awsCliMissing());
 
 const AWS_ENV = awsLoginEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/app', sessionName: 'escd' });
-
-function run(command: string, args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.skipIf(skip)('a Pulumi Cloud environment through the shim and the AWS CLI', () => {
   let moto: Moto;
@@ -75,7 +62,7 @@ describe.skipIf(skip)('a Pulumi Cloud environment through the shim and the AWS C
     const setup = await runCli(['setup', 'aws', 'acme/app/dev'], { env });
     expect(setup.code, setup.stderr).toBe(0);
     const profile = setup.stdout.match(/profile[ "']+([\w.-]+)/)?.[1] ?? 'acme-app-dev';
-    const r = await run('aws', ['sts', 'get-caller-identity', '--profile', profile, '--endpoint-url', moto.endpoint, '--output', 'json'], env);
+    const r = await runProcess('aws', ['sts', 'get-caller-identity', '--profile', profile, '--endpoint-url', moto.endpoint, '--output', 'json'], { env });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toHaveProperty('Account');
     expect(cloud.opens('acme/app/dev')).toBe(1);

@@ -1,10 +1,9 @@
 // The README's "Teams: Pulumi Cloud" commands, run as written (bash, a throwaway HOME, `escd` on PATH)
 // against the fake service. The one substitution: the service URL, since there is no network here.
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CLI, ROOT, runCli } from '../support/cli.js';
+import { assertBuilt, CLI, ROOT, runCli, runProcess } from '../support/cli.js';
 import { FAKE_AWS_LOGIN, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 import { awsLoginEnvironment } from '../support/environments.js';
@@ -46,15 +45,7 @@ describe('README: Teams: Pulumi Cloud, verbatim', () => {
 
   it('works as written', async () => {
     const script = (await readmeBlock('Teams: Pulumi Cloud')).replaceAll('https://api.pulumi.com', cloud.url);
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { env, cwd: home.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runProcess('bash', ['-euo', 'pipefail', '-c', script], { env, cwd: home.dir, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Logged in to ${cloud.url} for acme`);
     expect(result.stdout).toContain(FAKE_AWS_LOGIN.accessKeyId);

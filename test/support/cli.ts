@@ -20,13 +20,14 @@ export function assertBuilt(): void {
   if (!existsSync(CLI) || !existsSync(SHIM)) throw new Error(`dist/ is missing: run \`npm run build\` first (looked for ${CLI})`);
 }
 
-export function runNode(
-  script: string,
+/** Runs `command` to completion with only PATH and `options.env` in its environment, collecting its output. */
+export function runProcess(
+  command: string,
   args: readonly string[],
   options: { env?: Record<string, string>; input?: string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(command, args, {
       env: { PATH: process.env.PATH ?? '', ...options.env },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -44,6 +45,9 @@ export function runNode(
     child.stdin.end(options.input ?? '');
   });
 }
+
+export const runNode = (script: string, args: readonly string[], options: Parameters<typeof runProcess>[2] = {}): Promise<RunResult> =>
+  runProcess(process.execPath, [script, ...args], options);
 
 export const runCli = (args: readonly string[], options?: Parameters<typeof runNode>[2]) => runNode(CLI, args, options);
 export const runShim = (args: readonly string[], options?: Parameters<typeof runNode>[2]) => runNode(SHIM, args, options);
