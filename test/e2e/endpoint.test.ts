@@ -2,12 +2,12 @@
 // JavaScript (fromContainerMetadata, fromHttp, the default chain) get an environment's session from a
 // real daemon (dist/) through AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN,
 // with moto as STS; anything without a live grant, or with a foreign Host, is refused.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, ROOT, runCli } from '../support/cli.js';
+import { assertBuilt, ROOT, runCli, runProcess } from '../support/cli.js';
 import { awsLoginEnvironment } from '../support/environments.js';
 import { awsCliMissing, e2eSkipReason, motoMissing, startMoto, type Moto } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -25,21 +25,8 @@ interface Proc {
   stderr: string;
 }
 
-function run(command: string, args: string[], env: Record<string, string>, cwd?: string): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, cwd: cwd ?? env.HOME, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (command: string, args: string[], env: Record<string, string>, cwd?: string): Promise<Proc> =>
+  runProcess(command, args, { env, ...((cwd ?? env.HOME) ? { cwd: cwd ?? env.HOME } : {}), timeoutMs: 60_000 });
 
 /** One GET with full control of the headers (the clients always send the right Host) and of the path. */
 function get(url: string, headers: Record<string, string>, rawPath?: string): Promise<{ status: number; body: string }> {

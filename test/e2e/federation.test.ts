@@ -3,11 +3,11 @@
 // credential source) read the file `escd oidc token-file` keeps and trade it at the tests' token
 // endpoints, which verify it against the JWKS `escd oidc publish` wrote; each library gets the access
 // token. Configured as the README shows (AZURE_* variables; a credential configuration file).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, ROOT, runCli } from '../support/cli.js';
+import { assertBuilt, ROOT, runCli, runProcess } from '../support/cli.js';
 import { startFederationTokenServer, type FederationTokenServer } from '../support/federation-token-server.js';
 import { e2eSkipReason } from '../support/moto.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
@@ -20,21 +20,8 @@ const AZURE_AUDIENCE = 'api://AzureADTokenExchange';
 const GOOGLE_PROVIDER = '//iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/escd/providers/escd';
 const GOOGLE_AUDIENCE = `https:${GOOGLE_PROVIDER}`;
 
-function node(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const node = (script: string, env: Record<string, string>) =>
+  runProcess(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { env, cwd: ROOT, timeoutMs: 60_000 });
 
 const AZURE = `
   import { WorkloadIdentityCredential } from '@azure/identity';

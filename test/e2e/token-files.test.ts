@@ -2,12 +2,12 @@
 // file is replayed by the tests' API server to the verifying STS, across a renewal (triggered by
 // `escd flush`, which rewrites the environment's files before it answers); the file is gone when the
 // daemon stops and back when it starts.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, runCli, runProcess } from '../support/cli.js';
 import { awsLoginEnvironment } from '../support/environments.js';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver.js';
 import { e2eSkipReason } from '../support/moto.js';
@@ -22,21 +22,7 @@ function missing(command: string, args: string[], what: string): string | undefi
 
 const skip = e2eSkipReason(missing('kubectl', ['version', '--client'], 'kubectl'), missing('openssl', ['version'], 'openssl'));
 
-function kubectl(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', args, { env, cwd: env.HOME, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const kubectl = (args: string[], env: Record<string, string>) => runProcess('kubectl', args, { env, ...(env.HOME ? { cwd: env.HOME } : {}), timeoutMs: 60_000 });
 
 const ROLE = 'arn:aws:iam::123456789012:role/deployer';
 
