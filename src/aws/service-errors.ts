@@ -1,6 +1,6 @@
 // Turns what a Secrets Manager, SSM or IAM call threw into one line with the AWS error code and its
 // likely cause. Pure (duck-typed SDK errors); never quotes credentials or secret values.
-import { CONNECTION_ERRORS, safeServiceMessage, str, THROTTLING, TLS_ERRORS, type ErrorShape } from './sts-errors.js';
+import { CONNECTION_ERRORS, readSdkError, safeServiceMessage, str, THROTTLING, TLS_ERRORS } from './sts-errors.js';
 
 export interface ServiceCallContext {
   /** `Secrets Manager`, `SSM`, `IAM`. */
@@ -29,12 +29,7 @@ const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOp
 const KMS = new Set(['DecryptionFailure', 'InvalidKeyId', 'KMSAccessDeniedException', 'KMSDisabledException', 'KMSInvalidStateException', 'KMSNotFoundException']);
 
 export function describeServiceError(err: unknown, ctx: ServiceCallContext): ServiceFailure {
-  const e: ErrorShape = typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
-  const name = str(e.name);
-  const rawCode = str(e.Code) ?? (e.$fault !== undefined ? name : undefined);
-  const awsCode = rawCode === 'Unknown' ? undefined : rawCode;
-  const sysCode = str(e.code);
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+  const { e, name, awsCode, sysCode, status } = readSdkError(err);
   const said = str(e.message) ? ` — AWS said: "${safeServiceMessage(String(e.message))}"` : '';
   const at = `${ctx.service} at ${ctx.endpoint}`;
   const fail = (code: string | undefined, why: string): ServiceFailure => ({ ...(code ? { code } : {}), message: `cannot ${ctx.action}${code ? ` (${code})` : ''}: ${why}` });

@@ -110,8 +110,8 @@ function conditionPrefix(iss: string | undefined): string {
   return iss === undefined ? '<issuer>' : iss.replace(/^https?:\/\//, '').replace(/\/+$/, '');
 }
 
-/** Maps an error thrown by an STS call to a kind and a one-line message. */
-export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure {
+/** What every AWS error mapper reads from a thrown SDK (or socket) error, each field checked. */
+export function readSdkError(err: unknown): { e: ErrorShape; name?: string; awsCode?: string; sysCode?: string; status?: number } {
   const e: ErrorShape = typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
   const name = str(e.name);
   // The SDK names an error answer without a code `Unknown`.
@@ -119,6 +119,12 @@ export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure 
   const awsCode = rawCode === 'Unknown' ? undefined : rawCode;
   const sysCode = str(e.code);
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+  return { e, name, awsCode, sysCode, status };
+}
+
+/** Maps an error thrown by an STS call to a kind and a one-line message. */
+export function describeStsError(err: unknown, ctx: StsCallContext): StsFailure {
+  const { e, name, awsCode, sysCode, status } = readSdkError(err);
   const said = str(e.message) ? ` — STS said: "${safeServiceMessage(String(e.message))}"` : '';
   const at = `STS at ${ctx.endpoint}`;
   const iss = ctx.token?.iss;
