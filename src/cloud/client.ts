@@ -13,7 +13,7 @@ export interface CloudEnvironmentRef {
   readonly version?: string;
 }
 
-export type CloudErrorCode = 'not_found' | 'unauthorized' | 'unreachable' | 'bad_answer' | 'failed';
+export type CloudErrorCode = 'not_found' | 'unauthorized' | 'unreachable' | 'bad_answer' | 'conflict' | 'unsupported' | 'failed';
 
 /** One line for people, never the token; `requestId` is the service's, when it answered. */
 export class CloudError extends Error {
@@ -42,13 +42,72 @@ export interface CloudOpened {
   readonly expiresAt: Date;
 }
 
+/** A definition as the service keeps it, with what an update needs to detect a concurrent writer. */
+export interface CloudDefinition {
+  readonly yaml: string;
+  /** The service's ETag for this definition; sent back with an update so a concurrent change is refused. */
+  readonly etag?: string;
+  /** The revision the text is (the service's `Pulumi-ESC-Revision` header). */
+  readonly revision?: number;
+}
+
+/** Who changed something and when, as the service reports it (any part may be missing). */
+export interface CloudStamp {
+  /** ISO 8601. */
+  readonly at?: string;
+  readonly login?: string;
+  /** The person's display name. */
+  readonly author?: string;
+}
+
+export interface CloudRevision extends CloudStamp {
+  readonly number: number;
+  /** Revision tags on it, as the service lists them. */
+  readonly tags: readonly string[];
+}
+
+export interface CloudRevisionTag extends CloudStamp {
+  readonly name: string;
+  readonly revision: number;
+}
+
+export interface CloudEnvironmentTag {
+  readonly name: string;
+  readonly value: string;
+  readonly created?: string;
+  readonly modified?: string;
+  readonly login?: string;
+  readonly editor?: string;
+}
+
 export interface CloudClient {
   open(ref: CloudEnvironmentRef): Promise<CloudOpened>;
   /** The definition's YAML; with `decrypt`, secrets in clear (the service's own decrypt call). */
   definition(ref: CloudEnvironmentRef, options?: { readonly decrypt?: boolean }): Promise<string>;
+  /** The definition with its ETag and revision (at `ref.version` when given; decrypt only for the latest). */
+  read(ref: CloudEnvironmentRef, options?: { readonly decrypt?: boolean }): Promise<CloudDefinition>;
+  /**
+   * Stores `yaml` as the next revision of an existing environment. With `etag`, the service refuses
+   * it when the environment changed since that read (CloudError `conflict`). A definition with errors
+   * is not stored: its diagnostics are returned.
+   */
+  write(ref: CloudEnvironmentRef, yaml: string, options?: { readonly etag?: string }): Promise<{ readonly diagnostics: readonly Diagnostic[]; readonly revision?: number }>;
   /** Creates the environment when it does not exist, then stores `yaml` as its new revision. */
   update(ref: CloudEnvironmentRef, yaml: string): Promise<readonly Diagnostic[]>;
-  list(org: string): Promise<readonly { readonly project: string; readonly name: string }[]>;
+  list(org: string): Promise<readonly { readonly project: string; readonly name: string; readonly modified?: string }[]>;
+  /** Revisions, newest first (from `before - 1` down when given). */
+  revisions(ref: CloudEnvironmentRef, options?: { readonly before?: number }): Promise<readonly CloudRevision[]>;
+  revisionTags(ref: CloudEnvironmentRef): Promise<readonly CloudRevisionTag[]>;
+  revisionTag(ref: CloudEnvironmentRef, name: string): Promise<CloudRevisionTag>;
+  /** Creates the revision tag, or moves it when it exists. */
+  tagRevision(ref: CloudEnvironmentRef, name: string, revision: number): Promise<void>;
+  untagRevision(ref: CloudEnvironmentRef, name: string): Promise<void>;
+  tags(ref: CloudEnvironmentRef): Promise<readonly CloudEnvironmentTag[]>;
+  tag(ref: CloudEnvironmentRef, name: string): Promise<CloudEnvironmentTag>;
+  /** Creates the environment tag, or changes its value when it exists. */
+  setTag(ref: CloudEnvironmentRef, name: string, value: string): Promise<CloudEnvironmentTag>;
+  renameTag(ref: CloudEnvironmentRef, name: string, newName: string): Promise<CloudEnvironmentTag>;
+  removeTag(ref: CloudEnvironmentRef, name: string): Promise<void>;
 }
 
 export interface CloudClientOptions {
@@ -82,18 +141,20 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
   );
 
   /** Runs one call, audits it, and turns any failure into a CloudError with a one-line message. */
-  const call = async <T>(operation: string, ref: CloudEnvironmentRef | string, run: () => Promise<{ data: T; status: number; headers: unknown }>): Promise<T> => {
+  const callFull = async <T>(operation: string, ref: CloudEnvironmentRef | string, run: () => Promise<{ data: T; status: number; headers: unknown }>): Promise<{ data: T; status: number; headers: unknown }> => {
     const environment = typeof ref === 'string' ? ref : refText(ref);
     try {
       const response = await run();
       options.onCall?.({ operation, environment, status: response.status, ...requestIdOf(response.headers) });
-      return response.data;
+      return response;
     } catch (err) {
       const failure = describeFailure(err, environment, options.url);
       options.onCall?.({ operation, environment, status: failure.status, ...(failure.error.requestId ? { requestId: failure.error.requestId } : {}) });
       throw failure.error;
     }
   };
+  const call = async <T>(operation: string, ref: CloudEnvironmentRef | string, run: () => Promise<{ data: T; status: number; headers: unknown }>): Promise<T> =>
+    (await callFull(operation, ref, run)).data;
 
   const shape = <T>(environment: string, convert: () => T): T => {
     try {
@@ -104,7 +165,7 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
     }
   };
 
-  return {
+  const client: CloudClient = {
     async open(ref) {
       const openedAt = options.now();
       const opened = await call('open', ref, () =>
@@ -142,22 +203,204 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
         (page.environments ?? []).some((e) => e.project === ref.project && e.name === ref.name),
       );
       if (!exists) await call('create', ref, () => api.createEnvironment(ref.org, { project: ref.project, name: ref.name }));
-      const answer = await call('update', ref, () => api.updateEnvironmentYaml(ref.org, ref.project, ref.name, yaml));
-      return shape(refText(ref), () => fromApiDiagnostics(answer?.diagnostics, `${ref.project}/${ref.name}`));
+      return (await client.write(ref, yaml)).diagnostics;
+    },
+
+    async read(ref, { decrypt = false } = {}) {
+      if (decrypt && ref.version) throw new CloudError('unsupported', `Pulumi Cloud's API decrypts only the latest definition, not ${refText(ref)}`);
+      const yamlText = { responseType: 'text', headers: { Accept: 'application/x-yaml' } } as const;
+      const response = await callFull(decrypt ? 'decrypt' : 'read-definition', ref, () =>
+        decrypt
+          ? api.decryptEnvironment(ref.org, ref.project, ref.name, yamlText)
+          : ref.version
+            ? api.getEnvironmentAtVersion(ref.org, ref.project, ref.name, ref.version, yamlText)
+            : api.getEnvironment(ref.org, ref.project, ref.name, yamlText),
+      );
+      if (typeof response.data !== 'string') throw new CloudError('bad_answer', `Pulumi Cloud sent ${refText(ref)}'s definition as something other than YAML text`);
+      const etag = header(response.headers, 'etag');
+      const revision = revisionOf(response.headers);
+      return { yaml: response.data, ...(etag ? { etag } : {}), ...(revision !== undefined ? { revision } : {}) };
+    },
+
+    async write(ref, yaml, { etag } = {}) {
+      const environment = refText(ref);
+      let response;
+      try {
+        // A definition with errors is answered 400 with its diagnostics: an answer, not a failure.
+        response = await callFull('update', ref, () =>
+          api.updateEnvironmentYaml(ref.org, ref.project, ref.name, yaml, {
+            ...(etag ? { headers: { ETag: etag } } : {}),
+            validateStatus: (status: number) => (status >= 200 && status < 300) || status === 400,
+          }),
+        );
+      } catch (err) {
+        if (err instanceof CloudError && err.code === 'conflict') {
+          throw new CloudError('conflict', `${environment} changed in Pulumi Cloud since it was read; nothing was written (read it again and retry)${err.requestId ? ` (request ${err.requestId})` : ''}`, err.requestId);
+        }
+        throw err;
+      }
+      const data = response.data as { diagnostics?: unknown; message?: unknown } | undefined;
+      const diagnostics = shape(environment, () => fromApiDiagnostics(data?.diagnostics, `${ref.project}/${ref.name}`));
+      if (response.status === 400 && diagnostics.length === 0) {
+        const said = typeof data?.message === 'string' ? `: ${data.message.split('\n')[0]!.slice(0, 200)}` : '';
+        throw new CloudError('failed', `Pulumi Cloud refused the definition of ${environment} (HTTP 400)${said}`);
+      }
+      const revision = revisionOf(response.headers);
+      return { diagnostics, ...(revision !== undefined ? { revision } : {}) };
+    },
+
+    async revisions(ref, { before } = {}) {
+      const found: CloudRevision[] = [];
+      let next = before;
+      // Pages of 100, newest first; bounded so a server that never ends cannot keep us here.
+      for (let page = 0; page < 1000; page++) {
+        const answer = await call('list-revisions', ref, () => api.listEnvironmentRevisions(ref.org, ref.project, ref.name, next, REVISION_PAGE));
+        if (!Array.isArray(answer)) throw new CloudError('bad_answer', `Pulumi Cloud listed ${refText(ref)}'s revisions as something other than a list`);
+        for (const r of answer) {
+          if (typeof r?.number !== 'number') throw new CloudError('bad_answer', `Pulumi Cloud listed a revision of ${refText(ref)} without a number`);
+          found.push({ number: r.number, tags: Array.isArray(r.tags) ? r.tags.filter((t): t is string => typeof t === 'string') : [], ...stamp(r.created, r.creatorLogin, r.creatorName) });
+        }
+        const last = answer.at(-1)?.number;
+        if (answer.length < REVISION_PAGE || last === undefined || last <= 1) break;
+        next = last;
+      }
+      return found;
+    },
+
+    async revisionTags(ref) {
+      const found: CloudRevisionTag[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const answer = await call('list-revision-tags', ref, () => api.listEnvironmentRevisionTags(ref.org, ref.project, ref.name, after));
+        for (const t of answer.tags ?? []) found.push(revisionTagOf(t, ref));
+        after = answer.nextToken || undefined;
+        if (!after) break;
+      }
+      return found;
+    },
+
+    async revisionTag(ref, name) {
+      const answer = await call('read-revision-tag', ref, () => api.getEnvironmentRevisionTag(ref.org, ref.project, ref.name, name)).catch(notFound(`revision tag ${name} of ${refText(ref)}`));
+      return revisionTagOf(answer, ref);
+    },
+
+    async tagRevision(ref, name, revision) {
+      const exists = await client.revisionTag(ref, name).then(
+        () => true,
+        (err: unknown) => (err instanceof CloudError && err.code === 'not_found' ? false : Promise.reject(err)),
+      );
+      if (exists) await call('update-revision-tag', ref, () => api.updateEnvironmentRevisionTag(ref.org, ref.project, ref.name, name, { revision }));
+      else await call('create-revision-tag', ref, () => api.createEnvironmentRevisionTag(ref.org, ref.project, ref.name, { name, revision }));
+    },
+
+    async untagRevision(ref, name) {
+      await call('delete-revision-tag', ref, () => api.deleteEnvironmentRevisionTag(ref.org, ref.project, ref.name, name)).catch(notFound(`revision tag ${name} of ${refText(ref)}`));
+    },
+
+    async tags(ref) {
+      const found: CloudEnvironmentTag[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const answer = await call('list-tags', ref, () => api.listEnvironmentTags(ref.org, ref.project, ref.name, after));
+        for (const t of Object.values(answer.tags ?? {})) found.push(environmentTagOf(t, ref));
+        after = answer.nextToken || undefined;
+        if (!after) break;
+      }
+      return found;
+    },
+
+    async tag(ref, name) {
+      const answer = await call('read-tag', ref, () => api.getEnvironmentTag(ref.org, ref.project, ref.name, name)).catch(notFound(`tag ${name} of ${refText(ref)}`));
+      return environmentTagOf(answer, ref);
+    },
+
+    async setTag(ref, name, value) {
+      const current = await client.tag(ref, name).catch((err: unknown) => (err instanceof CloudError && err.code === 'not_found' ? undefined : Promise.reject(err)));
+      const answer = current
+        ? await call('update-tag', ref, () => api.updateEnvironmentTag(ref.org, ref.project, ref.name, name, { currentTag: { value: current.value }, newTag: { name, value } }))
+        : await call('create-tag', ref, () => api.createEnvironmentTag(ref.org, ref.project, ref.name, { name, value }));
+      return environmentTagOf(answer, ref);
+    },
+
+    async renameTag(ref, name, newName) {
+      const current = await client.tag(ref, name);
+      const answer = await call('update-tag', ref, () =>
+        api.updateEnvironmentTag(ref.org, ref.project, ref.name, name, { currentTag: { value: current.value }, newTag: { name: newName, value: current.value } }),
+      );
+      return environmentTagOf(answer, ref);
+    },
+
+    async removeTag(ref, name) {
+      await call('delete-tag', ref, () => api.deleteEnvironmentTag(ref.org, ref.project, ref.name, name)).catch(notFound(`tag ${name} of ${refText(ref)}`));
     },
 
     async list(org) {
-      const found: { project: string; name: string }[] = [];
+      const found: { project: string; name: string; modified?: string }[] = [];
       let token: string | undefined;
       // Bounded: a server that never stops handing out continuation tokens cannot keep us here.
       for (let page = 0; page < 100; page++) {
         const answer = await call('list', org, () => api.listEnvironments(org, token));
-        for (const e of answer.environments ?? []) found.push({ project: e.project, name: e.name });
+        for (const e of answer.environments ?? []) found.push({ project: e.project, name: e.name, ...(typeof e.modified === 'string' ? { modified: e.modified } : {}) });
         token = answer.nextToken || undefined;
         if (!token) break;
       }
       return found;
     },
+  };
+  return client;
+}
+
+/** A 404 on a tag's own path: the tag (or its environment) is missing; said without guessing which. */
+const notFound =
+  (what: string) =>
+  (err: unknown): never => {
+    if (err instanceof CloudError && err.code === 'not_found') throw new CloudError('not_found', `${what} not found in Pulumi Cloud${err.requestId ? ` (request ${err.requestId})` : ''}`, err.requestId);
+    throw err;
+  };
+
+/** Revisions asked for per page (the service's own default is smaller). */
+const REVISION_PAGE = 100;
+
+function header(headers: unknown, name: string): string | undefined {
+  const value = (headers as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' && value !== '' ? value.slice(0, 200) : undefined;
+}
+
+function revisionOf(headers: unknown): number | undefined {
+  const text = header(headers, 'pulumi-esc-revision');
+  const n = text === undefined ? NaN : Number(text);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+function stamp(at: unknown, login: unknown, name: unknown): CloudStamp {
+  const a = str(at);
+  const l = str(login);
+  const n = str(name);
+  return { ...(a ? { at: a } : {}), ...(l ? { login: l } : {}), ...(n ? { author: n } : {}) };
+}
+
+function revisionTagOf(t: unknown, ref: CloudEnvironmentRef): CloudRevisionTag {
+  const tag = t as { name?: unknown; revision?: unknown; modified?: unknown; created?: unknown; editorLogin?: unknown; editorName?: unknown } | undefined;
+  if (typeof tag?.name !== 'string' || typeof tag.revision !== 'number') throw new CloudError('bad_answer', `Pulumi Cloud sent a revision tag of ${refText(ref)} without a name or revision`);
+  return { name: tag.name, revision: tag.revision, ...stamp(tag.modified ?? tag.created, tag.editorLogin, tag.editorName) };
+}
+
+function environmentTagOf(t: unknown, ref: CloudEnvironmentRef): CloudEnvironmentTag {
+  const tag = t as { name?: unknown; value?: unknown; created?: unknown; modified?: unknown; editorLogin?: unknown; editorName?: unknown } | undefined;
+  if (typeof tag?.name !== 'string') throw new CloudError('bad_answer', `Pulumi Cloud sent a tag of ${refText(ref)} without a name`);
+  const created = str(tag.created);
+  const modified = str(tag.modified);
+  const login = str(tag.editorLogin);
+  const editor = str(tag.editorName);
+  return {
+    name: tag.name,
+    value: typeof tag.value === 'string' ? tag.value : '',
+    ...(created ? { created } : {}),
+    ...(modified ? { modified } : {}),
+    ...(login ? { login } : {}),
+    ...(editor ? { editor } : {}),
   };
 }
 
@@ -188,7 +431,9 @@ function describeFailure(err: unknown, environment: string, url: string): { stat
       ? new CloudError('unauthorized', `Pulumi Cloud refused the access token for ${environment} (HTTP ${status})${detail}; run 'escd login ${url}'`, requestId)
       : status === 404
         ? new CloudError('not_found', `environment ${environment} not found in Pulumi Cloud${detail}`, requestId)
-        : new CloudError('failed', `Pulumi Cloud failed on ${environment} (HTTP ${status})${detail}`, requestId);
+        : status === 409 || status === 412
+          ? new CloudError('conflict', `Pulumi Cloud refused a conflicting change to ${environment} (HTTP ${status})${detail}`, requestId)
+          : new CloudError('failed', `Pulumi Cloud failed on ${environment} (HTTP ${status})${detail}`, requestId);
   return { status, error };
 }
 

@@ -57,6 +57,43 @@ describe('cloud client', () => {
     expect(await client.update(ref, 'values:\n  token:\n    fn::secret: s3cret\n')).toEqual([]);
     expect(await client.definition(ref)).not.toContain('s3cret');
     expect(await client.definition(ref, { decrypt: true })).toContain('fn::secret: s3cret');
-    expect(await client.list('acme')).toContainEqual({ project: 'app', name: 'new' });
+    expect(await client.list('acme')).toContainEqual(expect.objectContaining({ project: 'app', name: 'new' }));
+  });
+
+  it('an update with the ETag of an older read is refused as one line, nothing written; one with errors returns its diagnostics', async () => {
+    const ref = { org: 'acme', project: 'app', name: 'dev' };
+    const first = await client.read(ref);
+    expect(first).toMatchObject({ etag: expect.any(String), revision: 1 });
+    expect(await client.write(ref, 'values:\n  region: us-east-1\n', { etag: first.etag! })).toEqual({ diagnostics: [], revision: 2 });
+    const conflict = await client.write(ref, 'values:\n  region: late\n', { etag: first.etag! }).catch((e: Error) => e);
+    expect(conflict).toMatchObject({ code: 'conflict' });
+    expect((conflict as Error).message).toMatch(/^acme\/app\/dev changed in Pulumi Cloud since it was read; nothing was written/);
+    expect((conflict as Error).message).not.toContain('\n');
+    expect(cloud.revisionCount('acme/app/dev')).toBe(2);
+    const bad = await client.write(ref, 'values:\n  x: ${missing}\n');
+    expect(bad.diagnostics[0]?.summary).toMatch(/missing/);
+    expect(cloud.revisionCount('acme/app/dev')).toBe(2);
+    await expect(client.read({ ...ref, version: '1' }, { decrypt: true })).rejects.toMatchObject({ code: 'unsupported' });
+  });
+
+  it('revisions, revision tags and environment tags', async () => {
+    const ref = { org: 'acme', project: 'app', name: 'dev' };
+    await client.tagRevision(ref, 'stable', 1);
+    await client.tagRevision(ref, 'stable', 2);
+    expect((await client.revisionTag(ref, 'stable')).revision).toBe(2);
+    expect((await client.revisions(ref)).map((r) => [r.number, r.tags])).toEqual([
+      [2, ['stable']],
+      [1, []],
+    ]);
+    expect((await client.revisionTags(ref)).map((t) => t.name)).toEqual(['latest', 'stable']);
+    await client.untagRevision(ref, 'stable');
+    await expect(client.revisionTag(ref, 'stable')).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/^revision tag stable of acme\/app\/dev not found/) });
+    await client.setTag(ref, 'owner', 'a');
+    expect(await client.setTag(ref, 'owner', 'b')).toMatchObject({ name: 'owner', value: 'b' });
+    expect(await client.renameTag(ref, 'owner', 'team')).toMatchObject({ name: 'team', value: 'b' });
+    expect((await client.tags(ref)).map((t) => `${t.name}=${t.value}`)).toEqual(['team=b']);
+    await client.removeTag(ref, 'team');
+    expect(await client.tags(ref)).toEqual([]);
+    expect(calls.filter((c) => c.operation.includes('tag')).every((c) => c.requestId !== undefined)).toBe(true);
   });
 });

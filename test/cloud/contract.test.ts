@@ -3,7 +3,7 @@
 // must have the shapes the SDK's models declare.
 import { Configuration, EscRawApi } from '@pulumi/esc-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
+import { FAKE_USER, startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
 
 describe('fake Pulumi Cloud, driven by @pulumi/esc-sdk', () => {
   let cloud: FakeCloud;
@@ -52,6 +52,62 @@ describe('fake Pulumi Cloud, driven by @pulumi/esc-sdk', () => {
     const pinned = await api.openEnvironmentAtVersion('acme', 'app', 'dev', '2', '1h');
     const pinnedRead = await api.readOpenEnvironment('acme', 'app', 'dev', pinned.data.id);
     expect(pinnedRead.data.properties?.greeting?.value).toBe('hello');
+  });
+
+  it('reads carry an ETag and the revision; an update with a stale ETag is refused 409, one with errors 400 with diagnostics', async () => {
+    const read = await api.getEnvironment('acme', 'app', 'dev', { responseType: 'text' });
+    const etag = read.headers['etag'] as string;
+    expect(etag).toMatch(/^".+"$/);
+    expect(Number(read.headers['pulumi-esc-revision'])).toBe(3);
+    const decrypted = await api.decryptEnvironment('acme', 'app', 'dev', { responseType: 'text' });
+    expect(decrypted.headers['etag']).toBe(etag);
+    const written = await api.updateEnvironmentYaml('acme', 'app', 'dev', 'values:\n  greeting: hey\n', { headers: { ETag: etag } });
+    expect(Number(written.headers['pulumi-esc-revision'])).toBe(4);
+    await expect(api.updateEnvironmentYaml('acme', 'app', 'dev', 'values:\n  greeting: late\n', { headers: { ETag: etag } })).rejects.toMatchObject({ response: { status: 409 } });
+    const bad = await api.updateEnvironmentYaml('acme', 'app', 'dev', 'values:\n  x: ${nope}\n').catch((e: { response: { status: number; data: { diagnostics?: { summary: string }[] } } }) => e.response);
+    expect(bad.status).toBe(400);
+    expect(bad.data.diagnostics?.[0]?.summary).toMatch(/nope/);
+    const atTwo = await api.getEnvironmentAtVersion('acme', 'app', 'dev', '2', { responseType: 'text' });
+    expect(Number(atTwo.headers['pulumi-esc-revision'])).toBe(2);
+  });
+
+  it('lists revisions newest first (EnvironmentRevision), paged by before/count', async () => {
+    const all = await api.listEnvironmentRevisions('acme', 'app', 'dev');
+    expect(all.data.map((r) => r.number)).toEqual([4, 3, 2, 1]);
+    expect(all.data[0]).toMatchObject({ number: 4, creatorLogin: FAKE_USER.login, creatorName: FAKE_USER.name, created: expect.any(String), tags: [] });
+    const page = await api.listEnvironmentRevisions('acme', 'app', 'dev', 3, 1);
+    expect(page.data.map((r) => r.number)).toEqual([2]);
+  });
+
+  it('creates, reads, lists, moves and deletes revision tags; a version may name a tag', async () => {
+    await api.createEnvironmentRevisionTag('acme', 'app', 'dev', { name: 'stable', revision: 2 });
+    expect((await api.getEnvironmentRevisionTag('acme', 'app', 'dev', 'stable')).data).toMatchObject({ name: 'stable', revision: 2, editorLogin: FAKE_USER.login });
+    const opened = await api.openEnvironmentAtVersion('acme', 'app', 'dev', 'stable', '1h');
+    expect((await api.readOpenEnvironment('acme', 'app', 'dev', opened.data.id)).data.properties?.greeting?.value).toBe('hello');
+    await expect(api.createEnvironmentRevisionTag('acme', 'app', 'dev', { name: 'stable', revision: 3 })).rejects.toMatchObject({ response: { status: 409 } });
+    await api.updateEnvironmentRevisionTag('acme', 'app', 'dev', 'stable', { revision: 3 });
+    const listed = await api.listEnvironmentRevisionTags('acme', 'app', 'dev');
+    expect(listed.data.tags?.map((t) => [t.name, t.revision])).toEqual([
+      ['latest', 4],
+      ['stable', 3],
+    ]);
+    expect((await api.listEnvironmentRevisions('acme', 'app', 'dev', 4, 1)).data[0]?.tags).toEqual(['stable']);
+    await api.deleteEnvironmentRevisionTag('acme', 'app', 'dev', 'stable');
+    await expect(api.getEnvironmentRevisionTag('acme', 'app', 'dev', 'stable')).rejects.toMatchObject({ response: { status: 404 } });
+  });
+
+  it('creates, reads, lists, renames and deletes environment tags (ListEnvironmentTags, EnvironmentTag)', async () => {
+    const created = await api.createEnvironmentTag('acme', 'app', 'dev', { name: 'owner', value: 'platform' });
+    expect(created.data).toMatchObject({ name: 'owner', value: 'platform', created: expect.any(String), modified: expect.any(String), editorLogin: FAKE_USER.login, editorName: FAKE_USER.name });
+    expect((await api.getEnvironmentTag('acme', 'app', 'dev', 'owner')).data.value).toBe('platform');
+    await expect(api.updateEnvironmentTag('acme', 'app', 'dev', 'owner', { currentTag: { value: 'stale' }, newTag: { name: 'owner', value: 'x' } })).rejects.toMatchObject({ response: { status: 409 } });
+    const renamed = await api.updateEnvironmentTag('acme', 'app', 'dev', 'owner', { currentTag: { value: 'platform' }, newTag: { name: 'team', value: 'platform' } });
+    expect(renamed.data).toMatchObject({ name: 'team', value: 'platform' });
+    const listed = await api.listEnvironmentTags('acme', 'app', 'dev');
+    expect(Object.keys(listed.data.tags)).toEqual(['team']);
+    expect(listed.data.nextToken).toBe('');
+    await api.deleteEnvironmentTag('acme', 'app', 'dev', 'team');
+    await expect(api.getEnvironmentTag('acme', 'app', 'dev', 'team')).rejects.toMatchObject({ response: { status: 404 } });
   });
 
   it('answers errors as the service does: 401 without the token, 404 for an unknown environment, 409 on a second create', async () => {
