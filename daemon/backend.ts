@@ -10,6 +10,8 @@ import type { EvaluateResult } from '../src/esc/types.js';
 import { NO_AUDIT, type AuditSink } from '../src/audit/audit-log.js';
 import { CloudError, type CloudCall } from '../src/cloud/client.js';
 import { cloudTargetOf } from '../src/cloud/routing.js';
+import { runCloudOperation, type CloudOutcome } from '../src/cloud/operations.js';
+import { cloudUrlOf } from '../src/config/config.js';
 import { cloudCallEvent } from '../src/cloud/audit.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime/runtime.js';
 import type { ProviderRegistry } from '../src/esc/provider.js';
@@ -23,7 +25,11 @@ import { EscdError, isEscdError } from '../src/core/errors.js';
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
 function cloudError(err: unknown): CacheError {
-  if (err instanceof CloudError) return new CacheError(err.code === 'not_found' ? 'not_found' : 'upstream_failed', firstLine(err));
+  if (err instanceof CacheError) return err;
+  if (err instanceof CloudError) {
+    const code = err.code === 'not_found' ? 'not_found' : err.code === 'conflict' ? 'conflict' : err.code === 'unsupported' ? 'bad_request' : 'upstream_failed';
+    return new CacheError(code, firstLine(err));
+  }
   return new CacheError('upstream_failed', firstLine(err));
 }
 
@@ -166,6 +172,29 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
         }
       }
       return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}) };
+    },
+    async cloud(op): Promise<CloudOutcome> {
+      try {
+        const { config } = runtime;
+        if (op.op === 'list') {
+          const url = cloudUrlOf(config, op.org);
+          if (url === undefined) throw new CacheError('bad_request', `${op.org} is not a Pulumi Cloud org in config.yaml (orgs.<org>.backend)`);
+          return { result: await (await runtime.cloud.client(url)).list(op.org), stale: [] };
+        }
+        const target = cloudTargetOf(config, op.env);
+        if (!target) throw new CacheError('bad_request', `${op.env} is not a Pulumi Cloud environment (its org is not mapped to Pulumi Cloud in config.yaml)`);
+        let source: string | undefined;
+        if (op.op === 'write') {
+          try {
+            source = op.path !== undefined ? await readFile(op.path, 'utf8') : op.source;
+          } catch (err) {
+            throw new CacheError('bad_request', `cannot read ${op.path}: ${(err as NodeJS.ErrnoException).code ?? firstLine(err)}`);
+          }
+        }
+        return await runCloudOperation(await runtime.cloud.client(target.url), target, op, source);
+      } catch (err) {
+        throw cloudError(err);
+      }
     },
     describe: () => ({
       ...(keystore ? { keystore } : {}),

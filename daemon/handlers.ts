@@ -17,6 +17,7 @@ import type { RevokeTarget } from './grants.js';
 import { kubeTokenFilePath, type KeptFile, type KeptFileStatus, type TokenFileKeeper } from './token-files.js';
 import { kubeCredentialJson, type KubeTokenSources } from './kube-tokens.js';
 import type { Dispatch, Reply } from './server.js';
+import type { CloudOutcome } from '../src/cloud/operations.js';
 
 export interface DaemonInfo {
   readonly pid: number;
@@ -89,6 +90,8 @@ export interface HandlerDeps {
   readonly log: (message: string) => void;
   /** Diagnostics of a definition not saved yet (env.check). */
   readonly check?: (params: MethodParams['env.check']) => Promise<EnvCheckResult>;
+  /** A Pulumi Cloud environment's definition, history or tags (cloud.env). */
+  readonly cloud?: (params: MethodParams['cloud.env']) => Promise<CloudOutcome>;
   /** The STS endpoint this daemon uses and where that came from (for status and warnings). */
   readonly stsEndpoint?: () => { readonly url: string; readonly source: string } | undefined;
 }
@@ -346,6 +349,17 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
         // flushed reads new tokens.
         const renewed = deps.tokenFiles ? await deps.tokenFiles.renew(p.env === undefined ? undefined : deps.cache.locate(p.env)) : 0;
         return ok(JSON.stringify({ flushed, ...(renewed > 0 ? { renewedTokenFiles: renewed } : {}) }));
+      } catch (err) {
+        return { ok: false, error: toErrorBody(err, deps.log) };
+      }
+    },
+    'cloud.env': async (p) => {
+      if (!deps.cloud) return { ok: false, error: { code: 'unknown_method', message: 'this daemon has no Pulumi Cloud backend' } };
+      try {
+        const outcome = await deps.cloud(p);
+        // What the change made stale is opened afresh next time (a cached open would hide the write).
+        for (const name of outcome.stale) deps.cache.flush(name);
+        return ok(JSON.stringify(outcome.result));
       } catch (err) {
         return { ok: false, error: toErrorBody(err, deps.log) };
       }

@@ -39,6 +39,7 @@ export async function dispatchLocally<M extends Method>(method: M, params: Metho
     requestShutdown: () => {},
     log: warn,
     ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
+    ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
   });
   try {
     const reply = await dispatch({ v: PROTOCOL_VERSION, id: 1, method, params });

@@ -12,6 +12,7 @@ import { CredentialEndpoint } from './endpoint.js';
 import { freshKubeToken } from './kube-tokens.js';
 import { TokenFileKeeper, type KeptFile, type MintedToken } from './token-files.js';
 import type { EnvCheckResult, MethodParams } from '../src/protocol/wire.js';
+import type { CloudOutcome } from '../src/cloud/operations.js';
 import { createDispatch, type DaemonInfo } from './handlers.js';
 import type { KubeTokenSources } from './kube-tokens.js';
 import { listen, ListenError, removeSocket, stillOurs } from './listen.js';
@@ -35,6 +36,8 @@ export interface DaemonBackend {
   reload(): Promise<boolean>;
   /** Diagnostics of a definition not saved yet (env.check); absent in test backends that do not check. */
   check?(params: MethodParams['env.check']): Promise<EnvCheckResult>;
+  /** A Pulumi Cloud environment's definition, history or tags (cloud.env); absent in test backends without one. */
+  cloud?(params: MethodParams['cloud.env']): Promise<CloudOutcome>;
   /** The STS endpoint in use and its origin (config.yaml, the explicit start's environment, or the region). */
   stsEndpoint?(): { readonly url: string; readonly source: string };
   close?(): Promise<void>;
@@ -157,6 +160,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       requestShutdown: () => stop('shutdown requested'),
       log,
       ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
+      ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
       stsEndpoint,
     }),
     options.limits ?? DEFAULT_LIMITS,

@@ -1,6 +1,6 @@
 // Turns one request line into a typed Request, or into the error the client should get.
 // Every check names the field at fault; nothing here throws.
-import { METHOD_SINCE, METHODS, SUPPORTED_VERSIONS, type ErrorBody, type ProtocolVersion, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
+import { METHOD_SINCE, METHODS, SUPPORTED_VERSIONS, type CloudOperation, type ErrorBody, type ProtocolVersion, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | number | null; error: ErrorBody };
 
@@ -146,9 +146,54 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
     const env = optionalString(p, 'env');
     return env === undefined ? {} : { env };
   },
+  'cloud.env': (p) => cloudOperation(p),
   shutdown: () => ({}),
   ping: () => ({}),
 };
+
+function cloudOperation(p: Fields): CloudOperation {
+  const op = p.op;
+  if (op === 'list') return { op, org: requiredString(p, 'org') };
+  const env = requiredString(p, 'env');
+  switch (op) {
+    case 'read': {
+      const decrypt = optionalBoolean(p, 'decrypt');
+      return { op, env, ...(decrypt !== undefined ? { decrypt } : {}) };
+    }
+    case 'write': {
+      const source = optionalText(p, 'source');
+      const path = optionalString(p, 'path');
+      const etag = optionalString(p, 'etag');
+      if ((source === undefined) === (path === undefined)) throw new FieldError('give exactly one of params.source, params.path');
+      if (path !== undefined && !path.startsWith('/')) throw new FieldError('params.path must be an absolute path');
+      return { op, env, ...(source !== undefined ? { source } : {}), ...(path !== undefined ? { path } : {}), ...(etag !== undefined ? { etag } : {}) };
+    }
+    case 'revisions':
+    case 'revision-tags':
+    case 'tags':
+      return { op, env };
+    case 'revision-tag':
+    case 'untag-revision':
+      return { op, env, tag: requiredString(p, 'tag') };
+    case 'tag-revision': {
+      const revision = p.revision;
+      if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 1) throw new FieldError('params.revision must be a revision number (1 or more)');
+      return { op, env, tag: requiredString(p, 'tag'), revision };
+    }
+    case 'tag':
+    case 'remove-tag':
+      return { op, env, name: requiredString(p, 'name') };
+    case 'set-tag': {
+      const value = optionalText(p, 'value');
+      if (value === undefined) throw new FieldError('params.value must be text');
+      return { op, env, name: requiredString(p, 'name'), value };
+    }
+    case 'rename-tag':
+      return { op, env, name: requiredString(p, 'name'), newName: requiredString(p, 'newName') };
+    default:
+      throw new FieldError(`params.op must be one of list, read, write, revisions, revision-tags, revision-tag, tag-revision, untag-revision, tags, tag, set-tag, rename-tag, remove-tag`);
+  }
+}
 
 export function parseRequest(line: string): Parsed {
   let raw: unknown;

@@ -19,6 +19,8 @@ export interface CloudEnvironmentsOptions {
 
 export interface CloudEnvironments {
   open(target: CloudTarget): Promise<EvaluateResult>;
+  /** A client for the service at `url` with the stored token (CloudError `unauthorized` when there is none). */
+  client(url: string): Promise<CloudClient>;
 }
 
 export function cloudEnvironments(options: CloudEnvironmentsOptions): CloudEnvironments {
@@ -35,12 +37,17 @@ export function cloudEnvironments(options: CloudEnvironmentsOptions): CloudEnvir
     return client;
   };
 
+  const client = async (url: string): Promise<CloudClient> => {
+    // Read on every use (an open is about once an hour per environment): a login or logout applies at once.
+    const token = await accessTokenFor(await options.keyStore(), url, options.env);
+    if (!token) throw new CloudError('unauthorized', `not logged in to ${url}: run 'escd login ${url}'`);
+    return clientFor(url, token);
+  };
+
   return {
+    client,
     async open(target) {
-      // Read on every open (about once an hour per environment): a login or logout applies at once.
-      const token = await accessTokenFor(await options.keyStore(), target.url, options.env);
-      if (!token) throw new CloudError('unauthorized', `not logged in to ${target.url}: run 'escd login ${target.url}'`);
-      const opened = await (await clientFor(target.url, token)).open(target.ref);
+      const opened = await (await client(target.url)).open(target.ref);
       return {
         ...(opened.values ? { values: opened.values } : {}),
         diagnostics: opened.diagnostics.map((d) => ({ ...d, file: target.name })),

@@ -64,9 +64,33 @@ export interface MethodParams {
   'tokenfile.drop': { path: string };
   /** Drops one cached environment, or all (and rewrites the token files kept for it). */
   flush: { env?: string };
+  /**
+   * A Pulumi Cloud environment's definition, history or tags (`escd env …` on a cloud name): the daemon
+   * makes every call to the service, audits it and drops what it cached of what a write changed.
+   */
+  'cloud.env': CloudOperation;
   shutdown: Record<string, never>;
   ping: Record<string, never>;
 }
+
+/** What `cloud.env` does; `env` is `org/project/env[@version]` of an org config.yaml maps to Pulumi Cloud. */
+export type CloudOperation =
+  | { op: 'list'; org: string }
+  /** The definition (at the version, if any) with its ETag and revision; `decrypt`: secrets in clear. */
+  | { op: 'read'; env: string; decrypt?: boolean }
+  /** The next revision from `source` (or the file at `path`, for big ones); `etag` refuses a concurrent change. */
+  | { op: 'write'; env: string; source?: string; path?: string; etag?: string }
+  | { op: 'revisions'; env: string }
+  | { op: 'revision-tags'; env: string }
+  | { op: 'revision-tag'; env: string; tag: string }
+  | { op: 'tag-revision'; env: string; tag: string; revision: number }
+  | { op: 'untag-revision'; env: string; tag: string }
+  | { op: 'tags'; env: string }
+  | { op: 'tag'; env: string; name: string }
+  | { op: 'set-tag'; env: string; name: string; value: string }
+  | { op: 'rename-tag'; env: string; name: string; newName: string }
+  | { op: 'remove-tag'; env: string; name: string };
+export type CloudOperationName = CloudOperation['op'];
 
 export type Method = keyof MethodParams;
 /** The protocol version each method appeared in. */
@@ -82,6 +106,7 @@ export const METHOD_SINCE: { readonly [M in Method]: ProtocolVersion } = {
   'tokenfile.keep': 1,
   'tokenfile.drop': 1,
   flush: 1,
+  'cloud.env': 2,
   shutdown: 1,
   ping: 1,
 };

@@ -26,7 +26,8 @@ let backend: DaemonBackend;
 let cache: EnvironmentCache;
 const audited: AuditEvent[] = [];
 
-const call = (method: Request['method'], params: Record<string, unknown>): Promise<DispatchReply> => dispatchOnce({ cache, kube: backend.kube, clock }, method, params);
+const call = (method: Request['method'], params: Record<string, unknown>): Promise<DispatchReply> =>
+  dispatchOnce({ cache, kube: backend.kube, clock, cloud: (p) => backend.cloud!(p) }, method, params);
 
 /** Advances simulated time in scheduler-sized steps, letting background work run. */
 async function advance(ms: number): Promise<void> {
@@ -102,6 +103,21 @@ describe('cloud environments in the daemon', () => {
 
   it('an unknown cloud environment is not_found, in one line', async () => {
     expect(await call('env.open', { env: 'acme/app/nope' })).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringMatching(/^environment acme\/app\/nope not found in Pulumi Cloud/) } });
+  });
+
+  it('cloud.env: a write drops the cached open (the next open shows it); a write after another one, with the older ETag, is a conflict', async () => {
+    expect(await call('env.open', { env: 'acme/app/cold' })).toMatchObject({ ok: true, result: { values: { x: 1 } } });
+    const opens = cloud.opens('acme/app/cold');
+    const read = await call('cloud.env', { op: 'read', env: 'acme/app/cold' });
+    expect(read).toMatchObject({ ok: true, result: { yaml: 'values:\n  x: 1\n', revision: 1, etag: expect.any(String) } });
+    const etag = read.result!.etag as string;
+    expect(await call('cloud.env', { op: 'write', env: 'acme/app/cold', source: 'values:\n  x: 2\n', etag })).toMatchObject({ ok: true, result: { diagnostics: [], revision: 2 } });
+    expect(await call('env.open', { env: 'acme/app/cold' })).toMatchObject({ ok: true, result: { values: { x: 2 } } });
+    expect(cloud.opens('acme/app/cold')).toBe(opens + 1);
+    const late = await call('cloud.env', { op: 'write', env: 'acme/app/cold', source: 'values:\n  x: 3\n', etag });
+    expect(late).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/^acme\/app\/cold changed in Pulumi Cloud since it was read; nothing was written/) } });
+    expect(await call('cloud.env', { op: 'read', env: 'default/app/x' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await call('cloud.env', { op: 'list', org: 'acme' })).toMatchObject({ ok: true });
   });
 
   it('every call to the service is audited with the request id it returned, never the token', () => {

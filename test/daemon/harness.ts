@@ -167,11 +167,11 @@ export interface DispatchReply {
 
 /** One request through the daemon's real handlers over `cache` (no socket), answered as parsed JSON. */
 export async function dispatchOnce(
-  deps: { readonly cache: EnvironmentCache; readonly kube: KubeTokenSources; readonly clock: Clock },
+  deps: { readonly cache: EnvironmentCache; readonly kube: KubeTokenSources; readonly clock: Clock; readonly cloud?: DaemonBackend['cloud'] },
   method: Request['method'],
   params: Record<string, unknown>,
 ): Promise<DispatchReply> {
-  const { cache, kube, clock } = deps;
+  const { cache, kube, clock, cloud } = deps;
   const dispatch = createDispatch({
     cache,
     kube,
@@ -183,7 +183,8 @@ export async function dispatchOnce(
     connections: () => 0,
     requestShutdown: () => {},
     log: () => {},
+    ...(cloud ? { cloud } : {}),
   });
-  const reply = await dispatch({ v: 1, id: 1, method, params } as Request);
+  const reply = await dispatch({ v: 2, id: 1, method, params } as Request);
   return reply.ok ? { ok: true, result: JSON.parse(reply.result) as Record<string, unknown> } : { ok: false, error: reply.error };
 }
