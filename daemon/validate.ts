@@ -164,9 +164,18 @@ function cloudOperation(p: Fields): CloudOperation {
       const source = optionalText(p, 'source');
       const path = optionalString(p, 'path');
       const etag = optionalString(p, 'etag');
+      const create = optionalBoolean(p, 'create');
       if ((source === undefined) === (path === undefined)) throw new FieldError('give exactly one of params.source, params.path');
       if (path !== undefined && !path.startsWith('/')) throw new FieldError('params.path must be an absolute path');
-      return { op, env, ...(source !== undefined ? { source } : {}), ...(path !== undefined ? { path } : {}), ...(etag !== undefined ? { etag } : {}) };
+      if (create && etag !== undefined) throw new FieldError('params.create and params.etag cannot both be given');
+      return {
+        op,
+        env,
+        ...(source !== undefined ? { source } : {}),
+        ...(path !== undefined ? { path } : {}),
+        ...(etag !== undefined ? { etag } : {}),
+        ...(create !== undefined ? { create } : {}),
+      };
     }
     case 'revisions':
     case 'revision-tags':

@@ -4,6 +4,7 @@
 import type { Document } from 'yaml';
 import type { CloudDefinition, CloudEnvironmentTag, CloudRevision, CloudRevisionTag, CloudStamp } from '../cloud/client.js';
 import { cloudTargetOf, type CloudTarget } from '../cloud/routing.js';
+import type { SyncClient } from '../cloud/sync.js';
 import type { Diagnostic } from '../esc/types.js';
 import type { CloudOperation } from '../protocol/wire.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -35,7 +36,12 @@ const INLINE_SOURCE_BYTES = 48 * 1024;
 
 /** Stores `text` as the next revision; with `etag`, refused (one line) when it changed since that read. */
 export async function writeDefinition(target: CloudTarget, text: string, etag?: string): Promise<{ diagnostics: readonly Diagnostic[]; revision?: number }> {
-  const base = { op: 'write' as const, env: target.name, ...(etag !== undefined ? { etag } : {}) };
+  return writeDefinitionWith({ op: 'write', env: target.name, ...(etag !== undefined ? { etag } : {}) }, text);
+}
+
+type WriteOperation = Omit<Extract<CloudOperation, { op: 'write' }>, 'source' | 'path'>;
+
+async function writeDefinitionWith(base: WriteOperation, text: string): Promise<{ diagnostics: readonly Diagnostic[]; revision?: number }> {
   if (Buffer.byteLength(text) <= INLINE_SOURCE_BYTES) return (await askCloud({ ...base, source: text })) as { diagnostics: Diagnostic[]; revision?: number };
   const [{ mkdtemp, rm, writeFile }, { tmpdir }, { join }] = await Promise.all([import('node:fs/promises'), import('node:os'), import('node:path')]);
   const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'escd-cloud-'));
@@ -68,6 +74,24 @@ export async function modifyDefinition(target: CloudTarget, change: (doc: Docume
   }
   const text = doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, flowCollectionPadding: false });
   return writeDefinition(target, text, current.etag);
+}
+
+/** The service calls `env pull`/`env push` make, each one asked of the daemon. */
+export function syncClient(): SyncClient {
+  return {
+    async definition(ref, options = {}) {
+      const name = `${ref.org}/${ref.project}/${ref.name}${ref.version ? `@${ref.version}` : ''}`;
+      return ((await askCloud({ op: 'read', env: name, ...(options.decrypt ? { decrypt: true } : {}) })) as CloudDefinition).yaml;
+    },
+    async update(ref, yaml) {
+      const name = `${ref.org}/${ref.project}/${ref.name}`;
+      if (Buffer.byteLength(yaml) > INLINE_SOURCE_BYTES) return (await writeDefinitionWith({ op: 'write', env: name, create: true }, yaml)).diagnostics;
+      return ((await askCloud({ op: 'write', env: name, source: yaml, create: true })) as { diagnostics: Diagnostic[] }).diagnostics;
+    },
+    async list(org) {
+      return (await askCloud({ op: 'list', org })) as { project: string; name: string }[];
+    },
+  };
 }
 
 // ---- env ls ----

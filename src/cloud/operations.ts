@@ -24,7 +24,8 @@ export async function runCloudOperation(client: CloudClient, target: CloudTarget
       return read(await client.read(ref, { decrypt: op.decrypt ?? false }));
     case 'write': {
       unversioned('a write');
-      const written = await client.write(ref, source ?? '', op.etag !== undefined ? { etag: op.etag } : {});
+      const text = source ?? '';
+      const written = op.create ? { diagnostics: await client.update(ref, text) } : await client.write(ref, text, op.etag !== undefined ? { etag: op.etag } : {});
       // A stored revision changes what the environment (and `@latest`) opens to.
       return { result: written, stale: written.diagnostics.length > 0 ? [] : [bare, `${bare}@latest`] };
     }

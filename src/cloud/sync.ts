@@ -16,8 +16,11 @@ export interface LocalDefinitions {
 
 export class SyncError extends Error {}
 
+/** The service calls a copy makes (the daemon makes them: the CLI hands it each one). */
+export type SyncClient = Pick<CloudClient, 'definition' | 'update' | 'list'>;
+
 /** Copies the cloud environment `from` into the local environment `to`. */
-export async function pullEnvironment(client: CloudClient, cipher: Cipher, store: LocalDefinitions, from: CloudTarget, to: string): Promise<{ readonly file: string }> {
+export async function pullEnvironment(client: SyncClient, cipher: Cipher, store: LocalDefinitions, from: CloudTarget, to: string): Promise<{ readonly file: string }> {
   const clear = await client.definition(from.ref, { decrypt: true });
   const sealed = await encryptSecretsInText(clear, cipher, from.name);
   return { file: (await store.write(to, sealed)).file };
@@ -28,7 +31,7 @@ export async function pullEnvironment(client: CloudClient, cipher: Cipher, store
  * environment the destination org does not have: the service evaluates imports in its own org, and a
  * local one is out of its reach.
  */
-export async function pushEnvironment(client: CloudClient, cipher: Cipher, store: LocalDefinitions, from: string, to: CloudTarget): Promise<{ readonly diagnostics: readonly Diagnostic[] }> {
+export async function pushEnvironment(client: SyncClient, cipher: Cipher, store: LocalDefinitions, from: string, to: CloudTarget): Promise<{ readonly diagnostics: readonly Diagnostic[] }> {
   const local = await store.read(from);
   const imports = importsOf(local.source);
   if (imports.length > 0) {

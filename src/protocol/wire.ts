@@ -78,8 +78,11 @@ export type CloudOperation =
   | { op: 'list'; org: string }
   /** The definition (at the version, if any) with its ETag and revision; `decrypt`: secrets in clear. */
   | { op: 'read'; env: string; decrypt?: boolean }
-  /** The next revision from `source` (or the file at `path`, for big ones); `etag` refuses a concurrent change. */
-  | { op: 'write'; env: string; source?: string; path?: string; etag?: string }
+  /**
+   * The next revision from `source` (or the file at `path`, for big ones); `etag` refuses a concurrent
+   * change; `create` makes the environment first when it does not exist (`escd env push`).
+   */
+  | { op: 'write'; env: string; source?: string; path?: string; etag?: string; create?: boolean }
   | { op: 'revisions'; env: string }
   | { op: 'revision-tags'; env: string }
   | { op: 'revision-tag'; env: string; tag: string }
