@@ -21,7 +21,7 @@ function status(args: readonly string[]): FastCommand | undefined {
 function run(args: readonly string[]): FastCommand | undefined {
   const [env, ...words] = args;
   if (env === undefined || isFlag(env) || words.length === 0) return undefined;
-  return async () => (await import('./actions/run.js')).run(env, words, {});
+  return async () => (await import('./commands/run.js')).run(env, words, {});
 }
 
 function open(args: readonly string[]): FastCommand | undefined {
@@ -39,7 +39,7 @@ function open(args: readonly string[]): FastCommand | undefined {
   }
   if (positional.length < 1 || positional.length > 2) return undefined;
   const [env, path] = positional as [string, string | undefined];
-  return async () => (await import('./actions/open.js')).open(env, path, options);
+  return async () => (await import('./commands/open.js')).open(env, path, options);
 }
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[]) => FastCommand | undefined>> = { status, run, open };

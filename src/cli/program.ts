@@ -1,18 +1,18 @@
-// The `escd` program: every command registered. Each command module loads its implementation lazily,
-// so `escd --help` and fast paths do not pay for the whole package.
+// The `escd` program: the command of argv registered (every command for help), see commands/index.ts.
 import type { Command } from 'commander';
 import { packageVersion } from '../service/package-files.js';
 import { registerCommands } from './commands/index.js';
 import { cliDependencies, setCliDependencies, type CliDependencies } from './context.js';
 import { EscdCommand } from './usage.js';
 
-export function buildProgram(deps: Partial<CliDependencies> = {}): Command {
+/** The program for `argv` (after `node escd`): without it, every command is registered. */
+export async function buildProgram(deps: Partial<CliDependencies> = {}, argv?: readonly string[]): Promise<Command> {
   setCliDependencies(deps);
   const program = new EscdCommand(cliDependencies().programName)
     .description('A local credential daemon for ESC-style environments: short-lived AWS and Kubernetes credentials, no long-lived secret on disk.')
     .version(packageVersion(), '-V, --version')
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   program.addHelpText(
     'after',
     `

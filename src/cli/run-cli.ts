@@ -8,7 +8,7 @@ import { buildProgram } from './program.js';
 import { EXIT_USAGE } from './usage.js';
 
 export async function runCli(argv: readonly string[], deps: Partial<CliDependencies> = {}, report: (err: unknown) => number = reportError): Promise<number | undefined> {
-  const program = buildProgram(deps);
+  const program = await buildProgram(deps, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

@@ -1,7 +1,7 @@
 // The reference CLI's text formats that the env verbs reproduce: unified diffs (gotextdiff), the
 // editor command line, the secret-looking-value rule, Go's time layout and the tag table.
 import { describe, expect, it } from 'vitest';
-import { parseEditorCommand } from '../../src/cli/actions/env-write.js';
+import { parseEditorCommand } from '../../src/cli/commands/env-write.js';
 import { formatTable, goTime } from '../../src/cli/format/history.js';
 import { unifiedDiff } from '../../src/cli/format/unified-diff.js';
 import { looksLikeSecret } from '../../src/cli/secret-heuristic.js';

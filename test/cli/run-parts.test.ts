@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectEnvironment } from '../../src/esc/project.js';
 import { fromJS, markSecretDeep, escValue } from '../../src/esc/value.js';
-import { splitCommand } from '../../src/cli/actions/run.js';
+import { splitCommand } from '../../src/cli/commands/run.js';
 import { secretStrings } from '../../src/run/secrets.js';
 import { sweepStaleTempDirs, writeTempFiles } from '../../src/run/temp-files.js';
 

@@ -70,8 +70,8 @@ describe('escd --help', () => {
     for (const sub of command.commands) if (sub.name() !== 'help') yield* everyCommand(sub);
   }
 
-  it('every command, the top level included, shows examples that use only escd commands it has', () => {
-    const program = buildProgram();
+  it('every command, the top level included, shows examples that use only escd commands it has', async () => {
+    const program = await buildProgram();
     const names = new Set(program.commands.map((c) => c.name()));
     const commands = [...everyCommand(program)];
     expect(commands.length).toBeGreaterThan(30);

@@ -214,7 +214,7 @@ users:
 
 describe('doctor report', () => {
   it('prints one line a check, the fix under anything not passing, and a summary', async () => {
-    const { formatReport } = await import('../../src/cli/actions/doctor.js');
+    const { formatReport } = await import('../../src/cli/commands/doctor.js');
     const { terminalFor } = await import('../../src/cli/terminal.js');
     const plain = terminalFor({ isTTY: false } as NodeJS.WriteStream, {});
     const text = formatReport(

@@ -12,9 +12,9 @@ import { makeTmpHome } from '../support/tmp-home.js';
 
 beforeAll(() => assertBuilt());
 
-function program(): Command {
+async function program(): Promise<Command> {
   const p = new Command('escd').version('0.0.0', '-V, --version');
-  registerCommands(p);
+  await registerCommands(p);
   return p;
 }
 
@@ -39,7 +39,7 @@ describe('escd completion bash', () => {
     const script = result.stdout;
     expect(spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' }).status).toBe(0);
 
-    const topLevel = program().commands.map((c) => c.name()).sort();
+    const topLevel = (await program()).commands.map((c) => c.name()).sort();
     expect(topLevel).toEqual(expect.arrayContaining(['completion', 'doctor', 'quickstart', 'service']));
     const commandsOnly = (words: string[]) => words.filter((w) => !w.startsWith('-'));
     expect(commandsOnly(complete(script, ['']))).toEqual(topLevel.filter((c) => c !== 'help'));
@@ -84,7 +84,7 @@ const zshSkip = shellSkip('zsh');
 
 describe('escd completion zsh and fish', () => {
   it('print scripts naming every command with its description', async () => {
-    const tree = commandTree(program());
+    const tree = commandTree(await program());
     const root = tree.find((n) => n.path === '')!;
     for (const shell of ['zsh', 'fish']) {
       const result = await runCli(['completion', shell]);

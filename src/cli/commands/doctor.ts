@@ -1,5 +1,8 @@
 // `escd doctor`: checks the installation and says how to fix what is wrong.
 import type { Command } from 'commander';
+import { withProgress, terminalFor } from '../terminal.js';
+import { summarize, type CheckResult } from '../../doctor/checks.js';
+import { defaultDoctorDeps, runDoctor } from '../../doctor/facts.js';
 
 export function register(program: Command): void {
   program
@@ -17,5 +20,27 @@ Examples:
   $ escd doctor --json | jq '.checks[] | select(.status != "pass")'
   $ escd doctor --offline`,
     )
-    .action(async (opts: { json?: boolean; offline?: boolean }) => (await import('../actions/doctor.js')).doctor(opts));
+    .action(async (opts: { json?: boolean; offline?: boolean }) => doctor(opts));
+}
+
+// `escd doctor`: runs the checks and prints them (a table, or JSON). Exit code 1 when any check fails.
+export function formatReport(checks: readonly CheckResult[], term = terminalFor(process.stdout)): string {
+  const mark = { pass: term.green('✓ pass'), warn: term.yellow('! warn'), fail: term.red('✗ fail') };
+  const width = Math.max(...checks.map((c) => c.title.length));
+  const lines: string[] = [];
+  for (const check of checks) {
+    lines.push(`${mark[check.status]}  ${check.title.padEnd(width)}  ${check.detail}`);
+    if (check.fix && check.status !== 'pass') lines.push(`${' '.repeat(8 + width + 2)}${term.dim('fix:')} ${check.fix}`);
+  }
+  const s = summarize(checks);
+  lines.push('', `${s.pass} passed, ${s.warn} warning${s.warn === 1 ? '' : 's'}, ${s.fail} failed`);
+  return lines.join('\n') + '\n';
+}
+
+export async function doctor(opts: { json?: boolean; offline?: boolean }): Promise<void> {
+  const checks = await withProgress('checking escd…', () => runDoctor(defaultDoctorDeps(opts.offline === true)));
+  const summary = summarize(checks);
+  if (opts.json) process.stdout.write(JSON.stringify({ ok: summary.ok, summary: { pass: summary.pass, warn: summary.warn, fail: summary.fail }, checks }, null, 2) + '\n');
+  else process.stdout.write(formatReport(checks));
+  if (!summary.ok) process.exitCode = 1;
 }

@@ -1,8 +1,21 @@
 // `escd env version …`, `escd env tag …`, `escd env clone`: revisions, revision tags, environment
 // tags and copies, with the reference CLI's arguments, flags and examples.
 import type { Command } from 'commander';
+import type { Runtime } from '../../runtime/runtime.js';
+import { fullName } from '../../store/names.js';
+import { LATEST, latestRevision, resolveVersion, type History } from '../../store/revisions.js';
+import { type StoredRef } from '../../store/store.js';
+import { checkArgCount, existingRef } from '../env-ref.js';
+import { rollback } from './env-write.js';
+import { openRuntime } from '../evaluate.js';
+import { formatEnvironmentTag, formatRevision, formatRevisionTag, formatTable, goTime, tagsByRevision } from '../format/history.js';
+import { EscdError } from '../../core/errors.js';
+import { Document, parseDocument } from 'yaml';
+import { goQuote } from '../../esc/go-quote.js';
+import { projectEnvironment } from '../../esc/project.js';
+import { unifiedDiff } from '../format/unified-diff.js';
+import { renderValue } from '../format/values.js';
 
-const actions = () => import('../actions/env-history.js');
 const UTC = 'display times in UTC';
 
 export function register(env: Command): void {
@@ -24,7 +37,7 @@ Examples:
   $ escd env version tag myproj/dev@stable 3
   $ escd env version rollback myproj/dev@2`,
     )
-    .action(async (name: string, opts: { utc?: boolean }) => (await actions()).show(name, opts));
+    .action(async (name: string, opts: { utc?: boolean }) => show(name, opts));
 
   version
     .command('history')
@@ -33,7 +46,7 @@ Examples:
     .option('--utc', UTC)
     .option('--pager <command>', 'accepted for compatibility; escd does not page')
     .addHelpText('after', '\nExample:\n  $ escd env version history myproj/dev@stable --utc')
-    .action(async (name: string, opts: { utc?: boolean }) => (await actions()).history(name, opts));
+    .action(async (name: string, opts: { utc?: boolean }) => history(name, opts));
 
   version
     .command('retract')
@@ -42,14 +55,14 @@ Examples:
     .option('--replace-with <version>', 'the version that replaces it (default: the newest earlier revision not retracted)')
     .option('--reason <text>', 'why it was retracted')
     .addHelpText('after', '\nExample:\n  $ escd env version retract myproj/dev@4 --replace-with @3 --reason "plaintext secret"')
-    .action(async (name: string, opts: { replaceWith?: string; reason?: string }) => (await actions()).retract(name, opts));
+    .action(async (name: string, opts: { replaceWith?: string; reason?: string }) => retract(name, opts));
 
   version
     .command('rollback')
     .description("Roll back to a version: its definition becomes a new revision")
     .argument('<env>', '[org/][project/]env@version')
     .addHelpText('after', '\nExample:\n  $ escd env version rollback myproj/dev@stable')
-    .action(async (name: string) => (await import('../actions/env-write.js')).rollback(name));
+    .action(async (name: string) => rollback(name));
 
   const versionTag = version
     .command('tag')
@@ -57,7 +70,7 @@ Examples:
     .argument('[args...]', '[org/][project/]env@tag [@version]')
     .option('--utc', UTC)
     .addHelpText('after', '\nExamples:\n  $ escd env version tag myproj/dev@stable\n  $ escd env version tag myproj/dev@stable @3')
-    .action(async (args: string[], opts: { utc?: boolean }) => (await actions()).tagVersion(args, opts));
+    .action(async (args: string[], opts: { utc?: boolean }) => tagVersion(args, opts));
 
   versionTag
     .command('ls')
@@ -67,14 +80,14 @@ Examples:
     .option('-o, --output <format>', 'output format: default or json')
     .option('--pager <command>', 'accepted for compatibility; escd does not page')
     .addHelpText('after', '\nExample:\n  $ escd env version tag ls myproj/dev')
-    .action(async (name: string, opts: { utc?: boolean; output?: string }) => (await actions()).tagVersionList(name, opts));
+    .action(async (name: string, opts: { utc?: boolean; output?: string }) => tagVersionList(name, opts));
 
   versionTag
     .command('rm')
     .description('Remove a tagged version')
     .argument('<env>', '[org/][project/]env@tag')
     .addHelpText('after', '\nExample:\n  $ escd env version tag rm myproj/dev@stable')
-    .action(async (name: string) => (await actions()).tagVersionRemove(name));
+    .action(async (name: string) => tagVersionRemove(name));
 
   const tag = env
     .command('tag')
@@ -82,7 +95,7 @@ Examples:
     .argument('[args...]', '[org/][project/]env <name> <value>')
     .option('--utc', UTC)
     .addHelpText('after', '\nExamples:\n  $ escd env tag myproj/dev owner platform-team\n  $ escd env tag ls myproj/dev\n  $ escd env tag rm myproj/dev owner')
-    .action(async (args: string[], opts: { utc?: boolean }) => (await actions()).tagSet(args, opts));
+    .action(async (args: string[], opts: { utc?: boolean }) => tagSet(args, opts));
 
   tag
     .command('get')
@@ -91,7 +104,7 @@ Examples:
     .argument('<name>')
     .option('--utc', UTC)
     .addHelpText('after', '\nExample:\n  $ escd env tag get myproj/dev owner')
-    .action(async (name: string, t: string, opts: { utc?: boolean }) => (await actions()).tagGet(name, t, opts));
+    .action(async (name: string, t: string, opts: { utc?: boolean }) => tagGet(name, t, opts));
 
   tag
     .command('ls')
@@ -100,7 +113,7 @@ Examples:
     .option('--utc', UTC)
     .option('--pager <command>', 'accepted for compatibility; escd does not page')
     .addHelpText('after', '\nExample:\n  $ escd env tag ls myproj/dev --utc')
-    .action(async (name: string, opts: { utc?: boolean }) => (await actions()).tagList(name, opts));
+    .action(async (name: string, opts: { utc?: boolean }) => tagList(name, opts));
 
   tag
     .command('mv')
@@ -110,7 +123,7 @@ Examples:
     .argument('<new-name>')
     .option('--utc', UTC)
     .addHelpText('after', '\nExample:\n  $ escd env tag mv myproj/dev owner team')
-    .action(async (name: string, t: string, n: string, opts: { utc?: boolean }) => (await actions()).tagMove(name, t, n, opts));
+    .action(async (name: string, t: string, n: string, opts: { utc?: boolean }) => tagMove(name, t, n, opts));
 
   tag
     .command('rm')
@@ -118,7 +131,7 @@ Examples:
     .argument('<env>')
     .argument('<name>')
     .addHelpText('after', '\nExample:\n  $ escd env tag rm myproj/dev owner')
-    .action(async (name: string, t: string) => (await actions()).tagRemove(name, t));
+    .action(async (name: string, t: string) => tagRemove(name, t));
 
   env
     .command('diff')
@@ -135,7 +148,7 @@ Examples:
   $ escd env diff myproj/dev myproj/prod --format dotenv`,
     )
     .action(async (first: string, second: string | undefined, opts: { format?: string }) =>
-      (await import('../actions/env-diff.js')).diff(second === undefined ? [first] : [first, second], opts),
+      diff(second === undefined ? [first] : [first, second], opts),
     );
 
   env
@@ -148,5 +161,269 @@ Examples:
     .option('--preserve-env-tags', 'copy the environment tags')
     .option('--preserve-rev-tags', 'copy the revision tags')
     .addHelpText('after', '\nExamples:\n  $ escd env clone myproj/dev staging\n  $ escd env clone myproj/dev other/dev --preserve-history --preserve-rev-tags')
-    .action(async (src: string, dest: string, opts: Record<string, boolean | undefined>) => (await actions()).clone(src, dest, opts));
+    .action(async (src: string, dest: string, opts: Record<string, boolean | undefined>) => clone(src, dest, opts));
+}
+
+// `escd env version …`, `escd env tag …` and `escd env clone`: the history of an environment —
+// revisions, retractions, revision tags, environment tags — read and changed as the reference CLI
+// does (env_version*.go, env_tag*.go, env_clone.go), over the local revision store.
+const out = (text: string): void => void process.stdout.write(text);
+const isRevisionNumber = (version: string): boolean => /^[0-9]/.test(version);
+
+interface Utc {
+  readonly utc?: boolean;
+}
+
+/** The revision a version names in this history; `not found` as the service says it. */
+function revisionOf(history: History, version: string | undefined): number {
+  const revision = resolveVersion(history, version);
+  if (revision === undefined) throw new EscdError('not_found', 'not found');
+  return revision;
+}
+
+/** `@3`, `@latest`, `env@3`: a version relative to `ref` (the reference's getRelativeEnvRef). */
+async function relativeRevision(runtime: Runtime, ref: StoredRef, text: string): Promise<number> {
+  const version = text.startsWith('@') ? text.slice(1) : text;
+  if (text.startsWith('@') || !text.includes('@')) return revisionOf(await runtime.store.history(ref), version);
+  const other = await existingRef(runtime, text);
+  return revisionOf(await runtime.store.history(other), other.version);
+}
+
+/** `env version <env>@<version>`: one revision, or where a revision tag points. */
+export async function show(name: string, options: Utc): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, name);
+  if (ref.version === undefined) throw new EscdError('bad_request', 'please specify a version');
+  const history = await runtime.store.history(ref);
+  if (isRevisionNumber(ref.version)) {
+    const number = revisionOf(history, ref.version);
+    const record = history.revisions.find((r) => r.number === number)!;
+    out(formatRevision(record, tagsByRevision(history).get(number) ?? [], options.utc ?? false));
+    return;
+  }
+  const tag = history.revisionTags[ref.version];
+  if (!tag) throw new EscdError('not_found', 'not found');
+  out(formatRevisionTag(ref.version, tag, options.utc ?? false));
+}
+
+/** `env version history <env>[@<version>]`: newest first, from the version if one is given. */
+export async function history(name: string, options: Utc): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, name);
+  const h = await runtime.store.history(ref);
+  const from = ref.version === undefined ? latestRevision(h) : revisionOf(h, ref.version);
+  const tags = tagsByRevision(h);
+  for (const r of [...h.revisions].reverse()) {
+    if (r.number > from) continue;
+    out(formatRevision(r, tags.get(r.number) ?? [], options.utc ?? false) + '\n');
+  }
+}
+
+/** `env version retract <env>@<version> [--replace-with <version>] [--reason <text>]`. */
+export async function retract(name: string, options: { replaceWith?: string; reason?: string }): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, name);
+  if (ref.version === LATEST) throw new EscdError('bad_request', 'cannot retract the `latest` revision');
+  const h = await runtime.store.history(ref);
+  const revision = revisionOf(h, ref.version);
+  const replacement = options.replaceWith ? await relativeRevision(runtime, ref, options.replaceWith) : undefined;
+  await runtime.store.retract(ref, revision, { ...(replacement !== undefined ? { replacement } : {}), ...(options.reason ? { reason: options.reason } : {}) });
+}
+
+/** `env version tag <env>@<tag> [@<version>]`: creates or moves a revision tag (to latest by default). */
+export async function tagVersion(args: readonly string[], _options: Utc): Promise<void> {
+  checkArgCount(args, 1, 2);
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, args[0]!);
+  if (ref.version === undefined || isRevisionNumber(ref.version)) throw new EscdError('bad_request', 'please specify a name for the tagged version');
+  const h = await runtime.store.history(ref);
+  const revision = args[1] === undefined ? latestRevision(h) : await relativeRevision(runtime, ref, args[1]);
+  await runtime.store.tagRevision(ref, ref.version, revision);
+}
+
+/** `env version tag ls <env>`: every revision tag, `latest` included, as a table. */
+export async function tagVersionList(name: string, options: Utc & { output?: string }): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, name);
+  if (ref.version !== undefined) throw new EscdError('bad_request', 'the ls command does not accept versions');
+  const h = await runtime.store.history(ref);
+  const names = Object.keys(h.revisionTags).sort();
+  if (options.output === 'json') {
+    const tags = names.map((n) => {
+      const t = h.revisionTags[n]!;
+      return { name: n, revision: t.revision, created: t.at ?? '0001-01-01T00:00:00Z', modified: t.at ?? '0001-01-01T00:00:00Z', editorLogin: t.by?.login ?? '', editorName: t.by?.name ?? '' };
+    });
+    out(JSON.stringify({ tags }, null, 2) + '\n');
+    return;
+  }
+  const rows = names.map((n) => {
+    const t = h.revisionTags[n]!;
+    return [n, String(t.revision), goTime(t.at, options.utc ?? false), t.by ? `${t.by.name} <${t.by.login}>` : '<unknown>'];
+  });
+  out(formatTable(['NAME', 'REVISION', 'MODIFIED', 'EDITOR'], rows, new Set([1])));
+}
+
+/** `env version tag rm <env>@<tag>`. */
+export async function tagVersionRemove(name: string): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await existingRef(runtime, name);
+  if (ref.version === undefined || isRevisionNumber(ref.version)) throw new EscdError('bad_request', 'please specify a tagged version to remove');
+  await runtime.store.untagRevision(ref, ref.version);
+}
+
+// ---- environment tags ----
+
+/** The environment of an environment-tag verb: `environment not found` when it does not exist. */
+async function taggedRef(runtime: Runtime, name: string): Promise<StoredRef> {
+  const ref = await existingRef(runtime, name);
+  if (ref.version !== undefined) throw new EscdError('bad_request', 'the tag command does not accept versions');
+  if (!(await runtime.store.exists(ref))) throw new EscdError('not_found', 'environment not found');
+  return ref;
+}
+
+/** `env tag <env> <name> <value>`: creates or updates an environment tag and prints it. */
+export async function tagSet(args: readonly string[], options: Utc): Promise<void> {
+  checkArgCount(args, 3);
+  const [name, tag, value] = args as [string, string, string];
+  if (tag === '') throw new EscdError('bad_request', 'environment tag name cannot be empty');
+  if (value === '') throw new EscdError('bad_request', 'environment tag value cannot be empty');
+  const runtime = await openRuntime();
+  const ref = await taggedRef(runtime, name);
+  const existing = (await runtime.store.history(ref)).tags[tag];
+  const result = existing && existing.value === value ? existing : await runtime.store.setTag(ref, tag, value);
+  out(formatEnvironmentTag(tag, result, options.utc ?? false));
+}
+
+export async function tagGet(name: string, tag: string, options: Utc): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await taggedRef(runtime, name);
+  const found = (await runtime.store.history(ref)).tags[tag];
+  if (!found) throw new EscdError('not_found', 'tag not found');
+  out(formatEnvironmentTag(tag, found, options.utc ?? false));
+}
+
+export async function tagList(name: string, options: Utc): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await taggedRef(runtime, name);
+  const tags = (await runtime.store.history(ref)).tags;
+  for (const tag of Object.keys(tags).sort()) out(formatEnvironmentTag(tag, tags[tag]!, options.utc ?? false));
+}
+
+/** `env tag mv <env> <name> <new-name>`. */
+export async function tagMove(name: string, tag: string, newName: string, options: Utc): Promise<void> {
+  if (tag === '') throw new EscdError('bad_request', 'environment tag name cannot be empty');
+  if (newName === '') throw new EscdError('bad_request', 'environment tag value cannot be empty');
+  const runtime = await openRuntime();
+  const ref = await taggedRef(runtime, name);
+  const existing = (await runtime.store.history(ref)).tags[tag];
+  if (!existing) throw new EscdError('not_found', 'tag not found');
+  const result = newName === tag ? existing : await runtime.store.renameTag(ref, tag, newName);
+  out(formatEnvironmentTag(newName, result, options.utc ?? false));
+}
+
+export async function tagRemove(name: string, tag: string): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await taggedRef(runtime, name);
+  await runtime.store.removeTag(ref, tag);
+  out(`Successfully deleted environment tag: ${tag}\n`);
+}
+
+// ---- clone ----
+
+export interface CloneFlags {
+  readonly preserveHistory?: boolean;
+  readonly preserveAccess?: boolean;
+  readonly preserveEnvTags?: boolean;
+  readonly preserveRevTags?: boolean;
+}
+
+/** `env clone <src> [<project>/]<dest>`: a new environment in the source's org (and project unless given). */
+export async function clone(source: string, destination: string, options: CloneFlags): Promise<void> {
+  const runtime = await openRuntime();
+  const ref = await runtime.store.resolveExisting(source).then(
+    (r) => r.ref,
+    () => runtime.store.resolve(source), // both spellings exist: the reference takes project/env
+  );
+  if (ref.version !== undefined) throw new EscdError('bad_request', 'the clone command does not accept versions');
+  const [destProject, destEnv] = destination.includes('/') ? (destination.split('/', 2) as [string, string]) : [ref.project, destination];
+  const dest = runtime.store.resolve(`${ref.org}/${destProject}/${destEnv}`);
+  try {
+    await runtime.store.clone(ref, dest, { history: options.preserveHistory ?? false, revisionTags: options.preserveRevTags ?? false, environmentTags: options.preserveEnvTags ?? false });
+  } catch (err) {
+    if (err instanceof EscdError && (err.code === 'not_found' || err.code === 'exists')) throw new EscdError(err.code, `cloning environment: ${err.message}`);
+    throw err;
+  }
+  out(`Environment ${fullName(ref)} cloned into ${fullName(dest)}.\n`);
+}
+
+// `escd env diff <env>[@version] [[env][@version]]`: the values and definitions of two versions
+// compared as the reference CLI does (env_diff.go): by default both, as fenced unified diffs; with
+// --format json|string|dotenv|shell only the values in that form. The second side defaults to the
+// first environment's latest revision; `@v` alone means the first environment at v.
+type DiffFormat = 'default' | 'json' | 'string' | 'dotenv' | 'shell';
+const FORMATS: readonly DiffFormat[] = ['default', 'json', 'string', 'dotenv', 'shell'];
+
+interface Side {
+  readonly label: string;
+  readonly definition: string;
+  readonly value: string;
+}
+
+/** The definition as `env get` shows it: re-encoded at 2-space indentation. */
+function shownDefinition(text: string): string {
+  if (text.trim() === '') return '';
+  const doc = parseDocument(text, { uniqueKeys: false, version: '1.2' });
+  return doc.errors.length > 0 ? text : (doc as Document).toString({ indent: 2, indentSeq: true, lineWidth: 0, flowCollectionPadding: false });
+}
+
+async function side(runtime: Runtime, ref: StoredRef, label: string, format: DiffFormat): Promise<Side> {
+  const text = (await runtime.store.readRevision(ref, ref.version)).source;
+  const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
+  const values = evaluation.values;
+  let value: string;
+  if (format === 'dotenv' || format === 'shell') {
+    const vars = projectEnvironment(values).environmentVariables;
+    value = Object.entries(vars)
+      .map(([name, v]) => `${format === 'shell' ? 'export ' : ''}${name}=${goQuote(v.secret ? '[secret]' : v.value)}\n`)
+      .join('');
+  } else if (values === undefined) {
+    value = '';
+  } else if (format === 'string') {
+    value = renderValue(values, 'string', { redact: true });
+  } else {
+    value = renderValue(values, 'json', { redact: true });
+    if (format === 'default') value = value.replace(/\n$/, '');
+  }
+  return { label, definition: shownDefinition(text), value };
+}
+
+export async function diff(args: readonly string[], options: { format?: string }): Promise<void> {
+  const format = (options.format ?? 'default') as DiffFormat;
+  if (!FORMATS.includes(format)) throw new EscdError('bad_request', `unknown output format ${JSON.stringify(options.format)}`);
+  const runtime = await openRuntime();
+  const first = await existingRef(runtime, args[0]!);
+  const from = { ...first, version: first.version ?? 'latest' };
+  let to: StoredRef;
+  let toLabel: string;
+  const second = args[1];
+  if (second === undefined) {
+    to = { ...first, version: 'latest' };
+    toLabel = `${fullName(first)}@latest`;
+  } else if (second.startsWith('@')) {
+    to = { ...first, version: second.slice(1) };
+    toLabel = `${fullName(first)}${second}`;
+  } else {
+    to = await existingRef(runtime, second);
+    toLabel = to.version === undefined ? fullName(to) : `${fullName(to)}@${to.version}`;
+  }
+  const a = await side(runtime, from, `${fullName(from)}@${from.version}`, format);
+  const b = await side(runtime, to, toLabel, format);
+  if (format !== 'default') {
+    process.stdout.write(unifiedDiff(a.value, b.value, a.label, b.label));
+    return;
+  }
+  const values = unifiedDiff(a.value, b.value, a.label, b.label);
+  const definitions = unifiedDiff(a.definition, b.definition, a.label, b.label);
+  if (values === '' && definitions === '') return;
+  process.stdout.write(`# Value\n\`\`\`diff\n${values}\n\`\`\`\n# Definition\n\`\`\`diff\n${definitions}\n\`\`\`\n`);
 }

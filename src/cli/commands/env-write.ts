@@ -1,8 +1,5 @@
-// The verbs that write a revision — `env init`, `env edit`, `env set`, `env rm [path]`,
-// `env version rollback` — with the reference CLI's flags, output and errors (env_init.go,
-// env_edit.go, env_set.go, env_rm.go, env_version_rollback.go). Every update is checked first; with
-// no error its plaintext `fn::secret` values are encrypted, the text is written back as the reference
-// stores it (2-space YAML, comments and styles kept) and it becomes the next revision.
+// `escd env init|edit|set|rm`: the writes of a definition, each a new revision.
+import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +22,83 @@ import { looksLikeSecret } from '../secret-heuristic.js';
 import { EXIT_USAGE } from '../usage.js';
 import { EscdError } from '../../core/errors.js';
 
+export function register(env: Command): void {
+  env
+    .command('init')
+    .description('Create an environment: an empty revision 1, then the definition from -f as revision 2')
+    .argument('<env>', 'environment name, [org/]project/env')
+    .option('-f, --file <file>', 'the initial definition (YAML); - reads standard input')
+    .addHelpText(
+      'after',
+      `
+Plaintext fn::secret values are stored encrypted. A definition with errors is refused (the environment
+stays, empty).
+
+Examples:
+  $ escd env init myproj/dev
+  $ escd env init myproj/prod -f prod.yaml
+  $ cat dev.yaml | escd env init myproj/dev -f -`,
+    )
+    .action(async (name: string, opts: { file?: string }) => init(name, opts));
+  env
+    .command('edit')
+    .description('Edit a definition in an editor (or replace it with -f); a valid one becomes the next revision')
+    .argument('<env>', 'environment name, [org/]project/env (no version)')
+    .option('--editor <command>', 'the editor command (default: $VISUAL, $EDITOR, vi); `code` gets -w')
+    .option('-f, --file <file>', 'the new definition; - reads standard input')
+    .option('--show-secrets', 'edit fn::secret values as plaintext (they are encrypted again on save)')
+    .addHelpText(
+      'after',
+      `
+A definition with errors is not saved: the errors are shown, ENTER edits again, end of input gives up.
+An empty definition aborts the edit. Any plaintext fn::secret in the saved definition is stored encrypted.
+
+Examples:
+  $ escd env edit myproj/dev
+  $ escd env edit myproj/dev --editor "code"
+  $ escd env edit myproj/dev -f dev.yaml
+  $ escd env edit myproj/dev --show-secrets`,
+    )
+    .action(async (name: string, opts: { editor?: string; file?: string; showSecrets?: boolean }) => edit(name, opts));
+  env
+    .command('set')
+    .description('Set a value within an environment (a new revision), keeping comments and order')
+    .argument('[args...]', '<env> <path> [<value>]: path under values (or imports[N]), e.g. a.b[0]["key"]; the value is read as YAML (with --secret and no value: from standard input, hidden on a terminal)')
+    .option('--secret', 'store the value encrypted as fn::secret')
+    .option('--plaintext', 'store a value that looks like a secret in plaintext anyway')
+    .option('--string', 'take the value literally as a string instead of reading it as YAML')
+    .option('-f, --file <file>', 'read the value from a file; - reads standard input')
+    .addHelpText(
+      'after',
+      `
+A string under a key such as password, token or secret that looks random is refused unless --secret
+or --plaintext says what it is.
+
+Examples:
+  $ escd env set myproj/dev aws.region us-west-2
+  $ escd env set myproj/dev ports '[80, 443]'
+  $ escd env set myproj/dev build.version 1.10 --string
+  $ escd env set myproj/dev environmentVariables.AWS_REGION '\${aws.region}'
+  $ escd env set myproj/dev api.token --secret          # prompts; the value never appears in argv
+  $ escd env set myproj/dev api.token --secret -f token.txt
+  $ escd env set myproj/dev imports[0] myproj/base`,
+    )
+    .action(async (args: string[], opts: { secret?: boolean; plaintext?: boolean; string?: boolean; file?: string }) => set(args, opts));
+  env
+    .command('rm')
+    .alias('remove')
+    .description('Remove an environment, or with a path a value within it (a new revision)')
+    .argument('[args...]', '<env> [<path>]')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText('after', '\nExamples:\n  $ escd env rm myproj/dev db.password\n  $ escd env rm myproj/old --yes')
+    .action(async (args: string[], opts: { yes?: boolean }) => remove(args, opts));
+}
+
+// The verbs that write a revision — `env init`, `env edit`, `env set`, `env rm [path]`,
+// `env version rollback` — with the reference CLI's flags, output and errors (env_init.go,
+// env_edit.go, env_set.go, env_rm.go, env_version_rollback.go). Every update is checked first; with
+// no error its plaintext `fn::secret` values are encrypted, the text is written back as the reference
+// stores it (2-space YAML, comments and styles kept) and it becomes the next revision.
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (text: string): void => void process.stderr.write(text);
 

@@ -1,8 +1,5 @@
-// `escd env get <env> [path]`: the environment's checked value and its definition, as the reference's
-// `esc env get` prints them: a Markdown document (`# Value` JSON, `# Definition` YAML re-encoded at
-// two spaces), or only the value (`--value json|string|detailed|dotenv|shell`), or only the
-// definition (`--definition`). Values are checked, not opened: `fn::open` shows `[unknown]` and no
-// provider is called; secrets show `[secret]` unless --show-secrets.
+// `escd env get <env> [path]`: an environment's checked value and its definition, as the reference prints them.
+import type { Command } from 'commander';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { EnvironmentLoader } from '../../esc/types.js';
 import { goQuote } from '../../esc/go-quote.js';
@@ -17,6 +14,36 @@ import { renderEnviron } from '../format/environ.js';
 import { renderValue, type ValueFormat } from '../format/values.js';
 import { EscdError } from '../../core/errors.js';
 
+export function register(env: Command): void {
+  env
+    .command('get')
+    .description("Print an environment's value and definition, or those of one property")
+    .argument('<env>', 'environment name, [org/]project/env')
+    .argument('[path]', 'property path under values (or imports[N]), e.g. a.b[0]["key"]')
+    .option('--value <format>', 'print only the value: json, string, detailed, dotenv or shell')
+    .option('--definition', 'print only the definition (YAML)')
+    .option('--show-secrets', 'show secret values and fn::secret definitions in plaintext')
+    .addHelpText(
+      'after',
+      `
+The value is checked, not opened: fn::open values show [unknown] and no provider is called.
+
+Examples:
+  $ escd env get myproj/dev
+  $ escd env get myproj/dev aws.region --value string
+  $ escd env get myproj/dev --value dotenv
+  $ escd env get myproj/dev --definition --show-secrets`,
+    )
+    .action(async (name: string, path: string | undefined, opts: { value?: string; definition?: boolean; showSecrets?: boolean }) =>
+      get(name, path, opts),
+    );
+}
+
+// `escd env get <env> [path]`: the environment's checked value and its definition, as the reference's
+// `esc env get` prints them: a Markdown document (`# Value` JSON, `# Definition` YAML re-encoded at
+// two spaces), or only the value (`--value json|string|detailed|dotenv|shell`), or only the
+// definition (`--definition`). Values are checked, not opened: `fn::open` shows `[unknown]` and no
+// provider is called; secrets show `[secret]` unless --show-secrets.
 export const GET_VALUE_FORMATS = ['json', 'string', 'detailed', 'dotenv', 'shell'] as const;
 
 export interface GetOptions {
