@@ -42,7 +42,7 @@ import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './type
 import { EscNumber, fromJS, isArray, secretTexts, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
 import { loadDocument } from './document.js';
-import { DEFAULT_LIMITS, definitionTooLarge, overLimits, weigh, type EvaluationLimits } from './limits.js';
+import { DEFAULT_LIMITS, definitionTooLarge, overLimits, weigh, type EvaluationLimits, type Weight } from './limits.js';
 import { redact } from '../secrets/redact.js';
 
 const enum State {
@@ -100,6 +100,8 @@ export class Evaluation {
   readonly limits: EvaluationLimits;
   private readonly deadline: number;
   private timedOut = false;
+  /** weigh()'s memo for this pass: expanded sizes of the values made so far. */
+  private readonly weights = new Map<Val, Weight>();
 
   /**
    * @param stage `check` calls no provider and decrypts only with showSecrets; `rotate` also calls
@@ -127,7 +129,7 @@ export class Evaluation {
 
   /** The value, or unknown with a diagnostic at `site` when it is over the size limits. */
   bounded(v: Val, site: Site | undefined): Val {
-    const over = overLimits(weigh(v), this.limits);
+    const over = overLimits(weigh(v, this.weights), this.limits);
     if (over === undefined) return v;
     this.report('error', over, site);
     return unknownVal(site, { secret: v.secret });

@@ -28,29 +28,38 @@ export interface Weight {
   readonly bytes: number;
 }
 
-const weights = new WeakMap<Val, Weight>();
-
-/** The expanded size of `v` (each shared sub-value counted as often as it appears), memoized per value. */
-export function weigh(v: Val): Weight {
+/**
+ * The expanded size of `v` (each shared sub-value counted as often as it appears), memoized per value
+ * in `weights`. The memo belongs to one evaluation (a plain Map dropped with it): a process-wide
+ * WeakMap made every young-generation GC walk an ephemeron table of all values weighed since the last
+ * full GC: that part of evaluation time grew quadratically with the number of keys (npm run bench, 4).
+ */
+export function weigh(v: Val, weights: Map<Val, Weight>): Weight {
+  const d = v.data;
+  if (!Array.isArray(d) && !(d instanceof Map)) return { count: 1, bytes: typeof d === 'string' ? d.length : 0 };
   const known = weights.get(v);
   if (known !== undefined) return known;
   let count = 1;
   let bytes = 0;
-  const d = v.data;
-  if (typeof d === 'string') bytes = d.length;
-  else if (Array.isArray(d)) {
-    for (const item of d as readonly Val[]) {
-      const w = weigh(item);
+  const add = (item: Val): void => {
+    const c = item.data;
+    // Scalars are counted on the spot: an object or a memo entry for every leaf cost more than it saved.
+    if (typeof c === 'string') {
+      count++;
+      bytes += c.length;
+    } else if (!Array.isArray(c) && !(c instanceof Map)) count++;
+    else {
+      const w = weigh(item, weights);
       count += w.count;
       bytes += w.bytes;
     }
-  } else if (d instanceof Map) {
-    for (const [key, item] of d as ReadonlyMap<string, Val>) {
-      const w = weigh(item);
-      count += w.count;
-      bytes += w.bytes + key.length;
-    }
-  }
+  };
+  if (Array.isArray(d)) for (const item of d as readonly Val[]) add(item);
+  else
+    (d as ReadonlyMap<string, Val>).forEach((item, key) => {
+      add(item);
+      bytes += key.length;
+    });
   const w = { count, bytes };
   weights.set(v, w);
   return w;

@@ -88,8 +88,12 @@ export function toEscValue(v: Val): EscValue {
   const d = v.data;
   let data: EscData;
   if (isArray(d)) data = (d as readonly Val[]).map(toEscValue);
-  else if (d instanceof Map) data = new Map([...d].map(([k, item]) => [k, toEscValue(item)] as const));
-  else data = d as EscData;
+  else if (d instanceof Map) {
+    // forEach, not [...d].map(): no pair array for every entry of a large environment.
+    const out = new Map<string, EscValue>();
+    (d as ReadonlyMap<string, Val>).forEach((item, k) => out.set(k, toEscValue(item)));
+    data = out;
+  } else data = d as EscData;
   return { data, secret: v.secret, unknown: v.unknown };
 }
 
