@@ -14,6 +14,7 @@ import { runCloudOperation, type CloudOutcome } from '../src/cloud/operations.js
 import { cloudUrlOf } from '../src/config/config.js';
 import { cloudCallEvent } from '../src/cloud/audit.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime/runtime.js';
+import { isolatedEngine, type IsolationOptions } from '../src/runtime/isolated-engine.js';
 import type { ProviderRegistry } from '../src/esc/provider.js';
 import { DefinitionError, parseDefinition, syntaxProblem } from '../src/store/definition.js';
 import type { Diagnostic } from '../src/esc/types.js';
@@ -44,13 +45,26 @@ export interface BackendOptions {
   readonly providers?: ProviderRegistry;
   /** More replaced parts of the runtime (the CLI conformance harness: cipher, execution context). */
   readonly runtime?: Pick<RuntimeOptions, 'cipher' | 'executionContext'>;
+  /**
+   * Evaluate in a worker thread with a heap limit and a hard deadline (the real daemon), so that a
+   * hostile environment neither blocks nor crashes the daemon; default: in this thread (tests).
+   */
+  readonly isolate?: boolean | IsolationOptions;
 }
 
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
   let audit: AuditSink = NO_AUDIT;
   const onCloudCall = (call: CloudCall): void => audit.record(cloudCallEvent(call));
+  const engine = options.isolate ? isolatedEngine(options.isolate === true ? {} : options.isolate) : undefined;
   const open = (): Promise<Runtime> =>
-    createRuntime({ ...options.runtime, env: options.env, clock: options.clock, onCloudCall, ...(options.providers ? { providers: options.providers } : {}) });
+    createRuntime({
+      ...options.runtime,
+      env: options.env,
+      clock: options.clock,
+      onCloudCall,
+      ...(options.providers ? { providers: options.providers } : {}),
+      ...(engine ? { engine } : {}),
+    });
   let runtime = await open();
   let keystore: BackendDescription['keystore'];
 
@@ -203,6 +217,9 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
     }),
     useAudit(sink) {
       audit = sink;
+    },
+    async close() {
+      await engine?.close?.();
     },
     async reload() {
       const next = await open();

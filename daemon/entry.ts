@@ -20,7 +20,7 @@ export async function runForeground(options: { socket?: string }): Promise<numbe
   process.on('unhandledRejection', fatal);
   const env = process.env;
   const paths = resolvePaths(env);
-  const backend = await createBackend({ env, clock: systemClock });
+  const backend = await createBackend({ env, clock: systemClock, isolate: true });
   return runDaemon({
     socketPath: options.socket ?? paths.socket,
     auditFile: paths.auditLog,

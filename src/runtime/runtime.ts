@@ -5,7 +5,7 @@
 import { loadConfig, type EscdConfig } from '../config/config.js';
 import { resolvePaths, type Paths } from '../config/paths.js';
 import { systemClock, type Clock } from '../clock/clock.js';
-import { evaluateEnvironment, rotateEnvironment } from '../esc/evaluate.js';
+import { inlineEngine, type EvaluationEngine } from './engine.js';
 import { applyRotationPatches } from '../store/rotation.js';
 import type { EnvironmentLoader, EvaluateResult, RotateResult, RotatorRegistry } from '../esc/types.js';
 import type { CloudCall } from '../cloud/client.js';
@@ -41,6 +41,8 @@ export interface RuntimeOptions {
   readonly executionContext?: JsonObject;
   /** Time and identity of revisions and tags, retraction policy, known orgs; default: the clock and config.yaml `user`. */
   readonly store?: StoreOptions;
+  /** Where evaluations run; default in this thread (the daemon passes a worker-thread engine). */
+  readonly engine?: EvaluationEngine;
 }
 
 export interface EvaluationOptions {
@@ -104,6 +106,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const paths = resolvePaths(env);
   const config = await loadConfig(paths, env as NodeJS.ProcessEnv);
   const clock = options.clock ?? systemClock;
+  const engine = options.engine ?? inlineEngine;
   const author = { name: config.user, login: config.user };
   const store = new EnvironmentStore(paths.environmentsDir, config.org, {
     stamp: () => ({ at: new Date(clock.now()).toISOString(), by: author }),
@@ -162,7 +165,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const source = opts.source ?? (await store.read(name)).source;
     const overrides = opts.source === undefined ? undefined : new Map([[environment.name, opts.source]]);
     const imports = loaderWithCloud(store.loader(overrides, environment.org));
-    const evaluated = await evaluateEnvironment(environment.name, source, {
+    const evaluated = await engine.evaluate(environment.name, source, {
       loader: imports.loader,
       providers: await providers(),
       rotators: await rotators(),
@@ -186,7 +189,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     let outcome: RotateResult | undefined;
     const revision = await store.modify(environment, async (source) => {
       const imports = loaderWithCloud(store.loader(undefined, environment.org));
-      outcome = await rotateEnvironment(environment.name, source, {
+      outcome = await engine.rotate(environment.name, source, {
         loader: imports.loader,
         providers: await providers(),
         rotators: await rotators(),

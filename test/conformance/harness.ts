@@ -1,7 +1,7 @@
 // Runs one conformance case as the corpus README §1 says and compares it as §2 says.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { evaluateEnvironment, rotateEnvironment } from '../../src/esc/evaluate.js';
+import { inlineEngine, type EvaluationEngine } from '../../src/runtime/engine.js';
 import type { Diagnostic, EnvironmentLoader, EvaluateResult, RotateResult } from '../../src/esc/types.js';
 import { toJSON, type Json, type JsonObject } from '../../src/esc/value.js';
 import { testCipher } from '../support/test-cipher.js';
@@ -84,7 +84,8 @@ export interface CaseRun {
   readonly rotate?: RotateResult;
 }
 
-export async function runCase(dir: string, caseName: string, overrides: Overrides): Promise<CaseRun> {
+/** `engine`: where to evaluate (default this thread; the daemon's worker-thread engine must give the same). */
+export async function runCase(dir: string, caseName: string, overrides: Overrides, engine: EvaluationEngine = inlineEngine): Promise<CaseRun> {
   const rootName = overrides.rootEnvironment ?? caseName;
   const source = readFileSync(join(dir, 'env.yaml'), 'utf8');
   const base = {
@@ -94,10 +95,10 @@ export async function runCase(dir: string, caseName: string, overrides: Override
     cipher: testCipher,
     context: HARNESS_CONTEXT,
   };
-  const check = await evaluateEnvironment(rootName, source, { ...base, mode: 'check', showSecrets: overrides.showSecrets === true });
-  const evaluated = await evaluateEnvironment(rootName, source, { ...base, mode: 'eval' });
+  const check = await engine.evaluate(rootName, source, { ...base, mode: 'check', showSecrets: overrides.showSecrets === true });
+  const evaluated = await engine.evaluate(rootName, source, { ...base, mode: 'eval' });
   if (overrides.rotate !== true) return { check, eval: evaluated };
-  const rotate = await rotateEnvironment(rootName, source, { ...base, paths: overrides.rotatePaths });
+  const rotate = await engine.rotate(rootName, source, { ...base, paths: overrides.rotatePaths });
   return { check, eval: evaluated, rotate };
 }
 
@@ -217,14 +218,14 @@ export function compareCase(expected: Expected, run: CaseRun, strict = false): s
   return differences;
 }
 
-export async function runAndCompare(casesDir: string, name: string, strict = false): Promise<CaseOutcome> {
+export async function runAndCompare(casesDir: string, name: string, strict = false, engine?: EvaluationEngine): Promise<CaseOutcome> {
   const dir = join(casesDir, name);
   const overridesFile = join(dir, 'overrides.json');
   const overrides: Overrides = existsSync(overridesFile) ? (JSON.parse(readFileSync(overridesFile, 'utf8')) as Overrides) : {};
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
   const group = caseGroup(dir, overrides);
   try {
-    const run = await runCase(dir, name, overrides);
+    const run = await runCase(dir, name, overrides, engine);
     const differences = compareCase(expected, run, strict);
     return { name, group, passed: differences.length === 0, differences };
   } catch (err) {

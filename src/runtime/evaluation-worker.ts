@@ -1,0 +1,168 @@
+// The evaluation worker thread (started by isolated-engine.ts). It holds only the language: each run
+// parses and evaluates one environment; the loader, cipher, providers and rotators are calls back to
+// the daemon's thread, which keeps keys, sessions and signing. A provider's `validate` is synchronous
+// in the evaluator, so it is asked over a second port while this thread waits on a shared flag.
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { evaluateEnvironment, rotateEnvironment } from '../esc/evaluate.js';
+import type { Provider, ProviderContext, ProviderIssue } from '../esc/provider.js';
+import type { EvaluateOptions, EvaluateResult, Rotator } from '../esc/types.js';
+import type { EscValue } from '../esc/value.js';
+import { decodeValue, encodeValue } from '../esc/wire-value.js';
+import {
+  fromWireError,
+  toWireError,
+  type CallOp,
+  type CallReply,
+  type EncodedResult,
+  type FromWorker,
+  type PluginShape,
+  type RunRequest,
+  type ToWorker,
+  type ValidateReply,
+  type ValidateRequest,
+} from './worker-protocol.js';
+
+interface WorkerData {
+  readonly syncPort: MessagePort;
+  /** [0]: the sequence number of the last validation answered. */
+  readonly flag: Int32Array;
+}
+
+const port = parentPort!;
+const { syncPort, flag } = workerData as WorkerData;
+const send = (message: FromWorker): void => port.postMessage(message);
+
+const plain = (v: EscValue) => encodeValue(v, { redact: false });
+
+let validations = 0;
+/** Asks the daemon's thread for a `validate` and waits for its answer (it never blocks on us). */
+function validateSync(request: ValidateRequest): readonly ProviderIssue[] {
+  const seq = ++validations;
+  syncPort.postMessage({ seq, ...request });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const received = receiveMessageOnPort(syncPort);
+    if (received !== undefined) {
+      const reply = received.message as ValidateReply & { seq: number };
+      if (reply.seq === seq) return reply.issues;
+      continue; // the late answer of an earlier check that timed out
+    }
+    // The daemon posts its answer before raising the flag, so a raised flag with no message is not ours.
+    const seen = Atomics.load(flag, 0);
+    const left = deadline - Date.now();
+    if (seen >= seq || left <= 0) return [{ path: [], message: `the daemon did not answer the input check of ${request.name}` }];
+    Atomics.wait(flag, 0, seen, left);
+  }
+}
+
+let calls = 0;
+const waiting = new Map<number, { readonly id: number; readonly resolve: (reply: CallReply) => void }>();
+
+async function call(id: number, op: CallOp): Promise<CallReply> {
+  const n = ++calls;
+  const reply = await new Promise<CallReply>((resolve) => {
+    waiting.set(n, { id, resolve });
+    send({ type: 'call', id, call: n, ...op });
+  });
+  if (!reply.ok) throw fromWireError(reply.error ?? { message: 'failed' });
+  return reply;
+}
+
+const where = (context: ProviderContext) => ({ rootEnvironment: context.rootEnvironment, currentEnvironment: context.currentEnvironment });
+const noteAll = (reply: CallReply, context: ProviderContext): void => reply.expiries?.forEach((at) => context.noteExpiry(at));
+const stateNode = (state: EscValue | null) => (state === null ? null : plain(state));
+
+function provider(id: number, shape: PluginShape): Provider {
+  return {
+    inputSchema: shape.inputSchema,
+    outputSchema: shape.outputSchema,
+    ...(shape.validates ? { validate: (inputs: EscValue) => validateSync({ id, kind: 'provider', name: shape.name, inputs: plain(inputs) }) } : {}),
+    async open(inputs, context) {
+      const reply = await call(id, { op: 'open', name: shape.name, inputs: plain(inputs), env: where(context) });
+      noteAll(reply, context);
+      return decodeValue(reply.value);
+    },
+  };
+}
+
+function rotator(id: number, shape: PluginShape): Rotator {
+  return {
+    inputSchema: shape.inputSchema,
+    outputSchema: shape.outputSchema,
+    stateSchema: shape.stateSchema ?? true,
+    ...(shape.validates ? { validate: (inputs: EscValue) => validateSync({ id, kind: 'rotator', name: shape.name, inputs: plain(inputs) }) } : {}),
+    async open(inputs, state, context) {
+      const reply = await call(id, { op: 'rotator.open', name: shape.name, inputs: plain(inputs), state: stateNode(state), env: where(context) });
+      noteAll(reply, context);
+      return decodeValue(reply.value);
+    },
+    async rotate(inputs, state, context) {
+      const reply = await call(id, { op: 'rotator.rotate', name: shape.name, inputs: plain(inputs), state: stateNode(state), env: where(context) });
+      noteAll(reply, context);
+      return decodeValue(reply.value);
+    },
+  };
+}
+
+const aborts = new Map<number, AbortController>();
+
+async function run(request: RunRequest): Promise<EncodedResult> {
+  const { id } = request;
+  const controller = new AbortController();
+  aborts.set(id, controller);
+  const options: Omit<EvaluateOptions, 'mode'> = {
+    loader: async (name) => ({ name, source: (await call(id, { op: 'load', name })).value as string }),
+    cipher: {
+      encrypt: async (bytes) => (await call(id, { op: 'encrypt', bytes })).value as Uint8Array,
+      decrypt: async (bytes) => (await call(id, { op: 'decrypt', bytes })).value as Uint8Array,
+    },
+    providers: new Map(request.providers.map((shape) => [shape.name, provider(id, shape)])),
+    rotators: new Map(request.rotators.map((shape) => [shape.name, rotator(id, shape)])),
+    context: request.context,
+    signal: controller.signal,
+    ...(request.limits ? { limits: request.limits } : {}),
+  };
+  try {
+    if (request.stage === 'rotate') {
+      const result = await rotateEnvironment(request.rootName, request.source, { ...options, ...(request.paths ? { paths: request.paths } : {}) });
+      return { ...encodeResult(result), patches: result.patches.map((p) => ({ docPath: p.docPath, replacement: plain(p.replacement) })) };
+    }
+    const mode = request.stage;
+    return encodeResult(await evaluateEnvironment(request.rootName, request.source, { ...options, mode, ...(request.showSecrets !== undefined ? { showSecrets: request.showSecrets } : {}) }));
+  } finally {
+    aborts.delete(id);
+  }
+}
+
+function encodeResult(result: EvaluateResult): EncodedResult {
+  return {
+    ...(result.values ? { values: plain(result.values) } : {}),
+    diagnostics: result.diagnostics,
+    ...(result.expiresAt ? { expiresAt: result.expiresAt } : {}),
+    environments: result.environments,
+  };
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'run':
+      // A result that cannot be sent (too deep to copy) fails like any other error.
+      run(message)
+        .then((result) => send({ type: 'done', id: message.id, result }))
+        .catch((err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }));
+      break;
+    case 'abort':
+      // The daemon stopped waiting: unwind this run's calls too (a provider may never answer).
+      aborts.get(message.id)?.abort();
+      for (const [n, w] of waiting) {
+        if (w.id !== message.id) continue;
+        waiting.delete(n);
+        w.resolve({ type: 'reply', call: n, ok: false, error: { message: 'aborted', aborted: true } });
+      }
+      break;
+    case 'reply':
+      waiting.get(message.call)?.resolve(message);
+      waiting.delete(message.call);
+      break;
+  }
+});

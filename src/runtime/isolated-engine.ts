@@ -1,0 +1,306 @@
+// Evaluation in a worker thread with a heap limit and a hard deadline, for the daemon: a hostile
+// environment (references that copy the previous level ten times, a huge definition) can neither
+// block the daemon's event loop — cached answers keep flowing — nor crash it and lose its cached
+// sessions. The worker holds only the language (evaluation-worker.ts); the loader, cipher, providers
+// and rotators are served here, in the caller's thread.
+//
+// Evaluations share one worker (most of their time is spent waiting on providers). When that worker
+// dies (out of memory, or killed past an evaluation's deadline), the evaluation that was killed for
+// time gets its diagnostic and every other one in flight runs again alone in a fresh worker, so a
+// death is charged to the environment that caused it; a rotation is never run twice (its rotator may
+// have acted), it reports the failure instead.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS } from '../esc/limits.js';
+import type { Provider, ProviderContext } from '../esc/provider.js';
+import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult, Rotator } from '../esc/types.js';
+import { decodeValue, encodeValue } from '../esc/wire-value.js';
+import type { EvaluationEngine } from './engine.js';
+import {
+  fromWireError,
+  toWireError,
+  type CallReply,
+  type CallRequest,
+  type EncodedResult,
+  type FromWorker,
+  type PluginShape,
+  type RunRequest,
+  type ToWorker,
+  type ValidateReply,
+  type ValidateRequest,
+} from './worker-protocol.js';
+
+export interface IsolationOptions {
+  /** The worker's V8 old-generation heap, in MiB (default 512). */
+  readonly heapMb?: number;
+  /** Time past an evaluation's own limit before its worker is killed (default 5 s). */
+  readonly graceMs?: number;
+  /** An idle worker is stopped after this long (default 60 s), giving its memory back. */
+  readonly idleMs?: number;
+}
+
+/** The worker script: next to this file when built; from the sources (tests), the built one. */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts') ? here.replace(/[/\\]src[/\\]runtime[/\\][^/\\]+\.ts$/, '/dist/src/runtime/evaluation-worker.js') : fileURLToPath(new URL('./evaluation-worker.js', import.meta.url));
+}
+
+type AnyOptions = (EvaluateOptions | RotateOptions) & Partial<Pick<EvaluateOptions, 'mode' | 'showSecrets'>>;
+
+interface Job {
+  readonly request: RunRequest;
+  readonly options: AnyOptions;
+  readonly resolve: (result: EncodedResult) => void;
+  readonly reject: (err: unknown) => void;
+  /** Ran again alone after its shared worker died. */
+  readonly alone: boolean;
+  deadline?: NodeJS.Timeout;
+}
+
+const plain = (v: Parameters<typeof encodeValue>[0]) => encodeValue(v, { redact: false });
+const shapeOf = (name: string, p: Provider | Rotator): PluginShape => ({
+  name,
+  inputSchema: p.inputSchema,
+  outputSchema: p.outputSchema,
+  ...('stateSchema' in p ? { stateSchema: p.stateSchema } : {}),
+  validates: typeof p.validate === 'function',
+});
+
+/** One worker thread and the evaluations running in it. */
+class EvaluationThread {
+  readonly jobs = new Map<number, Job>();
+  private readonly worker: Worker;
+  private readonly syncPort: MessagePort;
+  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  private idle?: NodeJS.Timeout;
+  dead = false;
+  /** Set when this thread was killed because `job` ran past its deadline. */
+  private killedFor?: number;
+
+  constructor(
+    private readonly settings: Required<IsolationOptions>,
+    private readonly onDeath: (thread: EvaluationThread, jobs: Map<number, Job>, killedFor: number | undefined, reason: string) => void,
+  ) {
+    const channel = new MessageChannel();
+    this.syncPort = channel.port1;
+    this.worker = new Worker(workerScript(), {
+      workerData: { syncPort: channel.port2, flag: this.flag },
+      transferList: [channel.port2],
+      resourceLimits: { maxOldGenerationSizeMb: settings.heapMb },
+      stdout: false,
+      stderr: false,
+    });
+    this.syncPort.on('message', (request: ValidateRequest & { seq: number }) => this.validate(request));
+    this.syncPort.unref();
+    this.worker.on('message', (message: FromWorker) => this.received(message));
+    let error: Error | undefined;
+    this.worker.on('error', (err) => (error = err));
+    this.worker.on('exit', () => {
+      this.dead = true;
+      clearTimeout(this.idle);
+      this.syncPort.close();
+      const reason =
+        this.killedFor !== undefined
+          ? 'time'
+          : (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `the evaluation ran out of memory (limit ${settings.heapMb} MiB)`
+            : `the evaluation stopped: ${error?.message.split('\n')[0] ?? 'the worker exited'}`;
+      const jobs = new Map(this.jobs);
+      this.jobs.clear();
+      for (const job of jobs.values()) clearTimeout(job.deadline);
+      this.onDeath(this, jobs, this.killedFor, reason);
+    });
+    this.worker.unref();
+  }
+
+  start(id: number, job: Job): void {
+    clearTimeout(this.idle);
+    if (this.jobs.size === 0) this.worker.ref();
+    this.jobs.set(id, job);
+    const limit = job.request.limits?.evaluationMs ?? DEFAULT_LIMITS.evaluationMs;
+    job.deadline = setTimeout(() => this.kill(id), Math.max(0, limit) + this.settings.graceMs);
+    const { signal } = job.options;
+    // The caller stops waiting at once (as it would in its own thread); the worker unwinds the run.
+    signal?.addEventListener(
+      'abort',
+      () => {
+        this.post({ type: 'abort', id });
+        this.finish(id)?.reject(signal.reason);
+      },
+      { once: true },
+    );
+    this.post(job.request);
+  }
+
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
+
+  private kill(id: number): void {
+    if (this.dead || !this.jobs.has(id)) return;
+    this.killedFor ??= id;
+    void this.worker.terminate();
+  }
+
+  private post(message: ToWorker): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  private finish(id: number): Job | undefined {
+    const job = this.jobs.get(id);
+    if (!job) return undefined;
+    clearTimeout(job.deadline);
+    this.jobs.delete(id);
+    if (this.jobs.size === 0) {
+      this.worker.unref();
+      this.idle = setTimeout(() => void this.stop(), this.settings.idleMs);
+      this.idle.unref();
+    }
+    return job;
+  }
+
+  private received(message: FromWorker): void {
+    if (message.type === 'call') {
+      const job = this.jobs.get(message.id);
+      if (!job) return;
+      serve(job.options, message).then(
+        (reply) => this.post(reply),
+        (err: unknown) => this.post({ type: 'reply', call: message.call, ok: false, error: toWireError(err) }),
+      );
+      return;
+    }
+    const job = this.finish(message.id);
+    if (!job) return;
+    if (message.type === 'done') job.resolve(message.result);
+    else job.reject(message.error.aborted ? (job.options.signal?.reason ?? fromWireError(message.error)) : fromWireError(message.error));
+  }
+
+  /** Answers a `validate` while the worker waits: reply first, then raise the flag it waits on. */
+  private validate(request: ValidateRequest & { seq: number }): void {
+    let issues: ValidateReply['issues'];
+    try {
+      const job = this.jobs.get(request.id);
+      const registry = request.kind === 'provider' ? job?.options.providers : job?.options.rotators;
+      const checker = registry?.get(request.name);
+      issues = checker?.validate?.(decodeValue(request.inputs)) ?? [];
+    } catch (err) {
+      issues = [{ path: [], message: err instanceof Error ? err.message : String(err) }];
+    }
+    this.syncPort.postMessage({ seq: request.seq, issues });
+    Atomics.store(this.flag, 0, request.seq);
+    Atomics.notify(this.flag, 0);
+  }
+}
+
+/** Runs one call of the worker's evaluation with the caller's own loader, cipher, providers and rotators. */
+async function serve(options: AnyOptions, c: CallRequest): Promise<CallReply> {
+  const ok = (value: CallReply['value'], expiries?: Date[]): CallReply => ({ type: 'reply', call: c.call, ok: true, value, ...(expiries?.length ? { expiries } : {}) });
+  switch (c.op) {
+    case 'load':
+      return ok((await options.loader(c.name)).source);
+    case 'decrypt':
+      return ok(await options.cipher.decrypt(c.bytes));
+    case 'encrypt':
+      return ok(await options.cipher.encrypt(c.bytes));
+    default: {
+      const expiries: Date[] = [];
+      const context: ProviderContext = {
+        ...c.env,
+        execution: options.context,
+        ...(options.signal ? { signal: options.signal } : {}),
+        noteExpiry: (at) => expiries.push(at),
+      };
+      const inputs = decodeValue(c.inputs);
+      if (c.op === 'open') {
+        const provider = options.providers.get(c.name);
+        if (!provider) throw new Error(`unknown provider ${c.name}`);
+        return ok(plain(await provider.open(inputs, context)), expiries);
+      }
+      const rotator = options.rotators?.get(c.name);
+      if (!rotator) throw new Error(`unknown rotator ${c.name}`);
+      const state = c.state === null ? null : decodeValue(c.state);
+      const out = c.op === 'rotator.open' ? await rotator.open(inputs, state, context) : await rotator.rotate(inputs, state, context);
+      return ok(plain(out), expiries);
+    }
+  }
+}
+
+/** The engine the daemon evaluates with. */
+export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine {
+  const settings: Required<IsolationOptions> = { heapMb: options.heapMb ?? 512, graceMs: options.graceMs ?? 5_000, idleMs: options.idleMs ?? 60_000 };
+  let shared: EvaluationThread | undefined;
+  const alone = new Set<EvaluationThread>();
+  let nextId = 0;
+  let closed = false;
+
+  const failure = (job: Job, summary: string): EncodedResult => {
+    const stage = job.request.stage;
+    const d: Diagnostic = { stage, severity: 'error', summary, file: job.request.rootName };
+    return { diagnostics: [d], environments: [job.request.rootName] };
+  };
+
+  const onDeath = (thread: EvaluationThread, jobs: Map<number, Job>, killedFor: number | undefined, reason: string): void => {
+    if (thread === shared) shared = undefined;
+    alone.delete(thread);
+    for (const [id, job] of jobs) {
+      const limit = job.request.limits?.evaluationMs ?? DEFAULT_LIMITS.evaluationMs;
+      if (id === killedFor) job.resolve(failure(job, `evaluation took longer than ${limit / 1000} s (evaluation limit); stopped`));
+      else if (closed) job.resolve(failure(job, 'the evaluation was stopped: the daemon is shutting down'));
+      else if (job.alone || job.request.stage === 'rotate' || (jobs.size === 1 && killedFor === undefined)) job.resolve(failure(job, reason));
+      else runAlone(id, { ...job, alone: true });
+    }
+  };
+
+  const runAlone = (id: number, job: Job): void => {
+    const thread = new EvaluationThread({ ...settings, idleMs: 0 }, onDeath);
+    alone.add(thread);
+    thread.start(id, job);
+  };
+
+  const submit = (request: Omit<RunRequest, 'type' | 'id' | 'providers' | 'rotators'>, options: AnyOptions): Promise<EncodedResult> => {
+    if (closed) return Promise.reject(new Error('the evaluation engine is closed'));
+    options.signal?.throwIfAborted();
+    const id = ++nextId;
+    const full: RunRequest = {
+      type: 'run',
+      id,
+      ...request,
+      providers: [...options.providers].map(([name, p]) => shapeOf(name, p)),
+      rotators: [...(options.rotators ?? [])].map(([name, r]) => shapeOf(name, r)),
+    };
+    return new Promise<EncodedResult>((resolve, reject) => {
+      if (!shared || shared.dead) shared = new EvaluationThread(settings, onDeath);
+      shared.start(id, { request: full, options, resolve, reject, alone: false });
+    });
+  };
+
+  const common = (options: AnyOptions) => ({ context: options.context, ...(options.limits ? { limits: options.limits } : {}) });
+
+  return {
+    async evaluate(rootName, source, options) {
+      const result = await submit(
+        { stage: options.mode, rootName, source, ...common(options), ...(options.showSecrets !== undefined ? { showSecrets: options.showSecrets } : {}) },
+        options,
+      );
+      return decodeResult(result);
+    },
+    async rotate(rootName, source, options) {
+      const result = await submit({ stage: 'rotate', rootName, source, ...common(options), ...(options.paths ? { paths: options.paths } : {}) }, options);
+      const decoded = decodeResult(result);
+      return { ...decoded, patches: (result.patches ?? []).map((p) => ({ docPath: p.docPath, replacement: decodeValue(p.replacement) })) };
+    },
+    async close() {
+      closed = true;
+      await Promise.all([shared, ...alone].map((t) => t?.stop()));
+    },
+  };
+}
+
+function decodeResult(result: EncodedResult): EvaluateResult {
+  return {
+    ...(result.values ? { values: decodeValue(result.values) } : {}),
+    diagnostics: result.diagnostics,
+    ...(result.expiresAt ? { expiresAt: result.expiresAt } : {}),
+    environments: result.environments,
+  };
+}

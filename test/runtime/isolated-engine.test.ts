@@ -1,0 +1,136 @@
+// The daemon's worker-thread evaluation engine (src/runtime/isolated-engine.ts): the same results as
+// evaluating in this thread, and a hostile evaluation that exhausts the worker's heap or its time ends
+// as a diagnostic for that environment only — the others in flight run again and succeed.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Provider, ProviderRegistry } from '../../src/esc/provider.js';
+import type { EvaluateOptions } from '../../src/esc/types.js';
+import { escValue, toJSON } from '../../src/esc/value.js';
+import { inlineEngine } from '../../src/runtime/engine.js';
+import { isolatedEngine } from '../../src/runtime/isolated-engine.js';
+import { assertBuilt } from '../support/cli.js';
+import { expandingEnvironment } from '../support/hostile.js';
+import { testCipher } from '../support/test-cipher.js';
+import { sealSecret } from '../../src/secrets/envelope.js';
+import { listCases, runAndCompare } from '../conformance/harness.js';
+import { corpusDir } from '../conformance/run.js';
+
+assertBuilt();
+const engine = isolatedEngine({ heapMb: 64, graceMs: 0 });
+afterAll(() => engine.close?.());
+
+/** A promise with its resolve, to hold a provider call open until the test says so. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+function options(providers: ProviderRegistry, extra: Partial<EvaluateOptions> = {}): EvaluateOptions {
+  return {
+    loader: async (name) => {
+      if (name === 'base') return { name, source: 'values:\n  fromBase: imported\n' };
+      throw new Error(`no environment ${name}`);
+    },
+    providers,
+    cipher: testCipher,
+    context: { pulumi: { user: { login: 'me' } } },
+    mode: 'eval',
+    ...extra,
+  };
+}
+
+const casesDir = join(corpusDir([]), 'cases');
+
+describe('the isolated evaluation engine', () => {
+  it.skipIf(!existsSync(casesDir))('gives every conformance case the same outcome as evaluating in this thread', async () => {
+    const cases = listCases(casesDir);
+    expect(cases.length).toBeGreaterThan(0);
+    for (const name of cases) {
+      const [inline, isolated] = await Promise.all([runAndCompare(casesDir, name, true), runAndCompare(casesDir, name, true, engine)]);
+      expect({ name, differences: isolated.differences }).toEqual({ name, differences: inline.differences });
+    }
+  }, 120_000);
+
+  it("serves imports, secrets, a provider's own input checks and its expiry from this thread", async () => {
+    const expiry = new Date('2030-01-02T03:04:05Z');
+    const creds: Provider = {
+      inputSchema: true,
+      outputSchema: true,
+      validate: (inputs) => (inputs.data instanceof Map && inputs.data.has('bad') ? [{ path: ['bad'], message: 'bad is not allowed' }] : []),
+      open: async (inputs, context) => {
+        context.noteExpiry(expiry);
+        const role = inputs.data instanceof Map ? inputs.data.get('role')?.data : undefined;
+        return escValue(new Map([['who', escValue(`${context.currentEnvironment}:${String(role)}`)], ['key', escValue('AKIA', { secret: true })]]));
+      },
+    };
+    const sealed = await sealSecret(testCipher, 's3cret');
+    const source = [
+      'imports: [base]',
+      'values:',
+      '  creds: {fn::open::creds: {role: r}}',
+      '  broken: {fn::open::creds: {bad: 1}}',
+      `  hidden: {fn::secret: {ciphertext: ${sealed}}}`,
+      '',
+    ].join('\n');
+    const result = await engine.evaluate('app', source, options(new Map([['creds', creds]])));
+    expect(result.expiresAt).toEqual(expiry);
+    expect(result.environments).toEqual(['app', 'base']);
+    expect(result.diagnostics.map((d) => `${d.line}: ${d.summary}`)).toEqual(['4: bad is not allowed']);
+    expect(toJSON(result.values!, { redact: false })).toMatchObject({ fromBase: 'imported', hidden: 's3cret', creds: { who: 'app:r', key: 'AKIA' } });
+    expect(toJSON(result.values!, { redact: true })).toMatchObject({ creds: { key: '[secret]' } });
+  });
+
+  it('ends a value explosion past the heap limit with a diagnostic, runs the other evaluation in flight again, and keeps working', async () => {
+    const called = gate();
+    const release = gate();
+    let opens = 0;
+    const slow: Provider = {
+      inputSchema: true,
+      outputSchema: true,
+      open: async () => {
+        opens++;
+        called.open();
+        await release.promise;
+        return escValue('fine');
+      },
+    };
+    const providers = new Map([['slow', slow]]);
+    const innocent = engine.evaluate('innocent', 'values:\n  v: {fn::open::slow: {}}\n', options(providers));
+    await called.promise; // in flight in the shared worker
+    const unbounded = { limits: { values: Number.MAX_SAFE_INTEGER, valueBytes: Number.MAX_SAFE_INTEGER } };
+    const bomb = await engine.evaluate('bomb', expandingEnvironment('array'), options(providers, unbounded));
+    release.open();
+    expect(bomb.values).toBeUndefined();
+    expect(bomb.diagnostics).toEqual([expect.objectContaining({ severity: 'error', file: 'bomb', summary: 'the evaluation ran out of memory (limit 64 MiB)' })]);
+    const done = await innocent;
+    expect(done.diagnostics).toEqual([]);
+    expect(toJSON(done.values!, { redact: false })).toEqual({ v: 'fine' });
+    expect(opens).toBe(2);
+    const after = await engine.evaluate('after', 'values:\n  a: 1\n', options(new Map()));
+    expect(toJSON(after.values!, { redact: false })).toEqual({ a: 1 });
+  }, 120_000);
+
+  it('stops an evaluation past its time limit (a provider that never answers) with a diagnostic', async () => {
+    const never: Provider = { inputSchema: true, outputSchema: true, open: () => new Promise(() => {}) };
+    const result = await engine.evaluate('stuck', 'values:\n  v: {fn::open::never: {}}\n', options(new Map([['never', never]]), { limits: { evaluationMs: 50 } }));
+    expect(result.diagnostics).toEqual([expect.objectContaining({ file: 'stuck', summary: 'evaluation took longer than 0.05 s (evaluation limit); stopped' })]);
+  });
+
+  it('rejects with the reason when the caller aborts', async () => {
+    const called = gate();
+    const hang: Provider = { inputSchema: true, outputSchema: true, open: () => (called.open(), new Promise(() => {})) };
+    const controller = new AbortController();
+    const pending = engine.evaluate('hang', 'values:\n  v: {fn::open::hang: {}}\n', options(new Map([['hang', hang]]), { signal: controller.signal }));
+    await called.promise;
+    controller.abort(new Error('gave up'));
+    await expect(pending).rejects.toThrow('gave up');
+  });
+
+  it('is interchangeable with evaluating in this thread for a plain environment', async () => {
+    const source = 'values:\n  a: [1, 2.50, "x"]\n  b: ${a[1]}\n';
+    const [inline, isolated] = await Promise.all([inlineEngine.evaluate('p', source, options(new Map())), engine.evaluate('p', source, options(new Map()))]);
+    expect(isolated).toEqual(inline);
+  });
+});
