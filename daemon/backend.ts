@@ -106,7 +106,8 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       if (remote) return runtime.cloud.open(remote).catch((err: unknown) => Promise.reject(cloudError(err)));
       let result;
       try {
-        result = await runtime.evaluate(name, { mode: 'eval', signal });
+        // Traced: `open --format detailed` shows where each value comes from (the wire sends them only then).
+        result = await runtime.evaluate(name, { mode: 'eval', signal, traces: true });
       } catch (err) {
         throw storeError(err);
       }

@@ -135,15 +135,15 @@ const noEndpoint: Reply = { ok: false, error: { code: 'not_found', message: 'thi
 const warningLines = (session: Session): string[] =>
   session.result.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic({ ...d, file: d.file ?? session.environment }));
 
-/** env.open with format wire: the value tree with its flags, computed once per session and reveal flag. */
-function openWire(session: Session, showSecrets: boolean): string {
-  const key = showSecrets ? 'env.open.wire:plain' : 'env.open.wire:redacted';
+/** env.open with format wire: the value tree with its flags (and traces), computed once per session, reveal flag and traces. */
+function openWire(session: Session, showSecrets: boolean, traces: boolean): string {
+  const key = `env.open.wire:${showSecrets ? 'plain' : 'redacted'}${traces ? ':traced' : ''}`;
   const memo = session.memo.get(key);
   if (typeof memo === 'string') return memo;
   const { values } = session.result;
   const result: EnvOpenResult = {
     environment: session.environment,
-    ...(values ? { values: encodeValue(values, { redact: !showSecrets }) } : {}),
+    ...(values ? { values: encodeValue(values, { redact: !showSecrets, traces }) } : {}),
     warnings: warningLines(session),
     ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
   };
@@ -237,7 +237,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       withWarning(
         p,
         serve('env.open', p.env, p.showSecrets ? { revealed: true } : {}, (served) =>
-          p.format === 'wire' ? openWire(served.session, p.showSecrets ?? false) : openJson(served.session, p.showSecrets ?? false),
+          p.format === 'wire' ? openWire(served.session, p.showSecrets ?? false, p.traces ?? false) : openJson(served.session, p.showSecrets ?? false),
         ),
       ),
     // The child's output is filtered unless interactive: then secrets may be shown.

@@ -77,10 +77,12 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
   'env.open': (p) => {
     const showSecrets = optionalBoolean(p, 'showSecrets');
     const format = oneOf(p, 'format', ['json', 'wire'] as const);
+    const traces = optionalBoolean(p, 'traces');
     return {
       env: requiredString(p, 'env'),
       ...(showSecrets !== undefined ? { showSecrets } : {}),
       ...(format !== undefined ? { format } : {}),
+      ...(traces !== undefined ? { traces } : {}),
       ...caller(p),
     };
   },

@@ -82,7 +82,7 @@ async function run(rootName: string, source: string, evaluation: Evaluation): Pr
 
   const value = await evaluation.evaluateEnvironment(rootName, doc.env, undefined, true);
   const result: { -readonly [K in keyof EvaluateResult]: EvaluateResult[K] } = {
-    values: toEscValue(value),
+    values: toEscValue(value, evaluation.options.traces ? { traces: { environment: rootName } } : {}),
     diagnostics: sortDiagnostics([...load, ...evaluation.diagnostics]),
     environments: [rootName, ...evaluation.loaded],
   };

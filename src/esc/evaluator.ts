@@ -256,7 +256,7 @@ class EnvEval {
   }
 
   site(node: SyntaxNode): Site {
-    return { file: this.name, pos: node.pos, path: node.path };
+    return { file: this.name, pos: node.pos, path: node.path, range: node.range };
   }
 
   accessorSite(node: SyntaxNode, accessor: Accessor): Site {
@@ -324,7 +324,7 @@ class EnvEval {
       this.ev.report('warning', 'cannot override final value', top.site);
       return base;
     }
-    if (!isKnownObject(top) || !isKnownObject(base)) return top;
+    if (!isKnownObject(top) || !isKnownObject(base)) return { ...top, base };
     let merged: Map<string, Val>;
     if (scratch !== undefined && scratch.has(base.data as Map<string, Val>)) merged = base.data as Map<string, Val>;
     else {
@@ -338,8 +338,9 @@ class EnvEval {
       merged.set(k, m);
       own.set(k, m);
     }
-    // The base stays reachable for lookups only when it was not folded in place.
-    return scratch === undefined ? { ...top, data: merged, base, own } : { ...top, data: merged, own };
+    // `merged` holds every key of the base, so lookups need not fall through to it; a base folded in
+    // place is read through `own` for traces (val.ts exportTraced).
+    return { ...top, data: merged, base, own };
   }
 
   /** Literals without an imported base, synchronously (most nodes; spares an async call each). */
@@ -391,6 +392,8 @@ class EnvEval {
         const merged = new Map(x.base.data);
         for (const [k, item] of out) merged.set(k, item);
         v = { ...v, data: merged, base: x.base, own: out };
+      } else if (x.base !== undefined) {
+        v = { ...v, base: x.base };
       }
     } else {
       v = this.merge(await this.evaluateExpr(x, x.expr!), x.base);
@@ -504,7 +507,7 @@ class EnvEval {
         if (key === undefined) return unknownVal(undefined);
         const prop = d.get(key);
         if (prop === undefined) {
-          if (isKnownObject(current.base)) return this.valueAccess(node, current.base, accessors.slice(i));
+          // An object merged over a base already holds the base's keys (merge), so there is nothing to fall through to.
           this.unknownProperty(node, accessor, key, d.keys());
           return unknownVal(undefined);
         }

@@ -12,8 +12,24 @@ export interface Position {
   readonly column: number;
 }
 
+/** A position with its UTF-8 byte offset, as source ranges in value traces carry it. */
+export interface SourcePos extends Position {
+  readonly byte: number;
+}
+
+/**
+ * The source range of a node as the reference reports it in traces: it begins at the node and ends
+ * at the end of its last item (a flow collection's closing bracket is not included), and a scalar
+ * ends its value's length in bytes after its start (a literal block scalar: on its last line).
+ */
+export interface SourceRange {
+  readonly begin: SourcePos;
+  readonly end: SourcePos;
+}
+
 interface SyntaxBase {
   readonly pos: Position;
+  readonly range: SourceRange;
   /** Document path, e.g. `values.a["fn::open"][0]`. */
   readonly path: string;
 }
@@ -102,60 +118,110 @@ export function parseYaml(source: string): ParsedYaml {
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
   };
+  const at = sourcePositions(source);
+  const scalarRange = (node: Scalar, begin: Position): SourceRange => {
+    const value: unknown = node.value;
+    // The reference measures the value (a string's decoded text, another scalar's source), not the source text.
+    let text = typeof value === 'string' ? value : typeof node.source === 'string' ? node.source : String(value ?? '');
+    let line = begin.line;
+    if (node.type === Scalar.BLOCK_LITERAL) {
+      const lines = text.split('\n');
+      line += lines.length - 1;
+      text = lines[lines.length - 1]!;
+    }
+    return { begin: at(begin.line, begin.column), end: at(line, begin.column + Buffer.byteLength(text, 'utf8')) };
+  };
+  const pointRange = (begin: Position): SourceRange => {
+    const p = at(begin.line, begin.column);
+    return { begin: p, end: p };
+  };
+  const collectionRange = (begin: Position, last: SyntaxNode | undefined): SourceRange => ({
+    begin: at(begin.line, begin.column),
+    end: last === undefined ? at(begin.line, begin.column) : last.range.end,
+  });
 
   const convert = (node: unknown, path: string, fallbackOffset: number): SyntaxNode => {
     if (node === null || node === undefined) {
-      return { kind: 'scalar', value: null, pos: position(fallbackOffset), path, exactText: false };
+      const pos = position(fallbackOffset);
+      return { kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
     }
     const yamlNode = node as YamlNode;
     const start = yamlNode.range?.[0] ?? fallbackOffset;
     if (isAlias(node)) {
-      errors.push({ summary: 'alias nodes are not supported', pos: position(start), path });
-      return { kind: 'scalar', value: null, pos: position(start), path, exactText: false };
+      const pos = position(start);
+      errors.push({ summary: 'alias nodes are not supported', pos, path });
+      return { kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
     }
     if (isScalar(node)) {
       const value = scalarValue(node);
       if (node.source === '' && value === null) {
         // An empty node sits right after its indicator (`- `, `key: `), as the reference places it.
-        let at = start;
-        while (at > 0 && (source[at - 1] === ' ' || source[at - 1] === '\t')) at--;
-        return { kind: 'scalar', value, pos: position(at), path, exactText: false };
+        let offset = start;
+        while (offset > 0 && (source[offset - 1] === ' ' || source[offset - 1] === '\t')) offset--;
+        const pos = position(offset);
+        return { kind: 'scalar', value, pos, range: pointRange(pos), path, exactText: false };
       }
       const exactText =
         node.type === Scalar.PLAIN && typeof value === 'string' && typeof node.source === 'string' && !node.source.includes('\n');
-      return { kind: 'scalar', value, pos: position(start), path, exactText };
+      const pos = position(start);
+      return { kind: 'scalar', value, pos, range: scalarRange(node, pos), path, exactText };
     }
     if (isSeq(node)) {
       const items = node.items.map((item, i) => convert(item, joinIndex(path, i), start));
-      return { kind: 'array', items, pos: position(start), path };
+      const pos = position(start);
+      return { kind: 'array', items, pos, range: collectionRange(pos, items[items.length - 1]), path };
     }
     if (isMap(node)) {
       const entries: EntrySyntax[] = [];
+      let last: SyntaxNode | undefined;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as unknown;
         const keyStart = (keyNode as YamlNode | null)?.range?.[0] ?? start;
         let key: ScalarSyntax;
+        const valueNode = pair.value as unknown;
+        const valueFallback = (keyNode as YamlNode | null)?.range?.[2] ?? keyStart;
         if (isScalar(keyNode)) {
           // Non-string scalar keys (`1:`, `true:`, `null:`) are their source text, as in the reference.
           const raw = typeof keyNode.value === 'string' ? keyNode.value : String(keyNode.source ?? keyNode.value ?? '');
           const exactText = keyNode.type === Scalar.PLAIN && typeof keyNode.source === 'string' && !keyNode.source.includes('\n');
-          key = { kind: 'scalar', value: raw, pos: position(keyStart), path: joinKey(path, raw), exactText };
+          const pos = position(keyStart);
+          key = { kind: 'scalar', value: raw, pos, range: scalarRange(keyNode, pos), path: joinKey(path, raw), exactText };
         } else {
           errors.push({ summary: 'mapping keys must be strings', pos: position(keyStart), path });
           continue;
         }
-        const valueNode = pair.value as unknown;
-        const valueFallback = (keyNode as YamlNode | null)?.range?.[2] ?? keyStart;
-        entries.push({ key, value: convert(valueNode, key.path, valueFallback) });
+        last = convert(valueNode, key.path, valueFallback);
+        entries.push({ key, value: last });
       }
-      return { kind: 'object', entries, pos: position(start), path };
+      const pos = position(start);
+      return { kind: 'object', entries, pos, range: collectionRange(pos, last), path };
     }
-    return { kind: 'scalar', value: null, pos: position(start), path, exactText: false };
+    const pos = position(start);
+    return { kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
   };
 
   if (doc.contents === null || doc.contents === undefined) return { errors };
   const root = convert(doc.contents, '', 0);
   if (root.kind === 'scalar' && root.value === null) return { errors };
   return { root, errors };
+}
+
+/**
+ * `(line, column)` → a SourcePos with its byte offset, by the reference's position index: a line past
+ * the last line break of the text has no byte offset (0); on an ASCII line the column is the offset
+ * (even past the line's end), on another one the offset stops at the line's end.
+ */
+function sourcePositions(source: string): (line: number, column: number) => SourcePos {
+  const ascii = !/[^\x00-\x7f]/.test(source);
+  const starts = [0];
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
+  const byteStarts = ascii ? starts : starts.map((s) => Buffer.byteLength(source.slice(0, s), 'utf8'));
+  return (line, column) => {
+    if (line < 1 || line >= starts.length) return { line, column, byte: 0 };
+    if (ascii) return { line, column, byte: starts[line - 1]! + column - 1 };
+    const from = starts[line - 1]!;
+    const text = source.slice(from, Math.min(from + column - 1, starts[line]! - 1));
+    return { line, column, byte: byteStarts[line - 1]! + Buffer.byteLength(text, 'utf8') };
+  };
 }

@@ -44,6 +44,8 @@ export interface EvaluateOptions {
   readonly rotators?: RotatorRegistry;
   /** Bounds on size and time (limits.ts DEFAULT_LIMITS when absent). */
   readonly limits?: Partial<EvaluationLimits>;
+  /** Give every value its trace (value.ts Trace: defining range, merged-over base), as `--format detailed` shows. */
+  readonly traces?: boolean;
 }
 
 export interface EvaluateResult {

@@ -2,14 +2,16 @@
 // along — where a value came from, what it was merged over, finality, a known schema. Pure helpers.
 import type { Schema } from './provider.js';
 import * as builtins from './builtins.js';
-import type { Position } from './syntax.js';
-import { EscNumber, isArray, isObject, type EscData, type EscValue } from './value.js';
+import type { Position, SourceRange } from './syntax.js';
+import { EscNumber, isArray, isObject, type EscData, type EscValue, type TraceRange } from './value.js';
 
 /** Where a value or diagnostic comes from. */
 export interface Site {
   readonly file: string;
   readonly pos: Position;
   readonly path: string;
+  /** The whole source range of the expression (for value traces); absent for synthetic values. */
+  readonly range?: SourceRange;
 }
 
 /** The evaluator's value: the public value model plus what evaluation needs to know about it. */
@@ -17,7 +19,7 @@ export interface Val extends EscValue {
   readonly data: null | boolean | EscNumber | string | readonly Val[] | ReadonlyMap<string, Val>;
   /** The expression that produced it (diagnostics of later type checks point there). */
   readonly site?: Site;
-  /** The imported value it was merged over (lookups fall through to it). */
+  /** The imported value it was merged over (its trace's base; object lookups fall through to it). */
   readonly base?: Val;
   /** `fn::final`: importers may not override it. */
   readonly final?: boolean;
@@ -83,11 +85,12 @@ export function fromEsc(v: EscValue, site: Site): Val {
   return val(data, { secret: v.secret, unknown: v.unknown, site });
 }
 
-/** Strips evaluation-only fields, giving a plain EscValue tree. */
-export function toEscValue(v: Val): EscValue {
+/** Strips evaluation-only fields, giving a plain EscValue tree (with traces when `traces` is set). */
+export function toEscValue(v: Val, options: { traces?: { environment: string } } = {}): EscValue {
+  if (options.traces !== undefined) return exportTraced(v, options.traces.environment, new Map());
   const d = v.data;
   let data: EscData;
-  if (isArray(d)) data = (d as readonly Val[]).map(toEscValue);
+  if (isArray(d)) data = (d as readonly Val[]).map((item) => toEscValue(item));
   else if (d instanceof Map) {
     // forEach, not [...d].map(): no pair array for every entry of a large environment.
     const out = new Map<string, EscValue>();
@@ -95,6 +98,43 @@ export function toEscValue(v: Val): EscValue {
     data = out;
   } else data = d as EscData;
   return { data, secret: v.secret, unknown: v.unknown };
+}
+
+const ZERO = Object.freeze({ line: 0, column: 0, byte: 0 });
+
+/**
+ * The reference's value export: every node with its trace (the range of the expression that made it,
+ * `environment` naming the environment when the value has no source) and, for a value merged over an
+ * import, the exported base. An object merged over a base is its own entries plus the base's others,
+ * read through the chain rather than from `data`: the maps of an import fold are shared and later
+ * imports write into them, so a base's `data` may show keys merged after it.
+ */
+function exportTraced(v: Val, environment: string, memo: Map<Val, EscValue>): EscValue {
+  const hit = memo.get(v);
+  if (hit !== undefined) return hit;
+  const d = v.data;
+  let data: EscData;
+  if (isArray(d)) data = (d as readonly Val[]).map((item) => exportTraced(item, environment, memo));
+  else if (d instanceof Map) data = new Map([...entriesOf(v)].map(([k, item]) => [k, exportTraced(item, environment, memo)] as const));
+  else data = d as EscData;
+  const range = v.site?.range;
+  const def: TraceRange = range === undefined ? { environment, begin: ZERO, end: ZERO } : { environment: v.site!.file, ...range };
+  const out: EscValue = {
+    data,
+    secret: v.secret,
+    unknown: v.unknown,
+    trace: v.base === undefined ? { def } : { def, base: exportTraced(v.base, '<import>', memo) },
+  };
+  memo.set(v, out);
+  return out;
+}
+
+/** An object's entries by merge semantics: its own, then those of its base it does not override. */
+function entriesOf(v: Val): ReadonlyMap<string, Val> {
+  if (v.own === undefined || !isKnownObject(v.base)) return v.data as ReadonlyMap<string, Val>;
+  const out = new Map(v.own);
+  for (const [k, item] of entriesOf(v.base)) if (!out.has(k)) out.set(k, item);
+  return out;
 }
 
 export function typeName(v: Val): string {

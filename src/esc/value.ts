@@ -19,6 +19,32 @@ export interface EscValue {
   readonly data: EscData;
   readonly secret: boolean;
   readonly unknown: boolean;
+  /** Where the value comes from; present when the evaluation was asked for traces. */
+  readonly trace?: Trace;
+}
+
+/** A point of a definition's text: 1-based line and column, 0-based UTF-8 byte offset. */
+export interface TracePos {
+  readonly line: number;
+  readonly column: number;
+  readonly byte: number;
+}
+
+/** A range of an environment's definition (zero positions: the value has no source). */
+export interface TraceRange {
+  /** The environment whose definition holds the range; absent when unnamed. */
+  readonly environment?: string;
+  readonly begin: TracePos;
+  readonly end: TracePos;
+}
+
+/**
+ * The reference's esc.Trace: the expression that computed a value, and the value it was merged over
+ * (an import's value at the same path), whose own trace continues the chain.
+ */
+export interface Trace {
+  readonly def: TraceRange;
+  readonly base?: EscValue;
 }
 
 /** Plain JSON, as read from or written to files and the wire. */

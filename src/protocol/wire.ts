@@ -34,9 +34,9 @@ export interface MethodParams {
   /**
    * The evaluated environment (redacted unless showSecrets): `format: 'json'` (default) plain values;
    * `'wire'` the value tree with secret/unknown flags (src/esc/wire-value.ts), from which the CLI renders
-   * every format, plus warning diagnostics.
+   * every format, plus warning diagnostics; with `traces`, each wire node carries its trace.
    */
-  'env.open': { env: string; showSecrets?: boolean; format?: OpenFormat } & CallerSettings;
+  'env.open': { env: string; showSecrets?: boolean; format?: OpenFormat; traces?: boolean } & CallerSettings;
   /** What `escd run` needs: variables, files, the secret strings to redact, and the values for `${path}` in arguments. */
   'env.run': { env: string; interactive?: boolean } & CallerSettings;
   /** Diagnostics of a definition not saved yet: its text (`source`) or a file (`path`), checked as environment `env`. */

@@ -52,6 +52,8 @@ export interface EvaluationOptions {
   readonly signal?: AbortSignal;
   /** Evaluate this text instead of the stored definition (validating an edit before saving it). */
   readonly source?: string;
+  /** Give every value its trace (src/esc/value.ts Trace). */
+  readonly traces?: boolean;
 }
 
 export interface RuntimeRotation extends RotateResult {
@@ -174,6 +176,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       mode: opts.mode,
       ...(opts.showSecrets !== undefined ? { showSecrets: opts.showSecrets } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.traces ? { traces: true } : {}),
     });
     const cloudExpiry = imports.expiresAt();
     const result = cloudExpiry && (!evaluated.expiresAt || cloudExpiry < evaluated.expiresAt) ? { ...evaluated, expiresAt: cloudExpiry } : evaluated;

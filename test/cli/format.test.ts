@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { renderEnviron, shellQuote } from '../../src/cli/format/environ.js';
 import { formatDiagnostic } from '../../src/runtime/diagnostic-lines.js';
-import { jsonText, renderValue, selectValue } from '../../src/cli/format/values.js';
+import { environmentValue, jsonText, renameTraces, renderValue, selectValue } from '../../src/cli/format/values.js';
 import { EscNumber, escValue, fromJS, UNKNOWN, type Json } from '../../src/esc/value.js';
 
 const env = escValue(
@@ -25,10 +25,61 @@ describe('renderValue', () => {
     expect(JSON.parse(renderValue(env, 'json', { redact: false })).pw).toBe('hunter2');
   });
 
-  it('prints detailed trees with flags', () => {
-    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.pw).toEqual({ value: '[secret]', secret: true });
-    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.later).toEqual({ value: '[unknown]', unknown: true });
+  it('prints detailed trees with flags, an unknown without a value and a value without a trace at zero', () => {
+    const zero = { def: { begin: { line: 0, column: 0, byte: 0 }, end: { line: 0, column: 0, byte: 0 } } };
+    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.pw).toEqual({ value: '[secret]', secret: true, trace: zero });
+    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.later).toEqual({ unknown: true, trace: zero });
     expect(renderValue(env, 'detailed', { redact: true })).toContain('"value": 12345678901234567890');
+  });
+
+  it('prints detailed traces as the reference encodes its values: value, flags, trace (def, then base); null has no value', () => {
+    const range = (environment: string, line: number) => ({ environment, begin: { line, column: 3, byte: 10 }, end: { line, column: 7, byte: 14 } });
+    const base = { ...escValue(null), trace: { def: range('a', 2) } };
+    const top = { ...escValue('x'), trace: { def: range('<yaml>', 4), base } };
+    expect(renderValue(top, 'detailed', { redact: true })).toBe(
+      [
+        '{',
+        '  "value": "x",',
+        '  "trace": {',
+        '    "def": {',
+        '      "environment": "\\u003cyaml\\u003e",',
+        '      "begin": {',
+        '        "line": 4,',
+        '        "column": 3,',
+        '        "byte": 10',
+        '      },',
+        '      "end": {',
+        '        "line": 4,',
+        '        "column": 7,',
+        '        "byte": 14',
+        '      }',
+        '    },',
+        '    "base": {',
+        '      "trace": {',
+        '        "def": {',
+        '          "environment": "a",',
+        '          "begin": {',
+        '            "line": 2,',
+        '            "column": 3,',
+        '            "byte": 10',
+        '          },',
+        '          "end": {',
+        '            "line": 2,',
+        '            "column": 7,',
+        '            "byte": 14',
+        '          }',
+        '        }',
+        '      }',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    // Renamed: the root as the command names it.
+    expect(renderValue(renameTraces(top, '<yaml>', 'test'), 'detailed', { redact: true })).toContain('"environment": "test"');
+    // The whole environment is one value without a trace of its own.
+    expect(JSON.parse(renderValue(environmentValue(top), 'detailed', { redact: true })).trace.def).not.toHaveProperty('environment');
   });
 
   it('prints strings as templates stringify them, redacted inside collections too', () => {

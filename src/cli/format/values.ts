@@ -19,22 +19,51 @@ function displayTree(value: EscValue, redact: boolean): EscValue {
   return escValue(data);
 }
 
-/** `{value, secret?, unknown?}` at every node, as the reference's detailed output (without source traces). */
+/**
+ * The reference's detailed form (its esc.Value as JSON): at every node `value` (absent for null and
+ * for an unknown), `secret`, `unknown`, and `trace`: the defining range and the merged-over base. A
+ * value without a trace (or the whole environment, see environmentValue) has a zero range.
+ */
 export function toDetailed(value: EscValue, redact: boolean): { [key: string]: ExactJson } {
-  const flags: { [key: string]: ExactJson } = {};
-  if (value.secret) flags.secret = true;
-  if (value.unknown) flags.unknown = true;
-  if (value.secret && redact) return { value: '[secret]', ...flags };
-  if (value.unknown) return { value: '[unknown]', ...flags };
+  const out: { [key: string]: ExactJson } = {};
   const { data } = value;
-  let inner: ExactJson;
-  if (isArray(data)) inner = data.map((v) => toDetailed(v, redact));
-  else if (isObject(data)) {
-    const obj: { [key: string]: ExactJson } = {};
-    for (const key of [...data.keys()].sort()) Object.defineProperty(obj, key, { value: toDetailed(data.get(key)!, redact), enumerable: true, writable: true, configurable: true });
-    inner = obj;
-  } else inner = toExactJSON(value, redact);
-  return { value: inner, ...flags };
+  if (value.secret && redact) out.value = '[secret]';
+  else if (!value.unknown && data !== null) {
+    if (isArray(data)) out.value = data.map((v) => toDetailed(v, redact));
+    else if (isObject(data)) {
+      const obj: { [key: string]: ExactJson } = {};
+      for (const key of [...data.keys()].sort()) Object.defineProperty(obj, key, { value: toDetailed(data.get(key)!, redact), enumerable: true, writable: true, configurable: true });
+      out.value = obj;
+    } else out.value = data;
+  }
+  if (value.secret) out.secret = true;
+  if (value.unknown) out.unknown = true;
+  const { environment, begin, end } = value.trace?.def ?? { begin: ZERO, end: ZERO };
+  const def: { [key: string]: ExactJson } = environment === undefined || environment === '' ? {} : { environment };
+  def.begin = { ...begin };
+  def.end = { ...end };
+  const base = value.trace?.base;
+  out.trace = base === undefined ? { def } : { def, base: toDetailed(base, redact) };
+  return out;
+}
+
+const ZERO = { line: 0, column: 0, byte: 0 };
+
+/** The whole environment as one value, as the reference wraps its properties: no trace of its own. */
+export function environmentValue(values: EscValue): EscValue {
+  const { trace: _trace, ...rest } = values;
+  return rest;
+}
+
+/** Traces naming environment `from` name `to` instead (the root, which the reference names as the command does). */
+export function renameTraces(value: EscValue, from: string, to: string): EscValue {
+  const { data, trace } = value;
+  let renamed = data;
+  if (isArray(data)) renamed = data.map((v) => renameTraces(v, from, to));
+  else if (isObject(data)) renamed = new Map([...data].map(([k, v]) => [k, renameTraces(v, from, to)]));
+  if (trace === undefined) return { ...value, data: renamed };
+  const def = trace.def.environment === from ? { ...trace.def, environment: to } : trace.def;
+  return { ...value, data: renamed, trace: trace.base === undefined ? { def } : { def, base: renameTraces(trace.base, from, to) } };
 }
 
 /** JSON whose numbers are still the evaluator's EscNumber (the text of their literal). */
