@@ -128,7 +128,14 @@ async function run(request: RunRequest): Promise<EncodedResult> {
       return { ...encodeResult(result), patches: result.patches.map((p) => ({ docPath: p.docPath, replacement: plain(p.replacement) })) };
     }
     const mode = request.stage;
-    return encodeResult(await evaluateEnvironment(request.rootName, request.source, { ...options, mode, ...(request.showSecrets !== undefined ? { showSecrets: request.showSecrets } : {}) }));
+    return encodeResult(
+      await evaluateEnvironment(request.rootName, request.source, {
+        ...options,
+        mode,
+        ...(request.showSecrets !== undefined ? { showSecrets: request.showSecrets } : {}),
+        ...(request.traces ? { traces: true } : {}),
+      }),
+    );
   } finally {
     aborts.delete(id);
   }
@@ -136,7 +143,8 @@ async function run(request: RunRequest): Promise<EncodedResult> {
 
 function encodeResult(result: EvaluateResult): EncodedResult {
   return {
-    ...(result.values ? { values: plain(result.values) } : {}),
+    // Traces are there only when the run asked for them.
+    ...(result.values ? { values: encodeValue(result.values, { redact: false, traces: true }) } : {}),
     diagnostics: result.diagnostics,
     ...(result.expiresAt ? { expiresAt: result.expiresAt } : {}),
     environments: result.environments,

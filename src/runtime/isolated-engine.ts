@@ -279,7 +279,14 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
   return {
     async evaluate(rootName, source, options) {
       const result = await submit(
-        { stage: options.mode, rootName, source, ...common(options), ...(options.showSecrets !== undefined ? { showSecrets: options.showSecrets } : {}) },
+        {
+          stage: options.mode,
+          rootName,
+          source,
+          ...common(options),
+          ...(options.showSecrets !== undefined ? { showSecrets: options.showSecrets } : {}),
+          ...(options.traces ? { traces: true } : {}),
+        },
         options,
       );
       return decodeResult(result);

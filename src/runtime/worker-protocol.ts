@@ -25,6 +25,8 @@ export interface RunRequest {
   readonly rootName: string;
   readonly source: string;
   readonly showSecrets?: boolean;
+  /** Values with their traces (EvaluateOptions.traces). */
+  readonly traces?: boolean;
   readonly paths?: readonly string[];
   readonly context: JsonObject;
   readonly limits?: Partial<EvaluationLimits>;

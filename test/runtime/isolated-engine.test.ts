@@ -133,4 +133,14 @@ describe('the isolated evaluation engine', () => {
     const [inline, isolated] = await Promise.all([inlineEngine.evaluate('p', source, options(new Map())), engine.evaluate('p', source, options(new Map()))]);
     expect(isolated).toEqual(inline);
   });
+
+  it('gives values their traces when asked, as in this thread', async () => {
+    const source = 'imports: [base]\nvalues:\n  fromBase: mine\n';
+    const traced = options(new Map(), { traces: true });
+    const [inline, isolated] = await Promise.all([inlineEngine.evaluate('p', source, traced), engine.evaluate('p', source, traced)]);
+    expect(isolated).toEqual(inline);
+    const value = isolated.values?.data instanceof Map ? isolated.values.data.get('fromBase') : undefined;
+    expect(value?.trace?.def.environment).toBe('p');
+    expect(value?.trace?.base?.trace?.def.environment).toBe('base');
+  });
 });
