@@ -19,6 +19,7 @@ import {
   type LoadProblem,
 } from './ast.js';
 import * as builtins from './builtins.js';
+import { isSchemaObject } from './schema/document.js';
 import { goQuote } from './go-quote.js';
 import {
   containsSecret,
@@ -538,7 +539,13 @@ class EnvEval {
       } else if (type === 'object') {
         const key = this.objectKey(node, accessor);
         if (key === undefined) return unknownVal(undefined);
-        s = schemaProperty(s, key);
+        const property = schemaProperty(s, key);
+        // A closed record (additionalProperties: false, e.g. aws-login's outputs) rules the key out.
+        if (property === false) {
+          this.unknownProperty(node, accessor, key, Object.keys(isSchemaObject(s['properties']) ? s['properties'] : {}));
+          return unknownVal(undefined);
+        }
+        s = property;
       } else if (typeof type === 'string') {
         this.ev.report('error', 'receiver must be an array or an object', this.accessorSite(node, accessor));
         return unknownVal(undefined);

@@ -33,4 +33,15 @@ describe('escd env init -f with bad aws-login inputs', () => {
     expect(r.stderr).toContain('is not an IAM role ARN');
     expect(r.stderr).toContain('oidc.duration: 13h is out of range');
   });
+
+  it('refuses a misspelt output of aws-login (its outputs are a closed record), in check mode and on open', async () => {
+    const text = 'values:\n  aws:\n    login:\n      fn::open::aws-login:\n        static:\n          accessKeyId: AKIA\n          secretAccessKey: s\n  key: ${aws.login.keyId}\n  ok: ${aws.login.accessKeyId}\n';
+    const file = join(home.dir, 'typo.yaml');
+    await writeFile(file, text);
+    const init = await runCli(['env', 'init', 'p/typo', '-f', file], { env: home.env });
+    expect(init.code).not.toBe(0);
+    expect(init.stderr).toContain('Error: unknown property "keyId"');
+    expect(init.stderr).toContain('   8:   key: ${aws.login.keyId}');
+    expect(init.stderr).not.toContain('accessKeyId}\n');
+  });
 });

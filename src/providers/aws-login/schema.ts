@@ -47,4 +47,6 @@ export const awsLoginOutputSchema: Schema = {
     expiration: string,
   },
   required: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
+  // Closed, so that a misspelt output (`${aws.login.keyId}`) is an error when the definition is checked.
+  additionalProperties: false,
 };
