@@ -17,7 +17,9 @@ function debugTrace(err: unknown): string {
 
 export function reportError(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`escd: ${message.split('\n')[0]}\n`);
+  // A bad config.yaml names every problem (a line each, as `escd doctor` shows them); here they share one line.
+  const line = err instanceof EscdError && err.code === 'bad_config' ? message.split('\n').join('; ') : message.split('\n')[0];
+  process.stderr.write(`escd: ${line}\n`);
   if (process.env.ESCD_DEBUG && err instanceof Error) process.stderr.write(debugTrace(err) + '\n');
   return err instanceof EscdError ? exitStatusOf(err.code) : 1;
 }

@@ -101,51 +101,69 @@ export async function loadConfig(paths: Paths = resolvePaths(), env = process.en
   return parseConfig(text, paths.configFile, env);
 }
 
+/**
+ * Parses config.yaml. Every problem is reported, not only the first: a bad_config EscdError whose message
+ * is one line per problem, `file:line:col: field must be …` (compiler style).
+ */
 export function parseConfig(text: string, file: string, env = process.env): EscdConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined): string => {
+    if (offset === undefined) return file;
+    const pos = lineCounter.linePos(offset);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const at = lineCounter.linePos(e.pos[0]);
-    throw new EscdError('bad_config', `${file}:${at.line}:${at.col}: ${e.message.split('\n')[0]}`);
+    throw new EscdError('bad_config', doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`).join('\n'));
   }
   const raw: unknown = doc.toJS() ?? {};
   const defaults = defaultConfig(env);
-  const fail = (field: string, want: string): never => {
-    throw new EscdError('bad_config', `${file}: ${field} must be ${want}`);
+  const problems: { offset: number; text: string }[] = [];
+  /** Notes a problem at the field's place in the file; the field then takes `fallback` so the check goes on. */
+  const fail = <T>(field: string, want: string, fallback: T): T => {
+    const path = field === 'the file' ? [] : field.replace(/^'|'$/g, '').split('.');
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    problems.push({ offset: offset ?? -1, text: `${at(offset)}: ${field} must be ${want}` });
+    return fallback;
   };
   const obj = (v: unknown, field: string): Record<string, unknown> =>
-    v === undefined ? {} : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'a mapping');
+    v === undefined ? {} : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'a mapping', {});
   const str = (v: unknown, field: string, dflt: string): string =>
-    v === undefined ? dflt : typeof v === 'string' && v.length > 0 ? v : fail(field, 'a non-empty string');
+    v === undefined ? dflt : typeof v === 'string' && v.length > 0 ? v : fail(field, 'a non-empty string', dflt);
   const oneOf = <T extends string>(v: unknown, field: string, allowed: readonly T[], dflt: T): T =>
-    v === undefined ? dflt : allowed.includes(v as T) ? (v as T) : fail(field, `one of ${allowed.join(', ')}`);
+    v === undefined ? dflt : allowed.includes(v as T) ? (v as T) : fail(field, `one of ${allowed.join(', ')}`, dflt);
 
   const top = obj(raw, 'the file');
   const known = new Set(['org', 'user', 'issuer', 'keystore', 'aws', 'orgs']);
-  for (const key of Object.keys(top)) if (!known.has(key)) fail(`'${key}'`, `one of the known fields (${[...known].join(', ')})`);
+  for (const key of Object.keys(top)) if (!known.has(key)) fail(`'${key}'`, `one of the known fields (${[...known].join(', ')})`, undefined);
   const issuer = obj(top.issuer, 'issuer');
   const aws = obj(top.aws, 'aws');
-  const lifetime = issuer.tokenLifetimeSeconds ?? defaults.issuer.tokenLifetimeSeconds;
+  let lifetime = issuer.tokenLifetimeSeconds ?? defaults.issuer.tokenLifetimeSeconds;
   if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 60 || lifetime > 3600) {
-    fail('issuer.tokenLifetimeSeconds', 'a whole number of seconds from 60 to 3600');
+    lifetime = fail('issuer.tokenLifetimeSeconds', 'a whole number of seconds from 60 to 3600', defaults.issuer.tokenLifetimeSeconds);
   }
-  const url = str(issuer.url, 'issuer.url', defaults.issuer.url);
-  if (!/^https?:\/\/[^\s/]+/.test(url)) fail('issuer.url', 'an https:// URL');
+  let url = str(issuer.url, 'issuer.url', defaults.issuer.url);
+  if (!/^https?:\/\/[^\s/]+/.test(url)) url = fail('issuer.url', 'an https:// URL', defaults.issuer.url);
   const stsEndpoint = aws.stsEndpoint === undefined ? undefined : str(aws.stsEndpoint, 'aws.stsEndpoint', '');
   const audience = aws.audience === undefined ? undefined : str(aws.audience, 'aws.audience', '');
   const cloudOrgs: Record<string, string> = {};
   for (const [org, entry] of Object.entries(obj(top.orgs, 'orgs'))) {
     const backend = str(obj(entry, `orgs.${org}`).backend, `orgs.${org}.backend`, 'local');
     if (backend === 'local') continue;
-    if (backend !== 'cloud' && !/^https?:\/\/[^\s/]+/.test(backend)) fail(`orgs.${org}.backend`, "'local', 'cloud' or a Pulumi Cloud URL (https://…)");
+    if (backend !== 'cloud' && !/^https?:\/\/[^\s/]+/.test(backend)) {
+      fail(`orgs.${org}.backend`, "'local', 'cloud' or a Pulumi Cloud URL (https://…)", undefined);
+      continue;
+    }
     cloudOrgs[org] = (backend === 'cloud' ? PULUMI_CLOUD_URL : backend).replace(/\/+$/, '');
   }
   const endpoints: Record<string, string> = {};
   for (const field of ['secretsManagerEndpoint', 'ssmEndpoint', 'iamEndpoint'] as const) {
     if (aws[field] !== undefined) endpoints[field] = str(aws[field], `aws.${field}`, '');
   }
-  return {
+  // The file's keystore is checked even when ESCD_KEYSTORE overrides it: a bad file is bad whoever reads it.
+  const fileKeystore = oneOf(top.keystore, 'keystore', KEYSTORE_CHOICES, 'auto');
+  const config: EscdConfig = {
     org: str(top.org, 'org', defaults.org),
     user: str(top.user, 'user', defaults.user),
     issuer: {
@@ -153,7 +171,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
       algorithm: oneOf(issuer.algorithm, 'issuer.algorithm', ['RS256', 'ES256'] as const, 'RS256'),
       tokenLifetimeSeconds: lifetime as number,
     },
-    keystore: keystoreFromEnv(env) ?? oneOf(top.keystore, 'keystore', KEYSTORE_CHOICES, 'auto'),
+    keystore: keystoreFromEnv(env) ?? fileKeystore,
     aws: {
       region: str(aws.region, 'aws.region', defaults.aws.region),
       ...(stsEndpoint ? { stsEndpoint } : {}),
@@ -162,4 +180,8 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
     },
     cloudOrgs,
   };
+  if (problems.length > 0) {
+    throw new EscdError('bad_config', problems.sort((a, b) => a.offset - b.offset).map((p) => p.text).join('\n'));
+  }
+  return config;
 }

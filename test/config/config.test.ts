@@ -43,7 +43,25 @@ describe('parseConfig', () => {
     ['keystore: vault\n', 'keystore must be one of auto, keychain, file'],
     ['aws:\n  audience: 7\n', 'aws.audience must be a non-empty string'],
   ])('%j: %s', (text, message) => {
-    expect(() => parse(text)).toThrow(`${FILE}: ${message}`);
+    expect(() => parse(text)).toThrow(`${FILE}:${text.split('\n').length - 1}:`);
+    expect(() => parse(text)).toThrow(`: ${message}`);
+  });
+
+  it('reports every problem in file order, one line each with its place, not only the first', () => {
+    const text = 'org: acme\nkeystore: vault\nissuer:\n  url: ftp://x\n  tokenLifetimeSeconds: 30\norgs:\n  acme:\n    backend: ftp://y\n';
+    let message = '';
+    try {
+      parse(text);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      `${FILE}:2:11: keystore must be one of auto, keychain, file`,
+      `${FILE}:4:8: issuer.url must be an https:// URL`,
+      `${FILE}:5:25: issuer.tokenLifetimeSeconds must be a whole number of seconds from 60 to 3600`,
+      `${FILE}:8:14: orgs.acme.backend must be 'local', 'cloud' or a Pulumi Cloud URL (https://…)`,
+    ]);
+    expect(() => parse('a: 1\na: 2\nb: [\n')).toThrow(/config\.yaml:2:1: Map keys must be unique\n.*config\.yaml:4:1: /);
   });
 
   it('maps orgs to Pulumi Cloud (`cloud` is api.pulumi.com, or a URL); every other org is local', () => {
@@ -52,7 +70,7 @@ describe('parseConfig', () => {
     expect(cloudUrlOf(config, 'acme')).toBe('https://api.pulumi.com');
     expect(cloudUrlOf(config, 'mine')).toBeUndefined();
     expect(cloudUrlOf(config, 'toString')).toBeUndefined();
-    expect(() => parse('orgs:\n  acme:\n    backend: ftp://x\n')).toThrow(`${FILE}: orgs.acme.backend must be 'local', 'cloud' or a Pulumi Cloud URL (https://…)`);
-    expect(() => parse('orgs:\n  acme: cloud\n')).toThrow(`${FILE}: orgs.acme must be a mapping`);
+    expect(() => parse('orgs:\n  acme:\n    backend: ftp://x\n')).toThrow(`${FILE}:3:14: orgs.acme.backend must be 'local', 'cloud' or a Pulumi Cloud URL (https://…)`);
+    expect(() => parse('orgs:\n  acme: cloud\n')).toThrow(`${FILE}:2:9: orgs.acme must be a mapping`);
   });
 });

@@ -29,7 +29,9 @@ export function formatReport(checks: readonly CheckResult[], term = terminalFor(
   const width = Math.max(...checks.map((c) => c.title.length));
   const lines: string[] = [];
   for (const check of checks) {
-    lines.push(`${mark[check.status]}  ${check.title.padEnd(width)}  ${check.detail}`);
+    // A detail of several lines (every problem of config.yaml) stays in its column.
+    const detail = check.detail.split('\n').join(`\n${' '.repeat(8 + width + 2)}`);
+    lines.push(`${mark[check.status]}  ${check.title.padEnd(width)}  ${detail}`);
     if (check.fix && check.status !== 'pass') lines.push(`${' '.repeat(8 + width + 2)}${term.dim('fix:')} ${check.fix}`);
   }
   const s = summarize(checks);
