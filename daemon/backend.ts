@@ -55,7 +55,8 @@ export interface BackendOptions {
 export async function createBackend(options: BackendOptions): Promise<DaemonBackend> {
   let audit: AuditSink = NO_AUDIT;
   const onCloudCall = (call: CloudCall): void => audit.record(cloudCallEvent(call));
-  const engine = options.isolate ? isolatedEngine(options.isolate === true ? {} : options.isolate) : undefined;
+  // The daemon serves no values of an evaluation with errors: they need not cross from the worker.
+  const engine = options.isolate ? isolatedEngine({ valuesOnError: false, ...(options.isolate === true ? {} : options.isolate) }) : undefined;
   const open = (): Promise<Runtime> =>
     createRuntime({
       ...options.runtime,

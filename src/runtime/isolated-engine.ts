@@ -24,6 +24,7 @@ import {
   type EncodedResult,
   type FromWorker,
   type PluginShape,
+  type PluginShapes,
   type RunRequest,
   type ToWorker,
   type ValidateReply,
@@ -37,6 +38,11 @@ export interface IsolationOptions {
   readonly graceMs?: number;
   /** An idle worker is stopped after this long (default 60 s), giving its memory back. */
   readonly idleMs?: number;
+  /**
+   * Whether an `eval` with errors still returns its partial values (default true, as in this thread).
+   * The daemon serves none then, and a hostile environment's are large: copying them costs its thread.
+   */
+  readonly valuesOnError?: boolean;
 }
 
 /** The worker script: next to this file when built; from the sources (tests), the built one. */
@@ -49,6 +55,8 @@ type AnyOptions = (EvaluateOptions | RotateOptions) & Partial<Pick<EvaluateOptio
 
 interface Job {
   readonly request: RunRequest;
+  /** The shapes of request.plugins, sent with the request to a worker that has not seen them. */
+  readonly shapes: () => PluginShapes;
   readonly options: AnyOptions;
   readonly resolve: (result: EncodedResult) => void;
   readonly reject: (err: unknown) => void;
@@ -69,6 +77,7 @@ const shapeOf = (name: string, p: Provider | Rotator): PluginShape => ({
 /** One worker thread and the evaluations running in it. */
 class EvaluationThread {
   readonly jobs = new Map<number, Job>();
+  private readonly sentPlugins = new Set<number>();
   private readonly worker: Worker;
   private readonly syncPort: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
@@ -129,7 +138,10 @@ class EvaluationThread {
       },
       { once: true },
     );
-    this.post(job.request);
+    const { plugins } = job.request;
+    const first = !this.sentPlugins.has(plugins);
+    this.sentPlugins.add(plugins);
+    this.post(first ? { ...job.request, shapes: job.shapes() } : job.request);
   }
 
   stop(): Promise<number> {
@@ -227,7 +239,24 @@ async function serve(options: AnyOptions, c: CallRequest): Promise<CallReply> {
 
 /** The engine the daemon evaluates with. */
 export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine {
-  const settings: Required<IsolationOptions> = { heapMb: options.heapMb ?? 512, graceMs: options.graceMs ?? 5_000, idleMs: options.idleMs ?? 60_000 };
+  const settings: Required<IsolationOptions> = {
+    heapMb: options.heapMb ?? 512,
+    graceMs: options.graceMs ?? 5_000,
+    idleMs: options.idleMs ?? 60_000,
+    valuesOnError: options.valuesOnError ?? true,
+  };
+  // A number per (providers, rotators) pair of registries: their schemas cross once per worker, not per run.
+  const pluginRefs = new WeakMap<object, WeakMap<object, number>>();
+  const noRotators = {};
+  let nextPlugins = 0;
+  const pluginsOf = (options: AnyOptions): number => {
+    let inner = pluginRefs.get(options.providers);
+    if (!inner) pluginRefs.set(options.providers, (inner = new WeakMap()));
+    const key = options.rotators ?? noRotators;
+    let ref = inner.get(key);
+    if (ref === undefined) inner.set(key, (ref = ++nextPlugins));
+    return ref;
+  };
   let shared: EvaluationThread | undefined;
   const alone = new Set<EvaluationThread>();
   let nextId = 0;
@@ -257,20 +286,18 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
     thread.start(id, job);
   };
 
-  const submit = (request: Omit<RunRequest, 'type' | 'id' | 'providers' | 'rotators'>, options: AnyOptions): Promise<EncodedResult> => {
+  const submit = (request: Omit<RunRequest, 'type' | 'id' | 'plugins' | 'valuesOnError'>, options: AnyOptions): Promise<EncodedResult> => {
     if (closed) return Promise.reject(new Error('the evaluation engine is closed'));
     options.signal?.throwIfAborted();
     const id = ++nextId;
-    const full: RunRequest = {
-      type: 'run',
-      id,
-      ...request,
+    const full: RunRequest = { type: 'run', id, ...request, plugins: pluginsOf(options), valuesOnError: settings.valuesOnError };
+    const shapes = (): PluginShapes => ({
       providers: [...options.providers].map(([name, p]) => shapeOf(name, p)),
       rotators: [...(options.rotators ?? [])].map(([name, r]) => shapeOf(name, r)),
-    };
+    });
     return new Promise<EncodedResult>((resolve, reject) => {
       if (!shared || shared.dead) shared = new EvaluationThread(settings, onDeath);
-      shared.start(id, { request: full, options, resolve, reject, alone: false });
+      shared.start(id, { request: full, shapes, options, resolve, reject, alone: false });
     });
   };
 

@@ -30,6 +30,14 @@ export interface RunRequest {
   readonly paths?: readonly string[];
   readonly context: JsonObject;
   readonly limits?: Partial<EvaluationLimits>;
+  /** Which providers and rotators (a number per registry pair); their shapes come the first time a worker meets them. */
+  readonly plugins: number;
+  readonly shapes?: PluginShapes;
+  /** An `eval` with errors comes back without values (the daemon serves none then; they can be large). */
+  readonly valuesOnError: boolean;
+}
+
+export interface PluginShapes {
   readonly providers: readonly PluginShape[];
   readonly rotators: readonly PluginShape[];
 }

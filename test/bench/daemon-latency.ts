@@ -25,7 +25,7 @@ export interface LatencyOptions {
   readonly durationMs: number;
 }
 
-function runLoadgen(spec: LoadSpec): Promise<LoadResult> {
+export function runLoadgen(spec: LoadSpec): Promise<LoadResult> {
   const owned = spawnOwned('load generator', process.execPath, [here('./loadgen.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -51,14 +51,14 @@ async function startBareServer(socket: string, answerFile: string): Promise<() =
   return owned.stop;
 }
 
-interface Measured {
+export interface Measured {
   readonly throughput: number;
   readonly latency: ReturnType<typeof medianSummary>;
   readonly errors: number;
   readonly firstError?: string;
 }
 
-function combine(runs: readonly LoadResult[]): Measured {
+export function combine(runs: readonly LoadResult[]): Measured {
   const latencies = runs.flatMap((r) => (r.latency ? [r.latency] : []));
   if (latencies.length === 0) throw new Error(`no request was answered: ${runs.find((r) => r.firstError)?.firstError ?? 'no error seen'}`);
   const firstError = runs.find((r) => r.firstError)?.firstError;

@@ -6,7 +6,8 @@
 //   npm run bench -- --cpu-prof DIR every escd daemon started writes a CPU profile into DIR
 //
 // Sections: 1 shim wall time, 2 daemon latency/throughput, 3 refresh never blocks, 4 evaluation,
-// 5 memory, 6 cold start, 7 credential endpoint, 8 CLI with a warm daemon. Everything started is stopped at the end, on failure and on Ctrl-C.
+// 5 memory, 6 cold start, 7 credential endpoint, 8 CLI with a warm daemon, 9 cached answers during a
+// hostile evaluation. Everything started is stopped at the end, on failure and on Ctrl-C.
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { assertBuilt } from '../support/cli.js';
@@ -21,6 +22,7 @@ import { measureMemory } from './memory.js';
 import { measureRefresh } from './refresh.js';
 import { measureShim } from './shim.js';
 import { measureCli } from './cli.js';
+import { measureHostile } from './hostile.js';
 
 interface Section {
   readonly id: string;
@@ -44,6 +46,7 @@ const SECTIONS: readonly Section[] = [
   { id: '6', name: 'cold start', run: (log) => measureColdStart({ runs: 9 }, log) },
   { id: '7', name: 'credential endpoint', run: (log) => measureEndpoint({ concurrency: [1, 100], durationMs: 700, repeats: 3, clientRuns: 15 }, log) },
   { id: '8', name: 'CLI, warm daemon', run: (log) => measureCli({ runs: 40, warmups: 5 }, log) },
+  { id: '9', name: 'cached answers during a hostile evaluation', run: (log) => measureHostile({ concurrency: 10, intervalMs: 20, repeats: 3, warmupMs: 200, durationMs: 1_500 }, log) },
 ];
 
 function parseArgs(argv: readonly string[]): { json: boolean; only: Set<string> | undefined; cpuProf: string | undefined } {

@@ -143,4 +143,18 @@ describe('the isolated evaluation engine', () => {
     expect(value?.trace?.def.environment).toBe('p');
     expect(value?.trace?.base?.trace?.def.environment).toBe('base');
   });
+
+  it("leaves out an erroneous eval's values when asked (the daemon serves none), not a check's", async () => {
+    const lean = isolatedEngine({ valuesOnError: false });
+    try {
+      const source = 'values:\n  a: 1\n  b: ${nope}\n';
+      const evaluated = await lean.evaluate('e', source, options(new Map()));
+      expect(evaluated.values).toBeUndefined();
+      expect(evaluated.diagnostics).toEqual([expect.objectContaining({ severity: 'error', line: 3 })]);
+      const checked = await lean.evaluate('e', source, options(new Map(), { mode: 'check' }));
+      expect(toJSON(checked.values!, { redact: false })).toMatchObject({ a: 1 });
+    } finally {
+      await lean.close?.();
+    }
+  });
 });
