@@ -62,7 +62,7 @@ async function writeDefinitionWith(base: WriteOperation, text: string): Promise<
 export async function modifyDefinition(target: CloudTarget, change: (doc: Document) => void): Promise<{ diagnostics: readonly Diagnostic[]; revision?: number }> {
   if (target.ref.version !== undefined) throw new EscdError('bad_request', `cannot change a version (${target.name}): name the environment without @`);
   const { Document: Doc } = await import('yaml');
-  const { DefinitionError, parseDefinition } = await import('../store/definition.js');
+  const [{ parseDefinition }, { DefinitionError }] = await Promise.all([import('../store/definition.js'), import('../store/path.js')]);
   const current = await readDefinition(target);
   const file = `${target.ref.project}/${target.ref.name}`;
   const doc = current.yaml.trim() === '' ? new Doc() : parseDefinition(current.yaml, file);

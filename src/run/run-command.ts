@@ -77,6 +77,8 @@ export async function runCommand(request: RunRequest): Promise<number> {
 
   try {
     if (request.writeFiles) files = await request.writeFiles(request.files);
+    // No files, no directory (nor a sweep of old ones: the next run that writes files does it).
+    else if (Object.keys(request.files).length === 0) files = { dir: '', paths: {}, remove: async () => {} };
     else {
       const filesDir = request.filesDir ?? resolvePaths(request.baseEnv ?? process.env).runFilesDir;
       try {

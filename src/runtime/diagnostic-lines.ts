@@ -1,7 +1,8 @@
 // Diagnostics as compilers print them, one per line: `file:line:column: severity: summary`,
 // with the environment's file path so editors and terminals can jump to it.
 import type { Diagnostic } from '../esc/types.js';
-import { DefinitionError, parseDefinition } from '../store/definition.js';
+import { parseDefinition } from '../store/definition.js';
+import { DefinitionError } from '../store/path.js';
 import type { Runtime, RuntimeEvaluation } from './runtime.js';
 
 export function formatDiagnostic(diagnostic: Diagnostic, fileOf: (environmentName: string | undefined) => string): string {

@@ -1,13 +1,7 @@
 // Editing environment definitions in place with the yaml Document API, so comments, key order and
 // formatting of everything not touched survive `escd env set` and `escd env get --show-secrets`.
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
-import { parsePropertyPath } from '../esc/interpolation.js';
-
-/** One step of a property path: an object key or an array index. */
-export type PathElement = string | number;
-
-/** A problem with a definition or an edit; the message is the line to show (`file:line:column: ...` where known). */
-export class DefinitionError extends Error {}
+import { DefinitionError, formatPath, type PathElement } from './path.js';
 
 function parseWithPosition(source: string): { doc: Document; problem?: { line: number; column: number; message: string } } {
   const lineCounter = new LineCounter();
@@ -39,25 +33,6 @@ export function parseDefinition(source: string, file: string): Document {
  */
 export function renderDefinition(doc: Document): string {
   return doc.toString({ flowCollectionPadding: false });
-}
-
-/** Parses a CLI property path such as `a.b[0]["k"]` (the interpolation grammar of `${...}`). */
-export function parsePath(text: string): PathElement[] {
-  if (text.trim() === '') throw new DefinitionError('path must contain at least one element');
-  const { accessors, problems } = parsePropertyPath(text);
-  if (problems.length > 0) throw new DefinitionError(`invalid path ${JSON.stringify(text)}: ${problems[0]!.summary}`);
-  return accessors.map((a) => (a.kind === 'name' ? a.name : a.key));
-}
-
-/** Writes a path back in the syntax `parsePath` reads (`a.b[0]["odd key"]`). */
-export function formatPath(path: readonly PathElement[]): string {
-  let out = '';
-  for (const step of path) {
-    if (typeof step === 'number') out += `[${step}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(step)) out += out === '' ? step : `.${step}`;
-    else out += `["${step.replace(/"/g, '\\"')}"]`;
-  }
-  return out;
 }
 
 const keyText = (key: unknown): string | undefined => (isScalar(key) ? String(key.value) : typeof key === 'string' ? key : undefined);

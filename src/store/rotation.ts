@@ -6,7 +6,8 @@ import { parsePropertyPath } from '../esc/interpolation.js';
 import { isArray, isObject, type EscValue } from '../esc/value.js';
 import type { Cipher } from '../secrets/cipher.js';
 import { sealSecret } from '../secrets/envelope.js';
-import { parseDefinition, renderDefinition, secretNode, setValue, DefinitionError, type PathElement } from './definition.js';
+import { parseDefinition, renderDefinition, secretNode, setValue } from './definition.js';
+import { DefinitionError, type PathElement } from './path.js';
 
 async function toNode(doc: Document, value: EscValue, cipher: Cipher, secret = false): Promise<Node> {
   const hidden = secret || value.secret;

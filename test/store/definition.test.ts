@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { DefinitionError, formatPath, parsePath } from '../../src/store/path.js';
 import {
-  DefinitionError,
   findSecrets,
   revealSecrets,
   sealSecrets,
-  formatPath,
   parseDefinition,
-  parsePath,
   parseValue,
   renderDefinition,
   secretNode,

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { CLI, ROOT } from './cli.js';
+import { CLI_MODULE, ROOT } from './cli.js';
 
 export interface ReadableCli {
   /** The bundled `escd` entry point, readable by every user. */
@@ -23,7 +23,7 @@ export async function readableCli(): Promise<ReadableCli> {
   mkdirSync(join(dir, 'dist', 'src', 'cli'), { recursive: true, mode: 0o755 });
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'dist', 'package.json'));
   await build({
-    entryPoints: [CLI],
+    entryPoints: [CLI_MODULE],
     outfile: script,
     bundle: true,
     platform: 'node',

@@ -7,7 +7,7 @@ import { addOpenCommand } from './open.js';
 import { addRunCommand } from './run.js';
 import * as sync from './env-sync.js';
 import { DiagnosticsFailure, openRuntime, withDiagnostics } from '../evaluate.js';
-import { parsePath } from '../../store/definition.js';
+import { formatPath, parsePath } from '../../store/path.js';
 import { EscdError } from '../../core/errors.js';
 
 export function register(program: Command): void {
@@ -91,7 +91,6 @@ export async function rotate(env: string, paths: readonly string[], options: { s
   if (hasErrors(rotation.diagnostics)) throw new DiagnosticsFailure(rotation.diagnostics.filter((d) => d.severity === 'error').length);
   if (rotation.patches.length === 0) throw new EscdError('bad_request', paths.length > 0 ? `no fn::rotate at ${paths.join(', ')} in ${rotation.environment.name}` : `${rotation.environment.name} has no fn::rotate to rotate`);
   const { toJSON } = await import('../../esc/value.js');
-  const { formatPath } = await import('../../store/definition.js');
   const rotated = rotation.patches.map((p) => formatPath(parsePath(p.docPath).slice(1, -2)));
   process.stderr.write(`escd: rotated ${rotated.join(', ')} in ${rotation.environment.name} (revision ${rotation.revision})\n`);
   process.stdout.write(JSON.stringify(rotation.values ? toJSON(rotation.values, { redact: !options.showSecrets }) : {}, null, 2) + '\n');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { resolvePaths } from '../../config/paths.js';
 import { writeTempFiles } from '../../run/temp-files.js';
 import { cliDependencies } from '../context.js';
-import { parsePath } from '../../store/definition.js';
+import { parsePath } from '../../store/path.js';
 import { askEngine } from '../engine.js';
 import { withProgress } from '../terminal.js';
 import { decodeValue } from '../../esc/wire-value.js';

@@ -1,11 +1,13 @@
 // Rendering evaluated values for `escd open`: json, yaml, detailed (flags per node) and string
 // (the template stringification), with secrets redacted as `[secret]` unless asked otherwise.
-import { stringify as yamlStringify } from 'yaml';
+import { createRequire } from 'node:module';
 import { stringify } from '../../esc/builtins.js';
 import { goJSONString } from '../../esc/go-json.js';
 import { EscNumber, escValue, isArray, isObject, toJSON, type EscValue } from '../../esc/value.js';
-import type { PathElement } from '../../store/definition.js';
-import { formatPath } from '../../store/definition.js';
+import { formatPath, type PathElement } from '../../store/path.js';
+
+/** The yaml package, loaded only for `--format yaml`: `escd open` must not pay for a YAML library it does not use. */
+const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 export type ValueFormat = 'json' | 'yaml' | 'detailed' | 'string';
 
@@ -115,7 +117,7 @@ export function renderValue(value: EscValue | undefined, format: ValueFormat, op
     case 'json':
       return jsonText(toExactJSON(value, options.redact)) + '\n';
     case 'yaml':
-      return yamlStringify(toJSON(value, options));
+      return loadYaml().stringify(toJSON(value, options));
     case 'detailed':
       return jsonText(toDetailed(value, options.redact)) + '\n';
     case 'string':

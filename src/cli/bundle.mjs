@@ -1,0 +1,51 @@
+// Builds dist/cli/main.js, the `escd` command (package.json "bin"): src/cli/main.ts and what the fast
+// path (fast-path.ts: `escd run <env> …`, `escd open <env>`, `escd status`) uses, bundled into one
+// CommonJS file, as the shim is (shim/bundle.mjs): Node starts a CommonJS file faster than it resolves,
+// reads and links an ES module graph. Everything else stays a module of its own that the bundle
+// imports only when the command needs it: the full program (run-cli.ts, with commander and each
+// verb's file), the in-process engine of --no-daemon (daemon/local.ts), the daemon itself
+// (daemon/entry.ts), and every package (yaml for `--format yaml` is required on demand).
+// Run by `npm run build` after tsc; test/cli/bundle.test.ts checks what the bundle holds.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const outdir = resolve(root, 'dist/cli');
+
+/** Loaded by the bundle with import() from tsc's output in dist/ (sources relative to the root). */
+const LAZY_MODULES = ['src/cli/run-cli.ts', 'daemon/local.ts', 'daemon/entry.ts'];
+
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const source = relative(root, resolve(args.resolveDir, args.path)).replace(/\.js$/, '.ts');
+      if (!LAZY_MODULES.includes(source)) return undefined;
+      // The same module as tsc emitted it, relative to the bundle (dist/cli/ → dist/<source>.js).
+      const emitted = relative(outdir, resolve(root, 'dist', source.replace(/\.ts$/, '.js')));
+      return { path: emitted.startsWith('.') ? emitted : `./${emitted}`, external: true };
+    });
+  },
+};
+
+mkdirSync(outdir, { recursive: true });
+await build({
+  entryPoints: [resolve(root, 'src/cli/main.ts')],
+  outfile: resolve(outdir, 'main.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  plugins: [lazyModules],
+  // import.meta.url locates files relative to the module; in the bundle that is dist/cli/main.js, at
+  // the same depth as dist/daemon/ and dist/shim/ (daemon/spawn-detached.ts finds dist/src/cli/main.js).
+  define: { 'import.meta.url': '__cliUrl' },
+  banner: { js: "const __cliUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+// The package is "type": "module"; this directory holds CommonJS.
+writeFileSync(resolve(outdir, 'package.json'), '{ "type": "commonjs" }\n');

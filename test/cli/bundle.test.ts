@@ -1,0 +1,43 @@
+// The installed `escd` (dist/cli/main.js, src/cli/bundle.mjs) loads only what the command in hand
+// needs: its fast path (run, open, status) is one CommonJS file that requires Node built-ins only, and
+// everything else is imported from dist/ when a command asks for it.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, CLI, ROOT } from '../support/cli.js';
+
+describe('the escd bundle', () => {
+  let bundle = '';
+  beforeAll(() => {
+    assertBuilt();
+    bundle = readFileSync(CLI, 'utf8');
+  });
+
+  it('is what package.json installs as escd, a CommonJS file', () => {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+    expect(resolve(ROOT, pkg.bin.escd!)).toBe(CLI);
+    expect(pkg.files).toContain('dist/cli');
+    expect(bundle.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(JSON.parse(readFileSync(resolve(dirname(CLI), 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+  });
+
+  it('requires Node built-ins only (no package is loaded by run, open or status)', () => {
+    const required = [...bundle.matchAll(/\brequire\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((s) => !s.startsWith('node:'))).toEqual([]);
+  });
+
+  it('imports the full program, the in-process engine and the daemon from dist/ only when asked', () => {
+    const imported = [...bundle.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
+    expect([...new Set(imported)].sort()).toEqual(['../daemon/entry.js', '../daemon/local.js', '../src/cli/run-cli.js']);
+    for (const path of imported) expect(existsSync(resolve(dirname(CLI), path)), path).toBe(true);
+  });
+
+  it('holds none of the evaluator, the store or commander', () => {
+    for (const source of ['src/esc/evaluator.ts', 'src/store/definition.ts', 'src/cli/program.ts', 'node_modules/commander']) {
+      expect(bundle, source).not.toContain(`// ${source}`);
+    }
+    // The markers the check above relies on: esbuild names each module it inlines.
+    expect(bundle).toContain('// src/cli/fast-path.ts');
+  });
+});
