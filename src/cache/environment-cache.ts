@@ -158,7 +158,7 @@ export class EnvironmentCache {
       entry = this.admit(name, now);
     }
     try {
-      return { session: await this.withinColdWait(this.load(entry), name), source: 'evaluated' };
+      return { session: await this.withinColdWait(this.load(entry), entry), source: 'evaluated' };
     } catch (err) {
       // The last good session outlives a broken edit, but only while its credentials are valid.
       const fallback = entry.current;
@@ -355,11 +355,15 @@ export class EnvironmentCache {
     };
   }
 
-  private withinColdWait(pending: Promise<Session>, name: string): Promise<Session> {
+  private withinColdWait(pending: Promise<Session>, entry: Entry): Promise<Session> {
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimer(this.coldWaitMs, () =>
-        reject(new CacheError('upstream_failed', `evaluating '${name}' took longer than ${Math.round(this.coldWaitMs / 1000)} s (still trying; run the command again shortly)`)),
-      );
+      const timer = this.clock.setTimer(this.coldWaitMs, () => {
+        const waited = `evaluating '${entry.name}' took longer than ${Math.round(this.coldWaitMs / 1000)} s`;
+        // A known cause beats a bare timeout: the attempt before this one failed, most likely for the same reason.
+        const last = entry.lastRefresh;
+        const known = last && !last.ok && last.error ? `; the last attempt failed ${Math.round((this.clock.now() - last.at) / 1000)} s ago: ${last.error.message}` : '';
+        reject(new CacheError('upstream_failed', known ? `${waited} (still trying)${known}` : `${waited} (still trying; run the command again shortly)`));
+      });
       pending.then(
         (session) => {
           timer.cancel();

@@ -301,6 +301,17 @@ describe('EnvironmentCache', () => {
     expect(clock.now() - started).toBeLessThanOrEqual(8_500);
   });
 
+  it('a cold request that times out names the cause of the attempt before it, when it failed', async () => {
+    source.write('dev');
+    source.hang = true;
+    const c = makeCache({ coldWaitMs: 8_000 });
+    await expect(drive(c.get('dev'), 500)).rejects.toThrow("evaluating 'dev' took longer than 8 s (still trying; run the command again shortly)");
+    await elapse(60_000, 1_000); // the hanging attempt is abandoned after 60 s: the cause is now known
+    await expect(drive(c.get('dev'), 500)).rejects.toThrow(
+      /^evaluating 'dev' took longer than 8 s \(still trying\); the last attempt failed \d+ s ago: evaluating 'dev' did not finish within 60 s \(is STS reachable\?\)$/,
+    );
+  });
+
   it('abandons an evaluation that hangs, so the entry is not stuck and the next attempt runs', async () => {
     source.write('dev');
     const c = makeCache({ coldWaitMs: 8_000 });
