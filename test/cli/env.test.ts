@@ -100,6 +100,16 @@ describe('escd env', () => {
     expect(onArgv.terminal).toMatch(/^escd: warning: a secret on the command line can be read by other users in the process list/);
   });
 
+  it.skipIf(ptySkipReason())('env set and env rm say what they did at a terminal, and nothing to a script (as the reference)', async () => {
+    await cli(['env', 'init', 'said/it']);
+    const set = await runCliInTerminal(['env', 'set', 'said/it', 'app.port', '8080'], { env: { ...home.env } });
+    expect([set.code, set.terminal.trim()]).toEqual([0, 'set app.port in local/said/it: revision 2']);
+    const removed = await runCliInTerminal(['env', 'rm', 'said/it', 'app.port'], { env: { ...home.env } });
+    expect([removed.code, removed.terminal.trim()]).toEqual([0, 'removed app.port in local/said/it: revision 3']);
+    const piped = await cli(['env', 'set', 'said/it', 'app.port', '8081']);
+    expect([piped.code, piped.stdout, piped.stderr]).toEqual([0, '', '']);
+  });
+
   it('encrypts plaintext fn::secret values written through escd', async () => {
     const result = await cli(['env', 'init', 'sec/b', '-f', '-'], { input: 'values:\n  pw:\n    fn::secret: plain-at-first # note\n' });
     expect(result.code).toBe(0);

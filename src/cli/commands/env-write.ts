@@ -377,7 +377,7 @@ export async function set(args: readonly string[], options: SetOptions): Promise
     secret.items.push(new Pair(new Scalar('fn::secret'), options.string ? new Scalar(raw) : parseArgumentForSecret(raw)));
     value = secret;
   }
-  await modify(runtime, ref, (doc) => setValue(doc, path, value));
+  await modify(runtime, ref, (doc) => setValue(doc, path, value), `${options.secret ? 'set secret' : 'set'} ${pathText}`);
 }
 
 /** A `--secret` value: its YAML meaning when it is a string or a collection, else its text as a string. */
@@ -387,10 +387,12 @@ function parseArgumentForSecret(raw: string): Node {
 }
 
 /** Applies a change to the latest definition under the store's lock; diagnostics as `env:line:col: summary`. */
-async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) => void): Promise<void> {
+/** Applies `change` as the next revision, unless the result has errors; `done` says what changed, at a terminal. */
+async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) => void, done?: string): Promise<void> {
   const root = `${ref.project}/${ref.env}`;
   let diagnostics: readonly Diagnostic[] = [];
-  await runtime.store
+  let saved = false;
+  const revision = await runtime.store
     .modify(ref, async (source) => {
       const doc = source.trim() === '' ? new Document() : parseDefinition(source, root);
       try {
@@ -405,6 +407,7 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
       if (diagnostics.some((d) => d.severity === 'error')) return undefined;
       const checked = parseDefinition(text, root);
       await sealSecrets(checked, text, (plaintext) => sealSecret(runtime.cipher, plaintext));
+      saved = true;
       return render(checked, 2);
     })
     .catch((err: unknown) => {
@@ -412,6 +415,8 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
       throw err;
     });
   warn(propertyDiagnostics(root, diagnostics));
+  // Told to the person at the terminal; scripts keep the reference CLI's output (none).
+  if (saved && done !== undefined && process.stderr.isTTY) process.stderr.write(`${done} in ${fullName(ref)}: revision ${revision}\n`);
 }
 
 // ---- rm ----
@@ -439,7 +444,7 @@ export async function remove(args: readonly string[], options: { yes?: boolean }
     } catch (err) {
       throw new EscdError('bad_request', `invalid path: ${(err as Error).message}`);
     }
-    await modify(runtime, ref, (doc) => removeValue(doc, path));
+    await modify(runtime, ref, (doc) => removeValue(doc, path), `removed ${args[1]}`);
     return;
   }
   if (!(await runtime.store.exists(ref))) throw new EscdError('not_found', 'not found');
