@@ -6,7 +6,8 @@ import type { CloudDefinition, CloudEnvironmentTag, CloudRevision, CloudRevision
 import { cloudTargetOf, type CloudTarget } from '../cloud/routing.js';
 import type { SyncClient } from '../cloud/sync.js';
 import type { Diagnostic } from '../esc/types.js';
-import type { CloudOperation } from '../protocol/wire.js';
+import type { CloudOperation, EnvOpenResult } from '../protocol/wire.js';
+import type { EscValue } from '../esc/value.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { EnvironmentTag, Person, RevisionRecord, RevisionTag } from '../store/revisions.js';
 import { askEngine, type EngineOptions } from './engine.js';
@@ -23,6 +24,15 @@ export function cloudTarget(runtime: Runtime, name: string): CloudTarget | undef
 /** One `cloud.env` request to the daemon (or, with --no-daemon, its request path in this process). */
 export async function askCloud(op: CloudOperation, options: EngineOptions = {}): Promise<unknown> {
   return askEngine('cloud.env', op, { ...options, quiet: true });
+}
+
+/** The opened environment's values, as `escd open` gets them (served from the daemon's cache). */
+export async function openValues(target: CloudTarget, showSecrets: boolean): Promise<EscValue | undefined> {
+  const opened = (await askEngine('env.open', { env: target.name, format: 'wire', showSecrets }, { quiet: true })) as EnvOpenResult;
+  for (const line of opened.warnings) process.stderr.write(line + '\n');
+  if (opened.values === undefined) return undefined;
+  const { decodeValue } = await import('../esc/wire-value.js');
+  return decodeValue(opened.values);
 }
 
 // ---- definitions ----
