@@ -23,3 +23,9 @@ export function cloudTargetOf(config: EscdConfig, name: string): CloudTarget | u
   const ref: CloudEnvironmentRef = { org: org!, project: project!, name: env!, ...(version ? { version } : {}) };
   return { url, ref, name: `${org}/${project}/${env}${version ? `@${version}` : ''}` };
 }
+
+/** The same environment without a version (its latest revision). */
+export function withoutVersion(target: CloudTarget): CloudTarget {
+  const { org, project, name } = target.ref;
+  return { url: target.url, ref: { org, project, name }, name: `${org}/${project}/${name}` };
+}

@@ -50,7 +50,7 @@ describe('env verbs on a Pulumi Cloud environment', () => {
     expect(got.stdout).toContain('"greeting": "hello"');
     expect(got.stdout).toContain('"password": "[secret]"');
     expect(got.stdout).not.toContain('hunter2');
-    expect((await escd('env', 'get', 'acme/app/dev', 'greeting', '--value', 'string')).stdout).toBe('hello');
+    expect((await escd('env', 'get', 'acme/app/dev', 'greeting', '--value', 'string')).stdout.trim()).toBe('hello');
     const definition = await escd('env', 'get', 'acme/app/dev', '--definition');
     expect(definition.stdout).toContain('greeting: hello');
     expect(definition.stdout).toContain('ciphertext');

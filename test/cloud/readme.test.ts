@@ -51,6 +51,8 @@ describe('README: Teams: Pulumi Cloud, verbatim', () => {
     expect(result.stdout).toContain(FAKE_AWS_LOGIN.accessKeyId);
     expect(result.stdout).toContain('Pulled acme/app/dev into app/dev');
     expect(result.stdout).toContain('fn::open::aws-login');
+    expect(result.stdout).toContain('revision 2 (tag: stable)');
+    expect(cloud.stored('acme/app/dev')).toContain('owner: platform-team');
     expect(cloud.opens('acme/app/dev')).toBe(1);
     expect(await readFile(env.AWS_CONFIG_FILE!, 'utf8')).toContain('acme/app/dev');
   });

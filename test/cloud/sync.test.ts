@@ -21,7 +21,8 @@ describe('escd env push / pull', () => {
     assertBuilt();
     cloud = await startFakeCloud();
     home = await makeTmpHome();
-    env = { ...home.env, PULUMI_ACCESS_TOKEN: cloud.token };
+    // The daemon makes the calls to the service: the token is the one `escd login` stores (below).
+    env = { ...home.env };
     await mkdir(home.env.ESCD_HOME!, { recursive: true });
     await writeFile(join(home.env.ESCD_HOME!, 'config.yaml'), `orgs:\n  acme:\n    backend: ${cloud.url}\n`);
     for (const args of [
@@ -36,11 +37,20 @@ describe('escd env push / pull', () => {
     }
   });
   afterAll(async () => {
+    if (env) await cli('stop');
     await cloud?.stop();
     await home?.cleanup();
   });
 
+  it('names that are not cloud environments, and a missing login, are one line', async () => {
+    expect(await cli('env', 'pull', 'app/dev')).toMatchObject({ code: 2, stderr: "escd: app/dev is not a Pulumi Cloud environment: the cloud orgs are acme\n" });
+    const r = await cli('env', 'pull', 'acme/app/dev');
+    expect(r).toMatchObject({ code: 1, stderr: `escd: not logged in to ${cloud.url}: run 'escd login ${cloud.url}'\n` });
+  });
+
   it('round trip: push then pull keeps every value and secret; neither side stores a secret in clear', async () => {
+    const login = await runCli(['login', cloud.url], { env, input: `${cloud.token}\n` });
+    expect(login.code, login.stderr).toBe(0);
     const pushed = await cli('env', 'push', 'app/dev', 'acme/app/dev');
     expect(pushed).toMatchObject({ code: 0, stdout: 'Pushed app/dev to acme/app/dev\n' });
     expect(cloud.stored('acme/app/dev')).toContain('fn::secret');
@@ -70,12 +80,6 @@ describe('escd env push / pull', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('escd: cannot push app/importer: it imports app/base, which acme in Pulumi Cloud does not have (a cloud environment cannot import a local one; push those first)\n');
     expect(cloud.stored('acme/app/importer')).toBeUndefined();
-  });
-
-  it('names that are not cloud environments, and a missing login, are one line', async () => {
-    expect(await cli('env', 'pull', 'app/dev')).toMatchObject({ code: 2, stderr: "escd: app/dev is not a Pulumi Cloud environment: the cloud orgs are acme\n" });
-    const r = await runCli(['env', 'pull', 'acme/app/dev'], { env: home.env });
-    expect(r).toMatchObject({ code: 1, stderr: `escd: not logged in to ${cloud.url}: run 'escd login ${cloud.url}'\n` });
   });
 
   it('audits the calls with the request ids the service returned', async () => {

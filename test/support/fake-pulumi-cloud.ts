@@ -118,6 +118,8 @@ export async function startFakeCloud(options: { token?: string } = {}): Promise<
     const n = numberOf(env, version);
     return n === undefined ? undefined : env.revisions[n - 1]?.yaml;
   };
+  /** A definition as the service shows it: secrets sealed (a test's put() may hold them in clear). */
+  const sealed = (text: string): Promise<string> => encryptSecretsInText(text, fakeAtRest);
   /** An opaque ETag that changes with every revision. */
   const etagOf = (ref: string, env: Environment): string => `"${createHash('sha256').update(`${ref}\n${env.revisions.length}`).digest('hex').slice(0, 16)}"`;
   const revisionHeaders = (ref: string, env: Environment, n: number): Record<string, string> => ({ ETag: etagOf(ref, env), 'Pulumi-ESC-Revision': String(n) });
@@ -192,7 +194,7 @@ export async function startFakeCloud(options: { token?: string } = {}): Promise<
 
     const [verb, arg, third] = rest;
     if (verb === undefined) {
-      if (req.method === 'GET') return sendYaml(res, env.revisions.at(-1)?.yaml ?? '', revisionHeaders(ref, env, env.revisions.length));
+      if (req.method === 'GET') return sendYaml(res, await sealed(env.revisions.at(-1)?.yaml ?? ''), revisionHeaders(ref, env, env.revisions.length));
       if (req.method === 'PATCH') {
         // The esc CLI sends the ETag of its read back in an `ETag` header; a stale one is a 409.
         const expected = req.headers.etag;
@@ -234,7 +236,7 @@ export async function startFakeCloud(options: { token?: string } = {}): Promise<
     if (verb === 'versions' && action === undefined && req.method === 'GET') {
       const n = numberOf(env, version);
       const text = revisionOf(env, version);
-      return n === undefined || text === undefined ? send(res, 404, { code: 404, message: 'revision not found' }) : sendYaml(res, text, revisionHeaders(ref, env, n));
+      return n === undefined || text === undefined ? send(res, 404, { code: 404, message: 'revision not found' }) : sendYaml(res, await sealed(text), revisionHeaders(ref, env, n));
     }
     if (action === 'open' && req.method === 'POST') {
       const text = revisionOf(env, version);

@@ -11,6 +11,8 @@ import { parsePath, type PathElement } from '../../store/path.js';
 import { fullName } from '../../store/names.js';
 import { existingRef } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
+import { cloudTargetOf } from '../../cloud/routing.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import { renderEnviron } from '../format/environ.js';
 import { renderValue, type ValueFormat } from '../format/values.js';
 import { EscdError } from '../../core/errors.js';
@@ -27,7 +29,9 @@ export function register(env: Command): void {
     .addHelpText(
       'after',
       `
-The value is checked, not opened: fn::open values show [unknown] and no provider is called.
+The value is checked, not opened: fn::open values show [unknown] and no provider is called. For an
+environment of an org config.yaml maps to Pulumi Cloud, the definition is the service's and the value is
+opened there (as \`escd open\` does, from the daemon's cache).
 
 Examples:
   $ escd env get myproj/dev
@@ -146,6 +150,38 @@ function markdown(parts: { value?: string; definition?: string; stack?: readonly
   return out;
 }
 
+/** Where `env get` reads a definition and its value: the local store (checked), or Pulumi Cloud (opened). */
+interface DefinitionSource {
+  /** The definition's text: as stored, or for a cloud one with --show-secrets as the service decrypts it. */
+  readonly text: string;
+  /** Opens a local ciphertext (--show-secrets); absent when the text is already in clear. */
+  readonly reveal?: (ciphertext: string) => Promise<string>;
+  readonly values: () => Promise<EscValue | undefined>;
+  /** The environment's short name in `# Defined at`. */
+  readonly env: string;
+  /** Loads imports, to say where they define a value; absent for a cloud one (the service resolves its imports). */
+  readonly load?: EnvironmentLoader;
+}
+
+async function definitionSource(runtime: Runtime, env: string, showSecrets: boolean): Promise<DefinitionSource> {
+  const target = cloudTargetOf(runtime.config, env);
+  if (target) {
+    // The service keeps it: the definition through the daemon, the value as `escd open` gets it.
+    const cloud = await import('../cloud-env.js');
+    const text = (await cloud.readDefinition(target, { decrypt: showSecrets })).yaml;
+    return { text, values: () => cloud.openValues(target, showSecrets), env: target.ref.name };
+  }
+  const ref = await existingRef(runtime, env);
+  const def = await runtime.store.read(ref);
+  return {
+    text: def.source,
+    reveal: (ciphertext) => openSecret(runtime.cipher, ciphertext),
+    values: async () => (await runtime.evaluate(fullName(ref), { mode: 'check', source: def.source, ...(showSecrets ? { showSecrets: true } : {}) })).values,
+    env: ref.env,
+    load: runtime.store.loader(new Map(), ref.org),
+  };
+}
+
 export async function get(env: string, path: string | undefined, options: GetOptions): Promise<void> {
   if (options.value !== undefined && options.definition) throw new EscdError('usage', '`--value` and `--definition` flags cannot be used together');
   const format = options.value;
@@ -162,12 +198,11 @@ export async function get(env: string, path: string | undefined, options: GetOpt
   const redact = !options.showSecrets;
 
   const runtime = await openRuntime();
-  const ref = await existingRef(runtime, env);
-  const def = await runtime.store.read(ref);
+  const source = await definitionSource(runtime, env, options.showSecrets ?? false);
   // The definition as stored, or with its secrets shown in plaintext.
   const lineCounter = new LineCounter();
-  const doc = parseDocument(def.source, { lineCounter });
-  if (options.showSecrets) await revealSecrets(doc, def.source, (ciphertext) => openSecret(runtime.cipher, ciphertext));
+  const doc = parseDocument(source.text, { lineCounter });
+  if (options.showSecrets && source.reveal) await revealSecrets(doc, source.text, source.reveal);
   const root: unknown = doc.contents;
 
   if (options.definition) {
@@ -176,8 +211,7 @@ export async function get(env: string, path: string | undefined, options: GetOpt
     return;
   }
 
-  const evaluate = async (): Promise<EscValue | undefined> =>
-    (await runtime.evaluate(fullName(ref), { mode: 'check', source: def.source, ...(options.showSecrets ? { showSecrets: true } : {}) })).values;
+  const evaluate = source.values;
 
   if (format !== undefined) {
     const values = await evaluate();
@@ -212,10 +246,9 @@ export async function get(env: string, path: string | undefined, options: GetOpt
   const node = nodeAt(isMap(root) ? root.get('values', true) : undefined, steps);
   // Defined at: this definition's node and the imported definition it overrides, or, when this
   // definition has none, every imported definition of the value (positions in the stored texts).
-  const load = runtime.store.loader(new Map(), ref.org);
-  const imported = await importedDefinitions(load, doc, steps, new Set());
+  const imported = source.load ? await importedDefinitions(source.load, doc, steps, new Set()) : [];
   const here = positionOf(node, lineCounter);
-  const stack = here !== undefined ? [`${ref.env}:${here}`, ...imported.slice(0, 1)] : value !== undefined ? imported : [];
+  const stack = here !== undefined ? [`${source.env}:${here}`, ...imported.slice(0, 1)] : value !== undefined ? imported : [];
   process.stdout.write(
     markdown({
       ...(value !== undefined ? { value: valueJSON(value, redact) } : {}),

@@ -8,6 +8,8 @@ import { type StoredRef } from '../../store/store.js';
 import { checkArgCount, existingRef } from '../env-ref.js';
 import { rollback } from './env-write.js';
 import { openRuntime } from '../evaluate.js';
+import type { EscValue } from '../../esc/value.js';
+import { cloudTargetOf, type CloudTarget } from '../../cloud/routing.js';
 import { formatEnvironmentTag, formatRevision, formatRevisionTag, formatTable, goTime, tagsByRevision } from '../format/history.js';
 import { EscdError } from '../../core/errors.js';
 import { Document, parseDocument } from 'yaml';
@@ -189,9 +191,22 @@ async function relativeRevision(runtime: Runtime, ref: StoredRef, text: string):
   return revisionOf(await runtime.store.history(other), other.version);
 }
 
+/** The Pulumi Cloud environment `name` denotes and the verbs for it (the daemon asks the service), or undefined for a local one. */
+async function cloudOf(runtime: Runtime, name: string): Promise<{ target: CloudTarget; cloud: typeof import('../cloud-env.js') } | undefined> {
+  const target = cloudTargetOf(runtime.config, name);
+  return target ? { target, cloud: await import('../cloud-env.js') } : undefined;
+}
+
+/** Verbs the service's API (through @pulumi/esc-sdk) has no call for. */
+function notInCloud(verb: string, name: string): never {
+  throw new EscdError('bad_request', `${verb} is not available for a Pulumi Cloud environment (${name}): @pulumi/esc-sdk has no call for it`);
+}
+
 /** `env version <env>@<version>`: one revision, or where a revision tag points. */
 export async function show(name: string, options: Utc): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.showVersion(remote.target, options.utc ?? false);
   const ref = await existingRef(runtime, name);
   if (ref.version === undefined) throw new EscdError('bad_request', 'please specify a version');
   const history = await runtime.store.history(ref);
@@ -209,6 +224,8 @@ export async function show(name: string, options: Utc): Promise<void> {
 /** `env version history <env>[@<version>]`: newest first, from the version if one is given. */
 export async function history(name: string, options: Utc): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.history(remote.target, options.utc ?? false);
   const ref = await existingRef(runtime, name);
   const h = await runtime.store.history(ref);
   const from = ref.version === undefined ? latestRevision(h) : revisionOf(h, ref.version);
@@ -222,6 +239,7 @@ export async function history(name: string, options: Utc): Promise<void> {
 /** `env version retract <env>@<version> [--replace-with <version>] [--reason <text>]`. */
 export async function retract(name: string, options: { replaceWith?: string; reason?: string }): Promise<void> {
   const runtime = await openRuntime();
+  if (cloudTargetOf(runtime.config, name)) notInCloud('env version retract', name);
   const ref = await existingRef(runtime, name);
   if (ref.version === LATEST) throw new EscdError('bad_request', 'cannot retract the `latest` revision');
   const h = await runtime.store.history(ref);
@@ -234,6 +252,8 @@ export async function retract(name: string, options: { replaceWith?: string; rea
 export async function tagVersion(args: readonly string[], _options: Utc): Promise<void> {
   checkArgCount(args, 1, 2);
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, args[0]!);
+  if (remote) return remote.cloud.tagVersion(remote.target, args[1]);
   const ref = await existingRef(runtime, args[0]!);
   if (ref.version === undefined || isRevisionNumber(ref.version)) throw new EscdError('bad_request', 'please specify a name for the tagged version');
   const h = await runtime.store.history(ref);
@@ -244,6 +264,8 @@ export async function tagVersion(args: readonly string[], _options: Utc): Promis
 /** `env version tag ls <env>`: every revision tag, `latest` included, as a table. */
 export async function tagVersionList(name: string, options: Utc & { output?: string }): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagVersionList(remote.target, options);
   const ref = await existingRef(runtime, name);
   if (ref.version !== undefined) throw new EscdError('bad_request', 'the ls command does not accept versions');
   const h = await runtime.store.history(ref);
@@ -266,6 +288,8 @@ export async function tagVersionList(name: string, options: Utc & { output?: str
 /** `env version tag rm <env>@<tag>`. */
 export async function tagVersionRemove(name: string): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagVersionRemove(remote.target);
   const ref = await existingRef(runtime, name);
   if (ref.version === undefined || isRevisionNumber(ref.version)) throw new EscdError('bad_request', 'please specify a tagged version to remove');
   await runtime.store.untagRevision(ref, ref.version);
@@ -288,6 +312,8 @@ export async function tagSet(args: readonly string[], options: Utc): Promise<voi
   if (tag === '') throw new EscdError('bad_request', 'environment tag name cannot be empty');
   if (value === '') throw new EscdError('bad_request', 'environment tag value cannot be empty');
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagSet(remote.target, tag, value, options.utc ?? false);
   const ref = await taggedRef(runtime, name);
   const existing = (await runtime.store.history(ref)).tags[tag];
   const result = existing && existing.value === value ? existing : await runtime.store.setTag(ref, tag, value);
@@ -296,6 +322,8 @@ export async function tagSet(args: readonly string[], options: Utc): Promise<voi
 
 export async function tagGet(name: string, tag: string, options: Utc): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagGet(remote.target, tag, options.utc ?? false);
   const ref = await taggedRef(runtime, name);
   const found = (await runtime.store.history(ref)).tags[tag];
   if (!found) throw new EscdError('not_found', 'tag not found');
@@ -304,6 +332,8 @@ export async function tagGet(name: string, tag: string, options: Utc): Promise<v
 
 export async function tagList(name: string, options: Utc): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagList(remote.target, options.utc ?? false);
   const ref = await taggedRef(runtime, name);
   const tags = (await runtime.store.history(ref)).tags;
   for (const tag of Object.keys(tags).sort()) out(formatEnvironmentTag(tag, tags[tag]!, options.utc ?? false));
@@ -314,6 +344,8 @@ export async function tagMove(name: string, tag: string, newName: string, option
   if (tag === '') throw new EscdError('bad_request', 'environment tag name cannot be empty');
   if (newName === '') throw new EscdError('bad_request', 'environment tag value cannot be empty');
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagMove(remote.target, tag, newName, options.utc ?? false);
   const ref = await taggedRef(runtime, name);
   const existing = (await runtime.store.history(ref)).tags[tag];
   if (!existing) throw new EscdError('not_found', 'tag not found');
@@ -323,6 +355,8 @@ export async function tagMove(name: string, tag: string, newName: string, option
 
 export async function tagRemove(name: string, tag: string): Promise<void> {
   const runtime = await openRuntime();
+  const remote = await cloudOf(runtime, name);
+  if (remote) return remote.cloud.tagRemove(remote.target, tag);
   const ref = await taggedRef(runtime, name);
   await runtime.store.removeTag(ref, tag);
   out(`Successfully deleted environment tag: ${tag}\n`);
@@ -340,6 +374,7 @@ export interface CloneFlags {
 /** `env clone <src> [<project>/]<dest>`: a new environment in the source's org (and project unless given). */
 export async function clone(source: string, destination: string, options: CloneFlags): Promise<void> {
   const runtime = await openRuntime();
+  if (cloudTargetOf(runtime.config, source)) throw new EscdError('bad_request', `escd does not clone Pulumi Cloud environments (${source}); \`escd env pull\` copies one into the local store`);
   const ref = await runtime.store.resolveExisting(source).then(
     (r) => r.ref,
     () => runtime.store.resolve(source), // both spellings exist: the reference takes project/env
@@ -379,7 +414,17 @@ function shownDefinition(text: string): string {
 async function side(runtime: Runtime, ref: StoredRef, label: string, format: DiffFormat): Promise<Side> {
   const text = (await runtime.store.readRevision(ref, ref.version)).source;
   const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
-  const values = evaluation.values;
+  return shownSide(label, text, evaluation.values, format);
+}
+
+/** A version of a Pulumi Cloud environment: its definition as the service keeps it, its value opened (secrets redacted). */
+async function cloudSide(target: CloudTarget, format: DiffFormat): Promise<Side> {
+  const cloud = await import('../cloud-env.js');
+  const [definition, values] = await Promise.all([cloud.readDefinition(target), cloud.openValues(target, false)]);
+  return shownSide(target.name, definition.yaml, values, format);
+}
+
+function shownSide(label: string, text: string, values: EscValue | undefined, format: DiffFormat): Side {
   let value: string;
   if (format === 'dotenv' || format === 'shell') {
     const vars = projectEnvironment(values).environmentVariables;
@@ -401,6 +446,8 @@ export async function diff(args: readonly string[], options: { format?: string }
   const format = (options.format ?? 'default') as DiffFormat;
   if (!FORMATS.includes(format)) throw new EscdError('bad_request', `unknown output format ${JSON.stringify(options.format)}`);
   const runtime = await openRuntime();
+  const remote = cloudTargetOf(runtime.config, args[0]!);
+  if (remote) return cloudDiff(runtime, remote, args[1], format);
   const first = await existingRef(runtime, args[0]!);
   const from = { ...first, version: first.version ?? 'latest' };
   let to: StoredRef;
@@ -416,8 +463,23 @@ export async function diff(args: readonly string[], options: { format?: string }
     to = await existingRef(runtime, second);
     toLabel = to.version === undefined ? fullName(to) : `${fullName(to)}@${to.version}`;
   }
-  const a = await side(runtime, from, `${fullName(from)}@${from.version}`, format);
-  const b = await side(runtime, to, toLabel, format);
+  printDiff(await side(runtime, from, `${fullName(from)}@${from.version}`, format), await side(runtime, to, toLabel, format), format);
+}
+
+/** `env diff` between versions of Pulumi Cloud environments (both sides in the service). */
+async function cloudDiff(runtime: Runtime, first: CloudTarget, second: string | undefined, format: DiffFormat): Promise<void> {
+  const bare = `${first.ref.org}/${first.ref.project}/${first.ref.name}`;
+  const at = (name: string): CloudTarget => {
+    const target = cloudTargetOf(runtime.config, name);
+    if (!target) throw new EscdError('bad_request', `${name} is not a Pulumi Cloud environment: both sides of a diff must be in the same place`);
+    return target;
+  };
+  const from = first.ref.version === undefined ? at(`${bare}@latest`) : first;
+  const to = second === undefined ? at(`${bare}@latest`) : second.startsWith('@') ? at(`${bare}${second}`) : at(second);
+  printDiff(await cloudSide(from, format), await cloudSide(to, format), format);
+}
+
+function printDiff(a: Side, b: Side, format: DiffFormat): void {
   if (format !== 'default') {
     process.stdout.write(unifiedDiff(a.value, b.value, a.label, b.label));
     return;

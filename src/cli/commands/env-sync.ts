@@ -2,18 +2,17 @@
 // secrets re-sealed under the destination's key (src/cloud/sync.ts).
 import type { Command } from 'commander';
 import type { Runtime } from '../../runtime/runtime.js';
-import type { CloudClient } from '../../cloud/client.js';
 import type { CloudTarget } from '../../cloud/routing.js';
-import type { LocalDefinitions } from '../../cloud/sync.js';
+import type { LocalDefinitions, SyncClient } from '../../cloud/sync.js';
 import { EscdError } from '../../core/errors.js';
 
 export function register(env: Command): void {
   env
     .command('pull')
     .description('Copy an environment from Pulumi Cloud into the local store (secrets re-sealed with the local key)')
-    .argument('<cloud-env>', 'org/project/env[@version] of an org config.yaml maps to Pulumi Cloud')
+    .argument('<cloud-env>', 'org/project/env of an org config.yaml maps to Pulumi Cloud (the latest revision: the service decrypts only that one)')
     .argument('[local-env]', 'local name to store it as (default: project/env)')
-    .addHelpText('after', '\nExamples:\n  $ escd env pull acme/app/dev\n  $ escd env pull acme/app/dev@stable app/dev-offline')
+    .addHelpText('after', '\nExamples:\n  $ escd env pull acme/app/dev\n  $ escd env pull acme/app/dev app/dev-offline')
     .action(async (from: string, to: string | undefined) => {
       await withCloud(from, async ({ runtime, client, target }) => {
         const { pullEnvironment } = await import('../../cloud/sync.js');
@@ -52,20 +51,17 @@ const localStore = (runtime: Runtime): LocalDefinitions => ({
 
 interface CloudSession {
   readonly runtime: Runtime;
-  readonly client: CloudClient;
+  readonly client: SyncClient;
   readonly target: CloudTarget;
 }
 
-/** Resolves the cloud name, opens a client with the stored token and audits every call it makes. */
+/** Resolves the cloud name; the daemon makes (and audits) every call to the service the copy needs. */
 async function withCloud(name: string, work: (session: CloudSession) => Promise<void>): Promise<void> {
-  const [{ openRuntime }, { cloudTargetOf }, { accessTokenFor }, { createCloudClient, CloudError }, { AuditLog }, { SyncError }, { cloudCallEvent }] = await Promise.all([
+  const [{ openRuntime }, { cloudTargetOf }, { syncClient }, { SyncError }] = await Promise.all([
     import('../evaluate.js'),
     import('../../cloud/routing.js'),
-    import('../../cloud/credentials.js'),
-    import('../../cloud/client.js'),
-    import('../../audit/audit-log.js'),
+    import('../cloud-env.js'),
     import('../../cloud/sync.js'),
-    import('../../cloud/audit.js'),
   ]);
   const runtime = await openRuntime();
   const target = cloudTargetOf(runtime.config, name);
@@ -73,21 +69,10 @@ async function withCloud(name: string, work: (session: CloudSession) => Promise<
     const orgs = Object.keys(runtime.config.cloudOrgs);
     throw new EscdError('usage', `${name} is not a Pulumi Cloud environment: ${orgs.length > 0 ? `the cloud orgs are ${orgs.join(', ')}` : 'config.yaml maps no org to Pulumi Cloud (orgs.<org>.backend)'}`);
   }
-  const token = await accessTokenFor(await runtime.keyStore(), target.url, process.env);
-  if (!token) throw new EscdError('bad_request', `not logged in to ${target.url}: run 'escd login ${target.url}'`);
-  const audit = new AuditLog(runtime.paths.auditLog, { now: () => runtime.clock.now() });
-  const client = await createCloudClient({
-    url: target.url,
-    token,
-    now: () => runtime.clock.now(),
-    onCall: (call) => audit.record(cloudCallEvent(call)),
-  });
   try {
-    await work({ runtime, client, target });
+    await work({ runtime, client: syncClient(), target });
   } catch (err) {
-    if (err instanceof CloudError || err instanceof SyncError) throw new EscdError('bad_request', err.message);
+    if (err instanceof SyncError) throw new EscdError('bad_request', err.message);
     throw err;
-  } finally {
-    await audit.close();
   }
 }

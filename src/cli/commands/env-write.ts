@@ -18,6 +18,7 @@ import { type StoredRef } from '../../store/store.js';
 import { decryptSecretsInText } from '../../store/secret-rewrite.js';
 import { checkArgCount, existingRef, newRef, refuseVersion } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
+import { cloudTargetOf, withoutVersion, type CloudTarget } from '../../cloud/routing.js';
 import { propertyDiagnostics, yamlDiagnostics } from '../format/reference-diagnostics.js';
 import { looksLikeSecret } from '../secret-heuristic.js';
 import { EXIT_USAGE } from '../usage.js';
@@ -242,9 +243,8 @@ async function continueEditing(): Promise<boolean> {
 
 export async function edit(name: string, options: { editor?: string; file?: string; showSecrets?: boolean }): Promise<void> {
   const runtime = await openRuntime();
-  refuseVersion('edit', name, runtime);
-  const ref = await existingRef(runtime, name);
-  const root = `${ref.project}/${ref.env}`;
+  const subject = await subjectOf(runtime, 'edit', name);
+  const root = rootOf(subject);
   const file = fileFlag(options.file);
   if (file !== undefined) {
     let text: string;
@@ -253,27 +253,36 @@ export async function edit(name: string, options: { editor?: string; file?: stri
     } catch (err) {
       throw new EscdError('bad_request', `reading environment definition: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const { diagnostics, updated } = await update(runtime, ref, text);
+    const { diagnostics, updated } = await save(runtime, subject, text);
     if (updated) say('Environment updated.');
     warn(yamlDiagnostics(root, text, diagnostics));
     return;
   }
   const editor = editorCommand(options.editor);
-  let current: { source: string; revision: number };
-  try {
-    const def = await runtime.store.read(ref);
-    const history = await runtime.store.history(ref);
-    current = { source: def.source, revision: history.revisions[history.revisions.length - 1]?.number ?? 0 };
-  } catch (err) {
-    if (err instanceof EscdError && err.code === 'not_found') throw new EscdError('not_found', 'getting environment definition: not found');
-    throw err;
+  // What was read, and what tells a concurrent change: the local revision, or the service's ETag.
+  let current: { source: string; revision?: number; etag?: string };
+  let text: string;
+  if (subject.kind === 'cloud') {
+    const read = await (await import('../cloud-env.js')).readDefinition(subject.target, { decrypt: options.showSecrets ?? false });
+    current = { source: read.yaml, ...(read.etag !== undefined ? { etag: read.etag } : {}) };
+    text = read.yaml; // decrypted by the service when --show-secrets
+  } else {
+    const { ref } = subject;
+    try {
+      const def = await runtime.store.read(ref);
+      const history = await runtime.store.history(ref);
+      current = { source: def.source, revision: history.revisions[history.revisions.length - 1]?.number ?? 0 };
+    } catch (err) {
+      if (err instanceof EscdError && err.code === 'not_found') throw new EscdError('not_found', 'getting environment definition: not found');
+      throw err;
+    }
+    text = options.showSecrets ? await decryptSecretsInText(current.source, runtime.cipher, root) : current.source;
   }
-  let text = options.showSecrets ? await decryptSecretsInText(current.source, runtime.cipher, root) : current.source;
   // The user's runtime dir (tmpfs, private) where there is one: with --show-secrets the file holds plaintext.
   const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'escd-edit-'));
   try {
     for (;;) {
-      const temp = join(dir, `${ref.env}.yaml`);
+      const temp = join(dir, `${root.split('/').pop()}.yaml`);
       await writeFile(temp, text, { mode: 0o600 });
       await runEditor(editor, temp);
       let edited = await readFile(temp, 'utf8');
@@ -283,7 +292,7 @@ export async function edit(name: string, options: { editor?: string; file?: stri
         warn('Aborting edit due to empty definition.\n');
         return;
       }
-      const { diagnostics, updated } = await update(runtime, ref, edited, current.revision);
+      const { diagnostics, updated } = await save(runtime, subject, edited, current);
       if (updated) {
         warn(yamlDiagnostics(root, edited, diagnostics));
         say('Environment updated.');
@@ -331,8 +340,7 @@ function parseArgument(text: string): Node {
 export async function set(args: readonly string[], options: SetOptions): Promise<void> {
   checkArgCount(args, 1, 3);
   const runtime = await openRuntime();
-  refuseVersion('set', args[0]!, runtime);
-  const ref = await existingRef(runtime, args[0]!);
+  const subject = await subjectOf(runtime, 'set', args[0]!);
   const file = fileFlag(options.file);
   let pathText: string;
   let raw: string;
@@ -377,7 +385,7 @@ export async function set(args: readonly string[], options: SetOptions): Promise
     secret.items.push(new Pair(new Scalar('fn::secret'), options.string ? new Scalar(raw) : parseArgumentForSecret(raw)));
     value = secret;
   }
-  await modify(runtime, ref, (doc) => setValue(doc, path, value), `${options.secret ? 'set secret' : 'set'} ${pathText}`);
+  await modifySubject(runtime, subject, (doc) => setValue(doc, path, value), `${options.secret ? 'set secret' : 'set'} ${pathText}`);
 }
 
 /** A `--secret` value: its YAML meaning when it is a string or a collection, else its text as a string. */
@@ -386,7 +394,47 @@ function parseArgumentForSecret(raw: string): Node {
   return isScalar(node) && typeof node.value !== 'string' ? new Scalar(raw) : node;
 }
 
-/** Applies a change to the latest definition under the store's lock; diagnostics as `env:line:col: summary`. */
+/**
+ * The environment a verb changes: a local one (the store here), or one of an org config.yaml maps to
+ * Pulumi Cloud (the daemon asks the service; src/cli/cloud-env.ts).
+ */
+type Subject = { readonly kind: 'local'; readonly ref: StoredRef } | { readonly kind: 'cloud'; readonly target: CloudTarget };
+
+async function subjectOf(runtime: Runtime, verb: string, name: string): Promise<Subject> {
+  const target = cloudTargetOf(runtime.config, name);
+  if (target) {
+    if (target.ref.version !== undefined) throw new EscdError('bad_request', `the ${verb} command does not accept versions`);
+    return { kind: 'cloud', target };
+  }
+  refuseVersion(verb, name, runtime);
+  return { kind: 'local', ref: await existingRef(runtime, name) };
+}
+
+/** `<project>/<env>`, as the diagnostics of an update name the root. */
+const rootOf = (subject: Subject): string => (subject.kind === 'local' ? `${subject.ref.project}/${subject.ref.env}` : `${subject.target.ref.project}/${subject.target.ref.name}`);
+
+/**
+ * Stores a whole definition: locally checked, sealed and written (refused if the revision moved); in
+ * Pulumi Cloud checked and sealed by the service (refused in one line if it changed since the read).
+ */
+async function save(runtime: Runtime, subject: Subject, text: string, read: { revision?: number; etag?: string } = {}): Promise<UpdateOutcome> {
+  if (subject.kind === 'local') return update(runtime, subject.ref, text, read.revision);
+  const { writeDefinition } = await import('../cloud-env.js');
+  const { diagnostics } = await writeDefinition(subject.target, text, read.etag);
+  return { diagnostics, updated: !diagnostics.some((d) => d.severity === 'error') };
+}
+
+/** A change to one property: `modify` locally, or read-change-write against the service's ETag. */
+async function modifySubject(runtime: Runtime, subject: Subject, change: (doc: Document) => void, done: string): Promise<void> {
+  if (subject.kind === 'local') return modify(runtime, subject.ref, change, done);
+  const { modifyDefinition } = await import('../cloud-env.js');
+  const { diagnostics, revision } = await modifyDefinition(subject.target, change);
+  warn(propertyDiagnostics(rootOf(subject), diagnostics));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) throw new EscdError('bad_request', `${subject.target.name} was not changed: Pulumi Cloud found ${errors} error(s)`);
+  if (process.stderr.isTTY) process.stderr.write(`${done} in ${subject.target.name}${revision !== undefined ? `: revision ${revision}` : ''}\n`);
+}
+
 /** Applies `change` as the next revision, unless the result has errors; `done` says what changed, at a terminal. */
 async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) => void, done?: string): Promise<void> {
   const root = `${ref.project}/${ref.env}`;
@@ -435,8 +483,7 @@ async function confirmRemoval(name: string): Promise<boolean> {
 export async function remove(args: readonly string[], options: { yes?: boolean }): Promise<void> {
   checkArgCount(args, 1, 2);
   const runtime = await openRuntime();
-  refuseVersion('rm', args[0]!, runtime);
-  const ref = await existingRef(runtime, args[0]!);
+  const subject = await subjectOf(runtime, 'rm', args[0]!);
   if (args[1] !== undefined) {
     let path: PathElement[];
     try {
@@ -444,9 +491,13 @@ export async function remove(args: readonly string[], options: { yes?: boolean }
     } catch (err) {
       throw new EscdError('bad_request', `invalid path: ${(err as Error).message}`);
     }
-    await modify(runtime, ref, (doc) => removeValue(doc, path), `removed ${args[1]}`);
+    await modifySubject(runtime, subject, (doc) => removeValue(doc, path), `removed ${args[1]}`);
     return;
   }
+  if (subject.kind === 'cloud') {
+    throw new EscdError('bad_request', `escd does not delete Pulumi Cloud environments (${subject.target.name}); delete it in Pulumi Cloud itself, e.g. \`esc env rm ${subject.target.name}\``);
+  }
+  const { ref } = subject;
   if (!(await runtime.store.exists(ref))) throw new EscdError('not_found', 'not found');
   if (!options.yes && !(await confirmRemoval(fullName(ref)))) throw new EscdError('bad_request', 'confirmation declined');
   await runtime.store.remove(ref);
@@ -457,11 +508,24 @@ export async function remove(args: readonly string[], options: { yes?: boolean }
 
 export async function rollback(name: string): Promise<void> {
   const runtime = await openRuntime();
+  const target = cloudTargetOf(runtime.config, name);
+  if (target) return rollbackCloud(target);
   const ref = await existingRef(runtime, name);
   if (ref.version === undefined) throw new EscdError('bad_request', 'please specify a version');
   const text = (await runtime.store.readRevision(ref, ref.version)).source;
   const { diagnostics, updated } = await update(runtime, ref, text);
   warn(yamlDiagnostics(ref.env, text, diagnostics));
   if (!updated) throw new EscdError('bad_request', 'could not roll back: too many errors');
+  say('Environment updated.');
+}
+
+/** A Pulumi Cloud version's definition (secrets as the service sealed them) stored as its next revision. */
+async function rollbackCloud(target: CloudTarget): Promise<void> {
+  if (target.ref.version === undefined) throw new EscdError('bad_request', 'please specify a version');
+  const cloud = await import('../cloud-env.js');
+  const { yaml } = await cloud.readDefinition(target);
+  const { diagnostics } = await cloud.writeDefinition(withoutVersion(target), yaml);
+  warn(yamlDiagnostics(target.ref.name, yaml, diagnostics));
+  if (diagnostics.some((d) => d.severity === 'error')) throw new EscdError('bad_request', 'could not roll back: too many errors');
   say('Environment updated.');
 }

@@ -1,4 +1,5 @@
-// `escd env …`: manage environment definitions in the local store.
+// `escd env …`: manage environment definitions in the local store, and in Pulumi Cloud for the orgs
+// config.yaml maps to it (src/cli/cloud-env.ts: the daemon makes those calls).
 import type { Command } from 'commander';
 import { register as registerGet } from './env-get.js';
 import { register as registerWrites } from './env-write.js';
@@ -33,10 +34,11 @@ Examples:
   env
     .command('ls')
     .alias('list')
-    .description('List environments')
-    .option('--json', 'print name, org, file and modification time as JSON')
-    .addHelpText('after', '\nExample:\n  $ escd env ls --json | jq -r \'.[].file\'')
-    .action(async (opts: { json?: boolean }) => list(opts));
+    .description('List environments: the local ones and those of the orgs config.yaml maps to Pulumi Cloud')
+    .option('--json', 'print name, org, file (or Pulumi Cloud backend) and modification time as JSON')
+    .option('-o, --organization <org>', 'only the environments of this org')
+    .addHelpText('after', '\nExamples:\n  $ escd env ls --json | jq -r \'.[].file\'\n  $ escd env ls -o acme')
+    .action(async (opts: { json?: boolean; organization?: string }) => list(opts));
 
   registerGet(env);
   registerWrites(env);
@@ -62,18 +64,28 @@ Examples:
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (line: string): void => void process.stderr.write(line + '\n');
 
-export async function list(options: { json?: boolean }): Promise<void> {
+export async function list(options: { json?: boolean; organization?: string }): Promise<void> {
   const runtime = await openRuntime();
-  const envs = await runtime.store.list();
+  const org = options.organization;
+  const cloudOrg = org !== undefined && Object.hasOwn(runtime.config.cloudOrgs, org);
+  // A cloud org's environments are listed by the service (through the daemon); the others are files here.
+  const local = cloudOrg ? [] : (await runtime.store.list()).filter((e) => org === undefined || e.org === org);
+  const wantCloud = cloudOrg || (org === undefined && Object.keys(runtime.config.cloudOrgs).length > 0);
+  const cloud = wantCloud ? await (await import('../cloud-env.js')).listEnvironments(runtime, cloudOrg ? org : undefined) : [];
   if (options.json) {
-    say(JSON.stringify(envs.map((e) => ({ name: e.name, org: e.org, file: e.file, modified: e.modified.toISOString() })), null, 2));
+    const entries = [
+      ...local.map((e) => ({ name: e.name, org: e.org, file: e.file, modified: e.modified.toISOString() })),
+      ...cloud.map((e) => ({ name: e.name, org: e.org, backend: e.backend, ...(e.modified ? { modified: e.modified } : {}) })),
+    ];
+    say(JSON.stringify(entries, null, 2));
     return;
   }
-  if (envs.length === 0) {
-    warn(`no environments yet in ${runtime.store.dir}; create one with \`escd env init <project>/<env>\``);
+  if (local.length === 0 && cloud.length === 0) {
+    if (org === undefined) warn(`no environments yet in ${runtime.store.dir}; create one with \`escd env init <project>/<env>\``);
     return;
   }
-  for (const e of envs) say(e.name);
+  for (const e of local) say(e.name);
+  for (const e of cloud) say(e.name);
 }
 
 /**
