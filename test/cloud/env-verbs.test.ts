@@ -119,6 +119,34 @@ describe('env verbs on a Pulumi Cloud environment', () => {
     expect(gone.code).not.toBe(0);
   });
 
+  it('env diff compares two versions in the service (definitions and opened values); get and rollback take a version', async () => {
+    const diff = await escd('env', 'diff', 'acme/app/dev@1', '@2');
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('--- acme/app/dev@1');
+    expect(diff.stdout).toContain('+++ acme/app/dev@2');
+    expect(diff.stdout).toMatch(/^-\s+"greeting": "hello",?$/m);
+    expect(diff.stdout).toMatch(/^\+\s+"greeting": "hi",?$/m);
+    expect(diff.stdout).not.toContain('hunter2');
+    expect((await escd('env', 'get', 'acme/app/dev@1', 'greeting', '--value', 'string')).stdout.trim()).toBe('hello');
+    const decrypted = await escd('env', 'get', 'acme/app/dev@1', '--definition', '--show-secrets');
+    expect(decrypted.code).not.toBe(0);
+    expect(decrypted.stderr).toMatch(/decrypts only the latest definition/);
+    const before = cloud.revisionCount('acme/app/dev');
+    const rollback = await escd('env', 'version', 'rollback', 'acme/app/dev@1');
+    expect(rollback).toMatchObject({ code: 0, stdout: 'Environment updated.\n' });
+    expect(cloud.revisionCount('acme/app/dev')).toBe(before + 1);
+    expect((await escd('open', 'acme/app/dev', 'greeting')).stdout).toContain('hello');
+    const ro = await escd('env', 'rm', 'acme/app/dev', '--yes');
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toContain('escd does not delete Pulumi Cloud environments');
+  });
+
+  it('with --no-daemon (ESCD_NO_DAEMON=1) the same request path runs in the CLI process', async () => {
+    const r = await runCli(['env', 'version', 'history', 'acme/app/dev@1'], { env: { ...env, ESCD_NO_DAEMON: '1' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^revision 1\n/);
+  });
+
   it('env tag sets, lists, renames and removes environment tags in the service', async () => {
     expect((await escd('env', 'tag', 'acme/app/dev', 'owner', 'platform')).stdout).toMatch(/^Name: owner\nValue: platform\n/);
     expect((await escd('env', 'tag', 'ls', 'acme/app/dev')).stdout).toContain('Name: owner');
