@@ -110,14 +110,18 @@ export interface SigningKeyFacts {
   /** Signing with the active key failed: its private half is missing or unreadable (one line). */
   readonly signError?: string;
   readonly error?: string;
+  /** No active key, yet one existed (keys-created.json): why escd knows. */
+  readonly existed?: string;
 }
 
 export function checkSigningKey(facts: SigningKeyFacts): CheckResult {
   const title = 'issuer signing key';
   if (facts.error) return result('signing-key', title, 'fail', facts.error, 'see the message above');
+  const replace = 'restore the key store (and the state directory) from their backup, or run `escd keys replace signing --yes`, then `escd oidc publish` and upload the new JWKS';
+  if (!facts.activeKid && facts.existed) return result('signing-key', title, 'fail', `the signing key is missing (${facts.existed})`, replace);
   if (!facts.activeKid) return result('signing-key', title, 'warn', 'no signing key yet (made on first use)', 'run `escd quickstart` or `escd oidc publish --out DIR` to create it now');
   if (facts.signError) {
-    return result('signing-key', title, 'fail', facts.signError, 'run `escd oidc rotate` to make a new key, then `escd oidc publish` and upload the new JWKS');
+    return result('signing-key', title, 'fail', facts.signError, replace);
   }
   return result('signing-key', title, 'pass', `active key ${facts.activeKid} signs (${facts.keys} key${facts.keys === 1 ? '' : 's'} in the JWKS)`);
 }
@@ -126,18 +130,23 @@ export interface SecretsKeyFacts {
   readonly hasDataKey: boolean;
   /** Environment files holding `ciphertext` secrets. */
   readonly encryptedIn: readonly string[];
+  /** No data key, yet one existed (keys-created.json): why escd knows. */
+  readonly existed?: string;
 }
 
 export function checkSecretsKey(facts: SecretsKeyFacts): CheckResult {
   const title = 'secrets data key';
   if (facts.hasDataKey) return result('data-key', title, 'pass', 'present');
+  if (facts.existed && facts.encryptedIn.length === 0) {
+    return result('data-key', title, 'fail', `the data key is missing (${facts.existed})`, 'restore the key store from its backup, or run `escd keys replace data --yes` to make a new one');
+  }
   if (facts.encryptedIn.length === 0) return result('data-key', title, 'pass', 'not created yet (made with the first `escd env set --secret`)');
   return result(
     'data-key',
     title,
     'fail',
     `${facts.encryptedIn.length} environment file(s) hold encrypted secrets (e.g. ${facts.encryptedIn[0]}) but the key store has no data key to decrypt them`,
-    'restore the key store this installation used (see `keystore` in config.yaml), or set those secrets again with `escd env set <env> <path> <value> --secret`',
+    'restore the key store this installation used (see `keystore` in config.yaml), or run `escd keys replace data --yes` and set those secrets again with `escd env set <env> <path> --secret`',
   );
 }
 

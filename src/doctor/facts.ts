@@ -11,6 +11,7 @@ import { MAX_RESPONSE_BYTES } from '../aws/response-cap.js';
 import { openKeyStore } from '../keystore/open.js';
 import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
+import { KeyHistory, keyGuard, keyHistoryPath } from '../keystore/key-history.js';
 import { request } from '../protocol/client.js';
 import { userHome } from '../protocol/socket-path.js';
 import { ownerName } from '../protocol/socket-trust.js';
@@ -112,13 +113,15 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     checks.push(checkKeyStore({ error: oneLine(err) }));
   }
 
-  const signing = store ? await signingKeyFacts(config, paths, store) : { keys: 0, error: 'no key store (see above)' };
+  const history = new KeyHistory(keyHistoryPath(paths));
+  const signing = store ? await signingKeyFacts(config, paths, store, history) : { keys: 0, error: 'no key store (see above)' };
   checks.push(checkSigningKey(signing));
   if (store) {
     try {
       const hasDataKey = (await store.get(DATA_KEY_NAME)) !== undefined;
       const encryptedIn = hasDataKey ? [] : await filesContaining(environments.files, /\bciphertext\s*:/);
-      checks.push(checkSecretsKey({ hasDataKey, encryptedIn }));
+      const existed = hasDataKey ? undefined : await keyGuard(history, 'data').existed().catch((err: unknown) => oneLine(err));
+      checks.push(checkSecretsKey({ hasDataKey, encryptedIn, ...(existed ? { existed } : {}) }));
     } catch (err) {
       checks.push(checkSecretsKey({ hasDataKey: false, encryptedIn: [`(cannot read the key store: ${oneLine(err)})`] }));
     }
@@ -190,12 +193,15 @@ async function filesContaining(files: readonly string[], pattern: RegExp): Promi
   return hits;
 }
 
-async function signingKeyFacts(config: EscdConfig, paths: Paths, store: KeyStore): Promise<SigningKeyFacts> {
+async function signingKeyFacts(config: EscdConfig, paths: Paths, store: KeyStore, history: KeyHistory): Promise<SigningKeyFacts> {
   const issuer = Issuer.fromConfig(config, paths, store);
   try {
     const keys = await issuer.keys();
     const active = keys.find((k) => k.active);
-    if (!active) return { keys: keys.length };
+    if (!active) {
+      const existed = await keyGuard(history, 'signing').existed();
+      return { keys: keys.length, ...(existed ? { existed } : {}) };
+    }
     try {
       // Signing a throwaway token proves the private half is in the key store and readable.
       await issuer.mint({ audience: 'escd-doctor', org: config.org, currentEnvironment: 'doctor/check', rootEnvironment: 'doctor/check', userLogin: config.user });

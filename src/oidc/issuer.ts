@@ -12,6 +12,7 @@ import type { Paths } from '../config/paths.js';
 import { writeFileAtomic } from '../keystore/atomic-file.js';
 import { withFileLock } from '../keystore/file-lock.js';
 import { ensurePrivateDir } from '../keystore/private-path.js';
+import type { KeyGuard } from '../keystore/key-history.js';
 import type { KeyStore } from '../keystore/types.js';
 import { buildClaims } from './claims.js';
 import {
@@ -41,6 +42,8 @@ export interface IssuerOptions {
   /** The public key set and key dates (not secret). */
   readonly stateFile: string;
   readonly clock?: Clock;
+  /** Once a signing key has existed, a missing one is an error, never a new key made on the side. */
+  readonly guard?: KeyGuard;
 }
 
 export interface KeyInfo {
@@ -63,6 +66,9 @@ export function issuerStateFile(paths: Paths): string {
 
 const privateKeyName = (kid: string): string => `oidc-signing-key:${kid}`;
 
+/** What a new signing key breaks until it is published. */
+export const REPLACEMENT_BREAKS = '(relying parties reject tokens signed with a new key until you publish it: `escd oidc publish`)';
+
 export class Issuer implements TokenIssuer {
   readonly issuerUrl: string;
   private readonly clock: Clock;
@@ -74,8 +80,8 @@ export class Issuer implements TokenIssuer {
     this.clock = options.clock ?? systemClock;
   }
 
-  static fromConfig(config: EscdConfig, paths: Paths, store: KeyStore, clock?: Clock): Issuer {
-    return new Issuer({ ...config.issuer, store, stateFile: issuerStateFile(paths), ...(clock ? { clock } : {}) });
+  static fromConfig(config: EscdConfig, paths: Paths, store: KeyStore, clock?: Clock, guard?: KeyGuard): Issuer {
+    return new Issuer({ ...config.issuer, store, stateFile: issuerStateFile(paths), ...(clock ? { clock } : {}), ...(guard ? { guard } : {}) });
   }
 
   async mint(request: TokenRequest): Promise<string> {
@@ -164,9 +170,36 @@ export class Issuer implements TokenIssuer {
       const state = await this.state();
       const again = activeKey(state);
       if (again) return again; // another process created it while we waited
+      const why = state.keys.length > 0 ? `${this.options.stateFile} lists keys but none is active` : await this.options.guard?.existed();
+      if (why !== undefined) {
+        throw new IssuerError(
+          `the OIDC signing key is missing (${why}); restore ${this.options.stateFile} and the key store from their backup, or run \`escd keys replace signing --yes\` ${REPLACEMENT_BREAKS}`,
+        );
+      }
       const record = await this.generateKey();
       await this.writeState({ version: 1, keys: [...state.keys, record] });
       return record;
+    });
+  }
+
+  /**
+   * Makes a fresh key active whatever the state of the old one (`escd keys replace signing`): the
+   * old keys stay published until their tokens have expired, as after a rotation.
+   */
+  async replace(): Promise<{ kid: string; alg: SigningAlgorithm; previous?: string }> {
+    return this.locked(async () => {
+      const current = await this.state();
+      const previous = activeKey(current)?.kid;
+      const fresh = await this.generateKey();
+      // A prepared key is passed over (it may be what went missing) and dropped with the expired ones.
+      const prepared = pendingKey(current);
+      const { state, active, dropped } = rotateKeySet({ ...current, keys: current.keys.filter((k) => k !== prepared) }, fresh, this.clock.now());
+      await this.writeState(state);
+      for (const kid of [...dropped, ...(prepared ? [prepared.kid] : [])]) {
+        await this.options.store.delete(privateKeyName(kid));
+        this.privateKeys.delete(kid);
+      }
+      return { kid: active.kid, alg: active.alg, ...(previous ? { previous } : {}) };
     });
   }
 
@@ -177,6 +210,7 @@ export class Issuer implements TokenIssuer {
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
     const privateJwk: JWK = { ...(await exportJWK(pair.privateKey)), kid, alg };
     await this.options.store.set(privateKeyName(kid), JSON.stringify(privateJwk));
+    await this.remember();
     return { kid, alg, createdAt: new Date(this.clock.now()).toISOString(), publicJwk };
   }
 
@@ -187,7 +221,7 @@ export class Issuer implements TokenIssuer {
         const text = await this.options.store.get(privateKeyName(key.kid));
         if (text === undefined) {
           throw new IssuerError(
-            `the private signing key ${key.kid} is missing from ${this.options.store.location}; run \`escd oidc rotate\` and publish again`,
+            `the private signing key ${key.kid} is missing from ${this.options.store.location}; restore the key store from its backup, or run \`escd keys replace signing --yes\` ${REPLACEMENT_BREAKS}`,
           );
         }
         let jwk: JWK;
@@ -199,12 +233,18 @@ export class Issuer implements TokenIssuer {
         }
         const imported = await importJWK(jwk, key.alg);
         if (imported instanceof Uint8Array) throw new IssuerError(`the signing key ${key.kid} is not an asymmetric key`);
+        await this.remember();
         return imported;
       })();
       loaded.catch(() => this.privateKeys.delete(key.kid));
       this.privateKeys.set(key.kid, loaded);
     }
     return loaded;
+  }
+
+  /** Best effort: a state directory that cannot be written must not stop signing. */
+  private async remember(): Promise<void> {
+    await this.options.guard?.exists().catch(() => undefined);
   }
 
   /** The state file, re-read only when it changed (another process may have rotated). */

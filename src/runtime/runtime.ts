@@ -14,6 +14,8 @@ import { definitionFromValues } from '../cloud/import-source.js';
 import { cloudTargetOf } from '../cloud/routing.js';
 import type { JsonObject } from '../esc/value.js';
 import { openKeyStore } from '../keystore/open.js';
+import { KeyHistory, keyGuard, keyHistoryPath } from '../keystore/key-history.js';
+import { readFile } from 'node:fs/promises';
 import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
 import type { TokenIssuer, TokenRequest } from '../oidc/types.js';
@@ -116,12 +118,21 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   });
 
   const keyStore = lazy(() => openKeyStore(config, paths));
-  const realCipher = lazy(async () => options.cipher ?? dataKeyCipher(await keyStore()));
+  // Once a key has existed, a missing one is an error with recovery steps (escd keys replace makes one).
+  const history = new KeyHistory(keyHistoryPath(paths));
+  const sealedSecrets = async (): Promise<string | undefined> => {
+    for (const env of await store.list().catch(() => [])) {
+      const text = await readFile(env.file, 'utf8').catch(() => '');
+      if (/\bciphertext\s*:/.test(text)) return `${env.file} holds secrets sealed with it`;
+    }
+    return undefined;
+  };
+  const realCipher = lazy(async () => options.cipher ?? dataKeyCipher(await keyStore(), keyGuard(history, 'data', sealedSecrets)));
   const cipher: Cipher = {
     encrypt: async (plaintext) => (await realCipher()).encrypt(plaintext),
     decrypt: async (ciphertext) => (await realCipher()).decrypt(ciphertext),
   };
-  const issuer = lazy(async () => Issuer.fromConfig(config, paths, await keyStore(), clock));
+  const issuer = lazy(async () => Issuer.fromConfig(config, paths, await keyStore(), clock, keyGuard(history, 'signing')));
   const tokenIssuer: TokenIssuer = {
     issuerUrl: config.issuer.url,
     mint: async (request: TokenRequest) => (await issuer()).mint(request),

@@ -7,7 +7,9 @@
 // The key id names the data key that sealed the payload and is authenticated as additional data, so
 // a payload sealed on another installation is reported as such rather than as tampering.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { KeyGuard } from '../keystore/key-history.js';
 import type { KeyStore } from '../keystore/types.js';
+import { EscdError } from '../core/errors.js';
 import type { Cipher } from './cipher.js';
 
 export const DATA_KEY_NAME = 'secrets-data-key';
@@ -28,7 +30,27 @@ interface StoredDataKey {
   readonly key: string;
 }
 
-export function dataKeyCipher(store: KeyStore): Cipher {
+/** The one line for a data key that existed and is gone. */
+export const missingDataKey = (location: string, why: string): string =>
+  `the data key is missing from the ${location} (${why}); restore the key store from its backup, or run \`escd keys replace data --yes\` to make a new one (secrets sealed with the old key will not decrypt)`;
+
+function newDataKey(): StoredDataKey {
+  return { id: randomBytes(KEY_ID_BYTES).toString('hex'), key: randomBytes(KEY_BYTES).toString('base64') };
+}
+
+/**
+ * Makes a new data key, replacing the one in the store (if any): what `escd keys replace data`
+ * does on purpose. Returns the new key's id and the old one's, when there was one.
+ */
+export async function replaceDataKey(store: KeyStore): Promise<{ id: string; previous?: string }> {
+  const old = await store.get(DATA_KEY_NAME).then((text) => (text === undefined ? undefined : parseDataKey(text)), () => undefined);
+  const fresh = newDataKey();
+  await store.set(DATA_KEY_NAME, JSON.stringify(fresh));
+  return { id: fresh.id, ...(old ? { previous: old.id.toString('hex') } : {}) };
+}
+
+/** `guard`: once a data key has existed, a missing one is an error, never a new key made on the side. */
+export function dataKeyCipher(store: KeyStore, guard?: KeyGuard): Cipher {
   let cached: Promise<DataKey | undefined> | undefined;
 
   // Read once; a failed read (keychain locked) is retried next time rather than remembered.
@@ -38,13 +60,21 @@ export function dataKeyCipher(store: KeyStore): Cipher {
     return cached;
   };
 
+  // Remembering is best effort: a state directory that cannot be written must not stop encryption.
+  const remember = (): Promise<void> => guard?.exists().catch(() => undefined) ?? Promise.resolve();
+
   const loadOrCreate = async (): Promise<DataKey> => {
     const existing = await load();
-    if (existing) return existing;
-    const fresh: StoredDataKey = { id: randomBytes(KEY_ID_BYTES).toString('hex'), key: randomBytes(KEY_BYTES).toString('base64') };
+    if (existing) {
+      await remember();
+      return existing;
+    }
+    const why = await guard?.existed();
+    if (why !== undefined) throw new EscdError('io', missingDataKey(store.location, why));
     // Another process may have created one meanwhile: whichever was stored first is the key.
-    const stored = parseDataKey(await store.setIfAbsent(DATA_KEY_NAME, JSON.stringify(fresh)));
+    const stored = parseDataKey(await store.setIfAbsent(DATA_KEY_NAME, JSON.stringify(newDataKey())));
     cached = Promise.resolve(stored);
+    await remember();
     return stored;
   };
 
@@ -62,8 +92,14 @@ export function dataKeyCipher(store: KeyStore): Cipher {
       if (payload.length < KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES) throw new Error('ciphertext too short');
       const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
       const id = bytes.subarray(0, KEY_ID_BYTES);
-      const dataKey = await load();
-      if (!dataKey) throw new Error(`secret was encrypted with a different key (key id ${id.toString('hex')}); there is no data key in the ${store.location}`);
+      let dataKey = await load();
+      if (dataKey && !dataKey.id.equals(id)) {
+        // Another process may have replaced the key (`escd keys replace data`): read it again once.
+        cached = undefined;
+        dataKey = await load();
+      }
+      if (dataKey) void remember();
+      if (!dataKey) throw new Error(missingDataKey(store.location, `a secret was sealed with key ${id.toString('hex')}`));
       if (!dataKey.id.equals(id)) {
         throw new Error(`secret was encrypted with a different key (key id ${id.toString('hex')}, this installation's is ${dataKey.id.toString('hex')})`);
       }

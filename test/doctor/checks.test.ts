@@ -54,11 +54,13 @@ describe('doctor checks', () => {
     expect(checkKeyStore({ error: 'refusing to use /s/keys: other users can access it' }).status).toBe('fail');
   });
 
-  it('signing key: a key whose private half is missing fails with the rotate fix', () => {
+  it('signing key: a key whose private half is missing, or one that existed and is gone, fails with the replace fix', () => {
     const missing = checkSigningKey({ keys: 1, activeKid: 'abc', signError: 'the private signing key abc is missing from /s/keystore.json' });
     expect(missing.status).toBe('fail');
-    expect(missing.fix).toMatch(/escd oidc rotate.*escd oidc publish/);
+    expect(missing.fix).toMatch(/escd keys replace signing --yes.*escd oidc publish/);
     expect(checkSigningKey({ keys: 0 }).status).toBe('warn');
+    const gone = checkSigningKey({ keys: 0, existed: 'one was created on 2026-01-02' });
+    expect(gone).toMatchObject({ status: 'fail', detail: 'the signing key is missing (one was created on 2026-01-02)' });
     expect(checkSigningKey({ keys: 2, activeKid: 'abc' }).status).toBe('pass');
   });
 

@@ -59,7 +59,7 @@ describe('escd doctor --json', () => {
     expect(broken.code).toBe(1);
     expect(broken.report.ok).toBe(false);
     expect(check(broken.report, 'socket-perms')).toMatchObject({ status: 'fail', fix: expect.stringContaining(`chmod 600 ${paths.socket}`) });
-    expect(check(broken.report, 'signing-key')).toMatchObject({ status: 'fail', detail: expect.stringContaining(kid), fix: expect.stringContaining('escd oidc rotate') });
+    expect(check(broken.report, 'signing-key')).toMatchObject({ status: 'fail', detail: expect.stringContaining(kid), fix: expect.stringContaining('escd keys replace signing --yes') });
   });
 
   it('fails when the daemon is down and when a profile points at a shim that is gone', async () => {

@@ -150,6 +150,6 @@ describe('Issuer', () => {
     await issuer().jwks();
     store.entries.clear();
     await expect(issuer().checkActiveKey()).rejects.toThrow(/the private signing key .+ is missing/);
-    await expect(issuer().mint(request)).rejects.toThrow(/the private signing key .+ is missing from \(memory\); run `escd oidc rotate` and publish again/);
+    await expect(issuer().mint(request)).rejects.toThrow(/the private signing key .+ is missing from \(memory\); restore the key store from its backup, or run `escd keys replace signing --yes` \(relying parties reject/);
   });
 });

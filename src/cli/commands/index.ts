@@ -23,6 +23,7 @@ export const COMMAND_FILES: readonly Entry[] = [
   { verbs: ['endpoint'], load: () => import('./endpoint.js') },
   { verbs: ['setup'], load: () => import('./setup.js') },
   { verbs: ['oidc'], load: () => import('./oidc.js') },
+  { verbs: ['keys'], load: () => import('./keys.js') },
   { verbs: ['login', 'logout'], load: () => import('./login.js') },
   { verbs: ['service'], load: () => import('./service.js') },
   { verbs: ['doctor'], load: () => import('./doctor.js') },
