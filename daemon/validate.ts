@@ -179,6 +179,7 @@ function cloudOperation(p: Fields): CloudOperation {
         ...(create !== undefined ? { create } : {}),
       };
     }
+    case 'create':
     case 'revisions':
     case 'revision-tags':
     case 'tags':
@@ -202,7 +203,7 @@ function cloudOperation(p: Fields): CloudOperation {
     case 'rename-tag':
       return { op, env, name: requiredString(p, 'name'), newName: requiredString(p, 'newName') };
     default:
-      throw new FieldError(`params.op must be one of list, read, write, revisions, revision-tags, revision-tag, tag-revision, untag-revision, tags, tag, set-tag, rename-tag, remove-tag`);
+      throw new FieldError(`params.op must be one of list, create, read, write, revisions, revision-tags, revision-tag, tag-revision, untag-revision, tags, tag, set-tag, rename-tag, remove-tag`);
   }
 }
 

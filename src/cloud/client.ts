@@ -94,6 +94,8 @@ export interface CloudClient {
   write(ref: CloudEnvironmentRef, yaml: string, options?: { readonly etag?: string }): Promise<{ readonly diagnostics: readonly Diagnostic[]; readonly revision?: number }>;
   /** Creates the environment when it does not exist, then stores `yaml` as its new revision. */
   update(ref: CloudEnvironmentRef, yaml: string): Promise<readonly Diagnostic[]>;
+  /** Creates an empty environment; CloudError `conflict` when it exists. */
+  create(ref: CloudEnvironmentRef): Promise<void>;
   list(org: string): Promise<readonly { readonly project: string; readonly name: string; readonly modified?: string }[]>;
   /** Revisions, newest first (from `before - 1` down when given). */
   revisions(ref: CloudEnvironmentRef, options?: { readonly before?: number }): Promise<readonly CloudRevision[]>;
@@ -204,6 +206,13 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
       );
       if (!exists) await call('create', ref, () => api.createEnvironment(ref.org, { project: ref.project, name: ref.name }));
       return (await client.write(ref, yaml)).diagnostics;
+    },
+
+    async create(ref) {
+      await call('create', ref, () => api.createEnvironment(ref.org, { project: ref.project, name: ref.name })).catch((err: unknown) => {
+        if (err instanceof CloudError && err.code === 'conflict') throw new CloudError('conflict', `environment ${refText(ref)} already exists in Pulumi Cloud`, err.requestId);
+        throw err;
+      });
     },
 
     async read(ref, { decrypt = false } = {}) {

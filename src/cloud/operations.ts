@@ -20,6 +20,10 @@ export async function runCloudOperation(client: CloudClient, target: CloudTarget
   };
   const read = (result: unknown): CloudOutcome => ({ result, stale: [] });
   switch (op.op) {
+    case 'create':
+      unversioned('creating');
+      await client.create(ref);
+      return { result: {}, stale: [bare] };
     case 'read':
       return read(await client.read(ref, { decrypt: op.decrypt ?? false }));
     case 'write': {

@@ -76,6 +76,8 @@ export interface MethodParams {
 /** What `cloud.env` does; `env` is `org/project/env[@version]` of an org config.yaml maps to Pulumi Cloud. */
 export type CloudOperation =
   | { op: 'list'; org: string }
+  /** A new, empty environment (`escd env init`); `conflict` when it exists. */
+  | { op: 'create'; env: string }
   /** The definition (at the version, if any) with its ETag and revision; `decrypt`: secrets in clear. */
   | { op: 'read'; env: string; decrypt?: boolean }
   /**

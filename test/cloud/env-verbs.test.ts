@@ -141,6 +141,20 @@ describe('env verbs on a Pulumi Cloud environment', () => {
     expect(ro.stderr).toContain('escd does not delete Pulumi Cloud environments');
   });
 
+  it('env init creates the environment in the service (refused when it exists); rotate is refused in one line', async () => {
+    const file = join(home.dir, 'new.yaml');
+    await writeFile(file, 'values:\n  fresh: true\n');
+    const init = await escd('env', 'init', 'acme/app/new', '-f', file);
+    expect(init).toMatchObject({ code: 0, stdout: 'Environment created: acme/app/new\n' });
+    expect(cloud.stored('acme/app/new')).toContain('fresh: true');
+    const again = await escd('env', 'init', 'acme/app/new');
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toBe('escd: environment acme/app/new already exists in Pulumi Cloud\n');
+    const rotate = await escd('env', 'rotate', 'acme/app/new');
+    expect(rotate.code).not.toBe(0);
+    expect(rotate.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('with --no-daemon (ESCD_NO_DAEMON=1) the same request path runs in the CLI process', async () => {
     const r = await runCli(['env', 'version', 'history', 'acme/app/dev@1'], { env: { ...env, ESCD_NO_DAEMON: '1' } });
     expect(r.code, r.stderr).toBe(0);

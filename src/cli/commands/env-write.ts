@@ -148,6 +148,8 @@ async function update(runtime: Runtime, ref: StoredRef, text: string, expectedRe
 
 export async function init(name: string, options: { file?: string }): Promise<void> {
   const runtime = await openRuntime();
+  const target = cloudTargetOf(runtime.config, name);
+  if (target) return initCloud(target, fileFlag(options.file));
   refuseVersion('init', name, runtime);
   const ref = await newRef(runtime, name);
   const file = fileFlag(options.file);
@@ -528,4 +530,17 @@ async function rollbackCloud(target: CloudTarget): Promise<void> {
   warn(yamlDiagnostics(target.ref.name, yaml, diagnostics));
   if (diagnostics.some((d) => d.severity === 'error')) throw new EscdError('bad_request', 'could not roll back: too many errors');
   say('Environment updated.');
+}
+
+/** `env init` of a Pulumi Cloud name: created in the service (by the daemon), then the definition from -f. */
+async function initCloud(target: CloudTarget, file: string | undefined): Promise<void> {
+  if (target.ref.version !== undefined) throw new EscdError('bad_request', 'the init command does not accept versions');
+  const text = file === undefined ? undefined : (await readSource(file)).toString('utf8');
+  const cloud = await import('../cloud-env.js');
+  await cloud.askCloud({ op: 'create', env: target.name });
+  say(`Environment created: ${target.name}`);
+  if (text === undefined) return;
+  const { diagnostics } = await cloud.writeDefinition(target, text);
+  warn(yamlDiagnostics(`${target.ref.project}/${target.ref.name}`, text, diagnostics));
+  if (diagnostics.some((d) => d.severity === 'error')) throw new EscdError('bad_request', 'updating environment definition: too many errors');
 }

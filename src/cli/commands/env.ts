@@ -9,6 +9,7 @@ import { addRunCommand } from './run.js';
 import * as sync from './env-sync.js';
 import { DiagnosticsFailure, openRuntime, withDiagnostics } from '../evaluate.js';
 import { formatPath, parsePath } from '../../store/path.js';
+import { cloudTargetOf } from '../../cloud/routing.js';
 import { EscdError } from '../../core/errors.js';
 
 export function register(program: Command): void {
@@ -96,6 +97,9 @@ export async function list(options: { json?: boolean; organization?: string }): 
 export async function rotate(env: string, paths: readonly string[], options: { showSecrets?: boolean } = {}): Promise<void> {
   for (const path of paths) parsePath(path);
   const runtime = await openRuntime();
+  if (cloudTargetOf(runtime.config, env)) {
+    throw new EscdError('bad_request', `${env} is a Pulumi Cloud environment: its rotations run in the service (@pulumi/esc-sdk has no call to start one)`);
+  }
   const { withProgress } = await import('../terminal.js');
   const rotation = await withProgress(`rotating ${env}…`, () => runtime.rotate(env, paths.length > 0 ? { paths } : {}));
   const { formatDiagnostic: line, hasErrors } = await import('../../runtime/diagnostic-lines.js');
