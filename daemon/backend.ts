@@ -20,6 +20,7 @@ import { parseDefinition, syntaxProblem } from '../src/store/definition.js';
 import { DefinitionError } from '../src/store/path.js';
 import type { Diagnostic } from '../src/esc/types.js';
 import type { EnvCheckResult } from '../src/protocol/wire.js';
+import { encodeValue } from '../src/esc/wire-value.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
 import { EscdError, isEscdError } from '../src/core/errors.js';
@@ -171,7 +172,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       }
       let evaluation;
       try {
-        evaluation = await runtime.evaluate(params.env, { mode: 'check', ...(source !== undefined ? { source } : {}) });
+        evaluation = await runtime.evaluate(params.env, { mode: 'check', ...(source !== undefined ? { source } : {}), ...(params.showSecrets ? { showSecrets: true } : {}) });
       } catch (err) {
         throw storeError(err);
       }
@@ -188,7 +189,9 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
           if (err instanceof DefinitionError) syntaxError = err.message;
         }
       }
-      return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}) };
+      // null: asked for, but there are none (an empty definition, a load error).
+      const values = params.values ? { values: evaluation.values ? encodeValue(evaluation.values, { redact: !params.showSecrets }) : null } : {};
+      return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}), ...values };
     },
     async cloud(op): Promise<CloudOutcome> {
       try {

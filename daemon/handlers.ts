@@ -244,10 +244,16 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
     'env.run': (p) => withWarning(p, serve('env.run', p.env, p.interactive ? { revealed: true } : {}, (served) => runJson(served.session))),
     'env.check': async (p) => {
       if (!deps.check) return { ok: false, error: { code: 'unknown_method', message: 'this daemon cannot check definitions' } };
+      // Values with secrets in clear (`escd env get --show-secrets`) are a line in the audit log, as an open's.
+      const revealed = p.values === true && p.showSecrets === true;
       try {
-        return ok(JSON.stringify(await deps.check(p)));
+        const result = ok(JSON.stringify(await deps.check(p)));
+        if (revealed) deps.audit.record({ environment: p.env, action: 'env.check', outcome: 'ok', revealed });
+        return result;
       } catch (err) {
-        return { ok: false, error: toErrorBody(err, deps.log) };
+        const error = toErrorBody(err, deps.log);
+        if (revealed) deps.audit.record({ environment: p.env, action: 'env.check', outcome: 'error', code: error.code, revealed });
+        return { ok: false, error };
       }
     },
     status: async () => {

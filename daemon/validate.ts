@@ -94,7 +94,15 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
     const source = optionalText(p, 'source');
     const path = optionalString(p, 'path');
     if (source !== undefined && path !== undefined) throw new FieldError('params.source and params.path cannot both be given');
-    return { env: requiredString(p, 'env'), ...(source !== undefined ? { source } : {}), ...(path !== undefined ? { path } : {}) };
+    const values = optionalBoolean(p, 'values');
+    const showSecrets = optionalBoolean(p, 'showSecrets');
+    return {
+      env: requiredString(p, 'env'),
+      ...(source !== undefined ? { source } : {}),
+      ...(path !== undefined ? { path } : {}),
+      ...(values !== undefined ? { values } : {}),
+      ...(showSecrets !== undefined ? { showSecrets } : {}),
+    };
   },
   status: () => ({}),
   'endpoint.grant': (p) => {

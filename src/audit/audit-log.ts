@@ -7,7 +7,18 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ErrorCode } from '../core/errors.js';
 
-export type AuditAction = 'aws.credentials' | 'aws.endpoint' | 'endpoint.grant' | 'endpoint.revoke' | 'token.file' | 'kube.credentials' | 'env.open' | 'env.run' | 'refresh' | 'cloud.call';
+export type AuditAction =
+  | 'aws.credentials'
+  | 'aws.endpoint'
+  | 'endpoint.grant'
+  | 'endpoint.revoke'
+  | 'token.file'
+  | 'kube.credentials'
+  | 'env.open'
+  | 'env.run'
+  | 'env.check'
+  | 'refresh'
+  | 'cloud.call';
 
 export interface AuditEvent {
   readonly environment: string;
@@ -20,7 +31,7 @@ export interface AuditEvent {
   readonly code?: ErrorCode;
   /** Extra non-secret detail, e.g. the cluster for kube credentials. */
   readonly cluster?: string;
-  /** env.open with secrets shown in plaintext, or env.run with the output unfiltered (-i). */
+  /** env.open or env.check with secrets shown in plaintext, or env.run with the output unfiltered (-i). */
   readonly revealed?: boolean;
   /** cloud.call: the Pulumi Cloud operation, its HTTP status and the request id the service returned. */
   readonly operation?: string;

@@ -91,15 +91,34 @@ function refusal(error: ErrorBody): Error {
 /** Bigger definitions go to the daemon as a file (a request line holds at most 64 KiB). */
 const INLINE_SOURCE_BYTES = 48 * 1024;
 
-/** The daemon's check of a definition not saved yet (`escd env init|edit|set`): its diagnostics and their files. */
-export async function checkDefinition(name: string, source: string, options: EngineOptions = {}): Promise<EnvCheckResult> {
-  if (Buffer.byteLength(source) <= INLINE_SOURCE_BYTES) return (await askEngine('env.check', { env: name, source }, { ...options, quiet: true })) as EnvCheckResult;
+export interface CheckOptions extends EngineOptions {
+  /** Also the checked values (`escd env get`); with `showSecrets` secrets in clear (the daemon audits it). */
+  readonly values?: boolean;
+  readonly showSecrets?: boolean;
+}
+
+/**
+ * The daemon's check of a definition (`escd env init|edit|set`, `env get`, `doctor`…): its diagnostics
+ * and their files, and with `values` the checked values. `source` undefined: the stored definition.
+ */
+export async function checkDefinition(name: string, source: string | undefined, options: CheckOptions = {}): Promise<EnvCheckResult> {
+  const { values, showSecrets, ...engine } = options;
+  const extra = { ...(values ? { values } : {}), ...(showSecrets ? { showSecrets } : {}) };
+  const ask = async (params: MethodParams['env.check']): Promise<EnvCheckResult> => {
+    const result = (await askEngine('env.check', { ...params, ...extra }, { quiet: true, ...engine })) as EnvCheckResult;
+    // A daemon of an earlier escd ignores `values` (an addition to env.check of protocol 2).
+    if (values && !Object.hasOwn(result, 'values')) {
+      throw new EscdError('bad_request', 'the running daemon is older than this escd (its env.check gives no values); run `escd restart`');
+    }
+    return result;
+  };
+  if (source === undefined || Buffer.byteLength(source) <= INLINE_SOURCE_BYTES) return ask({ env: name, ...(source !== undefined ? { source } : {}) });
   const [{ mkdtemp, rm, writeFile }, { tmpdir }, { join }] = await Promise.all([import('node:fs/promises'), import('node:os'), import('node:path')]);
   const dir = await mkdtemp(join(tmpdir(), 'escd-check-'));
   try {
     const path = join(dir, 'definition.yaml');
     await writeFile(path, source, { mode: 0o600 });
-    return (await askEngine('env.check', { env: name, path }, { ...options, quiet: true })) as EnvCheckResult;
+    return await ask({ env: name, path });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

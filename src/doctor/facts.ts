@@ -13,6 +13,7 @@ import type { KeyStore } from '../keystore/types.js';
 import { Issuer } from '../oidc/issuer.js';
 import { KeyHistory, keyGuard, keyHistoryPath } from '../keystore/key-history.js';
 import { request } from '../protocol/client.js';
+import type { EnvCheckResult } from '../protocol/wire.js';
 import { userHome } from '../protocol/socket-path.js';
 import { ownerName } from '../protocol/socket-trust.js';
 import { DATA_KEY_NAME } from '../secrets/aes-cipher.js';
@@ -62,9 +63,11 @@ export interface DoctorDeps {
   readonly timeoutMs: number;
   readonly ping: (socket: string) => Promise<{ pid?: number; version?: string }>;
   readonly openKeyStore: (config: EscdConfig, paths: Paths) => Promise<KeyStore>;
+  /** The engine's check of a stored environment (the CLI asks the daemon, see src/cli/engine.ts). */
+  readonly checkEnvironment: (name: string) => Promise<EnvCheckResult>;
 }
 
-export function defaultDoctorDeps(offline: boolean, env: Env = process.env): DoctorDeps {
+export function defaultDoctorDeps(offline: boolean, checkEnvironment: DoctorDeps['checkEnvironment'], env: Env = process.env): DoctorDeps {
   return {
     env,
     nodeVersion: process.version,
@@ -79,6 +82,7 @@ export function defaultDoctorDeps(offline: boolean, env: Env = process.env): Doc
       return response.result as { pid?: number; version?: string };
     },
     openKeyStore: (config, paths) => openKeyStore(config, paths),
+    checkEnvironment,
   };
 }
 
@@ -101,8 +105,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     checks.push(checkConfig({ file: paths.configFile, exists: true, error: isEscdError(err, 'bad_config') ? err.message : oneLine(err) }));
   }
 
+  // Before the environment checks, which start a daemon when none runs: this reports the one found.
+  const daemon = await daemonFacts(deps, paths.socket);
   const environments = await environmentFiles(paths.environmentsDir);
-  const broken = environments.facts.state === 'ok' && configOk ? await brokenEnvironments(env) : [];
+  const broken = environments.facts.state === 'ok' && configOk ? await brokenEnvironments(deps, new EnvironmentStore(paths.environmentsDir, config.org)) : [];
   checks.push(checkEnvironments({ ...environments.facts, broken }));
 
   let store: KeyStore | undefined;
@@ -127,7 +133,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     }
   }
 
-  checks.push(checkDaemon(await daemonFacts(deps, paths.socket), deps.escdVersion));
+  checks.push(checkDaemon(daemon, deps.escdVersion));
   checks.push(checkSocketPermissions(await pathMode(dirname(paths.socket)), await pathMode(paths.socket)));
   checks.push(checkService(await serviceFacts(paths.stateDir)));
 
@@ -167,16 +173,15 @@ async function environmentFiles(dir: string): Promise<{ facts: EnvironmentsFacts
   }
 }
 
-/** Evaluates every environment in check mode (no providers, no decryption): the ones with errors. */
-async function brokenEnvironments(env: Env): Promise<Array<{ name: string; error: string }>> {
-  const [{ createRuntime }, { diagnosticLines }] = await Promise.all([import('../runtime/runtime.js'), import('../runtime/diagnostic-lines.js')]);
-  const runtime = await createRuntime({ env });
+/** Every environment checked by the engine (no providers, no decryption): the ones with errors. */
+async function brokenEnvironments(deps: DoctorDeps, store: EnvironmentStore): Promise<Array<{ name: string; error: string }>> {
+  const { checkResultLines } = await import('../runtime/diagnostic-lines.js');
   const broken: Array<{ name: string; error: string }> = [];
-  for (const { name } of await runtime.store.list()) {
+  for (const { name } of await store.list()) {
     try {
-      const evaluation = await runtime.evaluate(name, { mode: 'check' });
-      const errors = evaluation.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0) broken.push({ name, error: diagnosticLines(runtime, evaluation, errors).join('; ') }); // every error, as open lists them
+      const checked = await deps.checkEnvironment(name);
+      const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) broken.push({ name, error: checkResultLines(checked, errors).join('; ') }); // every error, as open lists them
     } catch (err) {
       broken.push({ name, error: oneLine(err) });
     }

@@ -39,8 +39,12 @@ export interface MethodParams {
   'env.open': { env: string; showSecrets?: boolean; format?: OpenFormat; traces?: boolean } & CallerSettings;
   /** What `escd run` needs: variables, files, the secret strings to redact, and the values for `${path}` in arguments. */
   'env.run': { env: string; interactive?: boolean } & CallerSettings;
-  /** Diagnostics of a definition not saved yet: its text (`source`) or a file (`path`), checked as environment `env`. */
-  'env.check': { env: string; source?: string; path?: string };
+  /**
+   * Diagnostics of a definition not saved yet: its text (`source`) or a file (`path`), checked as
+   * environment `env`; neither: the stored definition. With `values`, also the checked values (no
+   * provider is called: their outputs are unknown), secrets in clear only with `showSecrets` (audited).
+   */
+  'env.check': { env: string; source?: string; path?: string; values?: boolean; showSecrets?: boolean };
   status: Record<string, never>;
   /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
   'endpoint.grant': { env: string; ttlSeconds?: number };
@@ -216,4 +220,6 @@ export interface EnvCheckResult {
   readonly files: Readonly<Record<string, string>>;
   /** The YAML parser's own line (with its position) when the text does not parse. */
   readonly syntaxError?: string;
+  /** With params.values: the checked value tree as in EnvOpenResult (a wire value, src/esc/wire-value.ts), null for none. */
+  readonly values?: unknown;
 }

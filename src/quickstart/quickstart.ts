@@ -8,7 +8,9 @@ import { parseConfig } from '../config/config.js';
 import { resolvePaths } from '../config/paths.js';
 import { hasErrors } from '../runtime/diagnostic-lines.js';
 import { projectEnvironment } from '../esc/project.js';
-import { createRuntime, type Runtime } from '../runtime/runtime.js';
+import { createRuntime } from '../runtime/runtime.js';
+import { decodeValue } from '../esc/wire-value.js';
+import type { EnvCheckResult } from '../protocol/wire.js';
 import { sealSecret } from '../secrets/envelope.js';
 import { isEscdError } from '../core/errors.js';
 
@@ -32,6 +34,12 @@ export interface QuickstartSteps {
   /** Those a credential_process profile can serve (see servesAwsCredentials): the client snippets are for them. */
   readonly awsEnvironments: readonly string[];
 }
+
+/** What prepare does before the daemon runs; awsEnvironments are then the daemon's to check. */
+export type PreparedSteps = Omit<QuickstartSteps, 'awsEnvironments'>;
+
+/** The engine's check of a stored environment with its values (the CLI asks the daemon, src/cli/engine.ts). */
+export type CheckWithValues = (name: string) => Promise<EnvCheckResult>;
 
 export interface QuickstartDeps {
   readonly env: Env;
@@ -120,14 +128,22 @@ values:
  * Whether `escd-shim aws` can answer for the environment: it evaluates without errors (check mode: no
  * provider is called, nothing is decrypted) and its environmentVariables set AWS_ACCESS_KEY_ID.
  */
-async function servesAwsCredentials(runtime: Runtime, name: string): Promise<boolean> {
+async function servesAwsCredentials(check: CheckWithValues, name: string): Promise<boolean> {
   try {
-    const evaluation = await runtime.evaluate(name, { mode: 'check' });
-    if (hasErrors(evaluation.diagnostics)) return false;
-    return Object.hasOwn(projectEnvironment(evaluation.values).environmentVariables, 'AWS_ACCESS_KEY_ID');
+    const checked = await check(name);
+    if (hasErrors(checked.diagnostics)) return false;
+    const values = checked.values === undefined || checked.values === null ? undefined : decodeValue(checked.values);
+    return Object.hasOwn(projectEnvironment(values).environmentVariables, 'AWS_ACCESS_KEY_ID');
   } catch {
     return false;
   }
+}
+
+/** The environments a credential_process profile can serve, as the engine checks them. */
+export async function awsEnvironments(environments: readonly string[], check: CheckWithValues): Promise<string[]> {
+  const serving: string[] = [];
+  for (const name of environments) if (await servesAwsCredentials(check, name)) serving.push(name);
+  return serving;
 }
 
 /** Creates `file` with `content` unless something is there already. */
@@ -141,7 +157,7 @@ async function createIfAbsent(file: string, content: string): Promise<Action> {
   }
 }
 
-export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
+export async function prepare(deps: QuickstartDeps): Promise<PreparedSteps> {
   const paths = resolvePaths(deps.env);
   await mkdir(paths.configDir, { recursive: true, mode: 0o700 });
   const template = configTemplate(deps.env);
@@ -171,8 +187,6 @@ export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
   }
 
   const environments = (await runtime.store.list()).map((e) => e.name);
-  const awsEnvironments: string[] = [];
-  for (const name of environments) if (await servesAwsCredentials(runtime, name)) awsEnvironments.push(name);
 
   return {
     config: { file: paths.configFile, action: configAction },
@@ -185,6 +199,5 @@ export async function prepare(deps: QuickstartDeps): Promise<QuickstartSteps> {
     issuerKey: { kid: active.kid, alg: active.alg, action: hadKeys ? 'kept' : 'created' },
     environment: { name: SAMPLE_ENVIRONMENT, file: stored.file, action: environmentAction },
     environments,
-    awsEnvironments,
   };
 }

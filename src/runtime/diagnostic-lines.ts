@@ -4,6 +4,7 @@ import type { Diagnostic } from '../esc/types.js';
 import { parseDefinition } from '../store/definition.js';
 import { DefinitionError } from '../store/path.js';
 import type { Runtime, RuntimeEvaluation } from './runtime.js';
+import type { EnvCheckResult } from '../protocol/wire.js';
 
 export function formatDiagnostic(diagnostic: Diagnostic, fileOf: (environmentName: string | undefined) => string): string {
   const file = fileOf(diagnostic.file);
@@ -28,5 +29,15 @@ export function diagnosticLines(runtime: Runtime, evaluation: RuntimeEvaluation,
       }
     }
     return formatDiagnostic(d, (name) => runtime.fileOf(name, evaluation.environment));
+  });
+}
+
+/** The same lines for the daemon's answer to env.check (its files, and the parser's line for a syntax error). */
+export function checkResultLines(result: EnvCheckResult, diagnostics: readonly Diagnostic[] = result.diagnostics): string[] {
+  const root = result.environment;
+  const fileOf = (name: string | undefined): string => (name === undefined || name === root.name ? root.file : (Object.hasOwn(result.files, name) ? result.files[name]! : name));
+  return diagnostics.map((d) => {
+    if (result.syntaxError !== undefined && d.stage === 'load' && d.line === undefined && (d.file === undefined || d.file === root.name)) return result.syntaxError;
+    return formatDiagnostic(d, fileOf);
   });
 }

@@ -40,7 +40,9 @@ export function formatReport(checks: readonly CheckResult[], term = terminalFor(
 }
 
 export async function doctor(opts: { json?: boolean; offline?: boolean }): Promise<void> {
-  const checks = await withProgress('checking escd…', () => runDoctor(defaultDoctorDeps(opts.offline === true)));
+  const { checkDefinition } = await import('../engine.js');
+  const checkEnvironment = (name: string): ReturnType<typeof checkDefinition> => checkDefinition(name, undefined);
+  const checks = await withProgress('checking escd…', () => runDoctor(defaultDoctorDeps(opts.offline === true, checkEnvironment)));
   const summary = summarize(checks);
   if (opts.json) process.stdout.write(JSON.stringify({ ok: summary.ok, summary: { pass: summary.pass, warn: summary.warn, fail: summary.fail }, checks }, null, 2) + '\n');
   else process.stdout.write(formatReport(checks));

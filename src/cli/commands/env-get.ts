@@ -11,6 +11,8 @@ import { parsePath, type PathElement } from '../../store/path.js';
 import { fullName } from '../../store/names.js';
 import { existingRef } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
+import { checkDefinition } from '../engine.js';
+import { decodeValue } from '../../esc/wire-value.js';
 import { cloudTargetOf } from '../../cloud/routing.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { renderEnviron } from '../format/environ.js';
@@ -176,7 +178,11 @@ async function definitionSource(runtime: Runtime, env: string, showSecrets: bool
   return {
     text: def.source,
     reveal: (ciphertext) => openSecret(runtime.cipher, ciphertext),
-    values: async () => (await runtime.evaluate(fullName(ref), { mode: 'check', source: def.source, ...(showSecrets ? { showSecrets: true } : {}) })).values,
+    // The daemon checks the definition shown (no provider is called) and audits values shown in clear.
+    values: async () => {
+      const checked = await checkDefinition(fullName(ref), def.source, { values: true, ...(showSecrets ? { showSecrets: true } : {}) });
+      return checked.values === undefined || checked.values === null ? undefined : decodeValue(checked.values);
+    },
     env: ref.env,
     load: runtime.store.loader(new Map(), ref.org),
   };

@@ -8,6 +8,8 @@ import { type StoredRef } from '../../store/store.js';
 import { checkArgCount, existingRef } from '../env-ref.js';
 import { rollback } from './env-write.js';
 import { openRuntime } from '../evaluate.js';
+import { checkDefinition } from '../engine.js';
+import { decodeValue } from '../../esc/wire-value.js';
 import type { EscValue } from '../../esc/value.js';
 import { cloudTargetOf, type CloudTarget } from '../../cloud/routing.js';
 import { formatEnvironmentTag, formatRevision, formatRevisionTag, formatTable, goTime, tagsByRevision } from '../format/history.js';
@@ -413,8 +415,9 @@ function shownDefinition(text: string): string {
 
 async function side(runtime: Runtime, ref: StoredRef, label: string, format: DiffFormat): Promise<Side> {
   const text = (await runtime.store.readRevision(ref, ref.version)).source;
-  const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
-  return shownSide(label, text, evaluation.values, format);
+  // The daemon checks each side (no provider is called; secrets stay hidden).
+  const checked = await checkDefinition(fullName(ref), text, { values: true });
+  return shownSide(label, text, checked.values === undefined || checked.values === null ? undefined : decodeValue(checked.values), format);
 }
 
 /** A version of a Pulumi Cloud environment: its definition as the service keeps it, its value opened (secrets redacted). */

@@ -19,6 +19,7 @@ import { decryptSecretsInText } from '../../store/secret-rewrite.js';
 import { checkArgCount, existingRef, newRef, refuseVersion } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
 import { cloudTargetOf, withoutVersion, type CloudTarget } from '../../cloud/routing.js';
+import { checkDefinition } from '../engine.js';
 import { propertyDiagnostics, yamlDiagnostics } from '../format/reference-diagnostics.js';
 import { looksLikeSecret } from '../secret-heuristic.js';
 import { EXIT_USAGE } from '../usage.js';
@@ -125,14 +126,22 @@ interface UpdateOutcome {
 }
 
 /**
+ * The daemon's check of `text` as the definition of `ref` (env.check; in this process with
+ * ESCD_NO_DAEMON=1): diagnostics name the root `<project>/<env>`, as the reference's update does.
+ */
+async function check(ref: StoredRef, text: string): Promise<Diagnostic[]> {
+  const root = `${ref.project}/${ref.env}`;
+  const checked = await checkDefinition(fullName(ref), text);
+  return checked.diagnostics.map((d) => (d.file === checked.environment.name || d.file === undefined ? { ...d, file: root } : d));
+}
+
+/**
  * Checks `text` as the definition of `ref`; with no error encrypts its plaintext secrets, writes it
- * back at 2-space indentation and makes it the next revision. Diagnostics name the root
- * `<project>/<env>`, as the reference's update does.
+ * back at 2-space indentation and makes it the next revision.
  */
 async function update(runtime: Runtime, ref: StoredRef, text: string, expectedRevision?: number): Promise<UpdateOutcome> {
   const root = `${ref.project}/${ref.env}`;
-  const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
-  const diagnostics = evaluation.diagnostics.map((d) => (d.file === evaluation.environment.name || d.file === undefined ? { ...d, file: root } : d));
+  const diagnostics = await check(ref, text);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, updated: false };
   let stored = text;
   if (text.trim() !== '') {
@@ -452,8 +461,7 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
         throw err;
       }
       const text = render(doc, 4);
-      const evaluation = await runtime.evaluate(fullName(ref), { mode: 'check', source: text });
-      diagnostics = evaluation.diagnostics.map((d) => (d.file === evaluation.environment.name || d.file === undefined ? { ...d, file: root } : d));
+      diagnostics = await check(ref, text);
       if (diagnostics.some((d) => d.severity === 'error')) return undefined;
       const checked = parseDefinition(text, root);
       await sealSecrets(checked, text, (plaintext) => sealSecret(runtime.cipher, plaintext));

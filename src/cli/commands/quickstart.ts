@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { delimiter, join, sep } from 'node:path';
 import { escdScript, NPX_CACHE_HINT, packageRoot, runsFromNpxCache, shimScript } from '../../service/package-files.js';
-import { prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from '../../quickstart/quickstart.js';
+import { awsEnvironments, prepare, SAMPLE_ENVIRONMENT, type QuickstartSteps } from '../../quickstart/quickstart.js';
 import { terminalFor, withProgress } from '../terminal.js';
 import { shellQuote } from '../../setup/shell-quote.js';
 import { EscdError } from '../../core/errors.js';
@@ -79,12 +79,15 @@ async function checkShim(): Promise<ShimCheck> {
 }
 
 export async function quickstart(opts: { json?: boolean }): Promise<void> {
-  const steps = await prepare({ env: process.env, progress: withProgress });
+  const prepared = await prepare({ env: process.env, progress: withProgress });
 
   const started = await withProgress('starting the daemon…', () => escd(['start']));
   if (started.code !== 0) {
     throw new EscdError('bad_request', `everything is set up, but the daemon did not start: ${oneLine(started.stderr).replace(/^escd: /, '')}; run \`escd doctor\``);
   }
+  // The daemon checks which environments serve AWS credentials (or this process, with ESCD_NO_DAEMON=1).
+  const { checkDefinition } = await import('../engine.js');
+  const steps: QuickstartSteps = { ...prepared, awsEnvironments: await awsEnvironments(prepared.environments, (name) => checkDefinition(name, undefined, { values: true })) };
   const check = await checkShim();
   const status = await escd(opts.json ? ['status', '--json'] : ['status']);
   const { aws, kube } = await snippets(steps.awsEnvironments);
@@ -112,18 +115,19 @@ const KUBE_CLUSTER_PLACEHOLDER = 'CLUSTER_NAME';
  */
 async function snippets(environments: readonly string[]): Promise<{ aws: string; kube: string }> {
   if (environments.length === 0) return { aws: '', kube: '' };
-  const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }, { setupEnvironment }, { writeLauncher }] = await Promise.all([
+  const [{ profileSnippet }, { kubeSnippet }, { kubeSetup }, { commandLine }, { setupEnvironment }, { writeLauncher }, { checkDefinition }] = await Promise.all([
     import('../../setup/aws-config.js'),
     import('../../setup/kubeconfig.js'),
     import('./setup.js'),
     import('../../setup/shell-quote.js'),
     import('../../setup/environment.js'),
     import('../../setup/launcher.js'),
+    import('../engine.js'),
   ]);
   const at = { node: process.execPath, shim: shimScript() };
   const aws: string[] = [];
   for (const e of environments) {
-    const { region } = await setupEnvironment(e, process.env);
+    const { region } = await setupEnvironment(e, process.env, (name) => checkDefinition(name, undefined, { values: true }));
     aws.push(profileSnippet(profileNameFor(e), commandLine([at.node, at.shim, 'aws', e]), '\n', region));
   }
   const example = environments.find((e) => e !== SAMPLE_ENVIRONMENT) ?? environments[0]!;

@@ -105,6 +105,12 @@ export interface SetupContext {
   readonly environment?: (name: string, env: Env) => Promise<SetupEnvironment>;
 }
 
+/** The environment as the daemon checks it (env.check with values; in this process with ESCD_NO_DAEMON=1). */
+async function checkedEnvironment(name: string, env: Env): Promise<SetupEnvironment> {
+  const { checkDefinition } = await import('../engine.js');
+  return setupEnvironment(name, env, (checked) => checkDefinition(checked, undefined, { values: true }));
+}
+
 function programs(ctx: SetupContext): { node: string; shim: string } {
   const shim = ctx.shim ?? shimScript();
   if (!existsSync(shim)) throw new EscdError('bad_request', `the shim is missing at ${shim}; reinstall escd (or run \`npm run build\`)`);
@@ -156,7 +162,7 @@ export async function setupAws(envName: string, opts: AwsSetupOptions, ctx: Setu
   const profile = opts.profile ?? envName.replaceAll('/', '-');
   checkProfileName(profile);
   if (opts.remove) return removeAws(profile, opts, ctx);
-  const { region: ownRegion } = await (ctx.environment ?? setupEnvironment)(envName, ctx.env);
+  const { region: ownRegion } = await (ctx.environment ?? checkedEnvironment)(envName, ctx.env);
   const region = opts.region ?? ownRegion;
   const { node, shim } = programs(ctx);
   const command = commandLine([node, shim, 'aws', envName]);
@@ -264,7 +270,7 @@ async function keepKubeTokenFile(envName: string, opts: KubeSetupOptions, ctx: S
  */
 export async function setupKube(envName: string, opts: KubeSetupOptions, ctx: SetupContext): Promise<void> {
   if (opts.remove) return removeKube(envName, opts, ctx);
-  await (ctx.environment ?? setupEnvironment)(envName, ctx.env);
+  await (ctx.environment ?? checkedEnvironment)(envName, ctx.env);
   let setup = await kubeSetup(envName, opts, ctx);
   const names = { environment: envName, user: setup.user.name, cluster: setup.cluster?.name ?? null, context: setup.context?.name ?? null };
   if (opts.print) {
