@@ -220,6 +220,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       ...(keystore ? { keystore } : {}),
       issuer: runtime.config.issuer.url,
       defaultRegion: runtime.config.aws.region,
+      auditRequired: runtime.config.audit.required,
     }),
     useAudit(sink) {
       audit = sink;

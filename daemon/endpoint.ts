@@ -10,7 +10,7 @@
 //   403 a Host header other than 127.0.0.1:<port> (a DNS-rebinding page reaches us under its own name)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AuditSink } from '../src/audit/audit-log.js';
+import { auditServed, type AuditSink } from '../src/audit/audit-log.js';
 import type { EnvironmentCache, Session } from '../src/cache/environment-cache.js';
 import type { Clock } from '../src/clock/clock.js';
 import type { ErrorCode } from '../src/protocol/wire.js';
@@ -31,6 +31,8 @@ export interface EndpointDeps {
   readonly cache: EnvironmentCache;
   readonly clock: Clock;
   readonly audit: AuditSink;
+  /** config.yaml `audit.required`: serve only once the audit line is written. */
+  readonly auditRequired?: () => boolean;
   readonly log: (message: string) => void;
   /** Port to listen on; 0 (default) lets the system pick one. */
   readonly port?: number;
@@ -132,13 +134,14 @@ export class CredentialEndpoint {
       const served = await this.deps.cache.get(environment);
       const body = containerJson(served.session, grant);
       const { expiresAt } = served.session;
-      this.deps.audit.record({
+      const refused = await auditServed(this.deps.audit, this.deps.auditRequired?.() === true, {
         environment,
         action: 'aws.endpoint',
         outcome: 'ok',
         source: served.source,
         ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
       });
+      if (refused !== undefined) return send(res, HTTP_STATUS.io ?? 500, { Code: 'io', Message: refused });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
       res.end(body);
     } catch (err) {

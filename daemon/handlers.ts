@@ -1,6 +1,6 @@
 // What each protocol method does. Answers for warm environments come from text precomputed on the
 // session, so a cache hit does no evaluation and little allocation.
-import type { AuditAction, AuditSink } from '../src/audit/audit-log.js';
+import { auditServed, type AuditAction, type AuditHealth, type AuditSink } from '../src/audit/audit-log.js';
 import type { EntryStatus, EnvironmentCache, Served, Session } from '../src/cache/environment-cache.js';
 import { CacheError } from '../src/cache/source.js';
 import { EscdError } from '../src/core/errors.js';
@@ -31,6 +31,8 @@ export interface DaemonInfo {
   readonly issuer?: string;
   /** The STS endpoint in use: `url (source)`. */
   readonly stsEndpoint?: string;
+  /** Whether the audit log is being written, and whether config.yaml requires it. */
+  readonly audit?: AuditHealth & { readonly required: boolean };
 }
 
 export interface StatusEnvironment {
@@ -94,7 +96,10 @@ export interface HandlerDeps {
   readonly cloud?: (params: MethodParams['cloud.env']) => Promise<CloudOutcome>;
   /** The STS endpoint this daemon uses and where that came from (for status and warnings). */
   readonly stsEndpoint?: () => { readonly url: string; readonly source: string } | undefined;
+  /** config.yaml `audit.required`: serve a credential only once its audit line is written. */
+  readonly auditRequired?: () => boolean;
 }
+
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -208,7 +213,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       const served = await deps.cache.get(env);
       const result = await answer(served);
       const { expiresAt } = served.session;
-      deps.audit.record({
+      const refused = await auditServed(deps.audit, deps.auditRequired?.() === true, {
         environment: env,
         action,
         outcome: 'ok',
@@ -216,6 +221,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
         ...extra,
         ...(expiresAt !== undefined ? { expiresAt: iso(expiresAt) } : {}),
       });
+      if (refused !== undefined) return { ok: false, error: { code: 'io', message: refused } };
       return ok(result);
     } catch (err) {
       const error = toErrorBody(err, deps.log);

@@ -4,7 +4,7 @@
 // SIGTERM/SIGINT (or a `shutdown` request): stop accepting, finish in-flight requests (≤ 10 s), remove
 // the socket, flush the audit log, resolve 0. SIGHUP: reload the configuration; if it changed, every
 // cached environment is dropped (they were evaluated under the old settings).
-import { AuditLog, type AuditSink } from '../src/audit/audit-log.js';
+import { AuditLog, auditServed, type AuditSink } from '../src/audit/audit-log.js';
 import { EnvironmentCache, type EnvironmentCacheOptions } from '../src/cache/environment-cache.js';
 import type { EnvironmentSource } from '../src/cache/source.js';
 import type { Clock } from '../src/clock/clock.js';
@@ -25,6 +25,8 @@ export interface BackendDescription {
   readonly issuer?: string;
   /** config.aws.region. */
   readonly defaultRegion: string;
+  /** config.yaml `audit.required`. */
+  readonly auditRequired?: boolean;
 }
 
 export interface DaemonBackend {
@@ -85,7 +87,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const audit = new AuditLog(options.auditFile, { now: () => clock.now(), warn: log });
   backend.useAudit?.(audit);
   const cache = new EnvironmentCache({ ...options.cache, source: backend.source, clock, audit });
-  const endpoint = new CredentialEndpoint({ cache, clock, audit, log });
+  const auditRequired = (): boolean => backend.describe().auditRequired === true;
+  const endpoint = new CredentialEndpoint({ cache, clock, audit, auditRequired, log });
   const mintForFile = async (file: KeptFile): Promise<MintedToken> => {
     try {
       let minted: MintedToken;
@@ -96,7 +99,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         const params = { cluster: file.cluster, ...(file.region ? { region: file.region } : {}), ...(file.oidc ? { oidc: true } : {}), ...(file.audience ? { audience: file.audience } : {}) };
         minted = await freshKubeToken(served.session, params, { sources: backend.kube, defaultRegion: backend.describe().defaultRegion, now: () => clock.now() });
       }
-      audit.record({ environment: file.env, action: 'token.file', outcome: 'ok', expiresAt: new Date(minted.expiresAt).toISOString(), ...(file.kind === 'kube' ? { cluster: file.cluster } : {}) });
+      const event = { environment: file.env, action: 'token.file', outcome: 'ok', expiresAt: new Date(minted.expiresAt).toISOString(), ...(file.kind === 'kube' ? { cluster: file.cluster } : {}) } as const;
+      const refused = await auditServed(audit, auditRequired(), event);
+      if (refused !== undefined) throw new EscdError('io', refused);
       return minted;
     } catch (err) {
       audit.record({ environment: file.env, action: 'token.file', outcome: 'error', code: err instanceof EscdError ? err.code : 'internal' });
@@ -115,6 +120,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       socketActivated: listener.activated,
       ...(described.keystore ? { keystore: described.keystore } : {}),
       ...(described.issuer ? { issuer: described.issuer } : {}),
+      audit: { ...audit.health(), required: described.auditRequired === true },
     };
   };
   const stsEndpoint = (): { url: string; source: string } | undefined => {
@@ -162,6 +168,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
       ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
       stsEndpoint,
+      auditRequired,
     }),
     options.limits ?? DEFAULT_LIMITS,
     log,

@@ -62,6 +62,14 @@ function tokenFileSection(status: StatusResult, now: number): string {
   return `\n${table(rows)}\n`;
 }
 
+function auditLine(audit: NonNullable<StatusResult['daemon']['audit']>, now: number): string {
+  const required = audit.required ? ' (required)' : '';
+  if (audit.ok) return `${audit.file}${required}${audit.dropped > 0 ? `, ${audit.dropped} line(s) lost earlier` : ''}`;
+  const consequence = audit.required ? 'credentials are refused until it can be written' : 'credentials are served without audit lines';
+  const since = audit.failingSince ? ` for ${formatDuration(now - Date.parse(audit.failingSince))}` : '';
+  return `CANNOT WRITE ${audit.file} (${audit.error ?? 'error'})${since}: ${audit.dropped} line(s) lost, ${consequence}`;
+}
+
 export function formatStatus(status: StatusResult, now: number = Date.now()): string {
   const d = status.daemon;
   const header = table([
@@ -70,6 +78,7 @@ export function formatStatus(status: StatusResult, now: number = Date.now()): st
     ['key store', d.keystore ? `${d.keystore.backend} (${d.keystore.location})${d.keystore.note ? ` — ${d.keystore.note}` : ''}` : 'not opened yet'],
     ['issuer', d.issuer ?? 'not configured'],
     ...(d.stsEndpoint ? [['sts endpoint', d.stsEndpoint]] : []),
+    ...(d.audit ? [['audit log', auditLine(d.audit, now)]] : []),
   ]);
   const grants = endpointSection(status, now) + tokenFileSection(status, now);
   if (status.environments.length === 0) return `${header}\n\nNo environments cached yet.\n${grants}`;

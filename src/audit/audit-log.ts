@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ErrorCode } from '../core/errors.js';
+import { EscdError, type ErrorCode } from '../core/errors.js';
 
 export type AuditAction =
   | 'aws.credentials'
@@ -41,9 +41,52 @@ export interface AuditEvent {
 
 export interface AuditSink {
   record(event: AuditEvent): void;
+  /**
+   * Records and resolves once the line is on disk; rejects (an EscdError `io`) when it cannot be
+   * written. For `audit.required`: the credential is served only after its line is written.
+   */
+  written?(event: AuditEvent): Promise<void>;
+  /** Whether lines are being written, for `escd status` and `doctor`. */
+  health?(): AuditHealth;
+}
+
+export interface AuditHealth {
+  readonly file: string;
+  /** False while writes fail (from the first failure to the next success). */
+  readonly ok: boolean;
+  /** The last write failure, one line (an errno code such as ENOSPC, EISDIR, EROFS). */
+  readonly error?: string;
+  /** When the current failure streak began (ISO 8601). */
+  readonly failingSince?: string;
+  /** Lines lost to a full queue or a write error since the daemon started. */
+  readonly dropped: number;
 }
 
 export const NO_AUDIT: AuditSink = { record: () => {} };
+
+/**
+ * Records a served credential's audit line. With `required` (config.yaml `audit.required`), waits
+ * until the line is on disk and returns the refusal to answer instead (one line) when it cannot be
+ * written; otherwise records and returns at once.
+ */
+export async function auditServed(audit: AuditSink, required: boolean, event: AuditEvent): Promise<string | undefined> {
+  if (!required || !audit.written) {
+    audit.record(event);
+    return undefined;
+  }
+  try {
+    await audit.written(event);
+    return undefined;
+  } catch (err) {
+    return `refusing to serve credentials: ${err instanceof Error ? err.message : String(err)}, and config.yaml sets audit.required: true`;
+  }
+}
+
+interface Queued {
+  readonly line: string;
+  /** Told when the line is on disk (no error) or lost. */
+  readonly settle?: (error?: string) => void;
+}
 
 export interface AuditLogOptions {
   /** Rotate once the file reaches this size. */
@@ -63,11 +106,13 @@ export class AuditLog implements AuditSink {
   private readonly maxQueued: number;
   private readonly now: () => number;
   private readonly warn: (message: string) => void;
-  private queue: string[] = [];
+  private queue: Queued[] = [];
   private handle: FileHandle | undefined;
   private size = 0;
   private writing: Promise<void> | undefined;
   private failing = false;
+  private lastError?: string;
+  private failingSince?: number;
   /** Lines lost to a full queue or a write error. */
   dropped = 0;
 
@@ -83,11 +128,32 @@ export class AuditLog implements AuditSink {
   }
 
   record(event: AuditEvent): void {
+    this.enqueue(event);
+  }
+
+  written(event: AuditEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.enqueue(event, (error) => (error === undefined ? resolve() : reject(new EscdError('io', `the audit log ${this.file} cannot be written (${error})`))));
+    });
+  }
+
+  health(): AuditHealth {
+    return {
+      file: this.file,
+      ok: !this.failing,
+      ...(this.failing && this.lastError ? { error: this.lastError } : {}),
+      ...(this.failing && this.failingSince !== undefined ? { failingSince: new Date(this.failingSince).toISOString() } : {}),
+      dropped: this.dropped,
+    };
+  }
+
+  private enqueue(event: AuditEvent, settle?: Queued['settle']): void {
     if (this.queue.length >= this.maxQueued) {
       this.dropped++;
+      settle?.('too many lines waiting for the disk');
       return;
     }
-    this.queue.push(JSON.stringify({ time: new Date(this.now()).toISOString(), ...event }) + '\n');
+    this.queue.push({ line: JSON.stringify({ time: new Date(this.now()).toISOString(), ...event }) + '\n', ...(settle ? { settle } : {}) });
     this.writing ??= this.drain();
   }
 
@@ -103,17 +169,25 @@ export class AuditLog implements AuditSink {
     await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.queue.length > 0) {
-        const lines = this.queue;
+        const batch = this.queue;
         this.queue = [];
         try {
-          await this.appendLines(lines);
+          await this.appendLines(batch.map((q) => q.line));
+          if (this.failing) this.warn(`the audit log ${this.file} is written again (${this.dropped} line(s) lost meanwhile)`);
           this.failing = false;
+          for (const q of batch) q.settle?.();
         } catch (err) {
-          this.dropped += lines.length;
+          this.dropped += batch.length;
           await this.handle?.close().catch(() => {});
           this.handle = undefined;
-          if (!this.failing) this.warn(`cannot write the audit log ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0] ?? 'error';
+          if (!this.failing) {
+            this.warn(`cannot write the audit log ${this.file}: ${reason}`);
+            this.failingSince = this.now();
+          }
           this.failing = true;
+          this.lastError = reason;
+          for (const q of batch) q.settle?.(reason);
         }
       }
     } finally {

@@ -38,6 +38,10 @@ export interface EscdConfig {
    * local (the environments directory).
    */
   readonly cloudOrgs: Readonly<Record<string, string>>;
+  readonly audit: {
+    /** Serve no credential whose audit line cannot be written (the daemon refuses instead). */
+    readonly required: boolean;
+  };
 }
 
 /** Pulumi Cloud's own API, the default backend URL of a cloud org (as the `esc` CLI's). */
@@ -73,6 +77,7 @@ export function defaultConfig(env: Readonly<Record<string, string | undefined>> 
     keystore: keystoreFromEnv(env) ?? 'auto',
     aws: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' },
     cloudOrgs: {},
+    audit: { required: false },
   };
 }
 
@@ -135,10 +140,13 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
     v === undefined ? dflt : allowed.includes(v as T) ? (v as T) : fail(field, `one of ${allowed.join(', ')}`, dflt);
 
   const top = obj(raw, 'the file');
-  const known = new Set(['org', 'user', 'issuer', 'keystore', 'aws', 'orgs']);
+  const known = new Set(['org', 'user', 'issuer', 'keystore', 'aws', 'orgs', 'audit']);
   for (const key of Object.keys(top)) if (!known.has(key)) fail(`'${key}'`, `one of the known fields (${[...known].join(', ')})`, undefined);
   const issuer = obj(top.issuer, 'issuer');
   const aws = obj(top.aws, 'aws');
+  const audit = obj(top.audit, 'audit');
+  for (const key of Object.keys(audit)) if (key !== 'required') fail(`audit.${key}`, 'absent (audit has one field: required)', undefined);
+  const auditRequired = audit.required === undefined ? false : typeof audit.required === 'boolean' ? audit.required : fail('audit.required', 'true or false', false);
   let lifetime = issuer.tokenLifetimeSeconds ?? defaults.issuer.tokenLifetimeSeconds;
   if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 60 || lifetime > 3600) {
     lifetime = fail('issuer.tokenLifetimeSeconds', 'a whole number of seconds from 60 to 3600', defaults.issuer.tokenLifetimeSeconds);
@@ -179,6 +187,7 @@ export function parseConfig(text: string, file: string, env = process.env): Escd
       ...endpoints,
     },
     cloudOrgs,
+    audit: { required: auditRequired },
   };
   if (problems.length > 0) {
     throw new EscdError('bad_config', problems.sort((a, b) => a.offset - b.offset).map((p) => p.text).join('\n'));

@@ -182,6 +182,49 @@ export function checkDaemon(facts: DaemonFacts, cliVersion?: string): CheckResul
   return result('daemon', title, 'fail', `not reachable: ${facts.error ?? 'no answer'}`, 'run `escd start` (or `escd service install` to have it always running)');
 }
 
+export interface AuditFacts {
+  readonly file: string;
+  /** config.yaml `audit.required`. */
+  readonly required: boolean;
+  /** Why this process could not open the file for appending (an errno code), if it could not. */
+  readonly openError?: string;
+  /** What the running daemon reports of its writes (absent when no daemon answers). */
+  readonly daemon?: { readonly ok: boolean; readonly error?: string; readonly failingSince?: string; readonly dropped: number };
+}
+
+/** The fix for an audit log write failure, by its errno code. */
+function auditFix(file: string, code: string | undefined): string {
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `free space on the disk that holds ${file}`;
+    case 'EISDIR':
+      return `${file} is a directory: move it out of the way`;
+    case 'ELOOP':
+      return `${file} is a symbolic link (escd never writes through one): remove it`;
+    case 'EROFS':
+      return `the file system of ${file} is read-only: remount it read-write, or set ESCD_HOME to a writable place`;
+    case 'EACCES':
+    case 'EPERM':
+      return `make ${file} and its directory yours and writable (chmod 600 ${file})`;
+    default:
+      return `make ${file} writable again`;
+  }
+}
+
+export function checkAudit(facts: AuditFacts): CheckResult {
+  const title = 'audit log';
+  const consequence = facts.required ? 'credentials are refused (audit.required)' : 'credentials are served without audit lines';
+  const d = facts.daemon;
+  if (d && !d.ok) {
+    const since = d.failingSince ? ` since ${d.failingSince}` : '';
+    return result('audit', title, 'fail', `the daemon cannot write ${facts.file} (${d.error ?? 'error'})${since}: ${d.dropped} line(s) lost, ${consequence}`, auditFix(facts.file, d.error));
+  }
+  if (facts.openError) return result('audit', title, 'fail', `cannot open ${facts.file} for appending (${facts.openError}): ${consequence}`, auditFix(facts.file, facts.openError));
+  const lost = d && d.dropped > 0 ? `; ${d.dropped} line(s) were lost earlier` : '';
+  return result('audit', title, 'pass', `${facts.file} is writable${facts.required ? ' (required: credentials are refused when it is not)' : ''}${lost}`);
+}
+
 export interface PathMode {
   readonly path: string;
   readonly exists: boolean;

@@ -1,7 +1,7 @@
 // Gathers what `escd doctor` judges: files, the key store, the daemon, and (unless offline) the
 // issuer's published documents and STS's clock. Every outside effect comes through DoctorDeps.
-import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { defaultConfig, loadConfig, type EscdConfig } from '../config/config.js';
 import { isEscdError } from '../core/errors.js';
@@ -21,6 +21,8 @@ import { EnvironmentStore } from '../store/store.js';
 import { installedService } from '../service/manager.js';
 import { packageVersion } from '../service/package-files.js';
 import {
+  checkAudit,
+  type AuditFacts,
   checkAwsConfig,
   checkClock,
   checkConfig,
@@ -62,6 +64,8 @@ export interface DoctorDeps {
   /** Per network request. */
   readonly timeoutMs: number;
   readonly ping: (socket: string) => Promise<{ pid?: number; version?: string }>;
+  /** The running daemon's audit log writes (`status`); undefined when it does not say. */
+  readonly daemonAudit?: (socket: string) => Promise<AuditFacts['daemon']>;
   readonly openKeyStore: (config: EscdConfig, paths: Paths) => Promise<KeyStore>;
   /** The engine's check of a stored environment (the CLI asks the daemon, see src/cli/engine.ts). */
   readonly checkEnvironment: (name: string) => Promise<EnvCheckResult>;
@@ -83,7 +87,26 @@ export function defaultDoctorDeps(offline: boolean, checkEnvironment: DoctorDeps
     },
     openKeyStore: (config, paths) => openKeyStore(config, paths),
     checkEnvironment,
+    daemonAudit: async (socket) => {
+      const response = await request(socket, 'status', {}, 2_000);
+      return response.ok ? (response.result as { daemon?: { audit?: AuditFacts['daemon'] } }).daemon?.audit : undefined;
+    },
   };
+}
+
+/** Whether this user can append to the audit log (without creating it); an errno code when not. */
+async function auditOpenError(file: string): Promise<string | undefined> {
+  try {
+    const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+    await handle.close();
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code !== 'ENOENT') return code;
+    // Not there yet: its directory must take it (or not exist yet either).
+    const dir = await lstat(dirname(file)).catch(() => undefined);
+    return dir === undefined || dir.isDirectory() ? undefined : 'ENOTDIR';
+  }
 }
 
 const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
@@ -134,6 +157,9 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   }
 
   checks.push(checkDaemon(daemon, deps.escdVersion));
+  const daemonAudit = daemon.reachable ? await deps.daemonAudit?.(paths.socket).catch(() => undefined) : undefined;
+  const openError = await auditOpenError(paths.auditLog);
+  checks.push(checkAudit({ file: paths.auditLog, required: config.audit.required, ...(openError ? { openError } : {}), ...(daemonAudit ? { daemon: daemonAudit } : {}) }));
   checks.push(checkSocketPermissions(await pathMode(dirname(paths.socket)), await pathMode(paths.socket)));
   checks.push(checkService(await serviceFacts(paths.stateDir)));
 

@@ -14,7 +14,7 @@ describe('parseConfig', () => {
 
   it('reads every field; a trailing slash of the issuer URL is dropped', () => {
     const config = parse(
-      'org: acme\nuser: alice\nissuer:\n  url: https://issuer.example/escd/\n  algorithm: ES256\n  tokenLifetimeSeconds: 600\nkeystore: file\naws:\n  region: eu-west-1\n  stsEndpoint: http://127.0.0.1:5000\n  audience: sts.amazonaws.com\n',
+      'org: acme\nuser: alice\nissuer:\n  url: https://issuer.example/escd/\n  algorithm: ES256\n  tokenLifetimeSeconds: 600\nkeystore: file\naws:\n  region: eu-west-1\n  stsEndpoint: http://127.0.0.1:5000\n  audience: sts.amazonaws.com\naudit:\n  required: true\n',
     );
     expect(config).toEqual({
       org: 'acme',
@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       keystore: 'file',
       aws: { region: 'eu-west-1', stsEndpoint: 'http://127.0.0.1:5000', audience: 'sts.amazonaws.com' },
       cloudOrgs: {},
+      audit: { required: true },
     });
     expect(awsAudience(config)).toBe('sts.amazonaws.com');
   });
@@ -42,6 +43,8 @@ describe('parseConfig', () => {
     ['issuer:\n  tokenLifetimeSeconds: 7200\n', 'issuer.tokenLifetimeSeconds must be a whole number of seconds from 60 to 3600'],
     ['keystore: vault\n', 'keystore must be one of auto, keychain, file'],
     ['aws:\n  audience: 7\n', 'aws.audience must be a non-empty string'],
+    ['audit:\n  required: yes please\n', 'audit.required must be true or false'],
+    ['audit:\n  path: /tmp/x\n', 'audit.path must be absent (audit has one field: required)'],
   ])('%j: %s', (text, message) => {
     expect(() => parse(text)).toThrow(`${FILE}:${text.split('\n').length - 1}:`);
     expect(() => parse(text)).toThrow(`: ${message}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,5 +106,33 @@ describe('AuditLog', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/cannot write the audit log .*audit\.log: (ENOTDIR|EEXIST)/);
     expect(log.dropped).toBe(2);
+  });
+
+  it('written() resolves once the line is on disk and rejects while it cannot be; health() says so, and recovers', async () => {
+    const dir = tmp();
+    const file = join(dir, 'audit.log');
+    const warnings: string[] = [];
+    let now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const log = new AuditLog(file, { now: () => now, warn: (m) => warnings.push(m) });
+    await log.written({ environment: 'dev', action: 'aws.credentials', outcome: 'ok' });
+    expect(readFileSync(file, 'utf8')).toContain('"environment":"dev"');
+    expect(log.health()).toEqual({ file, ok: true, dropped: 0 });
+
+    // A directory in its place fails the write even for root (chmod would not).
+    await log.close();
+    rmSync(file);
+    mkdirSync(file);
+    await expect(log.written({ environment: 'dev', action: 'aws.credentials', outcome: 'ok' })).rejects.toThrow(`the audit log ${file} cannot be written (EISDIR)`);
+    log.record({ environment: 'dev', action: 'refresh', outcome: 'ok' });
+    now += 60_000;
+    await expect(log.written({ environment: 'dev', action: 'env.open', outcome: 'ok' })).rejects.toMatchObject({ code: 'io' });
+    expect(log.health()).toEqual({ file, ok: false, error: 'EISDIR', failingSince: '2026-01-02T03:04:05.000Z', dropped: 3 });
+    expect(warnings).toEqual([`cannot write the audit log ${file}: EISDIR`]);
+
+    rmSync(file, { recursive: true });
+    await log.written({ environment: 'dev', action: 'aws.credentials', outcome: 'ok' });
+    expect(log.health()).toEqual({ file, ok: true, dropped: 3 });
+    expect(warnings[1]).toBe(`the audit log ${file} is written again (3 line(s) lost meanwhile)`);
+    await log.close();
   });
 });
