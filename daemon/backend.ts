@@ -29,10 +29,7 @@ const firstLine = (err: unknown): string => (err instanceof Error ? err.message 
 
 function cloudError(err: unknown): CacheError {
   if (err instanceof CacheError) return err;
-  if (err instanceof CloudError) {
-    const code = err.code === 'not_found' ? 'not_found' : err.code === 'conflict' ? 'conflict' : err.code === 'unsupported' ? 'bad_request' : 'upstream_failed';
-    return new CacheError(code, firstLine(err));
-  }
+  if (err instanceof CloudError) return new CacheError(err.code, firstLine(err));
   return new CacheError('upstream_failed', firstLine(err));
 }
 

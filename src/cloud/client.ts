@@ -1,6 +1,7 @@
 // Pulumi Cloud's ESC API through the official client, @pulumi/esc-sdk. We use its generated layer
 // (EscRawApi): the convenience wrapper (EscApi) rebuilds the base URL from protocol and host only, so a
 // backend on any port but the default (a self-hosted service, the tests' server) is unreachable through it.
+import { EscdError, type ErrorCode } from '../core/errors.js';
 import type { Diagnostic } from '../esc/types.js';
 import type { EscValue } from '../esc/value.js';
 import { CloudShapeError, fromApiDiagnostics, propertiesToValues, shortestAwsLoginMs } from './api-values.js';
@@ -13,17 +14,28 @@ export interface CloudEnvironmentRef {
   readonly version?: string;
 }
 
-export type CloudErrorCode = 'not_found' | 'unauthorized' | 'unreachable' | 'bad_answer' | 'conflict' | 'unsupported' | 'failed';
+/** Why a call failed, finer than the error code (callers branch on it: a missing tag is created). */
+export type CloudFailure = 'not_found' | 'unauthorized' | 'unreachable' | 'bad_answer' | 'conflict' | 'unsupported' | 'failed';
 
-/** One line for people, never the token; `requestId` is the service's, when it answered. */
-export class CloudError extends Error {
+const CODE_OF: { readonly [F in CloudFailure]: ErrorCode } = {
+  not_found: 'not_found',
+  conflict: 'conflict',
+  unsupported: 'bad_request',
+  unauthorized: 'upstream_failed',
+  unreachable: 'upstream_failed',
+  bad_answer: 'upstream_failed',
+  failed: 'upstream_failed',
+};
+
+/** escd's one error type: one line for people, never the token; `requestId` is the service's, when it answered. */
+export class CloudError extends EscdError {
   constructor(
-    readonly code: CloudErrorCode,
+    readonly reason: CloudFailure,
     message: string,
     readonly requestId?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(CODE_OF[reason], message, options);
   }
 }
 
@@ -210,7 +222,7 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
 
     async create(ref) {
       await call('create', ref, () => api.createEnvironment(ref.org, { project: ref.project, name: ref.name })).catch((err: unknown) => {
-        if (err instanceof CloudError && err.code === 'conflict') throw new CloudError('conflict', `environment ${refText(ref)} already exists in Pulumi Cloud`, err.requestId);
+        if (err instanceof CloudError && err.reason === 'conflict') throw new CloudError('conflict', `environment ${refText(ref)} already exists in Pulumi Cloud`, err.requestId);
         throw err;
       });
     },
@@ -243,7 +255,7 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
           }),
         );
       } catch (err) {
-        if (err instanceof CloudError && err.code === 'conflict') {
+        if (err instanceof CloudError && err.reason === 'conflict') {
           throw new CloudError('conflict', `${environment} changed in Pulumi Cloud since it was read; nothing was written (read it again and retry)${err.requestId ? ` (request ${err.requestId})` : ''}`, err.requestId);
         }
         throw err;
@@ -296,7 +308,7 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
     async tagRevision(ref, name, revision) {
       const exists = await client.revisionTag(ref, name).then(
         () => true,
-        (err: unknown) => (err instanceof CloudError && err.code === 'not_found' ? false : Promise.reject(err)),
+        (err: unknown) => (err instanceof CloudError && err.reason === 'not_found' ? false : Promise.reject(err)),
       );
       if (exists) await call('update-revision-tag', ref, () => api.updateEnvironmentRevisionTag(ref.org, ref.project, ref.name, name, { revision }));
       else await call('create-revision-tag', ref, () => api.createEnvironmentRevisionTag(ref.org, ref.project, ref.name, { name, revision }));
@@ -324,7 +336,7 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
     },
 
     async setTag(ref, name, value) {
-      const current = await client.tag(ref, name).catch((err: unknown) => (err instanceof CloudError && err.code === 'not_found' ? undefined : Promise.reject(err)));
+      const current = await client.tag(ref, name).catch((err: unknown) => (err instanceof CloudError && err.reason === 'not_found' ? undefined : Promise.reject(err)));
       const answer = current
         ? await call('update-tag', ref, () => api.updateEnvironmentTag(ref.org, ref.project, ref.name, name, { currentTag: { value: current.value }, newTag: { name, value } }))
         : await call('create-tag', ref, () => api.createEnvironmentTag(ref.org, ref.project, ref.name, { name, value }));
@@ -363,7 +375,7 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
 const notFound =
   (what: string) =>
   (err: unknown): never => {
-    if (err instanceof CloudError && err.code === 'not_found') throw new CloudError('not_found', `${what} not found in Pulumi Cloud${err.requestId ? ` (request ${err.requestId})` : ''}`, err.requestId);
+    if (err instanceof CloudError && err.reason === 'not_found') throw new CloudError('not_found', `${what} not found in Pulumi Cloud${err.requestId ? ` (request ${err.requestId})` : ''}`, err.requestId);
     throw err;
   };
 

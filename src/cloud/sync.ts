@@ -7,6 +7,7 @@ import type { Cipher } from '../secrets/cipher.js';
 import { decryptSecretsInText, encryptSecretsInText } from '../store/secret-rewrite.js';
 import type { Diagnostic } from '../esc/types.js';
 import type { CloudClient } from './client.js';
+import { EscdError } from '../core/errors.js';
 import type { CloudTarget } from './routing.js';
 
 export interface LocalDefinitions {
@@ -14,7 +15,6 @@ export interface LocalDefinitions {
   write(name: string, source: string): Promise<{ readonly name: string; readonly file: string }>;
 }
 
-export class SyncError extends Error {}
 
 /** The service calls a copy makes (the daemon makes them: the CLI hands it each one). */
 export type SyncClient = Pick<CloudClient, 'definition' | 'update' | 'list'>;
@@ -38,7 +38,7 @@ export async function pushEnvironment(client: SyncClient, cipher: Cipher, store:
     const there = new Set((await client.list(to.ref.org)).map((e) => `${e.project}/${e.name}`));
     const missing = imports.filter((name) => !there.has(inOrg(name, to.ref.org)));
     if (missing.length > 0) {
-      throw new SyncError(`cannot push ${from}: it imports ${missing.join(', ')}, which ${to.ref.org} in Pulumi Cloud does not have (a cloud environment cannot import a local one; push those first)`);
+      throw new EscdError('bad_request', `cannot push ${from}: it imports ${missing.join(', ')}, which ${to.ref.org} in Pulumi Cloud does not have (a cloud environment cannot import a local one; push those first)`);
     }
   }
   const clear = await decryptSecretsInText(local.source, cipher, local.file);

@@ -37,16 +37,16 @@ describe('cloud client', () => {
     for (const c of opens) expect(c).toMatchObject({ status: 200, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 
-  it('errors are one line with a code: unknown environment, refused token, service down', async () => {
+  it("errors are escd's one error type, one line with a code and the finer reason: unknown environment, refused token, service down", async () => {
     await expect(client.open({ org: 'acme', project: 'app', name: 'nope' })).rejects.toMatchObject({ code: 'not_found', message: expect.stringContaining('acme/app/nope not found') });
     const wrong = await createCloudClient({ url: cloud.url, token: 'pul-wrong', now: () => now });
     const refused = await wrong.open({ org: 'acme', project: 'app', name: 'dev' }).catch((e: Error) => e);
-    expect(refused).toMatchObject({ code: 'unauthorized' });
+    expect(refused).toMatchObject({ reason: 'unauthorized', code: 'upstream_failed' });
     expect((refused as Error).message).not.toContain('pul-wrong');
     expect((refused as Error).message).toContain(`escd login ${cloud.url}`);
     cloud.setDown(true);
     try {
-      await expect(client.open({ org: 'acme', project: 'app', name: 'dev' })).rejects.toMatchObject({ code: 'unreachable' });
+      await expect(client.open({ org: 'acme', project: 'app', name: 'dev' })).rejects.toMatchObject({ reason: 'unreachable', code: 'upstream_failed' });
     } finally {
       cloud.setDown(false);
     }
@@ -66,14 +66,14 @@ describe('cloud client', () => {
     expect(first).toMatchObject({ etag: expect.any(String), revision: 1 });
     expect(await client.write(ref, 'values:\n  region: us-east-1\n', { etag: first.etag! })).toEqual({ diagnostics: [], revision: 2 });
     const conflict = await client.write(ref, 'values:\n  region: late\n', { etag: first.etag! }).catch((e: Error) => e);
-    expect(conflict).toMatchObject({ code: 'conflict' });
+    expect(conflict).toMatchObject({ reason: 'conflict', code: 'conflict' });
     expect((conflict as Error).message).toMatch(/^acme\/app\/dev changed in Pulumi Cloud since it was read; nothing was written/);
     expect((conflict as Error).message).not.toContain('\n');
     expect(cloud.revisionCount('acme/app/dev')).toBe(2);
     const bad = await client.write(ref, 'values:\n  x: ${missing}\n');
     expect(bad.diagnostics[0]?.summary).toMatch(/missing/);
     expect(cloud.revisionCount('acme/app/dev')).toBe(2);
-    await expect(client.read({ ...ref, version: '1' }, { decrypt: true })).rejects.toMatchObject({ code: 'unsupported' });
+    await expect(client.read({ ...ref, version: '1' }, { decrypt: true })).rejects.toMatchObject({ reason: 'unsupported', code: 'bad_request' });
   });
 
   it('revisions, revision tags and environment tags', async () => {

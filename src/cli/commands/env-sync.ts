@@ -57,22 +57,12 @@ interface CloudSession {
 
 /** Resolves the cloud name; the daemon makes (and audits) every call to the service the copy needs. */
 async function withCloud(name: string, work: (session: CloudSession) => Promise<void>): Promise<void> {
-  const [{ openRuntime }, { cloudTargetOf }, { syncClient }, { SyncError }] = await Promise.all([
-    import('../evaluate.js'),
-    import('../../cloud/routing.js'),
-    import('../cloud-env.js'),
-    import('../../cloud/sync.js'),
-  ]);
+  const [{ openRuntime }, { cloudTargetOf }, { syncClient }] = await Promise.all([import('../evaluate.js'), import('../../cloud/routing.js'), import('../cloud-env.js')]);
   const runtime = await openRuntime();
   const target = cloudTargetOf(runtime.config, name);
   if (!target) {
     const orgs = Object.keys(runtime.config.cloudOrgs);
     throw new EscdError('usage', `${name} is not a Pulumi Cloud environment: ${orgs.length > 0 ? `the cloud orgs are ${orgs.join(', ')}` : 'config.yaml maps no org to Pulumi Cloud (orgs.<org>.backend)'}`);
   }
-  try {
-    await work({ runtime, client: syncClient(), target });
-  } catch (err) {
-    if (err instanceof SyncError) throw new EscdError('bad_request', err.message);
-    throw err;
-  }
+  await work({ runtime, client: syncClient(), target });
 }
