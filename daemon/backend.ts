@@ -169,7 +169,12 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       }
       let evaluation;
       try {
-        evaluation = await runtime.evaluate(params.env, { mode: 'check', ...(source !== undefined ? { source } : {}), ...(params.showSecrets ? { showSecrets: true } : {}) });
+        evaluation = await runtime.evaluate(params.env, {
+          mode: 'check',
+          ...(source !== undefined ? { source } : {}),
+          ...(params.showSecrets ? { showSecrets: true } : {}),
+          ...(params.values && params.traces ? { traces: true } : {}),
+        });
       } catch (err) {
         throw storeError(err);
       }
@@ -187,7 +192,7 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
         }
       }
       // null: asked for, but there are none (an empty definition, a load error).
-      const values = params.values ? { values: evaluation.values ? encodeValue(evaluation.values, { redact: !params.showSecrets }) : null } : {};
+      const values = params.values ? { values: evaluation.values ? encodeValue(evaluation.values, { redact: !params.showSecrets, traces: params.traces ?? false }) : null } : {};
       return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}), ...values };
     },
     async cloud(op): Promise<CloudOutcome> {

@@ -96,12 +96,14 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
     if (source !== undefined && path !== undefined) throw new FieldError('params.source and params.path cannot both be given');
     const values = optionalBoolean(p, 'values');
     const showSecrets = optionalBoolean(p, 'showSecrets');
+    const traces = optionalBoolean(p, 'traces');
     return {
       env: requiredString(p, 'env'),
       ...(source !== undefined ? { source } : {}),
       ...(path !== undefined ? { path } : {}),
       ...(values !== undefined ? { values } : {}),
       ...(showSecrets !== undefined ? { showSecrets } : {}),
+      ...(traces !== undefined ? { traces } : {}),
     };
   },
   status: () => ({}),

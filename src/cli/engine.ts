@@ -95,6 +95,8 @@ export interface CheckOptions extends EngineOptions {
   /** Also the checked values (`escd env get`); with `showSecrets` secrets in clear (the daemon audits it). */
   readonly values?: boolean;
   readonly showSecrets?: boolean;
+  /** With `values`: each value's trace (`env get --value detailed`). */
+  readonly traces?: boolean;
 }
 
 /**
@@ -102,8 +104,8 @@ export interface CheckOptions extends EngineOptions {
  * and their files, and with `values` the checked values. `source` undefined: the stored definition.
  */
 export async function checkDefinition(name: string, source: string | undefined, options: CheckOptions = {}): Promise<EnvCheckResult> {
-  const { values, showSecrets, ...engine } = options;
-  const extra = { ...(values ? { values } : {}), ...(showSecrets ? { showSecrets } : {}) };
+  const { values, showSecrets, traces, ...engine } = options;
+  const extra = { ...(values ? { values } : {}), ...(showSecrets ? { showSecrets } : {}), ...(values && traces ? { traces } : {}) };
   const ask = async (params: MethodParams['env.check']): Promise<EnvCheckResult> => {
     const result = (await askEngine('env.check', { ...params, ...extra }, { quiet: true, ...engine })) as EnvCheckResult;
     // A daemon of an earlier escd ignores `values` (an addition to env.check of protocol 2).

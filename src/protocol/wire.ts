@@ -44,7 +44,7 @@ export interface MethodParams {
    * environment `env`; neither: the stored definition. With `values`, also the checked values (no
    * provider is called: their outputs are unknown), secrets in clear only with `showSecrets` (audited).
    */
-  'env.check': { env: string; source?: string; path?: string; values?: boolean; showSecrets?: boolean };
+  'env.check': { env: string; source?: string; path?: string; values?: boolean; showSecrets?: boolean; traces?: boolean };
   status: Record<string, never>;
   /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
   'endpoint.grant': { env: string; ttlSeconds?: number };

@@ -289,7 +289,10 @@ describe('escd open', () => {
     expect((await cli(['open', 'op/app', 'list[1]', '--format', 'string'])).stdout).toBe('two\n');
     // Machine formats get the value itself: `[secret]` with exit 0 would install bogus credentials.
     expect((await cli(['open', 'op/app', 'token', '--format', 'string'])).stdout).toBe('s3cr3t-value\n');
-    expect(JSON.parse((await cli(['open', 'op/app', 'token', '--format', 'detailed'])).stdout)).toMatchObject({ value: 's3cr3t-value', secret: true });
+    const detailed = JSON.parse((await cli(['open', 'op/app', 'token', '--format', 'detailed'])).stdout);
+    // With its trace: the range that defines it, in the environment as opened (`app`).
+    expect(detailed).toMatchObject({ value: 's3cr3t-value', secret: true, trace: { def: { environment: 'app' } } });
+    expect(detailed.trace.def.begin.line).toBeGreaterThan(0);
     const missing = await cli(['open', 'op/app', 'list[5]']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('escd: no value at list[5]: index out of range (the array has 2 element(s))\n');

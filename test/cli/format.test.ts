@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { renderEnviron, shellQuote } from '../../src/cli/format/environ.js';
 import { formatDiagnostic } from '../../src/runtime/diagnostic-lines.js';
-import { environmentValue, jsonText, renameTraces, renderValue, selectValue } from '../../src/cli/format/values.js';
+import { jsonText, renderValue, selectValue, tracedEnvironment } from '../../src/cli/format/values.js';
 import { EscNumber, escValue, fromJS, UNKNOWN, type Json } from '../../src/esc/value.js';
 
 const env = escValue(
@@ -76,10 +76,12 @@ describe('renderValue', () => {
         '',
       ].join('\n'),
     );
-    // Renamed: the root as the command names it.
-    expect(renderValue(renameTraces(top, '<yaml>', 'test'), 'detailed', { redact: true })).toContain('"environment": "test"');
-    // The whole environment is one value without a trace of its own.
-    expect(JSON.parse(renderValue(environmentValue(top), 'detailed', { redact: true })).trace.def).not.toHaveProperty('environment');
+    // The whole environment is one value without a trace of its own, its root named as the command names it.
+    const whole = { ...escValue(new Map([['k', top]])), trace: { def: range('<yaml>', 1) } };
+    const shown = JSON.parse(renderValue(tracedEnvironment(whole, 'test'), 'detailed', { redact: true }));
+    expect(shown.trace.def).not.toHaveProperty('environment');
+    expect(shown.value.k.trace.def.environment).toBe('test');
+    expect(shown.value.k.trace.base.trace.def.environment).toBe('a');
   });
 
   it('prints strings as templates stringify them, redacted inside collections too', () => {

@@ -190,6 +190,13 @@ describe('daemon protocol over a real socket', () => {
     expect(shown).toContain(SECRET_PREFIX);
   });
 
+  it('env.open takes traces as a flag (the wire value carries them when the evaluation has them)', async () => {
+    expect(await request(daemon.socket, 'env.open', { env: 'dev', format: 'wire', traces: true })).toMatchObject({ ok: true, result: { values: { o: {} } } });
+    const c = client();
+    await c.ready();
+    expect(await c.call('env.open', { env: 'dev', traces: 1 }, 't')).toMatchObject({ error: { message: 'params.traces must be true or false' } });
+  });
+
   it('status lists the cached environments; flush drops them', async () => {
     await request(daemon.socket, 'aws.credentials', { env: 'dev' });
     const s = await status();

@@ -16,7 +16,7 @@ import { decodeValue } from '../../esc/wire-value.js';
 import { cloudTargetOf } from '../../cloud/routing.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { renderEnviron } from '../format/environ.js';
-import { renderValue, type ValueFormat } from '../format/values.js';
+import { renderValue, tracedEnvironment, type ValueFormat } from '../format/values.js';
 import { EscdError } from '../../core/errors.js';
 
 export function register(env: Command): void {
@@ -158,7 +158,8 @@ interface DefinitionSource {
   readonly text: string;
   /** Opens a local ciphertext (--show-secrets); absent when the text is already in clear. */
   readonly reveal?: (ciphertext: string) => Promise<string>;
-  readonly values: () => Promise<EscValue | undefined>;
+  /** With `traces`, each value's trace (a cloud one has none). */
+  readonly values: (traces?: boolean) => Promise<EscValue | undefined>;
   /** The environment's short name in `# Defined at`. */
   readonly env: string;
   /** Loads imports, to say where they define a value; absent for a cloud one (the service resolves its imports). */
@@ -179,8 +180,8 @@ async function definitionSource(runtime: Runtime, env: string, showSecrets: bool
     text: def.source,
     reveal: (ciphertext) => openSecret(runtime.cipher, ciphertext),
     // The daemon checks the definition shown (no provider is called) and audits values shown in clear.
-    values: async () => {
-      const checked = await checkDefinition(fullName(ref), def.source, { values: true, ...(showSecrets ? { showSecrets: true } : {}) });
+    values: async (traces) => {
+      const checked = await checkDefinition(fullName(ref), def.source, { values: true, ...(showSecrets ? { showSecrets: true } : {}), ...(traces ? { traces } : {}) });
       return checked.values === undefined || checked.values === null ? undefined : decodeValue(checked.values);
     },
     env: ref.env,
@@ -217,10 +218,14 @@ export async function get(env: string, path: string | undefined, options: GetOpt
     return;
   }
 
-  const evaluate = source.values;
+  const evaluate = async (traces = false): Promise<EscValue | undefined> => {
+    const values = await source.values(traces);
+    // Traced, the definition is checked as the reference checks it: an anonymous `<yaml>`, one value.
+    return values !== undefined && traces ? tracedEnvironment(values, '<yaml>') : values;
+  };
 
   if (format !== undefined) {
-    const values = await evaluate();
+    const values = await evaluate(format === 'detailed');
     if (format === 'dotenv' || format === 'shell') {
       // Nothing is written: each file shows as [unknown], as the reference's "pretend" projection.
       const projection = projectEnvironment(values);

@@ -1,7 +1,7 @@
 // `escd open`: evaluate an environment and print its values.
 import type { Command } from 'commander';
 import { renderEnviron } from '../format/environ.js';
-import { renderValue, selectValue, type ValueFormat } from '../format/values.js';
+import { renderValue, selectValue, tracedEnvironment, type ValueFormat } from '../format/values.js';
 import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
 import { join } from 'node:path';
@@ -9,9 +9,11 @@ import { resolvePaths } from '../../config/paths.js';
 import { writeTempFiles } from '../../run/temp-files.js';
 import { cliDependencies } from '../context.js';
 import { parsePath } from '../../store/path.js';
+import { parseEnvironmentRef } from '../../store/names.js';
 import { askEngine } from '../engine.js';
 import { withProgress } from '../terminal.js';
 import { decodeValue } from '../../esc/wire-value.js';
+import type { EscValue } from '../../esc/value.js';
 import type { EnvOpenResult } from '../../protocol/wire.js';
 import { EscdError } from '../../core/errors.js';
 
@@ -94,11 +96,14 @@ export async function open(env: string, path: string | undefined, options: OpenO
   }
   const steps = path === undefined ? [] : parsePath(path);
   const redact = false;
+  // Only the detailed format shows where values come from.
+  const traces = format === 'detailed';
   const opened = (await withProgress(`opening ${env}…`, () =>
-    askEngine('env.open', { env, format: 'wire', showSecrets: true }, { noDaemon: options.daemon === false }),
+    askEngine('env.open', { env, format: 'wire', showSecrets: true, ...(traces ? { traces } : {}) }, { noDaemon: options.daemon === false }),
   )) as EnvOpenResult;
   for (const line of opened.warnings) process.stderr.write(line + '\n');
-  const values = opened.values === undefined ? undefined : decodeValue(opened.values);
+  const decoded = opened.values === undefined ? undefined : decodeValue(opened.values);
+  const values = traces && decoded !== undefined ? tracedAsOpened(decoded, env) : decoded;
   if (format === 'dotenv' || format === 'shell') {
     const projection = projectEnvironment(values);
     // Printed values are shown (an explicit open); files stay on disk, so a secret one needs --show-secrets.
@@ -119,4 +124,18 @@ export async function open(env: string, path: string | undefined, options: OpenO
     }
   }
   process.stdout.write(renderValue(selected, format, { redact }));
+}
+
+/**
+ * Traced, the root is named by its environment part (`test` for `default/test@2`), as the reference's
+ * open names it; its imports keep the names they were imported by.
+ */
+function tracedAsOpened(values: EscValue, env: string): EscValue {
+  let short = env;
+  try {
+    short = parseEnvironmentRef(env, '-').env;
+  } catch {
+    // the engine accepted the name; keep it as given
+  }
+  return tracedEnvironment(values, short);
 }

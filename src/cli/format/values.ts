@@ -51,14 +51,18 @@ export function toDetailed(value: EscValue, redact: boolean): { [key: string]: E
 
 const ZERO = { line: 0, column: 0, byte: 0 };
 
-/** The whole environment as one value, as the reference wraps its properties: no trace of its own. */
-export function environmentValue(values: EscValue): EscValue {
-  const { trace: _trace, ...rest } = values;
-  return rest;
+/**
+ * The evaluated environment as the reference's commands print it traced: one value without a trace
+ * of its own (the reference wraps the properties), the root's ranges naming it `rootName`.
+ */
+export function tracedEnvironment(values: EscValue, rootName: string): EscValue {
+  const { trace, ...rest } = values;
+  const root = trace?.def.environment;
+  return root === undefined || root === rootName ? rest : renameTraces(rest, root, rootName);
 }
 
-/** Traces naming environment `from` name `to` instead (the root, which the reference names as the command does). */
-export function renameTraces(value: EscValue, from: string, to: string): EscValue {
+/** Traces naming environment `from` name `to` instead. */
+function renameTraces(value: EscValue, from: string, to: string): EscValue {
   const { data, trace } = value;
   let renamed = data;
   if (isArray(data)) renamed = data.map((v) => renameTraces(v, from, to));
