@@ -437,7 +437,10 @@ async function save(runtime: Runtime, subject: Subject, text: string, read: { re
 
 /** A change to one property: `modify` locally, or read-change-write against the service's ETag. */
 async function modifySubject(runtime: Runtime, subject: Subject, change: (doc: Document) => void, done: string): Promise<void> {
-  if (subject.kind === 'local') return modify(runtime, subject.ref, change, done);
+  if (subject.kind === 'local') {
+    await modify(runtime, subject.ref, change, done);
+    return;
+  }
   const { modifyDefinition } = await import('../cloud-env.js');
   const { diagnostics, revision } = await modifyDefinition(subject.target, change);
   warn(propertyDiagnostics(rootOf(subject), diagnostics));
@@ -446,8 +449,12 @@ async function modifySubject(runtime: Runtime, subject: Subject, change: (doc: D
   if (process.stderr.isTTY) process.stderr.write(`${done} in ${subject.target.name}${revision !== undefined ? `: revision ${revision}` : ''}\n`);
 }
 
-/** Applies `change` as the next revision, unless the result has errors; `done` says what changed, at a terminal. */
-async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) => void, done?: string): Promise<void> {
+/**
+ * Applies `change` to the latest definition under the store's lock as the next revision (checked,
+ * secrets sealed), unless the result has errors; diagnostics as `env:line:col: summary`; `done` says
+ * what changed, at a terminal. Also the write of `env provider`. True when it was saved.
+ */
+export async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) => void, done?: string): Promise<boolean> {
   const root = `${ref.project}/${ref.env}`;
   let diagnostics: readonly Diagnostic[] = [];
   let saved = false;
@@ -475,6 +482,7 @@ async function modify(runtime: Runtime, ref: StoredRef, change: (doc: Document) 
   warn(propertyDiagnostics(root, diagnostics));
   // Told to the person at the terminal; scripts keep the reference CLI's output (none).
   if (saved && done !== undefined && process.stderr.isTTY) process.stderr.write(`${done} in ${fullName(ref)}: revision ${revision}\n`);
+  return saved;
 }
 
 // ---- rm ----

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { register as registerGet } from './env-get.js';
 import { register as registerWrites } from './env-write.js';
 import { register as registerHistory } from './env-history.js';
+import { register as registerProvider } from './env-provider.js';
 import { addOpenCommand } from './open.js';
 import { addRunCommand } from './run.js';
 import * as sync from './env-sync.js';
@@ -54,6 +55,7 @@ Examples:
     .action(async (name: string, paths: string[], opts: { showSecrets?: boolean }) => withDiagnostics(async () => rotate(name, paths, opts)));
 
   registerHistory(env);
+  registerProvider(env);
 
   addOpenCommand(env);
   addRunCommand(env);
@@ -61,7 +63,8 @@ Examples:
 }
 
 // `escd env ls` and `escd env rotate`. The other verbs have their own files: get in env-get.ts, the
-// writes in env-write.ts, versions, tags, diff and clone in env-history.ts, pull/push in env-sync.ts.
+// writes in env-write.ts, versions, tags, diff and clone in env-history.ts, pull/push in env-sync.ts,
+// provider blocks in env-provider.ts.
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (line: string): void => void process.stderr.write(line + '\n');
 
