@@ -89,6 +89,8 @@ describe('renderValue', () => {
     expect(renderValue(mixed, 'string', { redact: true })).toBe('"a"="x","b"="[secret]"\n');
     expect(renderValue(mixed, 'string', { redact: false })).toBe('"a"="x","b"="s3cr3t"\n');
     expect(renderValue(fromJS('plain'), 'string', { redact: true })).toBe('plain\n');
+    // A text that ends its last line gets no second line break.
+    expect(renderValue(fromJS('two\nlines\n'), 'string', { redact: true })).toBe('two\nlines\n');
   });
 
   it('prints an environment without values as {}', () => {

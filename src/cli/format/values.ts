@@ -124,9 +124,11 @@ export function renderValue(value: EscValue | undefined, format: ValueFormat, op
       return loadYaml().stringify(toJSON(value, options));
     case 'detailed':
       return jsonText(toDetailed(value, options.redact)) + '\n';
-    case 'string':
-      // The reference's Value.ToString: null is the empty string.
-      return (value.data === null && !value.unknown && !(value.secret && options.redact) ? '' : stringify(displayTree(value, options.redact))) + '\n';
+    case 'string': {
+      // The reference's Value.ToString (null is the empty string), ended by a line break unless it ends with one.
+      const text = value.data === null && !value.unknown && !(value.secret && options.redact) ? '' : stringify(displayTree(value, options.redact));
+      return text.endsWith('\n') ? text : text + '\n';
+    }
   }
 }
 
