@@ -15,6 +15,12 @@ export interface CliDependencies {
    * directory under the system's temporary directory).
    */
   readonly tempFiles?: TempFilesWriter;
+  /**
+   * The root's help, for a program that presents itself as another (the CLI conformance harness's
+   * `esc` shows the reference's own); with it, the program run without arguments prints it on
+   * standard output and succeeds, as a cobra root command does.
+   */
+  readonly rootHelp?: string;
 }
 
 const defaults: CliDependencies = { programName: 'escd', runtime: {} };

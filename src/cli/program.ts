@@ -13,6 +13,9 @@ export async function buildProgram(deps: Partial<CliDependencies> = {}, argv?: r
     .version(packageVersion(), '-V, --version')
     .exitOverride();
   await registerCommands(program, argv);
+  // After the commands are registered: they keep their own help.
+  const { rootHelp } = cliDependencies();
+  if (rootHelp !== undefined) return program.configureHelp({ formatHelp: () => rootHelp });
   program.addHelpText(
     'after',
     `

@@ -9,6 +9,10 @@ import { EXIT_USAGE } from './usage.js';
 
 export async function runCli(argv: readonly string[], deps: Partial<CliDependencies> = {}, report: (err: unknown) => number = reportError): Promise<number | undefined> {
   const program = await buildProgram(deps, argv);
+  if (argv.length === 0 && deps.rootHelp !== undefined) {
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

@@ -1,6 +1,7 @@
 // The test doubles the CLI corpus needs (../shared/esc-cli-conformance/README.md §3, §4), composed
 // into the CLI through the same injection points unit tests use (src/cli/context.ts): the rot128
-// test cipher, providers that echo their inputs, an empty execution context, and temporary files
+// test cipher, providers that echo their inputs, an empty execution context, the reference's root
+// help (the corpus's program is `esc`), and temporary files
 // named as the reference's test file system names them (`temp/esc-temp-N`, relative to the
 // working directory, N the smallest number not in use, made in sorted key order).
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,10 +61,68 @@ export const testStore: StoreOptions = {
   orgs: ['test-org'],
 };
 
+/**
+ * The reference CLI's root help as its cobra command prints it (esc.go's Long text, then the usage
+ * template): `programName` is `esc`, or `P esc` when mounted under a parent command `P`, where cobra
+ * adds no `completion` and `help` commands (they belong to the root). The corpus's `esc` is that
+ * program, so its help is the reference's (README §4), not escd's.
+ */
+export function referenceRootHelp(programName: string): string {
+  const mounted = programName !== 'esc';
+  const commands: [string, string][] = [
+    ...(mounted ? [] : ([['completion', 'Generate the autocompletion script for the specified shell']] as [string, string][])),
+    ['env', 'Manage environments'],
+    ...(mounted ? [] : ([['help', 'Help about any command']] as [string, string][])),
+    ['login', 'Log in to the Pulumi Cloud'],
+    ['logout', 'Log out of the Pulumi Cloud'],
+    ['open', 'Open the environment with the given name.'],
+    ['run', 'Open the environment with the given name and run a command.'],
+    ['version', "Print esc's version number"],
+  ];
+  // cobra pads command names to the longest one, at least 11 characters.
+  const pad = Math.max(11, ...commands.map(([name]) => name.length));
+  const common: [string, string][] = [
+    ['env get ', 'Get a property in an environment definition'],
+    ['env set ', 'Set a property in an environment definition'],
+    ['env edit', 'Edit an environment definition'],
+    ['env ls  ', 'List available environments'],
+    ['run     ', 'Run a command within the context of an environment'],
+    ['open    ', 'Open an environment and access its contents'],
+  ];
+  return [
+    'Pulumi ESC - Manage environments, secrets, and configuration',
+    '',
+    `To begin working with Pulumi ESC, run the \`${programName} env init\` command:`,
+    '',
+    `    $ ${programName} env init`,
+    '',
+    'This will prompt you to create a new environment to hold secrets and configuration.',
+    '',
+    'The most common commands from there are:',
+    '',
+    ...common.map(([verb, what]) => `    - ${programName} ${verb} : ${what}`),
+    '',
+    'For more information, please visit the project page: https://www.pulumi.com/docs/esc',
+    '',
+    'Usage:',
+    `  ${programName} [command]`,
+    '',
+    'Available Commands:',
+    ...commands.map(([name, short]) => `  ${name.padEnd(pad)} ${short}`),
+    '',
+    'Flags:',
+    '  -h, --help   help for esc',
+    '',
+    `Use "${programName} [command] --help" for more information about a command.`,
+    '',
+  ].join('\n');
+}
+
 export function testProfile(programName: string): Partial<CliDependencies> {
   return {
     programName,
     runtime: { cipher: testCipher, providers: echoProviders, executionContext: {}, store: testStore },
     tempFiles: referenceTempFiles,
+    rootHelp: referenceRootHelp(programName),
   };
 }
