@@ -190,11 +190,13 @@ describe('daemon protocol over a real socket', () => {
     expect(shown).toContain(SECRET_PREFIX);
   });
 
-  it('env.open takes traces as a flag (the wire value carries them when the evaluation has them)', async () => {
+  it('env.open and env.check take traces as a flag (the wire value carries them when the evaluation has them)', async () => {
     expect(await request(daemon.socket, 'env.open', { env: 'dev', format: 'wire', traces: true })).toMatchObject({ ok: true, result: { values: { o: {} } } });
     const c = client();
     await c.ready();
     expect(await c.call('env.open', { env: 'dev', traces: 1 }, 't')).toMatchObject({ error: { message: 'params.traces must be true or false' } });
+    c.send(JSON.stringify({ v: 2, id: 'u', method: 'env.check', params: { env: 'dev', values: true, traces: 'yes' } }) + '\n');
+    expect(await c.next()).toMatchObject({ error: { message: 'params.traces must be true or false' } });
   });
 
   it('status lists the cached environments; flush drops them', async () => {
