@@ -23,6 +23,8 @@ export function register(program: Command): void {
 Environments are named [org/]project/env[@version] and live in <environments dir>/<project>/<env>.yaml
 (ESCD_HOME or XDG_CONFIG_HOME/escd/environments); another org's under .orgs/<org>/. A bare name means
 default/<name>. Every write is a new revision: env@3 is revision 3, env@stable a revision tag.
+An org config.yaml maps to Pulumi Cloud (orgs.<org>.backend) keeps its environments in the service: the
+same verbs read and change them there, the daemon making each call (escd login first).
 
 Examples:
   $ escd env init myproj/dev
