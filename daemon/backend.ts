@@ -19,7 +19,7 @@ import type { ProviderRegistry } from '../src/esc/provider.js';
 import { parseDefinition, syntaxProblem } from '../src/store/definition.js';
 import { DefinitionError } from '../src/store/path.js';
 import type { Diagnostic } from '../src/esc/types.js';
-import type { EnvCheckResult } from '../src/protocol/wire.js';
+import type { EnvCheckResult, OidcTokenResult } from '../src/protocol/wire.js';
 import { encodeValue } from '../src/esc/wire-value.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
@@ -194,6 +194,14 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       // null: asked for, but there are none (an empty definition, a load error).
       const values = params.values ? { values: evaluation.values ? encodeValue(evaluation.values, { redact: !params.showSecrets, traces: params.traces ?? false }) : null } : {};
       return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}), ...values };
+    },
+    async token(params): Promise<OidcTokenResult> {
+      const { debugToken } = await import('../src/runtime/oidc-token.js');
+      try {
+        return await debugToken(runtime, { ...options.runtime, env: options.env, clock: options.clock }, params);
+      } catch (err) {
+        throw new CacheError(isEscdError(err, 'bad_request', 'not_found') ? err.code : 'bad_request', firstLine(err));
+      }
     },
     async cloud(op): Promise<CloudOutcome> {
       try {

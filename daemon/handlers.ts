@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../src/esc/diagnostics.js';
 import { projectEnvironment } from '../src/esc/project.js';
 import { toJSON } from '../src/esc/value.js';
 import { encodeValue } from '../src/esc/wire-value.js';
-import type { CallerSettings, EndpointGrantResult, EnvCheckResult, EnvOpenResult, EnvRunResult, ErrorBody, MethodParams, Request } from '../src/protocol/wire.js';
+import type { CallerSettings, EndpointGrantResult, EnvCheckResult, EnvOpenResult, EnvRunResult, ErrorBody, MethodParams, OidcTokenResult, Request } from '../src/protocol/wire.js';
 import { secretStrings } from '../src/run/secrets.js';
 import { awsCredentials, awsProcessJson, environmentVariables } from './credentials.js';
 import type { CredentialEndpoint } from './endpoint.js';
@@ -94,6 +94,8 @@ export interface HandlerDeps {
   readonly check?: (params: MethodParams['env.check']) => Promise<EnvCheckResult>;
   /** A Pulumi Cloud environment's definition, history or tags (cloud.env). */
   readonly cloud?: (params: MethodParams['cloud.env']) => Promise<CloudOutcome>;
+  /** A debugging token for `escd oidc token` (oidc.token). */
+  readonly token?: (params: MethodParams['oidc.token']) => Promise<OidcTokenResult>;
   /** The STS endpoint this daemon uses and where that came from (for status and warnings). */
   readonly stsEndpoint?: () => { readonly url: string; readonly source: string } | undefined;
   /** config.yaml `audit.required`: serve a credential only once its audit line is written. */
@@ -259,6 +261,18 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       } catch (err) {
         const error = toErrorBody(err, deps.log);
         if (revealed) deps.audit.record({ environment: p.env, action: 'env.check', outcome: 'error', code: error.code, revealed });
+        return { ok: false, error };
+      }
+    },
+    'oidc.token': async (p) => {
+      if (!deps.token) return { ok: false, error: { code: 'unknown_method', message: 'this daemon cannot sign debugging tokens' } };
+      try {
+        const result = await deps.token(p);
+        deps.audit.record({ environment: p.env, action: 'oidc.token', outcome: 'ok' });
+        return ok(JSON.stringify(result));
+      } catch (err) {
+        const error = toErrorBody(err, deps.log);
+        deps.audit.record({ environment: p.env, action: 'oidc.token', outcome: 'error', code: error.code });
         return { ok: false, error };
       }
     },

@@ -40,6 +40,7 @@ export async function dispatchLocally<M extends Method>(method: M, params: Metho
     log: warn,
     ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
     ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
+    ...(backend.token ? { token: (p: MethodParams['oidc.token']) => backend.token!(p) } : {}),
   });
   try {
     const reply = await dispatch({ v: PROTOCOL_VERSION, id: 1, method, params });

@@ -1,5 +1,6 @@
 // Turns one request line into a typed Request, or into the error the client should get.
 // Every check names the field at fault; nothing here throws.
+import { isSubjectAttribute, SUBJECT_ATTRIBUTES } from '../src/oidc/claims.js';
 import { METHOD_SINCE, METHODS, SUPPORTED_VERSIONS, type CloudOperation, type ErrorBody, type ProtocolVersion, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | number | null; error: ErrorBody };
@@ -104,6 +105,23 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
       ...(values !== undefined ? { values } : {}),
       ...(showSecrets !== undefined ? { showSecrets } : {}),
       ...(traces !== undefined ? { traces } : {}),
+    };
+  },
+  'oidc.token': (p) => {
+    const audience = optionalString(p, 'audience');
+    const attributes = p.subjectAttributes;
+    if (attributes !== undefined && (!Array.isArray(attributes) || attributes.length > 8 || !attributes.every((a) => typeof a === 'string' && isSubjectAttribute(a)))) {
+      throw new FieldError(`params.subjectAttributes must be a list of ${Object.keys(SUBJECT_ATTRIBUTES).join(', ')}`);
+    }
+    const lifetime = p.lifetimeSeconds;
+    if (lifetime !== undefined && (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 1)) {
+      throw new FieldError('params.lifetimeSeconds must be a whole number of seconds');
+    }
+    return {
+      env: requiredString(p, 'env'),
+      ...(audience !== undefined ? { audience } : {}),
+      ...(attributes !== undefined ? { subjectAttributes: attributes as string[] } : {}),
+      ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
     };
   },
   status: () => ({}),

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'env.open'
   | 'env.run'
   | 'env.check'
+  | 'oidc.token'
   | 'refresh'
   | 'cloud.call';
 

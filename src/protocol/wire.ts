@@ -45,6 +45,12 @@ export interface MethodParams {
    * provider is called: their outputs are unknown), secrets in clear only with `showSecrets` (audited).
    */
   'env.check': { env: string; source?: string; path?: string; values?: boolean; showSecrets?: boolean; traces?: boolean };
+  /**
+   * A fresh issuer token as the environment's `fn::open::aws-login` would send it (`escd oidc token`):
+   * the daemon records what aws-login asks for (signing nothing, calling no STS), then signs the first
+   * request with these overrides. Audited.
+   */
+  'oidc.token': { env: string; audience?: string; subjectAttributes?: string[]; lifetimeSeconds?: number };
   status: Record<string, never>;
   /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
   'endpoint.grant': { env: string; ttlSeconds?: number };
@@ -109,6 +115,7 @@ export const METHOD_SINCE: { readonly [M in Method]: ProtocolVersion } = {
   'env.open': 1,
   'env.run': 2,
   'env.check': 2,
+  'oidc.token': 2,
   status: 1,
   'endpoint.grant': 1,
   'endpoint.revoke': 1,
@@ -210,6 +217,12 @@ export interface EnvRunResult extends EnvOpenResult {
   readonly files: Readonly<Record<string, string>>;
   /** Every secret string of the environment, to redact from the output. */
   readonly secrets: readonly string[];
+}
+
+/** `oidc.token`: the signed token, and what the caller should know about how it was made (one line each). */
+export interface OidcTokenResult {
+  readonly token: string;
+  readonly warnings: readonly string[];
 }
 
 /** `env.check`: the diagnostics of the definition, and the file behind each environment they name. */

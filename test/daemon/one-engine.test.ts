@@ -87,6 +87,23 @@ describe('one engine for every evaluation', () => {
     expect(environments?.status).toBe('pass');
   });
 
+  it('oidc token is signed by the daemon (an audit line), or in process with ESCD_NO_DAEMON=1', async () => {
+    const served = await escd(['oidc', 'token', 'p/dev', '--json']);
+    expect(served.code, served.stderr).toBe(0);
+    expect(served.started).toBe(true);
+    const { token } = JSON.parse(served.stdout) as { token: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(claims).toMatchObject({ current_env: 'p/dev' });
+    expect(served.stderr).toContain('has no fn::open::aws-login');
+    const audit = (await readFile(resolvePaths(home.env).auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.filter((e) => e.action === 'oidc.token')).toEqual([expect.objectContaining({ environment: 'p/dev', outcome: 'ok' })]);
+    expect(JSON.stringify(audit)).not.toContain(token);
+    await stopDaemon(socketPath(home.env));
+    const local = await escd(['oidc', 'token', 'p/dev', '--json'], true);
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.started).toBe(false);
+  });
+
   it('setup aws reads the environment region from the daemon', async () => {
     const r = await escd(['setup', 'aws', 'p/dev', '--print']);
     expect(r.code, r.stderr).toBe(0);

@@ -2,14 +2,13 @@
 import { Command } from 'commander';
 import { withProgress } from '../terminal.js';
 import { awsAudience } from '../../config/config.js';
-import { createProviderRegistry } from '../../providers/registry.js';
 import { createRuntime, type Runtime } from '../../runtime/runtime.js';
 import { parseEnvironmentName } from '../../store/names.js';
 import { buildSubject, isSubjectAttribute, SUBJECT_ATTRIBUTES } from '../../oidc/claims.js';
 import { writePublication } from '../../oidc/discovery.js';
 import { fetchThumbprint, ThumbprintError } from '../../oidc/thumbprint.js';
 import { providerHostPath, trustPolicy } from '../../oidc/trust-policy.js';
-import type { TokenRequest } from '../../oidc/types.js';
+import type { OidcTokenResult } from '../../protocol/wire.js';
 import { EscdError } from '../../core/errors.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -201,57 +200,22 @@ export async function printTrustPolicy(opts: { roleAccount: string; env: string;
   }
 }
 
-/**
- * What the environment's `fn::open::aws-login` would ask the issuer for: the environment is evaluated
- * with an issuer that records the request and signs nothing, so no token is made and STS is not called.
- */
-async function awsLoginTokenRequests(runtime: Runtime, envName: string): Promise<TokenRequest[]> {
-  const requests: TokenRequest[] = [];
-  const recorder = {
-    issuerUrl: runtime.config.issuer.url,
-    mint: (request: TokenRequest): Promise<string> => {
-      requests.push(request);
-      return Promise.reject(new Error('recorded, not signed'));
-    },
-  };
-  const probe = await createRuntime({ providers: createProviderRegistry({ config: runtime.config, issuer: recorder }) });
-  try {
-    await probe.evaluate(envName, { mode: 'eval' });
-  } catch (err) {
-    throw new EscdError('bad_request', (err as Error).message);
-  }
-  return requests;
-}
-
 export async function printToken(envName: string, opts: { audience?: string; subjectAttribute?: string[]; lifetime?: string; json?: boolean }): Promise<void> {
-  const runtime = await createRuntime();
-  const { config } = runtime;
-  const { org, environment } = environmentOf(runtime, envName);
   const lifetime = opts.lifetime === undefined ? undefined : Number(opts.lifetime);
   if (lifetime !== undefined && !Number.isInteger(lifetime)) throw new EscdError('bad_request', `--lifetime must be a whole number of seconds (got "${opts.lifetime}")`);
   const subjectAttributes = parseSubjectAttributes(opts.subjectAttribute);
-
-  const recorded = await awsLoginTokenRequests(runtime, envName);
-  if (recorded.length === 0) warn(`${environment} has no fn::open::aws-login with oidc (or it does not evaluate): this is the default token for it`);
-  else if (new Set(recorded.map((r) => JSON.stringify(r))).size > 1) warn(`${environment} asks for ${recorded.length} different tokens: this is the first`);
-  const base: TokenRequest = recorded[0] ?? { audience: awsAudience(config), org, currentEnvironment: environment, rootEnvironment: environment, userLogin: config.user };
-  // The flags win over what the environment asks for.
-  const request: TokenRequest = {
-    ...base,
+  // The daemon evaluates the environment (recording, not signing, what its aws-login asks for) and
+  // signs the token: escd's signing key is used by the daemon only.
+  const { askEngine } = await import('../engine.js');
+  const result = (await askEngine('oidc.token', {
+    env: envName,
     ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
     ...(subjectAttributes ? { subjectAttributes } : {}),
     ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
-  };
-
-  const issuer = await runtime.issuer();
-  let token: string;
-  try {
-    token = await issuer.mint(request);
-  } catch (err) {
-    throw new EscdError('bad_request', (err as Error).message);
-  }
+  })) as OidcTokenResult;
+  for (const line of result.warnings) warn(line);
   warn('this token is a credential: anyone holding it can assume the roles that trust this issuer until it expires');
-  out(opts.json ? JSON.stringify({ token }) : token);
+  out(opts.json ? JSON.stringify({ token: result.token }) : result.token);
 }
 
 export async function printThumbprint(opts: { connect?: string; json?: boolean }): Promise<void> {
