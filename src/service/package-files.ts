@@ -22,9 +22,9 @@ export function packageRoot(): string {
   return (root ??= findPackageRoot(dirname(fileURLToPath(import.meta.url))));
 }
 
-/** The built `escd` entry point (absolute). */
+/** The built `escd` entry point, the package's bin (dist/cli/main.js), absolute. */
 export function escdScript(): string {
-  return join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  return join(packageRoot(), 'dist', 'cli', 'main.js');
 }
 
 /** The built `escd-shim` entry point (absolute). */

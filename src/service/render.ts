@@ -11,7 +11,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface ServiceContext {
   /** The node binary (process.execPath). */
   readonly node: string;
-  /** The built escd entry point (dist/src/cli/main.js), absolute. */
+  /** The built escd entry point (the package's bin, dist/cli/main.js), absolute. */
   readonly escd: string;
   readonly home: string;
   readonly paths: Pick<Paths, 'configDir' | 'stateDir' | 'socket'>;

@@ -46,19 +46,26 @@ export interface Moto {
 }
 
 const READY_TIMEOUT_MS = 20_000;
+/** A probe of an installed tool: generous, since a busy machine can take long to start python3; a hang is not "missing". */
+const PROBE_TIMEOUT_MS = 90_000;
+
+/** Why a probe that could not run failed: not there at all, or there but too slow to answer. */
+function probeFailure(what: string, error: Error & { code?: string }): string {
+  return error.code === 'ETIMEDOUT' ? `${what} did not answer within ${PROBE_TIMEOUT_MS / 1000} s` : `${what} is not installed (${error.message})`;
+}
 
 /** Why moto cannot run here, or undefined. */
 export function motoMissing(): string | undefined {
-  const probe = spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8', timeout: 20_000 });
-  if (probe.error) return `python3 is not installed (${probe.error.message})`;
+  const probe = spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+  if (probe.error) return probeFailure('python3', probe.error);
   if (probe.status !== 0) return `moto is not installed for python3 (pip install 'moto[server]'): ${probe.stderr.trim().split('\n').pop() ?? ''}`;
   return undefined;
 }
 
 /** Why the AWS CLI cannot run here, or undefined. */
 export function awsCliMissing(): string | undefined {
-  const probe = spawnSync('aws', ['--version'], { encoding: 'utf8', timeout: 20_000 });
-  if (probe.error) return `the AWS CLI (aws) is not installed (${probe.error.message})`;
+  const probe = spawnSync('aws', ['--version'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+  if (probe.error) return probeFailure('the AWS CLI (aws)', probe.error);
   if (probe.status !== 0) return `\`aws --version\` failed: ${(probe.stderr || probe.stdout).trim()}`;
   return undefined;
 }
