@@ -37,6 +37,11 @@ export interface AskOptions {
   /** Whose environment the daemon is started from (it keeps only the allowlist of spawn-detached.ts). */
   readonly env: NodeJS.ProcessEnv;
   readonly requestTimeoutMs?: number;
+  /**
+   * The request changes something (a rotation): once it may have reached a daemon, it is never sent
+   * again. Only "nobody listens" (nothing was sent) starts a daemon and asks.
+   */
+  readonly once?: boolean;
 }
 
 /** The daemon's last words in its log after `from`: `escd: config.yaml:21:1: Map keys must be unique`. */
@@ -122,6 +127,9 @@ export async function askDaemon<M extends Method>(socket: string, method: M, par
       } catch (err) {
         // Someone else's socket, or a directory others can enter: refused by name, never retried or started.
         if (err instanceof UnsafeSocket) throw err;
+        if (options.once && err instanceof DaemonUnreachable && err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED') {
+          throw new NoDaemon(`no answer from the escd daemon at ${socket} (${err.code ?? 'no answer'}): it may have done the ${method} — look before asking again`);
+        }
         if (err instanceof DaemonUnreachable && err.code === 'ETIMEDOUT' && !retriedSilence) {
           retriedSilence = true;
           continue;

@@ -19,7 +19,7 @@ import type { ProviderRegistry } from '../src/esc/provider.js';
 import { parseDefinition, syntaxProblem } from '../src/store/definition.js';
 import { DefinitionError } from '../src/store/path.js';
 import type { Diagnostic } from '../src/esc/types.js';
-import type { EnvCheckResult, OidcTokenResult } from '../src/protocol/wire.js';
+import type { EnvCheckResult, EnvRotateResult, OidcTokenResult } from '../src/protocol/wire.js';
 import { encodeValue } from '../src/esc/wire-value.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
@@ -194,6 +194,30 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
       // null: asked for, but there are none (an empty definition, a load error).
       const values = params.values ? { values: evaluation.values ? encodeValue(evaluation.values, { redact: !params.showSecrets, traces: params.traces ?? false }) : null } : {};
       return { environment: { name: root.name, file: root.file }, diagnostics: evaluation.diagnostics, files, ...(syntaxError !== undefined ? { syntaxError } : {}), ...values };
+    },
+    async rotate(params): Promise<EnvRotateResult> {
+      if (cloudTargetOf(runtime.config, params.env)) {
+        throw new CacheError('bad_request', `${params.env} is a Pulumi Cloud environment: its rotations run in the service (@pulumi/esc-sdk has no call to start one)`);
+      }
+      let rotation;
+      try {
+        rotation = await runtime.rotate(params.env, params.paths ? { paths: params.paths } : {});
+      } catch (err) {
+        throw storeError(err);
+      }
+      const root = rotation.environment;
+      const files: Record<string, string> = {};
+      for (const d of rotation.diagnostics) {
+        if (d.file !== undefined) Object.defineProperty(files, d.file, { value: runtime.fileOf(d.file, root), enumerable: true, configurable: true });
+      }
+      return {
+        environment: { name: root.name, file: root.file },
+        diagnostics: rotation.diagnostics,
+        files,
+        rotated: rotation.patches.map((p) => p.docPath),
+        ...(rotation.revision !== undefined ? { revision: rotation.revision } : {}),
+        values: rotation.values ? encodeValue(rotation.values, { redact: !params.showSecrets }) : null,
+      };
     },
     async token(params): Promise<OidcTokenResult> {
       const { debugToken } = await import('../src/runtime/oidc-token.js');

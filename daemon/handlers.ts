@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../src/esc/diagnostics.js';
 import { projectEnvironment } from '../src/esc/project.js';
 import { toJSON } from '../src/esc/value.js';
 import { encodeValue } from '../src/esc/wire-value.js';
-import type { CallerSettings, EndpointGrantResult, EnvCheckResult, EnvOpenResult, EnvRunResult, ErrorBody, MethodParams, OidcTokenResult, Request } from '../src/protocol/wire.js';
+import type { CallerSettings, EndpointGrantResult, EnvCheckResult, EnvOpenResult, EnvRotateResult, EnvRunResult, ErrorBody, MethodParams, OidcTokenResult, Request } from '../src/protocol/wire.js';
 import { secretStrings } from '../src/run/secrets.js';
 import { awsCredentials, awsProcessJson, environmentVariables } from './credentials.js';
 import type { CredentialEndpoint } from './endpoint.js';
@@ -94,6 +94,8 @@ export interface HandlerDeps {
   readonly check?: (params: MethodParams['env.check']) => Promise<EnvCheckResult>;
   /** A Pulumi Cloud environment's definition, history or tags (cloud.env). */
   readonly cloud?: (params: MethodParams['cloud.env']) => Promise<CloudOutcome>;
+  /** `escd env rotate` (env.rotate). */
+  readonly rotate?: (params: MethodParams['env.rotate']) => Promise<EnvRotateResult>;
   /** A debugging token for `escd oidc token` (oidc.token). */
   readonly token?: (params: MethodParams['oidc.token']) => Promise<OidcTokenResult>;
   /** The STS endpoint this daemon uses and where that came from (for status and warnings). */
@@ -261,6 +263,22 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       } catch (err) {
         const error = toErrorBody(err, deps.log);
         if (revealed) deps.audit.record({ environment: p.env, action: 'env.check', outcome: 'error', code: error.code, revealed });
+        return { ok: false, error };
+      }
+    },
+    'env.rotate': async (p) => {
+      if (!deps.rotate) return { ok: false, error: { code: 'unknown_method', message: 'this daemon cannot rotate' } };
+      const revealed = p.showSecrets === true ? { revealed: true } : {};
+      try {
+        const result = await deps.rotate(p);
+        // The next open evaluates the new states (the watcher would also see the write, a moment later).
+        if (result.revision !== undefined) deps.cache.flush(p.env);
+        const failed = result.diagnostics.some((d) => d.severity === 'error');
+        deps.audit.record({ environment: p.env, action: 'env.rotate', outcome: failed ? 'error' : 'ok', ...(failed ? { code: 'evaluation_failed' as const } : {}), ...revealed });
+        return ok(JSON.stringify(result));
+      } catch (err) {
+        const error = toErrorBody(err, deps.log);
+        deps.audit.record({ environment: p.env, action: 'env.rotate', outcome: 'error', code: error.code, ...revealed });
         return { ok: false, error };
       }
     },

@@ -41,6 +41,7 @@ export async function dispatchLocally<M extends Method>(method: M, params: Metho
     ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
     ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
     ...(backend.token ? { token: (p: MethodParams['oidc.token']) => backend.token!(p) } : {}),
+    ...(backend.rotate ? { rotate: (p: MethodParams['env.rotate']) => backend.rotate!(p) } : {}),
   });
   try {
     const reply = await dispatch({ v: PROTOCOL_VERSION, id: 1, method, params });

@@ -11,7 +11,7 @@ import type { Clock } from '../src/clock/clock.js';
 import { CredentialEndpoint } from './endpoint.js';
 import { freshKubeToken } from './kube-tokens.js';
 import { TokenFileKeeper, type KeptFile, type MintedToken } from './token-files.js';
-import type { EnvCheckResult, MethodParams, OidcTokenResult } from '../src/protocol/wire.js';
+import type { EnvCheckResult, EnvRotateResult, MethodParams, OidcTokenResult } from '../src/protocol/wire.js';
 import type { CloudOutcome } from '../src/cloud/operations.js';
 import { createDispatch, type DaemonInfo } from './handlers.js';
 import type { KubeTokenSources } from './kube-tokens.js';
@@ -40,6 +40,8 @@ export interface DaemonBackend {
   check?(params: MethodParams['env.check']): Promise<EnvCheckResult>;
   /** A Pulumi Cloud environment's definition, history or tags (cloud.env); absent in test backends without one. */
   cloud?(params: MethodParams['cloud.env']): Promise<CloudOutcome>;
+  /** `escd env rotate` (env.rotate); absent in test backends without a store. */
+  rotate?(params: MethodParams['env.rotate']): Promise<EnvRotateResult>;
   /** A debugging token (oidc.token); absent in test backends without an issuer. */
   token?(params: MethodParams['oidc.token']): Promise<OidcTokenResult>;
   /** The STS endpoint in use and its origin (config.yaml, the explicit start's environment, or the region). */
@@ -170,6 +172,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
       ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
       ...(backend.token ? { token: (p: MethodParams['oidc.token']) => backend.token!(p) } : {}),
+      ...(backend.rotate ? { rotate: (p: MethodParams['env.rotate']) => backend.rotate!(p) } : {}),
       stsEndpoint,
       auditRequired,
     }),

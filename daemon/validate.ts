@@ -124,6 +124,14 @@ const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
       ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
     };
   },
+  'env.rotate': (p) => {
+    const paths = p.paths;
+    if (paths !== undefined && (!Array.isArray(paths) || paths.length > 100 || !paths.every((x) => typeof x === 'string' && x.length > 0 && x.length <= MAX_NAME_LENGTH && !x.includes('\0')))) {
+      throw new FieldError('params.paths must be a list of property paths');
+    }
+    const showSecrets = optionalBoolean(p, 'showSecrets');
+    return { env: requiredString(p, 'env'), ...(paths !== undefined ? { paths: paths as string[] } : {}), ...(showSecrets !== undefined ? { showSecrets } : {}) };
+  },
   status: () => ({}),
   'endpoint.grant': (p) => {
     const ttl = p.ttlSeconds;

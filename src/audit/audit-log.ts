@@ -18,6 +18,7 @@ export type AuditAction =
   | 'env.run'
   | 'env.check'
   | 'oidc.token'
+  | 'env.rotate'
   | 'refresh'
   | 'cloud.call';
 

@@ -10,6 +10,9 @@ export interface EngineOptions {
   readonly noDaemon?: boolean;
   /** No `--no-daemon` notice on stderr (a check inside a command that prints its own report). */
   readonly quiet?: boolean;
+  /** A request that changes something: sent at most once, waited for up to `timeoutMs`. */
+  readonly once?: boolean;
+  readonly timeoutMs?: number;
 }
 
 /** Thrown after the error line of a failed evaluation was printed: the command fails (status 1) without another message. */
@@ -55,7 +58,12 @@ export async function askEngine<M extends Method>(method: M, params: MethodParam
   const endpoint = callerStsEndpoint(env);
   const sent = endpoint !== undefined && isWithCaller(method) ? { ...params, callerStsEndpoint: endpoint } : params;
   try {
-    const response = await askDaemon(paths.socket, method, sent, { logFile: paths.daemonLog, env });
+    const response = await askDaemon(paths.socket, method, sent, {
+      logFile: paths.daemonLog,
+      env,
+      ...(options.once ? { once: true } : {}),
+      ...(options.timeoutMs !== undefined ? { requestTimeoutMs: options.timeoutMs } : {}),
+    });
     warn(response.warning);
     return response.result;
   } catch (err) {

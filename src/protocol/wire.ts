@@ -51,6 +51,12 @@ export interface MethodParams {
    * request with these overrides. Audited.
    */
   'oidc.token': { env: string; audience?: string; subjectAttributes?: string[]; lifetimeSeconds?: number };
+  /**
+   * Runs the rotators of the environment's `fn::rotate` calls at `paths` (document paths under
+   * values; all when absent) and writes their new states as one revision (`escd env rotate`). Not
+   * idempotent: a client never asks twice. Audited; `showSecrets` returns the rotated values in clear.
+   */
+  'env.rotate': { env: string; paths?: string[]; showSecrets?: boolean };
   status: Record<string, never>;
   /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
   'endpoint.grant': { env: string; ttlSeconds?: number };
@@ -116,6 +122,7 @@ export const METHOD_SINCE: { readonly [M in Method]: ProtocolVersion } = {
   'env.run': 2,
   'env.check': 2,
   'oidc.token': 2,
+  'env.rotate': 2,
   status: 1,
   'endpoint.grant': 1,
   'endpoint.revoke': 1,
@@ -223,6 +230,19 @@ export interface EnvRunResult extends EnvOpenResult {
 export interface OidcTokenResult {
   readonly token: string;
   readonly warnings: readonly string[];
+}
+
+/** `env.rotate`: what was rotated and written, with the diagnostics as env.check gives them. */
+export interface EnvRotateResult {
+  readonly environment: { readonly name: string; readonly file: string };
+  readonly diagnostics: readonly WireDiagnostic[];
+  readonly files: Readonly<Record<string, string>>;
+  /** Document paths of the rotated `fn::rotate` calls (`values.aws.iam["fn::rotate::aws-iam"].state`). */
+  readonly rotated: readonly string[];
+  /** The revision the new states were written as; absent when nothing was written. */
+  readonly revision?: number;
+  /** The evaluated values after the rotation (a wire value), secrets redacted unless showSecrets; null for none. */
+  readonly values: unknown;
 }
 
 /** `env.check`: the diagnostics of the definition, and the file behind each environment they name. */

@@ -1,7 +1,8 @@
-// The commands that evaluate besides open and run — the checks of `env set|init|edit`, `env get`'s
-// values, `doctor`, `setup` — ask the daemon and start it, as the shim does, when none answers; with
-// ESCD_NO_DAEMON=1 they evaluate in their own process and start nothing. Values shown in clear by
-// `env get --show-secrets` are an audit line written by the daemon.
+// The commands that evaluate or call providers besides open and run — the checks of `env set|init|edit`,
+// `env get`'s values, `doctor`, `setup`, `oidc token`, `env rotate` — ask the daemon and start it, as the
+// shim does, when none answers; with ESCD_NO_DAEMON=1 they run in their own process and start nothing.
+// Values shown in clear, tokens and rotations are audit lines written by the daemon. (Rotations against
+// moto's IAM and real databases are test/e2e/rotate-*.test.ts.)
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/config/paths.js';
@@ -102,6 +103,14 @@ describe('one engine for every evaluation', () => {
     const local = await escd(['oidc', 'token', 'p/dev', '--json'], true);
     expect(local.code, local.stderr).toBe(0);
     expect(local.started).toBe(false);
+  });
+
+  it('env rotate runs in the daemon (an audit line), asked once', async () => {
+    const r = await escd(['env', 'rotate', 'p/dev']);
+    expect(r.stderr).toContain('p/dev has no fn::rotate to rotate');
+    expect(r.started).toBe(true);
+    const audit = (await readFile(resolvePaths(home.env).auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.filter((e) => e.action === 'env.rotate')).toEqual([expect.objectContaining({ environment: 'p/dev', outcome: 'ok' })]);
   });
 
   it('setup aws reads the environment region from the daemon', async () => {

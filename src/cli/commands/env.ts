@@ -12,6 +12,7 @@ import { DiagnosticsFailure, openRuntime, withDiagnostics } from '../evaluate.js
 import { formatPath, parsePath } from '../../store/path.js';
 import { cloudTargetOf } from '../../cloud/routing.js';
 import { EscdError } from '../../core/errors.js';
+import type { EnvRotateResult } from '../../protocol/wire.js';
 
 export function register(program: Command): void {
   const env = program
@@ -99,20 +100,27 @@ export async function list(options: { json?: boolean; organization?: string }): 
  * when none), writes their new states as one new revision and prints the rotated values (redacted).
  * Any error changes nothing.
  */
+/** A rotation calls outside services (IAM, databases), each bounded by its own timeouts. */
+const ROTATE_TIMEOUT_MS = 5 * 60_000;
+
 export async function rotate(env: string, paths: readonly string[], options: { showSecrets?: boolean } = {}): Promise<void> {
   for (const path of paths) parsePath(path);
   const runtime = await openRuntime();
   if (cloudTargetOf(runtime.config, env)) {
     throw new EscdError('bad_request', `${env} is a Pulumi Cloud environment: its rotations run in the service (@pulumi/esc-sdk has no call to start one)`);
   }
-  const { withProgress } = await import('../terminal.js');
-  const rotation = await withProgress(`rotating ${env}…`, () => runtime.rotate(env, paths.length > 0 ? { paths } : {}));
-  const { formatDiagnostic: line, hasErrors } = await import('../../runtime/diagnostic-lines.js');
-  for (const d of rotation.diagnostics) process.stderr.write(line(d, (name) => runtime.fileOf(name, rotation.environment)) + '\n');
+  // The daemon runs the rotators (it alone calls providers) and writes the revision; asked once, as
+  // a rotation must not run twice, and given the time a database's rotation may take.
+  const [{ withProgress }, { askEngine }] = await Promise.all([import('../terminal.js'), import('../engine.js')]);
+  const params = { env, ...(paths.length > 0 ? { paths: [...paths] } : {}), ...(options.showSecrets ? { showSecrets: true } : {}) };
+  const rotation = (await withProgress(`rotating ${env}…`, () => askEngine('env.rotate', params, { once: true, timeoutMs: ROTATE_TIMEOUT_MS }))) as EnvRotateResult;
+  const { checkResultLines, hasErrors } = await import('../../runtime/diagnostic-lines.js');
+  for (const line of checkResultLines(rotation)) process.stderr.write(line + '\n');
   if (hasErrors(rotation.diagnostics)) throw new DiagnosticsFailure(rotation.diagnostics.filter((d) => d.severity === 'error').length);
-  if (rotation.patches.length === 0) throw new EscdError('bad_request', paths.length > 0 ? `no fn::rotate at ${paths.join(', ')} in ${rotation.environment.name}` : `${rotation.environment.name} has no fn::rotate to rotate`);
-  const { toJSON } = await import('../../esc/value.js');
-  const rotated = rotation.patches.map((p) => formatPath(parsePath(p.docPath).slice(1, -2)));
+  if (rotation.rotated.length === 0) throw new EscdError('bad_request', paths.length > 0 ? `no fn::rotate at ${paths.join(', ')} in ${rotation.environment.name}` : `${rotation.environment.name} has no fn::rotate to rotate`);
+  const [{ toJSON }, { decodeValue }] = await Promise.all([import('../../esc/value.js'), import('../../esc/wire-value.js')]);
+  const rotated = rotation.rotated.map((docPath) => formatPath(parsePath(docPath).slice(1, -2)));
   process.stderr.write(`escd: rotated ${rotated.join(', ')} in ${rotation.environment.name} (revision ${rotation.revision})\n`);
-  process.stdout.write(JSON.stringify(rotation.values ? toJSON(rotation.values, { redact: !options.showSecrets }) : {}, null, 2) + '\n');
+  const values = rotation.values === null || rotation.values === undefined ? undefined : decodeValue(rotation.values);
+  process.stdout.write(JSON.stringify(values ? toJSON(values, { redact: !options.showSecrets }) : {}, null, 2) + '\n');
 }
