@@ -439,6 +439,11 @@ interface AxiosLikeError {
 function describeFailure(err: unknown, environment: string, url: string): { status: number | 'unreachable'; error: CloudError } {
   const e = err as AxiosLikeError;
   const response = e?.response;
+  // axios stops reading past maxContentLength; the service did answer, with too much.
+  if (e?.code === 'ERR_BAD_RESPONSE' && e.message?.startsWith('maxContentLength')) {
+    const error = new CloudError('bad_answer', `Pulumi Cloud's answer for ${environment} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB: refused, nothing of it kept`, undefined, { cause: err });
+    return { status: response?.status ?? 'unreachable', error };
+  }
   if (!response) {
     const why = e?.code === 'ECONNABORTED' || e?.code === 'ETIMEDOUT' ? 'did not answer in time' : e?.code ? `cannot be reached (${e.code})` : 'cannot be reached';
     return { status: 'unreachable', error: new CloudError('unreachable', `Pulumi Cloud at ${url} ${why}`, undefined, { cause: err }) };
