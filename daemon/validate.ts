@@ -215,6 +215,10 @@ function cloudOperation(p: Fields): CloudOperation {
         ...(create !== undefined ? { create } : {}),
       };
     }
+    case 'clone': {
+      const flags = (['history', 'access', 'environmentTags', 'revisionTags'] as const).flatMap((f) => (optionalBoolean(p, f) ? [[f, true] as const] : []));
+      return { op, env, project: requiredString(p, 'project'), name: requiredString(p, 'name'), ...Object.fromEntries(flags) };
+    }
     case 'create':
     case 'revisions':
     case 'revision-tags':
@@ -239,7 +243,7 @@ function cloudOperation(p: Fields): CloudOperation {
     case 'rename-tag':
       return { op, env, name: requiredString(p, 'name'), newName: requiredString(p, 'newName') };
     default:
-      throw new FieldError(`params.op must be one of list, create, read, write, revisions, revision-tags, revision-tag, tag-revision, untag-revision, tags, tag, set-tag, rename-tag, remove-tag`);
+      throw new FieldError(`params.op must be one of list, create, clone, read, write, revisions, revision-tags, revision-tag, tag-revision, untag-revision, tags, tag, set-tag, rename-tag, remove-tag`);
   }
 }
 

@@ -92,6 +92,14 @@ export interface CloudEnvironmentTag {
   readonly editor?: string;
 }
 
+/** What a clone keeps besides the latest definition (the service's CloneEnvironment flags). */
+export interface CloudCloneOptions {
+  readonly history?: boolean;
+  readonly access?: boolean;
+  readonly environmentTags?: boolean;
+  readonly revisionTags?: boolean;
+}
+
 export interface CloudClient {
   open(ref: CloudEnvironmentRef): Promise<CloudOpened>;
   /** The definition's YAML; with `decrypt`, secrets in clear (the service's own decrypt call). */
@@ -108,6 +116,8 @@ export interface CloudClient {
   update(ref: CloudEnvironmentRef, yaml: string): Promise<readonly Diagnostic[]>;
   /** Creates an empty environment; CloudError `conflict` when it exists. */
   create(ref: CloudEnvironmentRef): Promise<void>;
+  /** Copies the environment to `project/name` in its org, with what `keep` asks for. */
+  clone(ref: CloudEnvironmentRef, to: { readonly project: string; readonly name: string }, keep: CloudCloneOptions): Promise<void>;
   list(org: string): Promise<readonly { readonly project: string; readonly name: string; readonly modified?: string }[]>;
   /** Revisions, newest first (from `before - 1` down when given). */
   revisions(ref: CloudEnvironmentRef, options?: { readonly before?: number }): Promise<readonly CloudRevision[]>;
@@ -223,6 +233,21 @@ export async function createCloudClient(options: CloudClientOptions): Promise<Cl
     async create(ref) {
       await call('create', ref, () => api.createEnvironment(ref.org, { project: ref.project, name: ref.name })).catch((err: unknown) => {
         if (err instanceof CloudError && err.reason === 'conflict') throw new CloudError('conflict', `environment ${refText(ref)} already exists in Pulumi Cloud`, err.requestId);
+        throw err;
+      });
+    },
+
+    async clone(ref, to, keep) {
+      const body = {
+        project: to.project,
+        name: to.name,
+        ...(keep.history ? { preserveHistory: true } : {}),
+        ...(keep.access ? { preserveAccess: true } : {}),
+        ...(keep.environmentTags ? { preserveEnvironmentTags: true } : {}),
+        ...(keep.revisionTags ? { preserveRevisionTags: true } : {}),
+      };
+      await call('clone', ref, () => api.cloneEnvironment(ref.org, ref.project, ref.name, body)).catch((err: unknown) => {
+        if (err instanceof CloudError && err.reason === 'conflict') throw new CloudError('conflict', `environment ${ref.org}/${to.project}/${to.name} already exists in Pulumi Cloud`, err.requestId);
         throw err;
       });
     },

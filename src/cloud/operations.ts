@@ -24,6 +24,12 @@ export async function runCloudOperation(client: CloudClient, target: CloudTarget
       unversioned('creating');
       await client.create(ref);
       return { result: {}, stale: [bare] };
+    case 'clone': {
+      unversioned('cloning');
+      const keep = { history: op.history ?? false, access: op.access ?? false, environmentTags: op.environmentTags ?? false, revisionTags: op.revisionTags ?? false };
+      await client.clone(ref, { project: op.project, name: op.name }, keep);
+      return { result: {}, stale: [`${ref.org}/${op.project}/${op.name}`] };
+    }
     case 'read':
       return read(await client.read(ref, { decrypt: op.decrypt ?? false }));
     case 'write': {

@@ -94,6 +94,8 @@ export type CloudOperation =
   | { op: 'list'; org: string }
   /** A new, empty environment (`escd env init`); `conflict` when it exists. */
   | { op: 'create'; env: string }
+  /** A copy as `project/name` in the same org (`escd env clone`), keeping what the flags say. */
+  | { op: 'clone'; env: string; project: string; name: string; history?: boolean; access?: boolean; environmentTags?: boolean; revisionTags?: boolean }
   /** The definition (at the version, if any) with its ETag and revision; `decrypt`: secrets in clear. */
   | { op: 'read'; env: string; decrypt?: boolean }
   /**

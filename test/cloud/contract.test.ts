@@ -110,6 +110,16 @@ describe('fake Pulumi Cloud, driven by @pulumi/esc-sdk', () => {
     await expect(api.getEnvironmentTag('acme', 'app', 'dev', 'team')).rejects.toMatchObject({ response: { status: 404 } });
   });
 
+  it('clones an environment (CloneEnvironment): the latest definition, or its history and tags when asked', async () => {
+    await api.cloneEnvironment('acme', 'app', 'dev', { project: 'app', name: 'copy' });
+    expect((await api.listEnvironmentRevisions('acme', 'app', 'copy')).data.map((r) => r.number)).toEqual([1]);
+    await api.createEnvironmentTag('acme', 'app', 'dev', { name: 'owner', value: 'platform' });
+    await api.cloneEnvironment('acme', 'app', 'dev', { project: 'other', name: 'full', preserveHistory: true, preserveEnvironmentTags: true });
+    expect((await api.listEnvironmentRevisions('acme', 'other', 'full')).data.map((r) => r.number)).toEqual([4, 3, 2, 1]);
+    expect(Object.keys((await api.listEnvironmentTags('acme', 'other', 'full')).data.tags)).toEqual(['owner']);
+    await expect(api.cloneEnvironment('acme', 'app', 'dev', { project: 'app', name: 'copy' })).rejects.toMatchObject({ response: { status: 409 } });
+  });
+
   it('answers errors as the service does: 401 without the token, 404 for an unknown environment, 409 on a second create', async () => {
     await expect(sdk('wrong').listEnvironments('acme')).rejects.toMatchObject({ response: { status: 401 } });
     await expect(api.openEnvironment('acme', 'app', 'nope')).rejects.toMatchObject({ response: { status: 404 } });

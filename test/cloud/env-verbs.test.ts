@@ -155,6 +155,13 @@ describe('env verbs on a Pulumi Cloud environment', () => {
     expect(rotate.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('env clone copies the environment within the org in the service', async () => {
+    const r = await escd('env', 'clone', 'acme/app/dev', 'other/copy', '--preserve-history');
+    expect(r).toMatchObject({ code: 0, stdout: 'Environment acme/app/dev cloned into acme/other/copy.\n' });
+    expect(cloud.revisionCount('acme/other/copy')).toBe(cloud.revisionCount('acme/app/dev'));
+    expect((await escd('open', 'acme/other/copy', 'greeting')).stdout).toContain('hello');
+  });
+
   it('with --no-daemon (ESCD_NO_DAEMON=1) the same request path runs in the CLI process', async () => {
     const r = await runCli(['env', 'version', 'history', 'acme/app/dev@1'], { env: { ...env, ESCD_NO_DAEMON: '1' } });
     expect(r.code, r.stderr).toBe(0);

@@ -230,6 +230,19 @@ export async function startFakeCloud(options: { token?: string } = {}): Promise<
       return send(res, 200, list);
     }
     if (verb === 'versions' && arg === 'tags') return revisionTags(req, res, url, env, third, body);
+    if (verb === 'clone' && req.method === 'POST') {
+      const copy = parseJson(body) as { project?: unknown; name?: unknown; preserveHistory?: unknown; preserveEnvironmentTags?: unknown; preserveRevisionTags?: unknown };
+      if (typeof copy.project !== 'string' || copy.project === '' || typeof copy.name !== 'string' || copy.name === '') return send(res, 400, { code: 400, message: 'project and name are required' });
+      const to = `${org}/${copy.project}/${copy.name}`;
+      if (environments.has(to)) return send(res, 409, { code: 409, message: 'Conflict: environment already exists' });
+      const history = copy.preserveHistory === true;
+      const cloned = newEnvironment();
+      cloned.revisions.push(...(history ? env.revisions : env.revisions.slice(-1)));
+      if (history && copy.preserveRevisionTags === true) for (const [n, t] of env.revisionTags) cloned.revisionTags.set(n, { ...t });
+      if (copy.preserveEnvironmentTags === true) for (const [n, t] of env.tags) cloned.tags.set(n, { ...t });
+      environments.set(to, cloned);
+      return void res.writeHead(204).end();
+    }
     if (verb === 'tags') return environmentTags(req, res, env, arg, body);
     const version = verb === 'versions' ? arg : undefined;
     const action = verb === 'versions' ? third : verb;

@@ -161,7 +161,7 @@ Examples:
     .argument('<src>', '[org/]project/env')
     .argument('<dest>', '[project/]env')
     .option('--preserve-history', 'copy every revision (default: only the latest, as revision 1)')
-    .option('--preserve-access', 'accepted for compatibility (a local store has no team access)')
+    .option('--preserve-access', 'keep team access (Pulumi Cloud; a local store has none: accepted and ignored)')
     .option('--preserve-env-tags', 'copy the environment tags')
     .option('--preserve-rev-tags', 'copy the revision tags')
     .addHelpText('after', '\nExamples:\n  $ escd env clone myproj/dev staging\n  $ escd env clone myproj/dev other/dev --preserve-history --preserve-rev-tags')
@@ -376,7 +376,8 @@ export interface CloneFlags {
 /** `env clone <src> [<project>/]<dest>`: a new environment in the source's org (and project unless given). */
 export async function clone(source: string, destination: string, options: CloneFlags): Promise<void> {
   const runtime = await openRuntime();
-  if (cloudTargetOf(runtime.config, source)) throw new EscdError('bad_request', `escd does not clone Pulumi Cloud environments (${source}); \`escd env pull\` copies one into the local store`);
+  const remote = cloudTargetOf(runtime.config, source);
+  if (remote) return cloneCloud(remote, destination, options);
   const ref = await runtime.store.resolveExisting(source).then(
     (r) => r.ref,
     () => runtime.store.resolve(source), // both spellings exist: the reference takes project/env
@@ -391,6 +392,24 @@ export async function clone(source: string, destination: string, options: CloneF
     throw err;
   }
   out(`Environment ${fullName(ref)} cloned into ${fullName(dest)}.\n`);
+}
+
+/** `env clone` of a Pulumi Cloud environment: the service copies it within the org (the daemon asks). */
+async function cloneCloud(source: CloudTarget, destination: string, options: CloneFlags): Promise<void> {
+  if (source.ref.version !== undefined) throw new EscdError('bad_request', 'the clone command does not accept versions');
+  const [project, name] = destination.includes('/') ? (destination.split('/', 2) as [string, string]) : [source.ref.project, destination];
+  const { askCloud } = await import('../cloud-env.js');
+  await askCloud({
+    op: 'clone',
+    env: source.name,
+    project,
+    name,
+    ...(options.preserveHistory ? { history: true } : {}),
+    ...(options.preserveAccess ? { access: true } : {}),
+    ...(options.preserveEnvTags ? { environmentTags: true } : {}),
+    ...(options.preserveRevTags ? { revisionTags: true } : {}),
+  });
+  out(`Environment ${source.name} cloned into ${source.ref.org}/${project}/${name}.\n`);
 }
 
 // `escd env diff <env>[@version] [[env][@version]]`: the values and definitions of two versions
