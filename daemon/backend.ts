@@ -101,13 +101,12 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
         throw storeError(err);
       }
     },
-    async evaluate(name, signal): Promise<EvaluateResult> {
+    async evaluate(name, signal, evaluateOptions = {}): Promise<EvaluateResult> {
       const remote = cloudTargetOf(runtime.config, name);
       if (remote) return runtime.cloud.open(remote).catch((err: unknown) => Promise.reject(cloudError(err)));
       let result;
       try {
-        // Traced: `open --format detailed` shows where each value comes from (the wire sends them only then).
-        result = await runtime.evaluate(name, { mode: 'eval', signal, traces: true });
+        result = await runtime.evaluate(name, { mode: 'eval', signal, ...(evaluateOptions.traces ? { traces: true } : {}) });
       } catch (err) {
         throw storeError(err);
       }

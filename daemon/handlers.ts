@@ -18,6 +18,7 @@ import { kubeTokenFilePath, type KeptFile, type KeptFileStatus, type TokenFileKe
 import { kubeCredentialJson, type KubeTokenSources } from './kube-tokens.js';
 import type { Dispatch, Reply } from './server.js';
 import type { CloudOutcome } from '../src/cloud/operations.js';
+import type { EvaluateResult } from '../src/esc/types.js';
 
 export interface DaemonInfo {
   readonly pid: number;
@@ -92,6 +93,11 @@ export interface HandlerDeps {
   readonly log: (message: string) => void;
   /** Diagnostics of a definition not saved yet (env.check). */
   readonly check?: (params: MethodParams['env.check']) => Promise<EnvCheckResult>;
+  /**
+   * A one-off evaluation whose values carry their traces (`escd open --format detailed`): sessions are
+   * cached without them, since a deep import graph's traces repeat every base.
+   */
+  readonly trace?: (env: string, signal: AbortSignal) => Promise<EvaluateResult>;
   /** A Pulumi Cloud environment's definition, history or tags (cloud.env). */
   readonly cloud?: (params: MethodParams['cloud.env']) => Promise<CloudOutcome>;
   /** `escd env rotate` (env.rotate). */
@@ -106,6 +112,9 @@ export interface HandlerDeps {
 
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A traced open evaluates once more; it gives up (and shows the session's values) after this long. */
+const TRACED_OPEN_TIMEOUT_MS = 60_000;
 
 function statusEnvironment(entry: EntryStatus): StatusEnvironment {
   const { lastRefresh } = entry;
@@ -144,21 +153,33 @@ const noEndpoint: Reply = { ok: false, error: { code: 'not_found', message: 'thi
 const warningLines = (session: Session): string[] =>
   session.result.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic({ ...d, file: d.file ?? session.environment }));
 
-/** env.open with format wire: the value tree with its flags (and traces), computed once per session, reveal flag and traces. */
-function openWire(session: Session, showSecrets: boolean, traces: boolean): string {
-  const key = `env.open.wire:${showSecrets ? 'plain' : 'redacted'}${traces ? ':traced' : ''}`;
+/** env.open with format wire: the value tree with its flags, computed once per session and reveal flag. */
+function openWire(session: Session, showSecrets: boolean): string {
+  const key = showSecrets ? 'env.open.wire:plain' : 'env.open.wire:redacted';
   const memo = session.memo.get(key);
   if (typeof memo === 'string') return memo;
-  const { values } = session.result;
-  const result: EnvOpenResult = {
+  const text = JSON.stringify(openResult(session, session.result.values, { redact: !showSecrets }));
+  session.memo.set(key, text);
+  return text;
+}
+
+/**
+ * env.open with format wire and traces: the values of a one-off traced evaluation (not cached); the
+ * session's, without traces, when that one fails.
+ */
+async function openWireTraced(session: Session, showSecrets: boolean, trace: () => Promise<EvaluateResult>): Promise<string> {
+  const fresh = await trace().catch(() => undefined);
+  const values = fresh !== undefined && !fresh.diagnostics.some((d) => d.severity === 'error') ? fresh.values : session.result.values;
+  return JSON.stringify(openResult(session, values, { redact: !showSecrets, traces: true }));
+}
+
+function openResult(session: Session, values: Session['result']['values'], options: { redact: boolean; traces?: boolean }): EnvOpenResult {
+  return {
     environment: session.environment,
-    ...(values ? { values: encodeValue(values, { redact: !showSecrets, traces }) } : {}),
+    ...(values ? { values: encodeValue(values, options) } : {}),
     warnings: warningLines(session),
     ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
   };
-  const text = JSON.stringify(result);
-  session.memo.set(key, text);
-  return text;
 }
 
 /** env.run: variables, files, secrets to redact and the values for `${path}` arguments, computed once per session. */
@@ -247,7 +268,11 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       withWarning(
         p,
         serve('env.open', p.env, p.showSecrets ? { revealed: true } : {}, (served) =>
-          p.format === 'wire' ? openWire(served.session, p.showSecrets ?? false, p.traces ?? false) : openJson(served.session, p.showSecrets ?? false),
+          p.format !== 'wire'
+            ? openJson(served.session, p.showSecrets ?? false)
+            : p.traces && deps.trace
+              ? openWireTraced(served.session, p.showSecrets ?? false, () => deps.trace!(p.env, AbortSignal.timeout(TRACED_OPEN_TIMEOUT_MS)))
+              : openWire(served.session, p.showSecrets ?? false),
         ),
       ),
     // The child's output is filtered unless interactive: then secrets may be shown.

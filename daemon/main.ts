@@ -170,6 +170,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       requestShutdown: () => stop('shutdown requested'),
       log,
       ...(backend.check ? { check: (p: MethodParams['env.check']) => backend.check!(p) } : {}),
+      trace: (env: string, signal: AbortSignal) => backend.source.evaluate(env, signal, { traces: true }),
       ...(backend.cloud ? { cloud: (p: MethodParams['cloud.env']) => backend.cloud!(p) } : {}),
       ...(backend.token ? { token: (p: MethodParams['oidc.token']) => backend.token!(p) } : {}),
       ...(backend.rotate ? { rotate: (p: MethodParams['env.rotate']) => backend.rotate!(p) } : {}),

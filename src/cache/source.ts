@@ -15,9 +15,10 @@ export interface EnvironmentSource {
   locate(name: string): { readonly name: string; readonly file?: string };
   /**
    * Evaluates with secrets (mode eval); diagnostics with severity error mean failure. `signal` aborts
-   * when the cache gives up waiting (a hung STS must not pin the entry forever).
+   * when the cache gives up waiting (a hung STS must not pin the entry forever). With `traces` each
+   * value carries its trace (a one-off evaluation for `open --format detailed`, never a cached one).
    */
-  evaluate(name: string, signal: AbortSignal): Promise<EvaluateResult>;
+  evaluate(name: string, signal: AbortSignal, options?: { readonly traces?: boolean }): Promise<EvaluateResult>;
 }
 
 /** An EscdError that may carry an evaluation's diagnostics (for `evaluation_failed` answers). */

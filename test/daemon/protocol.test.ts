@@ -191,7 +191,13 @@ describe('daemon protocol over a real socket', () => {
   });
 
   it('env.open and env.check take traces as a flag (the wire value carries them when the evaluation has them)', async () => {
+    await request(daemon.socket, 'env.open', { env: 'dev', format: 'wire' });
+    const before = daemon.source.evaluations.length;
+    await request(daemon.socket, 'env.open', { env: 'dev', format: 'wire' });
+    expect(daemon.source.evaluations.length).toBe(before);
+    // Traced: one evaluation more, beside the cached session (which keeps no traces).
     expect(await request(daemon.socket, 'env.open', { env: 'dev', format: 'wire', traces: true })).toMatchObject({ ok: true, result: { values: { o: {} } } });
+    expect(daemon.source.evaluations.length).toBe(before + 1);
     const c = client();
     await c.ready();
     expect(await c.call('env.open', { env: 'dev', traces: 1 }, 't')).toMatchObject({ error: { message: 'params.traces must be true or false' } });
