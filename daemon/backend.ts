@@ -258,6 +258,9 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
     useAudit(sink) {
       audit = sink;
     },
+    warm() {
+      engine?.warm?.();
+    },
     async close() {
       await engine?.close?.();
     },

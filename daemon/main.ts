@@ -47,6 +47,8 @@ export interface DaemonBackend {
   /** The STS endpoint in use and its origin (config.yaml, the explicit start's environment, or the region). */
   stsEndpoint?(): { readonly url: string; readonly source: string };
   close?(): Promise<void>;
+  /** Gets ready to evaluate (the worker thread boots), called once the socket listens. */
+  warm?(): void;
   /** Where the backend records its own calls to outside services (Pulumi Cloud). */
   useAudit?(audit: AuditSink): void;
 }
@@ -208,6 +210,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   log(`listening on ${listener.path}${listener.activated ? ' (socket activation)' : ''}, pid ${process.pid}, version ${options.version}`);
   void tokenFiles?.start();
+  // The first request is often an evaluation (a shim started this daemon): boot the worker now, after
+  // the socket listens so that it does not delay the first answer.
+  backend.warm?.();
   options.onListening?.(info());
   return stopped;
 }

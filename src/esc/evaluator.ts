@@ -608,7 +608,7 @@ class EnvEval {
     const state = expr.state === undefined ? val(null, { site }) : await this.evaluateArg(x, expr.state);
     if (rotator === undefined) return unknownVal(site);
     const schemaOk = this.checkInputs(rotator.inputSchema, inputs, site);
-    const inputsOk = this.validateInputs(rotator, inputs, site) && schemaOk;
+    const inputsOk = (await this.validateInputs(rotator, inputs, site)) && schemaOk;
     const stateOk = this.checkInputs({ oneOf: [rotator.stateSchema, { type: 'null' }] }, state, state.site ?? site);
     const blocking = (v: Val): boolean => {
       if (v.unknown) return v.rotateOnly !== true;
@@ -712,7 +712,7 @@ class EnvEval {
     const inputs = await this.evaluateArg(x, expr.inputs);
     if (provider === undefined) return unknownVal(site);
     const schemaOk = this.checkInputs(provider.inputSchema, inputs, site);
-    const inputsOk = this.validateInputs(provider, inputs, site) && schemaOk;
+    const inputsOk = (await this.validateInputs(provider, inputs, site)) && schemaOk;
     if (!inputsOk || containsUnknown(inputs) || !this.ev.live) {
       return unknownVal(site, { schema: provider.outputSchema });
     }
@@ -742,9 +742,9 @@ class EnvEval {
   }
 
   /** Runs a provider's or rotator's own input checks; each issue at its input's line. */
-  private validateInputs(checker: Pick<Provider, 'validate'>, inputs: Val, site: Site): boolean {
+  private async validateInputs(checker: Pick<Provider, 'validate'>, inputs: Val, site: Site): Promise<boolean> {
     if (checker.validate === undefined) return true;
-    const issues = checker.validate(toEscValue(inputs));
+    const issues = await checker.validate(toEscValue(inputs));
     this.reportIssues(issues, inputs, site);
     return issues.length === 0;
   }

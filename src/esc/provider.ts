@@ -38,9 +38,10 @@ export interface Provider {
   readonly outputSchema: Schema;
   /**
    * Checks what a JSON schema cannot say well (unknown keys, value shapes), in every stage, before
-   * any call. Inputs may be partly unknown (check stage): only known parts are checked.
+   * any call. Inputs may be partly unknown (check stage): only known parts are checked. May answer
+   * asynchronously (the daemon's evaluation worker asks the daemon's thread, which holds the providers).
    */
-  validate?(inputs: EscValue): readonly ProviderIssue[];
+  validate?(inputs: EscValue): readonly ProviderIssue[] | Promise<readonly ProviderIssue[]>;
   /** Resolves to the output; rejects with an Error whose message becomes the diagnostic summary verbatim. */
   open(inputs: EscValue, context: ProviderContext): Promise<EscValue>;
 }

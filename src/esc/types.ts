@@ -68,7 +68,7 @@ export interface Rotator {
   readonly stateSchema: Schema;
   readonly outputSchema: Schema;
   /** As Provider.validate: checks known inputs in every stage, before any call. */
-  validate?(inputs: EscValue): readonly ProviderIssue[];
+  validate?(inputs: EscValue): readonly ProviderIssue[] | Promise<readonly ProviderIssue[]>;
   /** Opens with the stored state (null when absent); rejects with an Error whose message is reported verbatim. */
   open(inputs: EscValue, state: EscValue | null, context: ProviderContext): Promise<EscValue>;
   /** Returns the new state; rejects with an Error reported as `rotate: <message>`. */

@@ -8,6 +8,8 @@ import type { EvaluateOptions, EvaluateResult, RotateOptions, RotateResult } fro
 export interface EvaluationEngine {
   evaluate(rootName: string, source: string, options: EvaluateOptions): Promise<EvaluateResult>;
   rotate(rootName: string, source: string, options: RotateOptions): Promise<RotateResult>;
+  /** Gets ready for the first evaluation (boots the worker thread) without waiting for it. */
+  warm?(): void;
   /** Stops what the engine started (worker threads); in-flight evaluations end with a diagnostic. */
   close?(): Promise<void>;
 }

@@ -1,10 +1,9 @@
 // The evaluation worker thread (started by isolated-engine.ts). It holds only the language: each run
-// parses and evaluates one environment; the loader, cipher, providers and rotators are calls back to
-// the daemon's thread, which keeps keys, sessions and signing. A provider's `validate` is synchronous
-// in the evaluator, so it is asked over a second port while this thread waits on a shared flag.
+// parses and evaluates one environment; the loader, cipher, providers and rotators (their `validate`
+// included) are calls back to the daemon's thread, which keeps keys, sessions and signing.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { evaluateEnvironment, rotateEnvironment } from '../esc/evaluate.js';
 import type { Provider, ProviderContext, ProviderIssue } from '../esc/provider.js';
 import type { EvaluateOptions, EvaluateResult, Rotator } from '../esc/types.js';
@@ -21,15 +20,7 @@ import {
   type PluginShapes,
   type RunRequest,
   type ToWorker,
-  type ValidateReply,
-  type ValidateRequest,
 } from './worker-protocol.js';
-
-interface WorkerData {
-  readonly syncPort: MessagePort;
-  /** [0]: the sequence number of the last validation answered. */
-  readonly flag: Int32Array;
-}
 
 /**
  * Evaluating yields the CPU to the daemon's own thread: on a busy machine, answering from the cache
@@ -45,31 +36,9 @@ function yieldToTheDaemon(): void {
 yieldToTheDaemon();
 
 const port = parentPort!;
-const { syncPort, flag } = workerData as WorkerData;
 const send = (message: FromWorker): void => port.postMessage(message);
 
 const plain = (v: EscValue) => encodeValue(v, { redact: false });
-
-let validations = 0;
-/** Asks the daemon's thread for a `validate` and waits for its answer (it never blocks on us). */
-function validateSync(request: ValidateRequest): readonly ProviderIssue[] {
-  const seq = ++validations;
-  syncPort.postMessage({ seq, ...request });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const received = receiveMessageOnPort(syncPort);
-    if (received !== undefined) {
-      const reply = received.message as ValidateReply & { seq: number };
-      if (reply.seq === seq) return reply.issues;
-      continue; // the late answer of an earlier check that timed out
-    }
-    // The daemon posts its answer before raising the flag, so a raised flag with no message is not ours.
-    const seen = Atomics.load(flag, 0);
-    const left = deadline - Date.now();
-    if (seen >= seq || left <= 0) return [{ path: [], message: `the daemon did not answer the input check of ${request.name}` }];
-    Atomics.wait(flag, 0, seen, left);
-  }
-}
 
 let calls = 0;
 const waiting = new Map<number, { readonly id: number; readonly resolve: (reply: CallReply) => void }>();
@@ -84,6 +53,8 @@ async function call(id: number, op: CallOp): Promise<CallReply> {
   return reply;
 }
 
+const validate = async (id: number, kind: 'provider' | 'rotator', name: string, inputs: EscValue): Promise<readonly ProviderIssue[]> =>
+  (await call(id, { op: 'validate', kind, name, inputs: plain(inputs) })).value as readonly ProviderIssue[];
 const where = (context: ProviderContext) => ({ rootEnvironment: context.rootEnvironment, currentEnvironment: context.currentEnvironment });
 const noteAll = (reply: CallReply, context: ProviderContext): void => reply.expiries?.forEach((at) => context.noteExpiry(at));
 const stateNode = (state: EscValue | null) => (state === null ? null : plain(state));
@@ -92,7 +63,7 @@ function provider(id: number, shape: PluginShape): Provider {
   return {
     inputSchema: shape.inputSchema,
     outputSchema: shape.outputSchema,
-    ...(shape.validates ? { validate: (inputs: EscValue) => validateSync({ id, kind: 'provider', name: shape.name, inputs: plain(inputs) }) } : {}),
+    ...(shape.validates ? { validate: (inputs: EscValue) => validate(id, 'provider', shape.name, inputs) } : {}),
     async open(inputs, context) {
       const reply = await call(id, { op: 'open', name: shape.name, inputs: plain(inputs), env: where(context) });
       noteAll(reply, context);
@@ -106,7 +77,7 @@ function rotator(id: number, shape: PluginShape): Rotator {
     inputSchema: shape.inputSchema,
     outputSchema: shape.outputSchema,
     stateSchema: shape.stateSchema ?? true,
-    ...(shape.validates ? { validate: (inputs: EscValue) => validateSync({ id, kind: 'rotator', name: shape.name, inputs: plain(inputs) }) } : {}),
+    ...(shape.validates ? { validate: (inputs: EscValue) => validate(id, 'rotator', shape.name, inputs) } : {}),
     async open(inputs, state, context) {
       const reply = await call(id, { op: 'rotator.open', name: shape.name, inputs: plain(inputs), state: stateNode(state), env: where(context) });
       noteAll(reply, context);

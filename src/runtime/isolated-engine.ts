@@ -9,7 +9,9 @@
 // time gets its diagnostic and every other one in flight runs again alone in a fresh worker, so a
 // death is charged to the environment that caused it; a rotation is never run twice (its rotator may
 // have acted), it reports the failure instead.
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS } from '../esc/limits.js';
 import type { Provider, ProviderContext } from '../esc/provider.js';
@@ -27,8 +29,6 @@ import {
   type PluginShapes,
   type RunRequest,
   type ToWorker,
-  type ValidateReply,
-  type ValidateRequest,
 } from './worker-protocol.js';
 
 export interface IsolationOptions {
@@ -36,7 +36,11 @@ export interface IsolationOptions {
   readonly heapMb?: number;
   /** Time past an evaluation's own limit before its worker is killed (default 5 s). */
   readonly graceMs?: number;
-  /** An idle worker is stopped after this long (default 60 s), giving its memory back. */
+  /**
+   * An idle worker is stopped after this long (default 2 s), giving its memory back (~14 MB RSS):
+   * evaluations come in bursts (a start, a refresh, a new environment), and a worker boots in
+   * ~0.1–0.3 s (bundled, src/runtime/bundle.mjs).
+   */
   readonly idleMs?: number;
   /**
    * Whether an `eval` with errors still returns its partial values (default true, as in this thread).
@@ -45,10 +49,15 @@ export interface IsolationOptions {
   readonly valuesOnError?: boolean;
 }
 
-/** The worker script: next to this file when built; from the sources (tests), the built one. */
+/**
+ * The worker script: the bundle (src/runtime/bundle.mjs) next to this file, else tsc's output; from
+ * the sources (tests), the built ones.
+ */
 function workerScript(): string {
   const here = fileURLToPath(import.meta.url);
-  return here.endsWith('.ts') ? here.replace(/[/\\]src[/\\]runtime[/\\][^/\\]+\.ts$/, '/dist/src/runtime/evaluation-worker.js') : fileURLToPath(new URL('./evaluation-worker.js', import.meta.url));
+  const dir = here.endsWith('.ts') ? join(dirname(here), '..', '..', 'dist', 'src', 'runtime') : dirname(here);
+  const bundled = join(dir, 'evaluation-worker.cjs');
+  return existsSync(bundled) ? bundled : join(dir, 'evaluation-worker.js');
 }
 
 type AnyOptions = (EvaluateOptions | RotateOptions) & Partial<Pick<EvaluateOptions, 'mode' | 'showSecrets'>>;
@@ -79,8 +88,6 @@ class EvaluationThread {
   readonly jobs = new Map<number, Job>();
   private readonly sentPlugins = new Set<number>();
   private readonly worker: Worker;
-  private readonly syncPort: MessagePort;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private idle?: NodeJS.Timeout;
   dead = false;
   /** Set when this thread was killed because `job` ran past its deadline. */
@@ -90,24 +97,17 @@ class EvaluationThread {
     private readonly settings: Required<IsolationOptions>,
     private readonly onDeath: (thread: EvaluationThread, jobs: Map<number, Job>, killedFor: number | undefined, reason: string) => void,
   ) {
-    const channel = new MessageChannel();
-    this.syncPort = channel.port1;
     this.worker = new Worker(workerScript(), {
-      workerData: { syncPort: channel.port2, flag: this.flag },
-      transferList: [channel.port2],
       resourceLimits: { maxOldGenerationSizeMb: settings.heapMb },
       stdout: false,
       stderr: false,
     });
-    this.syncPort.on('message', (request: ValidateRequest & { seq: number }) => this.validate(request));
-    this.syncPort.unref();
     this.worker.on('message', (message: FromWorker) => this.received(message));
     let error: Error | undefined;
     this.worker.on('error', (err) => (error = err));
     this.worker.on('exit', () => {
       this.dead = true;
       clearTimeout(this.idle);
-      this.syncPort.close();
       const reason =
         this.killedFor !== undefined
           ? 'time'
@@ -120,6 +120,14 @@ class EvaluationThread {
       this.onDeath(this, jobs, this.killedFor, reason);
     });
     this.worker.unref();
+    this.stopWhenIdle();
+  }
+
+  /** Stops the worker once it has had nothing to do for `idleMs`. */
+  private stopWhenIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => void this.stop(), this.settings.idleMs);
+    this.idle.unref();
   }
 
   start(id: number, job: Job): void {
@@ -144,14 +152,18 @@ class EvaluationThread {
     this.post(first ? { ...job.request, shapes: job.shapes() } : job.request);
   }
 
+  /** True once stopping: new evaluations go to a fresh worker. */
+  retiring = false;
+
   stop(): Promise<number> {
+    this.retiring = true;
     return this.worker.terminate();
   }
 
   private kill(id: number): void {
     if (this.dead || !this.jobs.has(id)) return;
     this.killedFor ??= id;
-    void this.worker.terminate();
+    void this.stop();
   }
 
   private post(message: ToWorker): void {
@@ -165,8 +177,7 @@ class EvaluationThread {
     this.jobs.delete(id);
     if (this.jobs.size === 0) {
       this.worker.unref();
-      this.idle = setTimeout(() => void this.stop(), this.settings.idleMs);
-      this.idle.unref();
+      this.stopWhenIdle();
     }
     return job;
   }
@@ -186,22 +197,6 @@ class EvaluationThread {
     if (message.type === 'done') job.resolve(message.result);
     else job.reject(message.error.aborted ? (job.options.signal?.reason ?? fromWireError(message.error)) : fromWireError(message.error));
   }
-
-  /** Answers a `validate` while the worker waits: reply first, then raise the flag it waits on. */
-  private validate(request: ValidateRequest & { seq: number }): void {
-    let issues: ValidateReply['issues'];
-    try {
-      const job = this.jobs.get(request.id);
-      const registry = request.kind === 'provider' ? job?.options.providers : job?.options.rotators;
-      const checker = registry?.get(request.name);
-      issues = checker?.validate?.(decodeValue(request.inputs)) ?? [];
-    } catch (err) {
-      issues = [{ path: [], message: err instanceof Error ? err.message : String(err) }];
-    }
-    this.syncPort.postMessage({ seq: request.seq, issues });
-    Atomics.store(this.flag, 0, request.seq);
-    Atomics.notify(this.flag, 0);
-  }
 }
 
 /** Runs one call of the worker's evaluation with the caller's own loader, cipher, providers and rotators. */
@@ -214,6 +209,10 @@ async function serve(options: AnyOptions, c: CallRequest): Promise<CallReply> {
       return ok(await options.cipher.decrypt(c.bytes));
     case 'encrypt':
       return ok(await options.cipher.encrypt(c.bytes));
+    case 'validate': {
+      const registry = c.kind === 'provider' ? options.providers : options.rotators;
+      return ok((await registry?.get(c.name)?.validate?.(decodeValue(c.inputs))) ?? []);
+    }
     default: {
       const expiries: Date[] = [];
       const context: ProviderContext = {
@@ -242,7 +241,7 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
   const settings: Required<IsolationOptions> = {
     heapMb: options.heapMb ?? 512,
     graceMs: options.graceMs ?? 5_000,
-    idleMs: options.idleMs ?? 60_000,
+    idleMs: options.idleMs ?? 2_000,
     valuesOnError: options.valuesOnError ?? true,
   };
   // A number per (providers, rotators) pair of registries: their schemas cross once per worker, not per run.
@@ -296,7 +295,7 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
       rotators: [...(options.rotators ?? [])].map(([name, r]) => shapeOf(name, r)),
     });
     return new Promise<EncodedResult>((resolve, reject) => {
-      if (!shared || shared.dead) shared = new EvaluationThread(settings, onDeath);
+      if (!shared || shared.dead || shared.retiring) shared = new EvaluationThread(settings, onDeath);
       shared.start(id, { request: full, shapes, options, resolve, reject, alone: false });
     });
   };
@@ -322,6 +321,9 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
       const result = await submit({ stage: 'rotate', rootName, source, ...common(options), ...(options.paths ? { paths: options.paths } : {}) }, options);
       const decoded = decodeResult(result);
       return { ...decoded, patches: (result.patches ?? []).map((p) => ({ docPath: p.docPath, replacement: decodeValue(p.replacement) })) };
+    },
+    warm() {
+      if (!closed && (!shared || shared.dead || shared.retiring)) shared = new EvaluationThread(settings, onDeath);
     },
     async close() {
       closed = true;

@@ -14,7 +14,7 @@ export interface PluginShape {
   readonly outputSchema: Schema;
   /** Rotators only. */
   readonly stateSchema?: Schema;
-  /** Whether it has its own `validate` (asked synchronously of the daemon's thread). */
+  /** Whether it has its own `validate` (asked of the daemon's thread). */
   readonly validates: boolean;
 }
 
@@ -49,6 +49,7 @@ export interface AbortRequest {
 
 export type CallOp =
   | { readonly op: 'load'; readonly name: string }
+  | { readonly op: 'validate'; readonly kind: 'provider' | 'rotator'; readonly name: string; readonly inputs: WireNode }
   | { readonly op: 'decrypt' | 'encrypt'; readonly bytes: Uint8Array }
   | { readonly op: 'open'; readonly name: string; readonly inputs: WireNode; readonly env: CallEnvironment }
   | { readonly op: 'rotator.open' | 'rotator.rotate'; readonly name: string; readonly inputs: WireNode; readonly state: WireNode | null; readonly env: CallEnvironment };
@@ -65,24 +66,11 @@ export interface CallReply {
   readonly type: 'reply';
   readonly call: number;
   readonly ok: boolean;
-  /** load: the source; decrypt/encrypt: bytes; open/rotate: a wire node. */
-  readonly value?: string | Uint8Array | WireNode;
+  /** load: the source; decrypt/encrypt: bytes; validate: the issues; open/rotate: a wire node. */
+  readonly value?: string | Uint8Array | WireNode | readonly ProviderIssue[];
   readonly error?: WireError;
   /** Expiries a provider noted (ProviderContext.noteExpiry) while answering. */
   readonly expiries?: readonly Date[];
-}
-
-/** Worker → daemon over the synchronous port: a provider's or rotator's own `validate`. */
-export interface ValidateRequest {
-  /** The run asking. */
-  readonly id: number;
-  readonly kind: 'provider' | 'rotator';
-  readonly name: string;
-  readonly inputs: WireNode;
-}
-
-export interface ValidateReply {
-  readonly issues: readonly ProviderIssue[];
 }
 
 export interface EncodedResult {

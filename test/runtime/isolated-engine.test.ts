@@ -157,4 +157,20 @@ describe('the isolated evaluation engine', () => {
       await lean.close?.();
     }
   });
+
+  it('gives its worker back when idle and boots a fresh one for the next evaluation, even one asked while it stops', async () => {
+    const brief = isolatedEngine({ idleMs: 0 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const result = await brief.evaluate('e', `values:\n  n: ${i}\n`, options(new Map()));
+        expect(toJSON(result.values!, { redact: false })).toEqual({ n: i });
+      }
+      // The idle timer (0 ms, set first) has fired and the worker is stopping: this goes to a fresh one.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const late = await brief.evaluate('e', 'values:\n  n: 4\n', options(new Map()));
+      expect(late.diagnostics).toEqual([]);
+    } finally {
+      await brief.close?.();
+    }
+  });
 });
