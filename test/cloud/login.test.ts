@@ -29,6 +29,7 @@ describe('escd login / logout', () => {
     await writeFile(join(home.env.ESCD_HOME!, 'config.yaml'), `orgs:\n  acme:\n    backend: ${cloud.url}\n`);
   });
   afterAll(async () => {
+    if (home) await runCli(['stop'], { env: home.env });
     await cloud?.stop();
     await home?.cleanup();
   });
@@ -38,12 +39,16 @@ describe('escd login / logout', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^escd: not logged in: Pulumi Cloud refused the access token .*HTTP 401/);
     expect(r.stderr).not.toContain('pul-not-the-token');
+    expect(await filesHolding(home.dir, 'pul-not-the-token')).toEqual([]);
   });
 
   it('stores a good token (from stdin, or PULUMI_ACCESS_TOKEN) in the key store only, and logout removes it', async () => {
     const r = await runCli(['login', cloud.url, '--json'], { env: home.env, input: `${cloud.token}\n` });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ url: cloud.url, orgs: ['acme'] });
+    // The daemon checked it, and its audit log has the call with the service's request id.
+    const audit = await readFile(join(home.env.ESCD_HOME!, 'state', 'audit.log'), 'utf8');
+    expect(audit).toMatch(/"action":"cloud.call".*"operation":"list".*"status":200.*"requestId":"[0-9a-f-]{36}"/);
     // With ESCD_KEYSTORE=file the key store is one 0600 file; the token is in it and nowhere else.
     const holding = await filesHolding(home.dir, cloud.token);
     expect(holding).toHaveLength(1);

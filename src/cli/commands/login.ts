@@ -34,28 +34,27 @@ Examples:
 }
 
 async function login(urlArgument: string | undefined, opts: LoginOptions): Promise<void> {
-  const [{ openRuntime }, { PULUMI_CLOUD_URL }, credentials, { createCloudClient }] = await Promise.all([
-    import('../evaluate.js'),
-    import('../../config/config.js'),
-    import('../../cloud/credentials.js'),
-    import('../../cloud/client.js'),
-  ]);
+  const [{ openRuntime }, { PULUMI_CLOUD_URL }, credentials] = await Promise.all([import('../evaluate.js'), import('../../config/config.js'), import('../../cloud/credentials.js')]);
   const url = normaliseUrl(urlArgument ?? PULUMI_CLOUD_URL);
   const runtime = await openRuntime();
   const orgs = Object.entries(runtime.config.cloudOrgs).filter(([, u]) => u === url).map(([org]) => org);
   const token = process.env.PULUMI_ACCESS_TOKEN || (await readToken());
   const bad = credentials.checkTokenShape(token);
   if (bad) throw new EscdError('usage', bad);
+  const keys = await runtime.keyStore();
+  const previous = await keys.get(credentials.keyNameFor(url));
+  await credentials.storeAccessToken(keys, url, token);
   // Checked against the service before it is kept: a typo should fail here, not at the first `aws` call.
+  // The daemon makes the call (and audits it) with the token just stored; a refused one is taken back.
   if (orgs[0] !== undefined) {
-    const client = await createCloudClient({ url, token, now: () => runtime.clock.now() });
+    const { askCloud } = await import('../cloud-env.js');
     try {
-      await client.list(orgs[0]);
+      await askCloud({ op: 'list', org: orgs[0] });
     } catch (err) {
+      await (previous === undefined ? keys.delete(credentials.keyNameFor(url)) : keys.set(credentials.keyNameFor(url), previous));
       throw new EscdError('bad_request', `not logged in: ${(err as Error).message}`);
     }
   }
-  await credentials.storeAccessToken(await runtime.keyStore(), url, token);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ url, orgs }, null, 2) + '\n');
     return;
