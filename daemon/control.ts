@@ -9,7 +9,6 @@ import { ownershipProblems, ownershipRefusal } from '../src/config/ownership.js'
 import { resolvePaths } from '../src/config/paths.js';
 import type { Method, MethodParams, Response } from '../src/protocol/wire.js';
 import type { StatusResult } from './handlers.js';
-import { spawnDetachedDaemon } from './spawn-detached.js';
 import { formatStatus } from './status-format.js';
 
 const START_TIMEOUT_MS = 10_000;
@@ -77,6 +76,8 @@ export async function launch(ctx: ControlContext, options: { deliberate?: boolea
   const logStart = existsSync(ctx.logFile) ? statSync(ctx.logFile).size : 0;
   let exited: number | null | undefined;
   let child;
+  // Loaded here: node:child_process is not worth loading for `escd status`.
+  const { spawnDetachedDaemon } = await import('./spawn-detached.js');
   try {
     child = spawnDetachedDaemon({ socket: ctx.socket, logFile: ctx.logFile, env: ctx.env, deliberate: options.deliberate ?? false });
   } catch (err) {

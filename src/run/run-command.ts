@@ -3,10 +3,11 @@
 // exit status (128 + signal number when it was killed).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 import type { Writable } from 'node:stream';
 import { SecretRedactor } from '../secrets/redact.js';
 import { resolvePaths } from '../config/paths.js';
-import { sweepStaleTempDirs, TempFilesError, writeTempFiles, type TempFiles, type TempFilesWriter } from './temp-files.js';
+import type { TempFiles, TempFilesWriter } from './temp-files.js';
 import { EscdError } from '../core/errors.js';
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;
@@ -61,7 +62,8 @@ export async function runCommand(request: RunRequest): Promise<number> {
   let files: TempFiles | undefined;
   let interruptedBy: NodeJS.Signals | undefined;
 
-  const inTerminal = request.inTerminal ?? Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
+  // isatty(fd), not process.stdin.isTTY: that builds a stream for stdin (and loads what it needs) for nothing.
+  const inTerminal = request.inTerminal ?? (isatty(0) || isatty(1) || isatty(2));
   // Installed before anything is written: a signal during setup still cleans up.
   const onSignal = (signal: NodeJS.Signals): void => {
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -81,6 +83,8 @@ export async function runCommand(request: RunRequest): Promise<number> {
     else if (Object.keys(request.files).length === 0) files = { dir: '', paths: {}, remove: async () => {} };
     else {
       const filesDir = request.filesDir ?? resolvePaths(request.baseEnv ?? process.env).runFilesDir;
+      // Loaded only for an environment with files: node:fs/promises is not worth loading otherwise.
+      const { sweepStaleTempDirs, TempFilesError, writeTempFiles } = await import('./temp-files.js');
       try {
         files = await writeTempFiles(request.files, filesDir);
       } catch (err) {

@@ -27,10 +27,11 @@ describe('the escd bundle', () => {
     expect(required.filter((s) => !s.startsWith('node:'))).toEqual([]);
   });
 
-  it('imports the full program, the in-process engine and the daemon from dist/ only when asked', () => {
+  it('imports the full program, the in-process engine, the daemon and yaml only when asked', () => {
     const imported = [...bundle.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
-    expect([...new Set(imported)].sort()).toEqual(['../daemon/entry.js', '../daemon/local.js', '../src/cli/run-cli.js']);
-    for (const path of imported) expect(existsSync(resolve(dirname(CLI), path)), path).toBe(true);
+    // yaml: the one package, imported by `escd open --format yaml` only.
+    expect([...new Set(imported)].sort()).toEqual(['../daemon/entry.js', '../daemon/local.js', '../src/cli/run-cli.js', 'yaml']);
+    for (const path of imported.filter((p) => p.startsWith('.'))) expect(existsSync(resolve(dirname(CLI), path)), path).toBe(true);
   });
 
   it('holds none of the evaluator, the store or commander', () => {

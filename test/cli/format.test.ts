@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { renderEnviron, shellQuote } from '../../src/cli/format/environ.js';
 import { formatDiagnostic } from '../../src/runtime/diagnostic-lines.js';
-import { jsonText, renderValue, selectValue, tracedEnvironment } from '../../src/cli/format/values.js';
+import { jsonText, renderText, selectValue, tracedEnvironment } from '../../src/cli/format/values.js';
 import { EscNumber, escValue, fromJS, UNKNOWN, type Json } from '../../src/esc/value.js';
 
 const env = escValue(
@@ -17,26 +17,26 @@ const env = escValue(
   ]),
 );
 
-describe('renderValue', () => {
+describe('renderText', () => {
   it('prints JSON with the digits of every number literal', () => {
-    expect(renderValue(env, 'json', { redact: true })).toBe(
+    expect(renderText(env, 'json', { redact: true })).toBe(
       '{\n  "big": 12345678901234567890,\n  "float": 1.50,\n  "inf": "+Inf",\n  "later": "[unknown]",\n  "list": [\n    "a",\n    1,\n    null\n  ],\n  "pw": "[secret]"\n}\n',
     );
-    expect(JSON.parse(renderValue(env, 'json', { redact: false })).pw).toBe('hunter2');
+    expect(JSON.parse(renderText(env, 'json', { redact: false })).pw).toBe('hunter2');
   });
 
   it('prints detailed trees with flags, an unknown without a value and a value without a trace at zero', () => {
     const zero = { def: { begin: { line: 0, column: 0, byte: 0 }, end: { line: 0, column: 0, byte: 0 } } };
-    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.pw).toEqual({ value: '[secret]', secret: true, trace: zero });
-    expect(JSON.parse(renderValue(env, 'detailed', { redact: true })).value.later).toEqual({ unknown: true, trace: zero });
-    expect(renderValue(env, 'detailed', { redact: true })).toContain('"value": 12345678901234567890');
+    expect(JSON.parse(renderText(env, 'detailed', { redact: true })).value.pw).toEqual({ value: '[secret]', secret: true, trace: zero });
+    expect(JSON.parse(renderText(env, 'detailed', { redact: true })).value.later).toEqual({ unknown: true, trace: zero });
+    expect(renderText(env, 'detailed', { redact: true })).toContain('"value": 12345678901234567890');
   });
 
   it('prints detailed traces as the reference encodes its values: value, flags, trace (def, then base); null has no value', () => {
     const range = (environment: string, line: number) => ({ environment, begin: { line, column: 3, byte: 10 }, end: { line, column: 7, byte: 14 } });
     const base = { ...escValue(null), trace: { def: range('a', 2) } };
     const top = { ...escValue('x'), trace: { def: range('<yaml>', 4), base } };
-    expect(renderValue(top, 'detailed', { redact: true })).toBe(
+    expect(renderText(top, 'detailed', { redact: true })).toBe(
       [
         '{',
         '  "value": "x",',
@@ -78,7 +78,7 @@ describe('renderValue', () => {
     );
     // The whole environment is one value without a trace of its own, its root named as the command names it.
     const whole = { ...escValue(new Map([['k', top]])), trace: { def: range('<yaml>', 1) } };
-    const shown = JSON.parse(renderValue(tracedEnvironment(whole, 'test'), 'detailed', { redact: true }));
+    const shown = JSON.parse(renderText(tracedEnvironment(whole, 'test'), 'detailed', { redact: true }));
     expect(shown.trace.def).not.toHaveProperty('environment');
     expect(shown.value.k.trace.def.environment).toBe('test');
     expect(shown.value.k.trace.base.trace.def.environment).toBe('a');
@@ -86,15 +86,15 @@ describe('renderValue', () => {
 
   it('prints strings as templates stringify them, redacted inside collections too', () => {
     const mixed = escValue(new Map([['a', fromJS('x')], ['b', fromJS('s3cr3t', { secret: true })]]));
-    expect(renderValue(mixed, 'string', { redact: true })).toBe('"a"="x","b"="[secret]"\n');
-    expect(renderValue(mixed, 'string', { redact: false })).toBe('"a"="x","b"="s3cr3t"\n');
-    expect(renderValue(fromJS('plain'), 'string', { redact: true })).toBe('plain\n');
+    expect(renderText(mixed, 'string', { redact: true })).toBe('"a"="x","b"="[secret]"\n');
+    expect(renderText(mixed, 'string', { redact: false })).toBe('"a"="x","b"="s3cr3t"\n');
+    expect(renderText(fromJS('plain'), 'string', { redact: true })).toBe('plain\n');
     // A text that ends its last line gets no second line break.
-    expect(renderValue(fromJS('two\nlines\n'), 'string', { redact: true })).toBe('two\nlines\n');
+    expect(renderText(fromJS('two\nlines\n'), 'string', { redact: true })).toBe('two\nlines\n');
   });
 
   it('prints an environment without values as {}', () => {
-    expect(renderValue(undefined, 'json', { redact: true })).toBe('{}\n');
+    expect(renderText(undefined, 'json', { redact: true })).toBe('{}\n');
   });
 });
 

@@ -16,7 +16,7 @@ import { decodeValue } from '../../esc/wire-value.js';
 import { cloudTargetOf } from '../../cloud/routing.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { renderEnviron } from '../format/environ.js';
-import { renderValue, tracedEnvironment, type ValueFormat } from '../format/values.js';
+import { renderText, renderValue, tracedEnvironment, type ValueFormat } from '../format/values.js';
 import { EscdError } from '../../core/errors.js';
 
 export function register(env: Command): void {
@@ -140,7 +140,7 @@ async function importedDefinitions(load: EnvironmentLoader, doc: Document, path:
   return out;
 }
 
-const valueJSON = (value: EscValue, redact: boolean): string => renderValue(value, 'json', { redact }).replace(/\n$/, '');
+const valueJSON = (value: EscValue, redact: boolean): string => renderText(value, 'json', { redact }).replace(/\n$/, '');
 
 /** The reference's envGetTemplate. */
 function markdown(parts: { value?: string; definition?: string; stack?: readonly string[] }): string {
@@ -234,7 +234,7 @@ export async function get(env: string, path: string | undefined, options: GetOpt
       return;
     }
     const value = steps.length === 0 ? values : valueAt(values, steps);
-    process.stdout.write(renderValue(value ?? { data: null, secret: false, unknown: false }, format as ValueFormat, { redact }));
+    process.stdout.write(await renderValue(value ?? { data: null, secret: false, unknown: false }, format as ValueFormat, { redact }));
     return;
   }
 

@@ -18,7 +18,7 @@ import { Document, parseDocument } from 'yaml';
 import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment } from '../../esc/project.js';
 import { unifiedDiff } from '../format/unified-diff.js';
-import { renderValue } from '../format/values.js';
+import { renderText } from '../format/values.js';
 
 const UTC = 'display times in UTC';
 
@@ -456,9 +456,9 @@ function shownSide(label: string, text: string, values: EscValue | undefined, fo
   } else if (values === undefined) {
     value = '';
   } else if (format === 'string') {
-    value = renderValue(values, 'string', { redact: true });
+    value = renderText(values, 'string', { redact: true });
   } else {
-    value = renderValue(values, 'json', { redact: true });
+    value = renderText(values, 'json', { redact: true });
     if (format === 'default') value = value.replace(/\n$/, '');
   }
   return { label, definition: shownDefinition(text), value };

@@ -6,7 +6,6 @@ import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
 import { join } from 'node:path';
 import { resolvePaths } from '../../config/paths.js';
-import { writeTempFiles } from '../../run/temp-files.js';
 import { cliDependencies } from '../context.js';
 import { parsePath } from '../../store/path.js';
 import { parseEnvironmentRef } from '../../store/names.js';
@@ -81,6 +80,7 @@ async function keptFiles(section: ProjectedSection, redact: boolean): Promise<Re
   if (names.length === 0) return {};
   const texts = Object.fromEntries(names.map((name) => [name, section[name]!.secret && redact ? '[secret]' : section[name]!.value]));
   // Beside the run files, in the same private directory, but where no run sweeps them away.
+  const { writeTempFiles } = await import('../../run/temp-files.js');
   const writer = cliDependencies().tempFiles ?? ((files) => writeTempFiles(files, join(resolvePaths().runFilesDir, 'open')));
   return { ...(await writer(texts)).paths };
 }
@@ -123,7 +123,7 @@ export async function open(env: string, path: string | undefined, options: OpenO
       throw new EscdError('bad_request', (err as Error).message);
     }
   }
-  process.stdout.write(renderValue(selected, format, { redact }));
+  process.stdout.write(await renderValue(selected, format, { redact }));
 }
 
 /**

@@ -1,15 +1,13 @@
 // Rendering evaluated values for `escd open`: json, yaml, detailed (flags per node) and string
 // (the template stringification), with secrets redacted as `[secret]` unless asked otherwise.
-import { createRequire } from 'node:module';
 import { stringify } from '../../esc/builtins.js';
 import { goJSONString } from '../../esc/go-json.js';
 import { EscNumber, escValue, isArray, isObject, toJSON, type EscValue } from '../../esc/value.js';
 import { formatPath, type PathElement } from '../../store/path.js';
 
-/** The yaml package, loaded only for `--format yaml`: `escd open` must not pay for a YAML library it does not use. */
-const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
-
 export type ValueFormat = 'json' | 'yaml' | 'detailed' | 'string';
+/** The formats rendered without a YAML library. */
+export type TextFormat = Exclude<ValueFormat, 'yaml'>;
 
 /** Secret nodes (when redacting) and unknown nodes become their display text. */
 function displayTree(value: EscValue, redact: boolean): EscValue {
@@ -115,13 +113,19 @@ function toExactJSON(value: EscValue, redact: boolean): ExactJson {
   return data;
 }
 
-export function renderValue(value: EscValue | undefined, format: ValueFormat, options: { redact: boolean }): string {
+/** Every format; the yaml package is loaded for yaml only (`escd open` must not pay for a YAML library it does not use). */
+export async function renderValue(value: EscValue | undefined, format: ValueFormat, options: { redact: boolean }): Promise<string> {
+  if (format !== 'yaml') return renderText(value, format, options);
+  if (value === undefined) return '{}\n';
+  const { stringify: toYaml } = await import('yaml');
+  return toYaml(toJSON(value, options));
+}
+
+export function renderText(value: EscValue | undefined, format: TextFormat, options: { redact: boolean }): string {
   if (value === undefined) return format === 'string' ? '\n' : '{}\n';
   switch (format) {
     case 'json':
       return jsonText(toExactJSON(value, options.redact)) + '\n';
-    case 'yaml':
-      return loadYaml().stringify(toJSON(value, options));
     case 'detailed':
       return jsonText(toDetailed(value, options.redact)) + '\n';
     case 'string': {
