@@ -155,6 +155,18 @@ describe('env verbs on a Pulumi Cloud environment', () => {
     expect(rotate.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('env provider writes the aws-login block into the service (secrets sealed there); --create is for local names', async () => {
+    const before = cloud.revisionCount('acme/app/prod');
+    const added = await escd('env', 'provider', 'aws-login', 'static', 'acme/app/prod', 'AKIAPROVIDER', 'provider-secret-key');
+    expect([added.code, added.stdout, added.stderr]).toEqual([0, 'Provider updated.\n', '']);
+    expect(cloud.revisionCount('acme/app/prod')).toBe(before + 1);
+    expect(cloud.stored('acme/app/prod')).toContain('fn::open::aws-login');
+    expect(cloud.stored('acme/app/prod')).not.toContain('provider-secret-key');
+    const refused = await escd('env', 'provider', 'aws-login', 'static', 'acme/app/nope', 'AKIA', 'k', '--create');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('escd: --create makes local environments only: create acme/app/nope in Pulumi Cloud with `escd env init acme/app/nope` first\n');
+  });
+
   it('env clone copies the environment within the org in the service', async () => {
     const r = await escd('env', 'clone', 'acme/app/dev', 'other/copy', '--preserve-history');
     expect(r).toMatchObject({ code: 0, stdout: 'Environment acme/app/dev cloned into acme/other/copy.\n' });

@@ -6,11 +6,12 @@
 import type { Command } from 'commander';
 import { Pair, Scalar, YAMLMap, YAMLSeq, type Node } from 'yaml';
 import { setValue } from '../../store/definition.js';
-import { parsePath, type PathElement } from '../../store/path.js';
+import { formatPath, parsePath, type PathElement } from '../../store/path.js';
 import { fullName } from '../../store/names.js';
 import { checkArgCount, existingRef, refuseVersion } from '../env-ref.js';
 import { openRuntime } from '../evaluate.js';
-import { modify } from './env-write.js';
+import { modify, modifySubject, subjectOf } from './env-write.js';
+import { cloudTargetOf } from '../../cloud/routing.js';
 import { EscdError } from '../../core/errors.js';
 
 interface CommonOptions {
@@ -136,6 +137,13 @@ function providerPath(text: string): PathElement[] {
 /** Writes `block` at `path` under values of `name` (created first with --create), then says so. */
 async function write(name: string, path: readonly PathElement[], block: Node, create: boolean | undefined): Promise<void> {
   const runtime = await openRuntime();
+  if (cloudTargetOf(runtime.config, name)) {
+    // A Pulumi Cloud environment is changed in the service, as env set does (the service seals the secrets).
+    if (create) throw new EscdError('bad_request', `--create makes local environments only: create ${name} in Pulumi Cloud with \`escd env init ${name}\` first`);
+    await modifySubject(runtime, await subjectOf(runtime, 'provider', name), (doc) => setValue(doc, path, block), `set ${formatPath(path)}`);
+    process.stdout.write('Provider updated.\n');
+    return;
+  }
   refuseVersion('provider', name, runtime);
   const ref = await existingRef(runtime, name);
   if (create && !(await runtime.store.exists(ref))) {

@@ -409,9 +409,9 @@ function parseArgumentForSecret(raw: string): Node {
  * The environment a verb changes: a local one (the store here), or one of an org config.yaml maps to
  * Pulumi Cloud (the daemon asks the service; src/cli/cloud-env.ts).
  */
-type Subject = { readonly kind: 'local'; readonly ref: StoredRef } | { readonly kind: 'cloud'; readonly target: CloudTarget };
+export type Subject = { readonly kind: 'local'; readonly ref: StoredRef } | { readonly kind: 'cloud'; readonly target: CloudTarget };
 
-async function subjectOf(runtime: Runtime, verb: string, name: string): Promise<Subject> {
+export async function subjectOf(runtime: Runtime, verb: string, name: string): Promise<Subject> {
   const target = cloudTargetOf(runtime.config, name);
   if (target) {
     if (target.ref.version !== undefined) throw new EscdError('bad_request', `the ${verb} command does not accept versions`);
@@ -436,7 +436,7 @@ async function save(runtime: Runtime, subject: Subject, text: string, read: { re
 }
 
 /** A change to one property: `modify` locally, or read-change-write against the service's ETag. */
-async function modifySubject(runtime: Runtime, subject: Subject, change: (doc: Document) => void, done: string): Promise<void> {
+export async function modifySubject(runtime: Runtime, subject: Subject, change: (doc: Document) => void, done: string): Promise<void> {
   if (subject.kind === 'local') {
     await modify(runtime, subject.ref, change, done);
     return;
