@@ -144,6 +144,7 @@ function encodeResult(result: EvaluateResult): EncodedResult {
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'run':
+      send({ type: 'started', id: message.id });
       // A result that cannot be sent (too deep to copy) fails like any other error.
       run(message)
         .then((result) => send({ type: 'done', id: message.id, result }))

@@ -4,7 +4,9 @@
 // sessions. The worker holds only the language (evaluation-worker.ts); the loader, cipher, providers
 // and rotators are served here, in the caller's thread.
 //
-// Evaluations share one worker (most of their time is spent waiting on providers). When that worker
+// Evaluations share one worker (most of their time is spent waiting on providers). A worker that does
+// not take a new evaluation within startMs is busy computing (a hostile environment): it keeps what it
+// has and new evaluations go to a fresh one, so one environment cannot hold up the others. When a worker
 // dies (out of memory, or killed past an evaluation's deadline), the evaluation that was killed for
 // time gets its diagnostic and every other one in flight runs again alone in a fresh worker, so a
 // death is charged to the environment that caused it; a rotation is never run twice (its rotator may
@@ -43,6 +45,12 @@ export interface IsolationOptions {
    */
   readonly idleMs?: number;
   /**
+   * A worker that has not taken a new evaluation after this long (default 1.5 s) is busy with a
+   * long one (a hostile environment computing): it is left to finish what it has, and new
+   * evaluations go to a fresh worker.
+   */
+  readonly startMs?: number;
+  /**
    * Whether an `eval` with errors still returns its partial values (default true, as in this thread).
    * The daemon serves none then, and a hostile environment's are large: copying them costs its thread.
    */
@@ -72,6 +80,8 @@ interface Job {
   /** Ran again alone after its shared worker died. */
   readonly alone: boolean;
   deadline?: NodeJS.Timeout;
+  /** Until the worker says it took the run. */
+  starting?: NodeJS.Timeout;
 }
 
 const plain = (v: Parameters<typeof encodeValue>[0]) => encodeValue(v, { redact: false });
@@ -96,6 +106,7 @@ class EvaluationThread {
   constructor(
     private readonly settings: Required<IsolationOptions>,
     private readonly onDeath: (thread: EvaluationThread, jobs: Map<number, Job>, killedFor: number | undefined, reason: string) => void,
+    private readonly onBusy: (thread: EvaluationThread) => void = () => {},
   ) {
     this.worker = new Worker(workerScript(), {
       resourceLimits: { maxOldGenerationSizeMb: settings.heapMb },
@@ -103,6 +114,7 @@ class EvaluationThread {
       stderr: false,
     });
     this.worker.on('message', (message: FromWorker) => this.received(message));
+    this.worker.once('online', () => (this.online = true));
     let error: Error | undefined;
     this.worker.on('error', (err) => (error = err));
     this.worker.on('exit', () => {
@@ -116,7 +128,10 @@ class EvaluationThread {
             : `the evaluation stopped: ${error?.message.split('\n')[0] ?? 'the worker exited'}`;
       const jobs = new Map(this.jobs);
       this.jobs.clear();
-      for (const job of jobs.values()) clearTimeout(job.deadline);
+      for (const job of jobs.values()) {
+        clearTimeout(job.deadline);
+        clearTimeout(job.starting);
+      }
       this.onDeath(this, jobs, this.killedFor, reason);
     });
     this.worker.unref();
@@ -136,6 +151,7 @@ class EvaluationThread {
     this.jobs.set(id, job);
     const limit = job.request.limits?.evaluationMs ?? DEFAULT_LIMITS.evaluationMs;
     job.deadline = setTimeout(() => this.kill(id), Math.max(0, limit) + this.settings.graceMs);
+    this.awaitStart(id, job);
     const { signal } = job.options;
     // The caller stops waiting at once (as it would in its own thread); the worker unwinds the run.
     signal?.addEventListener(
@@ -151,6 +167,17 @@ class EvaluationThread {
     this.sentPlugins.add(plugins);
     this.post(first ? { ...job.request, shapes: job.shapes() } : job.request);
   }
+
+  /** Notices a worker that does not take the run (busy computing); its boot does not count. */
+  private awaitStart(id: number, job: Job): void {
+    job.starting = setTimeout(() => {
+      if (this.dead || this.jobs.get(id) !== job) return;
+      if (this.online) this.onBusy(this);
+      else this.awaitStart(id, job);
+    }, this.settings.startMs);
+  }
+
+  private online = false;
 
   /** True once stopping: new evaluations go to a fresh worker. */
   retiring = false;
@@ -174,12 +201,31 @@ class EvaluationThread {
     const job = this.jobs.get(id);
     if (!job) return undefined;
     clearTimeout(job.deadline);
+    clearTimeout(job.starting);
     this.jobs.delete(id);
     if (this.jobs.size === 0) {
       this.worker.unref();
-      this.stopWhenIdle();
+      if (this.retiring) void this.stop();
+      else this.stopWhenIdle();
     }
     return job;
+  }
+
+  /**
+   * Gives up the runs this (busy) worker has not taken yet, to be run elsewhere; it is told to drop
+   * them, and their calls are no longer served here, so none runs twice.
+   */
+  takeUnstarted(): [number, Job][] {
+    this.retiring = true;
+    const unstarted = [...this.jobs].filter(([, job]) => job.starting !== undefined);
+    for (const [id, job] of unstarted) {
+      clearTimeout(job.deadline);
+      clearTimeout(job.starting);
+      this.jobs.delete(id);
+      this.post({ type: 'abort', id });
+    }
+    if (this.jobs.size === 0) void this.stop();
+    return unstarted.map(([id, { deadline: _deadline, starting: _starting, ...job }]) => [id, job]);
   }
 
   private received(message: FromWorker): void {
@@ -190,6 +236,14 @@ class EvaluationThread {
         (reply) => this.post(reply),
         (err: unknown) => this.post({ type: 'reply', call: message.call, ok: false, error: toWireError(err) }),
       );
+      return;
+    }
+    if (message.type === 'started') {
+      const job = this.jobs.get(message.id);
+      if (job) {
+        clearTimeout(job.starting);
+        job.starting = undefined;
+      }
       return;
     }
     const job = this.finish(message.id);
@@ -243,6 +297,7 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
     graceMs: options.graceMs ?? 5_000,
     idleMs: options.idleMs ?? 2_000,
     valuesOnError: options.valuesOnError ?? true,
+    startMs: options.startMs ?? 1_500,
   };
   // A number per (providers, rotators) pair of registries: their schemas cross once per worker, not per run.
   const pluginRefs = new WeakMap<object, WeakMap<object, number>>();
@@ -279,6 +334,13 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
     }
   };
 
+  /** A shared worker busy with a long evaluation: new evaluations, and those it has not taken, go to a fresh one. */
+  const onBusy = (thread: EvaluationThread): void => {
+    if (thread !== shared || closed) return;
+    shared = new EvaluationThread(settings, onDeath, onBusy);
+    for (const [id, job] of thread.takeUnstarted()) shared.start(id, job);
+  };
+
   const runAlone = (id: number, job: Job): void => {
     const thread = new EvaluationThread({ ...settings, idleMs: 0 }, onDeath);
     alone.add(thread);
@@ -295,7 +357,7 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
       rotators: [...(options.rotators ?? [])].map(([name, r]) => shapeOf(name, r)),
     });
     return new Promise<EncodedResult>((resolve, reject) => {
-      if (!shared || shared.dead || shared.retiring) shared = new EvaluationThread(settings, onDeath);
+      if (!shared || shared.dead || shared.retiring) shared = new EvaluationThread(settings, onDeath, onBusy);
       shared.start(id, { request: full, shapes, options, resolve, reject, alone: false });
     });
   };
@@ -323,7 +385,7 @@ export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine
       return { ...decoded, patches: (result.patches ?? []).map((p) => ({ docPath: p.docPath, replacement: decodeValue(p.replacement) })) };
     },
     warm() {
-      if (!closed && (!shared || shared.dead || shared.retiring)) shared = new EvaluationThread(settings, onDeath);
+      if (!closed && (!shared || shared.dead || shared.retiring)) shared = new EvaluationThread(settings, onDeath, onBusy);
     },
     async close() {
       closed = true;

@@ -82,6 +82,8 @@ export interface EncodedResult {
 }
 
 export type RunReply =
+  /** The worker took the run: sent on receipt, so a worker busy with another run is noticed. */
+  | { readonly type: 'started'; readonly id: number }
   | { readonly type: 'done'; readonly id: number; readonly result: EncodedResult }
   | { readonly type: 'failed'; readonly id: number; readonly error: WireError };
 

@@ -173,4 +173,21 @@ describe('the isolated evaluation engine', () => {
       await brief.close?.();
     }
   });
+
+  it('runs new evaluations in a fresh worker while one is busy computing a hostile environment', async () => {
+    // Ten million values allowed: the expansion computes for a second or two, then ends in its diagnostic.
+    const busy = isolatedEngine({ startMs: 100, valuesOnError: false });
+    try {
+      const generous = { limits: { values: 10_000_000, valueBytes: Number.MAX_SAFE_INTEGER } };
+      let hogDone = false;
+      const hog = busy.evaluate('hog', expandingEnvironment('array'), options(new Map(), generous)).finally(() => (hogDone = true));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const innocent = await busy.evaluate('innocent', 'values:\n  a: 1\n', options(new Map()));
+      expect(toJSON(innocent.values!, { redact: false })).toEqual({ a: 1 });
+      expect(hogDone).toBe(false); // answered by a fresh worker while the first was still computing
+      expect((await hog).diagnostics).toEqual([expect.objectContaining({ file: 'hog', summary: 'this value expands to more than 10000000 values (evaluation limit)' })]);
+    } finally {
+      await busy.close?.();
+    }
+  }, 120_000);
 });
