@@ -1,6 +1,7 @@
 // Asking the daemon, and starting it when none answers: the one way the shim and the CLI reach it.
 // Node built-ins and the dependency-free protocol files only: the shim loads this file.
-import fs from 'node:fs';
+// Named imports: a default import of node:fs makes a bundle copy every fs export on each start.
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import { UnsafeSocket } from '../src/protocol/socket-trust.js';
@@ -48,15 +49,15 @@ export interface AskOptions {
 function daemonReason(logFile: string, from: number): string {
   let text = '';
   try {
-    const fd = fs.openSync(logFile, 'r');
+    const fd = openSync(logFile, 'r');
     try {
-      const size = fs.fstatSync(fd).size;
+      const size = fstatSync(fd).size;
       const length = Math.min(Math.max(0, size - from), 4096);
       const buffer = Buffer.alloc(length);
-      fs.readSync(fd, buffer, 0, length, size - length);
+      readSync(fd, buffer, 0, length, size - length);
       text = buffer.toString('utf8');
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
   } catch {
     // no log to read: the generic reason below
@@ -75,20 +76,20 @@ async function startDaemon(socket: string, options: AskOptions, onFailure: (reas
   const dir = dirname(socket);
   const lock = join(dir, 'escd-start.lock');
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+      closeSync(openSync(lock, 'wx', 0o600));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() - fs.statSync(lock).mtimeMs < 10_000) return undefined; // someone else is starting it
-      fs.rmSync(lock, { force: true });
-      fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+      if (Date.now() - statSync(lock).mtimeMs < 10_000) return undefined; // someone else is starting it
+      rmSync(lock, { force: true });
+      closeSync(openSync(lock, 'wx', 0o600));
     }
   } catch {
     return undefined; // cannot coordinate (read-only dir, lost a race): just retry the socket
   }
   try {
-    const size = fs.statSync(options.logFile, { throwIfNoEntry: false })?.size ?? 0;
+    const size = statSync(options.logFile, { throwIfNoEntry: false })?.size ?? 0;
     const child = spawnDetachedDaemon({ socket, logFile: options.logFile, env: options.env });
     child.on('error', () => {});
     // A daemon that exits at once (a broken config.yaml) said why in its log: report that, now.
@@ -166,6 +167,6 @@ export async function askDaemon<M extends Method>(socket: string, method: M, par
       return response;
     }
   } finally {
-    if (lock) fs.rmSync(lock, { force: true });
+    if (lock) rmSync(lock, { force: true });
   }
 }
