@@ -109,6 +109,7 @@ export function syncClient(): SyncClient {
 export interface CloudListing {
   readonly name: string;
   readonly org: string;
+  readonly project: string;
   readonly backend: string;
   readonly modified?: string;
 }
@@ -121,7 +122,7 @@ export async function listEnvironments(runtime: Runtime, org?: string): Promise<
     const backend = runtime.config.cloudOrgs[o]!;
     try {
       const listed = (await askCloud({ op: 'list', org: o })) as { project: string; name: string; modified?: string }[];
-      for (const e of listed) found.push({ name: `${o}/${e.project}/${e.name}`, org: o, backend, ...(e.modified ? { modified: e.modified } : {}) });
+      for (const e of listed) found.push({ name: `${o}/${e.project}/${e.name}`, org: o, project: e.project, backend, ...(e.modified ? { modified: e.modified } : {}) });
     } catch (err) {
       if (org !== undefined) throw err;
       process.stderr.write(`escd: warning: cannot list ${o} in Pulumi Cloud: ${(err as Error).message}\n`);

@@ -33,12 +33,15 @@ describe('env verbs on a Pulumi Cloud environment', () => {
     await Promise.all([cloud?.stop(), home?.cleanup()]);
   });
 
-  it('env ls lists the local and the cloud environments; -o keeps one org', async () => {
+  it('env ls lists the local and the cloud environments; -o keeps one org, -p one project', async () => {
     const all = await escd('env', 'ls');
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout.split('\n')).toEqual(expect.arrayContaining(['local/dev', 'acme/app/dev', 'acme/app/prod']));
     const acme = await escd('env', 'ls', '-o', 'acme');
     expect(acme.stdout.trim().split('\n')).toEqual(['acme/app/dev', 'acme/app/prod']);
+    expect((await escd('env', 'ls', '-p', 'local')).stdout).toBe('local/dev\n');
+    expect((await escd('env', 'ls', '-o', 'acme', '-p', 'app')).stdout).toBe('acme/app/dev\nacme/app/prod\n');
+    expect((await escd('env', 'ls', '-p', 'none')).stdout).toBe('');
     const json = JSON.parse((await escd('env', 'ls', '-o', 'acme', '--json')).stdout) as { name: string; org: string; backend: string }[];
     expect(json[0]).toMatchObject({ name: 'acme/app/dev', org: 'acme', backend: cloud.url });
   });

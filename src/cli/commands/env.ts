@@ -42,8 +42,9 @@ Examples:
     .description('List environments: the local ones and those of the orgs config.yaml maps to Pulumi Cloud')
     .option('--json', 'print name, org, file (or Pulumi Cloud backend) and modification time as JSON')
     .option('-o, --organization <org>', 'only the environments of this org')
-    .addHelpText('after', '\nExamples:\n  $ escd env ls --json | jq -r \'.[].file\'\n  $ escd env ls -o acme')
-    .action(async (opts: { json?: boolean; organization?: string }) => list(opts));
+    .option('-p, --project <project>', 'only the environments of this project')
+    .addHelpText('after', '\nExamples:\n  $ escd env ls --json | jq -r \'.[].file\'\n  $ escd env ls -o acme\n  $ escd env ls -o acme -p app')
+    .action(async (opts: { json?: boolean; organization?: string; project?: string }) => list(opts));
 
   registerGet(env);
   registerWrites(env);
@@ -71,14 +72,15 @@ Examples:
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const warn = (line: string): void => void process.stderr.write(line + '\n');
 
-export async function list(options: { json?: boolean; organization?: string }): Promise<void> {
+export async function list(options: { json?: boolean; organization?: string; project?: string }): Promise<void> {
   const runtime = await openRuntime();
   const org = options.organization;
   const cloudOrg = org !== undefined && Object.hasOwn(runtime.config.cloudOrgs, org);
   // A cloud org's environments are listed by the service (through the daemon); the others are files here.
-  const local = cloudOrg ? [] : (await runtime.store.list()).filter((e) => org === undefined || e.org === org);
+  const inProject = (e: { project: string }): boolean => options.project === undefined || e.project === options.project;
+  const local = cloudOrg ? [] : (await runtime.store.list()).filter((e) => (org === undefined || e.org === org) && inProject(e));
   const wantCloud = cloudOrg || (org === undefined && Object.keys(runtime.config.cloudOrgs).length > 0);
-  const cloud = wantCloud ? await (await import('../cloud-env.js')).listEnvironments(runtime, cloudOrg ? org : undefined) : [];
+  const cloud = (wantCloud ? await (await import('../cloud-env.js')).listEnvironments(runtime, cloudOrg ? org : undefined) : []).filter(inProject);
   if (options.json) {
     const entries = [
       ...local.map((e) => ({ name: e.name, org: e.org, file: e.file, modified: e.modified.toISOString() })),
@@ -88,7 +90,7 @@ export async function list(options: { json?: boolean; organization?: string }): 
     return;
   }
   if (local.length === 0 && cloud.length === 0) {
-    if (org === undefined) warn(`no environments yet in ${runtime.store.dir}; create one with \`escd env init <project>/<env>\``);
+    if (org === undefined && options.project === undefined) warn(`no environments yet in ${runtime.store.dir}; create one with \`escd env init <project>/<env>\``);
     return;
   }
   for (const e of local) say(e.name);
