@@ -35,11 +35,17 @@ export function register(env: Command): void {
   const provider = env
     .command('provider')
     .description('Manage login providers within an environment')
-    .addHelpText('after', '\nSubcommands add a cloud-provider login block to an environment (escd: aws-login).');
+    .addHelpText(
+      'after',
+      '\nSubcommands add a cloud-provider login block to an environment (escd: aws-login).\n\nExamples:\n  $ escd env provider aws-login oidc myproj/dev arn:aws:iam::123456789012:role/deploy escd-dev\n  $ escd env provider aws-login static myproj/dev AKIAEXAMPLE "$SECRET_KEY"',
+    );
   const awsLogin = provider
     .command('aws-login')
     .description('Add an AWS login provider to an environment')
-    .addHelpText('after', '\nSubcommands select the authentication mode: `static` for static credentials, `oidc` for federated identity via OpenID Connect.');
+    .addHelpText(
+      'after',
+      '\nSubcommands select the authentication mode: `static` for static credentials, `oidc` for federated identity via OpenID Connect.\n\nExamples:\n  $ escd env provider aws-login oidc myproj/dev arn:aws:iam::123456789012:role/deploy escd-dev --duration 1h\n  $ escd env provider aws-login static myproj/dev AKIAEXAMPLE "$SECRET_KEY"',
+    );
   awsLogin
     .command('static')
     .description('Add an AWS static-credentials login provider to an environment')
