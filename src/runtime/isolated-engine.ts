@@ -146,6 +146,8 @@ class EvaluationThread {
   }
 
   start(id: number, job: Job): void {
+    // Moved here from a busy worker after the caller gave up: its abort event has passed already.
+    if (job.options.signal?.aborted) return job.reject(job.options.signal.reason);
     clearTimeout(this.idle);
     if (this.jobs.size === 0) this.worker.ref();
     this.jobs.set(id, job);
