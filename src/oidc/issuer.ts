@@ -210,7 +210,6 @@ export class Issuer implements TokenIssuer {
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
     const privateJwk: JWK = { ...(await exportJWK(pair.privateKey)), kid, alg };
     await this.options.store.set(privateKeyName(kid), JSON.stringify(privateJwk));
-    await this.remember();
     return { kid, alg, createdAt: new Date(this.clock.now()).toISOString(), publicJwk };
   }
 
@@ -265,6 +264,9 @@ export class Issuer implements TokenIssuer {
   private async writeState(state: KeySetState): Promise<void> {
     await writeFileAtomic(this.options.stateFile, JSON.stringify(state, null, 2) + '\n', 0o600);
     this.cached = undefined;
+    // Remembered once the state names the key: a kill between storing the key and naming it leaves
+    // an unnamed key, and the next start must still be free to make the first one.
+    if (state.keys.length > 0) await this.remember();
   }
 
   private async locked<T>(fn: () => Promise<T>): Promise<T> {

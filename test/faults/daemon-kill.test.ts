@@ -128,7 +128,10 @@ describe.skipIf(skip)('the daemon killed with SIGKILL', () => {
     await writeFile(join(escdHome, 'config.yaml'), `org: acme\nuser: alice\naws:\n  region: us-east-1\n  stsEndpoint: ${proxy.url}\n`);
     await writeFile(join(escdHome, 'environments', 'proj', 'dev.yaml'), LOGIN);
     await writeFile(join(escdHome, 'environments', 'proj', 'static.yaml'), 'values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: AKIAKILLTEST\n');
-    const set = await runCli(['env', 'set', 'proj/static', 'environmentVariables.AWS_SECRET_ACCESS_KEY', SECRET, '--secret'], { env: template.env });
+    // In process: a daemon started here would leave its socket in the template, which cpSync cannot copy.
+    const set = await runCli(['env', 'set', 'proj/static', 'environmentVariables.AWS_SECRET_ACCESS_KEY', SECRET, '--secret'], {
+      env: { ...template.env, ESCD_NO_DAEMON: '1' },
+    });
     expect(set.code, set.stderr).toBe(0);
   });
 
