@@ -67,12 +67,21 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
     });
   let runtime = await open();
   let keystore: BackendDescription['keystore'];
+  /** describe()'s answer, asked on every served request (audit.required): made again only when it changes. */
+  let described: BackendDescription | undefined;
 
   /** Opens the key store in the background so `status` can name it; a failure is shown, never papered over. */
   const describeKeyStore = (): void => {
+    described = undefined;
     runtime.keyStore().then(
-      (store) => (keystore = { backend: store.backend, location: store.location, ...(store.note ? { note: store.note } : {}) }),
-      (err: unknown) => (keystore = { backend: 'unavailable', location: firstLine(err) }),
+      (store) => {
+        keystore = { backend: store.backend, location: store.location, ...(store.note ? { note: store.note } : {}) };
+        described = undefined;
+      },
+      (err: unknown) => {
+        keystore = { backend: 'unavailable', location: firstLine(err) };
+        described = undefined;
+      },
     );
   };
   describeKeyStore();
@@ -249,12 +258,13 @@ export async function createBackend(options: BackendOptions): Promise<DaemonBack
         throw cloudError(err);
       }
     },
-    describe: () => ({
-      ...(keystore ? { keystore } : {}),
-      issuer: runtime.config.issuer.url,
-      defaultRegion: runtime.config.aws.region,
-      auditRequired: runtime.config.audit.required,
-    }),
+    describe: () =>
+      (described ??= {
+        ...(keystore ? { keystore } : {}),
+        issuer: runtime.config.issuer.url,
+        defaultRegion: runtime.config.aws.region,
+        auditRequired: runtime.config.audit.required,
+      }),
     useAudit(sink) {
       audit = sink;
     },
