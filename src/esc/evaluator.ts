@@ -363,36 +363,28 @@ class EnvEval {
     const expr = x.expr;
     if (x.state !== State.Pending || x.base !== undefined || expr === undefined || (expr.kind !== 'symbol' && expr.kind !== 'interpolate')) return undefined;
     let value: Val;
+    const site = this.site(expr.node);
     if (expr.kind === 'symbol') {
       const v = this.knownAt(expr.access.accessors);
       if (v === undefined) return undefined;
-      value = { ...v, site: this.site(expr.node) };
+      value = { ...v, site };
     } else {
-      const parts: (Val | undefined)[] = [];
-      for (const part of expr.parts) {
-        if (part.access === undefined) parts.push(undefined);
-        else {
-          const v = this.knownAt(part.access.accessors);
-          if (v === undefined) return undefined;
-          parts.push(v);
-        }
-      }
+      // Every part known first (a known target stays known: the second look below finds it again).
+      for (const part of expr.parts) if (part.access !== undefined && this.knownAt(part.access.accessors) === undefined) return undefined;
       let text = '';
       let unknown = false;
       let secret = false;
-      for (let i = 0; i < parts.length; i++) {
-        text += expr.parts[i]!.text;
-        const v = parts[i];
-        if (v === undefined) continue;
+      for (const part of expr.parts) {
+        text += part.text;
+        if (part.access === undefined) continue;
+        const v = this.knownAt(part.access.accessors)!;
         if (containsUnknown(v)) unknown = true;
         if (containsSecret(v)) secret = true;
         if (!unknown) text += stringify(v);
         if (text.length > this.ev.limits.valueBytes) return undefined; // the general path reports it
       }
-      const site = this.site(expr.node);
       value = unknown ? unknownVal(site, { secret }) : val(text, { secret, site });
     }
-    const site = this.site(expr.node);
     if (this.ev.depth >= MAX_DEPTH || !this.ev.inTime(site)) return undefined;
     x.value = this.ev.bounded(value, site);
     x.state = State.Done;
