@@ -92,7 +92,8 @@ describe.skipIf(missing.length > 0)('the Secret Service unavailable to the daemo
     await writeFile(join(dir, 'secret.yaml'), 'values:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: AKIAKEYCHAIN\n');
     await writeFile(join(dir, 'plain.yaml'), 'values:\n  x: 1\n');
     // The data key is made in the keyring by `escd env set --secret`, which records the backend.
-    const seeded = await inSession(`${UNLOCKED_KEYRING}; "${process.execPath}" "${CLI}" env set proj/secret environmentVariables.AWS_SECRET_ACCESS_KEY ${SECRET} --secret`, env);
+    // In process: a daemon the command started would outlive this session's bus and answer the tests.
+    const seeded = await inSession(`${UNLOCKED_KEYRING}; "${process.execPath}" "${CLI}" env set proj/secret environmentVariables.AWS_SECRET_ACCESS_KEY ${SECRET} --secret`, { ...env, ESCD_NO_DAEMON: '1' });
     expect(seeded.code, seeded.out).toBe(0);
     expectNoFileBackend('seeded');
   });
