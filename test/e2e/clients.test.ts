@@ -317,12 +317,14 @@ describe.skipIf(skip)('kubectl with an EKS token that the API server replays to 
     sts = new VerifyingSts({ publishedDir: site, clientIds: ['aws:acme'], roles: [{ roleArn: ROLE, aud: 'aws:acme' }] });
     env = { ...home.env, PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL_STS: await sts.start() };
     kube = await startKubeApiServer({ eks: { stsEndpoint: sts.endpoint, clusterId: 'prod' } });
+    // Started on purpose with the test's STS endpoint before setup, which asks the daemon to check the
+    // environment (and would otherwise start one that, rightly, ignores this shell's endpoint).
+    const started = await runCli(['start'], { env });
+    expect(started.code, started.stderr).toBe(0);
     for (const cluster of ['prod', 'other']) {
       const setup = await runCli(['setup', 'kube', 'proj/eks', '--cluster', cluster, '--server', kube.url, '--ca', kube.caFile], { env });
       expect(setup.code, setup.stderr).toBe(0);
     }
-    const started = await runCli(['start'], { env });
-    expect(started.code, started.stderr).toBe(0);
   });
 
   afterAll(async () => {
