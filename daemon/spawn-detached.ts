@@ -16,8 +16,12 @@ const CLI_SCRIPT = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
  */
 export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
 
-/** Variables a daemon keeps from whoever started it: where things are, the locale, proxies and CAs. */
-const KEPT = new Set(['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'TZ', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY']);
+/**
+ * Variables a daemon keeps from whoever started it: where things are, the locale, proxies and CAs, and
+ * the session bus (where the OS keychain, the Secret Service, answers: without it an auto-started daemon
+ * cannot read the keys a command just stored there).
+ */
+const KEPT = new Set(['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'TZ', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'DBUS_SESSION_BUS_ADDRESS']);
 const KEPT_PREFIXES = ['LC_', 'XDG_', 'ESCD_'];
 /**
  * Settings of the daemon itself, honoured only when it is started on purpose (`escd start`, `escd

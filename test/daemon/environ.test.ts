@@ -64,12 +64,13 @@ describe('daemonEnvironment', () => {
       https_proxy: 'http://proxy:3128',
       NODE_EXTRA_CA_CERTS: '/ca.pem',
       AWS_CA_BUNDLE: '/ca.pem',
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1/bus',
       DB_PASSWORD: 'x',
       AWS_SECRET_ACCESS_KEY: 'y',
       AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
       AWS_REGION: 'eu-west-1',
     };
-    const kept = ['HOME', 'PATH', 'LANG', 'LC_ALL', 'XDG_RUNTIME_DIR', 'ESCD_HOME', 'https_proxy', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE'];
+    const kept = ['HOME', 'PATH', 'LANG', 'LC_ALL', 'XDG_RUNTIME_DIR', 'ESCD_HOME', 'https_proxy', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE', 'DBUS_SESSION_BUS_ADDRESS'];
     expect(Object.keys(daemonEnvironment(env, { deliberate: false })).sort()).toEqual(kept.sort());
     expect(Object.keys(daemonEnvironment(env, { deliberate: true })).sort()).toEqual([...kept, 'AWS_ENDPOINT_URL_STS', 'AWS_REGION'].sort());
   });

@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt } from '../support/cli.js';
+import { assertBuilt, CLI } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/keychain-check.mjs', import.meta.url));
@@ -104,5 +104,23 @@ describe.skipIf(missing.length > 0)('keychain key store (real Secret Service)', 
     const { seen } = await inLockedKeyring('read', env);
     expect(seen.backend).toBe('keychain');
     expect(seen.error).toMatch(/^reading "some-key" in the Secret Service \(service "escd"\) failed: .*unlock.* \(the escd keys live there: unlock or start the keychain/);
+  });
+
+  it('a daemon that a command starts reads the keys that command stored in the keychain (the session bus is kept)', () => {
+    const escd = `"${process.execPath}" "${CLI}"`;
+    const script = [
+      'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null',
+      `${escd} env init p/kc >/dev/null`,
+      // env set seals with the data key and asks the daemon (started here, as the shim would) to check.
+      `printf s3cret-value | ${escd} env set p/kc pw --secret`,
+      `${escd} open p/kc pw --format string`,
+      `${escd} status | grep '^key store'`,
+      `${escd} stop >/dev/null`,
+    ].join(' && ');
+    const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], { env, encoding: 'utf8', timeout: 90_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [value, keyStore] = r.stdout.trim().split('\n');
+    expect(value).toBe('s3cret-value');
+    expect(keyStore).toMatch(/^key store\s+keychain/);
   });
 });

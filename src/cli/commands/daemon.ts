@@ -49,7 +49,8 @@ Waits until the daemon answers (at most 10 s). Its log goes to <state dir>/daemo
 Started this way the daemon takes this shell's AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and AWS_REGION
 (config.yaml's aws.stsEndpoint and aws.region are the lasting way). A daemon that the shim or another
 command starts keeps only HOME, USER, LOGNAME, PATH, LANG, LC_*, TZ, XDG_*, ESCD_*, proxy variables,
-NODE_EXTRA_CA_CERTS and AWS_CA_BUNDLE of the environment it was started from.
+NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE and DBUS_SESSION_BUS_ADDRESS (the keychain's session bus) of the
+environment it was started from.
 
 Examples:
   $ escd start
