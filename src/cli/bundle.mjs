@@ -6,7 +6,7 @@
 // verb's file), the in-process engine of --no-daemon (daemon/local.ts), the daemon itself
 // (daemon/entry.ts), and every package (yaml for `--format yaml` is required on demand).
 // Run by `npm run build` after tsc; test/cli/bundle.test.ts checks what the bundle holds.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -49,3 +49,5 @@ await build({
 });
 // The package is "type": "module"; this directory holds CommonJS.
 writeFileSync(resolve(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+// The bin before the bundle: an npx cache made then still links `escd` to it, and runs it directly.
+chmodSync(resolve(root, 'dist/src/cli/main.js'), 0o755);
