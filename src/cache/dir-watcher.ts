@@ -1,6 +1,9 @@
-// Tells the cache when a file under the environments directory changes. fs.watch is recursive on
-// macOS, Windows and Node ≥ 20 on Linux; where it is not, the directory and each known subdirectory
-// are watched one by one. Events are only a hint: the mtime check on access is the safety net.
+// Tells the cache when a file under the environments directory changes. fs.watch is recursive and
+// native on macOS and Windows. On Linux, Node's recursive watch is JavaScript on the daemon's thread: each
+// event re-reads the changed directory and stats every entry (a directory of 600 environments written
+// one by one cost the main thread more than a second, bench 9), so there the directory and each
+// subdirectory the cache holds a file of are watched one by one, natively (inotify). Events are only a
+// hint: the mtime check on access is the safety net.
 import { watch, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -13,7 +16,7 @@ export interface DirWatcher {
 /** Calls `onChange(absolutePath)` for each changed file, or `onChange(null)` when the change is unknown. */
 export function watchDirectory(dir: string, onChange: (path: string | null) => void): DirWatcher {
   const watchers = new Map<string, FSWatcher>();
-  let recursive = true;
+  let recursive = process.platform !== 'linux';
   const start = (target: string): void => {
     if (watchers.has(target)) return;
     try {
