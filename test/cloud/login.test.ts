@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from '../support/cli.js';
 import { startFakeCloud, type FakeCloud } from '../support/fake-pulumi-cloud.js';
-import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
+import { makeTmpHome, stopDaemon, type TmpHome } from '../support/tmp-home.js';
+import { socketPath } from '../../src/protocol/socket-path.js';
 
 /** Every file under `dir` whose text contains `needle`, with its mode. */
 async function filesHolding(dir: string, needle: string): Promise<{ file: string; mode: number }[]> {
@@ -46,7 +47,8 @@ describe('escd login / logout', () => {
     const r = await runCli(['login', cloud.url, '--json'], { env: home.env, input: `${cloud.token}\n` });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ url: cloud.url, orgs: ['acme'] });
-    // The daemon checked it, and its audit log has the call with the service's request id.
+    // The daemon checked it, and its audit log has the call with the service's request id (on disk once it stops).
+    await stopDaemon(socketPath(home.env));
     const audit = await readFile(join(home.env.ESCD_HOME!, 'state', 'audit.log'), 'utf8');
     expect(audit).toMatch(/"action":"cloud.call".*"operation":"list".*"status":200.*"requestId":"[0-9a-f-]{36}"/);
     // With ESCD_KEYSTORE=file the key store is one 0600 file; the token is in it and nowhere else.

@@ -18,6 +18,15 @@ const daemonPid = async (): Promise<number | undefined> => {
   return answer?.ok ? (answer.result as { pid: number }).pid : undefined;
 };
 
+/**
+ * The audit log, read once the daemon has stopped: a daemon answers before its audit line is on disk
+ * (unless audit.required), and it writes every line out before it exits.
+ */
+async function auditOnceStopped(): Promise<Record<string, unknown>[]> {
+  await stopDaemon(socketPath(home.env));
+  return (await readFile(resolvePaths(home.env).auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 /** Runs escd with or without a daemon; says whether the command started one. */
 async function escd(args: readonly string[], noDaemon = false): Promise<{ code: number | null; stdout: string; stderr: string; started: boolean }> {
   const r = await runCli(args, { env: { ...home.env, ...(noDaemon ? { ESCD_NO_DAEMON: '1' } : {}) } });
@@ -72,7 +81,7 @@ describe('one engine for every evaluation', () => {
     const shown = await escd(['env', 'get', 'p/dev', '--value', 'json', '--show-secrets']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ token: 'hidden-value-93c1' });
-    const audit = (await readFile(resolvePaths(home.env).auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = await auditOnceStopped();
     const revealed = audit.filter((e) => e.action === 'env.check');
     expect(revealed).toEqual([expect.objectContaining({ environment: 'local/p/dev', outcome: 'ok', revealed: true })]);
     expect(JSON.stringify(audit)).not.toContain('hidden-value-93c1');
@@ -96,10 +105,9 @@ describe('one engine for every evaluation', () => {
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
     expect(claims).toMatchObject({ current_env: 'p/dev' });
     expect(served.stderr).toContain('has no fn::open::aws-login');
-    const audit = (await readFile(resolvePaths(home.env).auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = await auditOnceStopped();
     expect(audit.filter((e) => e.action === 'oidc.token')).toEqual([expect.objectContaining({ environment: 'p/dev', outcome: 'ok' })]);
     expect(JSON.stringify(audit)).not.toContain(token);
-    await stopDaemon(socketPath(home.env));
     const local = await escd(['oidc', 'token', 'p/dev', '--json'], true);
     expect(local.code, local.stderr).toBe(0);
     expect(local.started).toBe(false);
@@ -109,7 +117,7 @@ describe('one engine for every evaluation', () => {
     const r = await escd(['env', 'rotate', 'p/dev']);
     expect(r.stderr).toContain('p/dev has no fn::rotate to rotate');
     expect(r.started).toBe(true);
-    const audit = (await readFile(resolvePaths(home.env).auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = await auditOnceStopped();
     expect(audit.filter((e) => e.action === 'env.rotate')).toEqual([expect.objectContaining({ environment: 'p/dev', outcome: 'ok' })]);
   });
 
