@@ -371,19 +371,12 @@ class EnvEval {
     } else {
       // Every part known first (a known target stays known: the second look below finds it again).
       for (const part of expr.parts) if (part.access !== undefined && this.knownAt(part.access.accessors) === undefined) return undefined;
-      let text = '';
-      let unknown = false;
-      let secret = false;
+      const joined = newJoin();
       for (const part of expr.parts) {
-        text += part.text;
-        if (part.access === undefined) continue;
-        const v = this.knownAt(part.access.accessors)!;
-        if (containsUnknown(v)) unknown = true;
-        if (containsSecret(v)) secret = true;
-        if (!unknown) text += stringify(v);
-        if (text.length > this.ev.limits.valueBytes) return undefined; // the general path reports it
+        const v = part.access === undefined ? undefined : this.knownAt(part.access.accessors)!;
+        if (joinPart(joined, part.text, v, this.ev.limits.valueBytes)) return undefined; // the general path reports it
       }
-      value = unknown ? unknownVal(site, { secret }) : val(text, { secret, site });
+      value = joinedValue(joined, site);
     }
     if (this.ev.depth >= MAX_DEPTH || !this.ev.inTime(site)) return undefined;
     x.value = this.ev.bounded(value, site);
@@ -471,20 +464,13 @@ class EnvEval {
         return { ...v, site };
       }
       case 'interpolate': {
-        let text = '';
-        let unknown = false;
-        let secret = false;
+        const joined = newJoin();
         for (const part of expr.parts) {
-          text += part.text;
-          if (part.access === undefined) continue;
-          const v = await this.evaluateAccess(expr.node, part.access.accessors);
-          if (containsUnknown(v)) unknown = true;
-          if (containsSecret(v)) secret = true;
-          if (!unknown) text += stringify(v);
+          const v = part.access === undefined ? undefined : await this.evaluateAccess(expr.node, part.access.accessors);
           // Checked as it grows: ten parts of a large string must not be joined first.
-          if (text.length > this.ev.limits.valueBytes) return this.ev.bounded(val(text, { secret, site }), site);
+          if (joinPart(joined, part.text, v, this.ev.limits.valueBytes)) return this.ev.bounded(val(joined.text, { secret: joined.secret, site }), site);
         }
-        return unknown ? unknownVal(site, { secret }) : val(text, { secret, site });
+        return joinedValue(joined, site);
       }
       case 'builtin':
         return this.evaluateBuiltin(x, expr, site);
@@ -931,6 +917,28 @@ class EnvEval {
 }
 
 /** The source site of the input at `path` inside `inputs` (the nearest one that has a site). */
+/** An interpolation being joined (§5.3): its text so far, and whether any inserted value was unknown or secret. */
+interface Join {
+  text: string;
+  unknown: boolean;
+  secret: boolean;
+}
+
+const newJoin = (): Join => ({ text: '', unknown: false, secret: false });
+
+/** Appends one part (its literal text, then its value when it has one); true when a value took the text past `limit`. */
+function joinPart(join: Join, text: string, v: Val | undefined, limit: number): boolean {
+  join.text += text;
+  if (v === undefined) return false;
+  if (containsUnknown(v)) join.unknown = true;
+  if (containsSecret(v)) join.secret = true;
+  if (!join.unknown) join.text += stringify(v);
+  return join.text.length > limit;
+}
+
+/** The joined string, or unknown when a part was (secret either way if a part was). */
+const joinedValue = (join: Join, site: Site): Val => (join.unknown ? unknownVal(site, { secret: join.secret }) : val(join.text, { secret: join.secret, site }));
+
 function siteAt(inputs: Val, path: readonly (string | number)[], fallback: Site): Site {
   let target: Val | undefined = inputs;
   let at = inputs.site ?? fallback;
