@@ -45,7 +45,7 @@ async function lockedRun<T>(lockPath: string, fn: () => Promise<T>, options: Loc
       (s) => Date.now() - s.mtimeMs,
       () => 0,
     );
-    if (age > staleMs || (await holderIsGone(lockPath))) {
+    if (age > staleMs || (await holderIsGone(lockPath, age))) {
       await rm(lockPath, { force: true });
       continue;
     }
@@ -59,9 +59,14 @@ async function lockedRun<T>(lockPath: string, fn: () => Promise<T>, options: Loc
   }
 }
 
+/** A lock file names its holder right after creating it; one still empty this long after was left by a holder killed in between. */
+const UNNAMED_GRACE_MS = 1_000;
+
 /** The lock file names its holder's pid: a holder that no longer exists crashed while holding it. */
-async function holderIsGone(lockPath: string): Promise<boolean> {
-  const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+async function holderIsGone(lockPath: string, age: number): Promise<boolean> {
+  const text = (await readFile(lockPath, 'utf8').catch(() => '')).trim();
+  if (text === '') return age > UNNAMED_GRACE_MS;
+  const pid = Number(text);
   return Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await processGone(pid));
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockTimeoutError, withFileLock } from '../../src/keystore/file-lock.js';
@@ -33,6 +33,20 @@ describe('withFileLock', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     await writeFile(lock, `${dead}\n`);
     await expect(withFileLock(lock, async () => 'got it', { timeoutMs: 2_000 })).resolves.toBe('got it');
+  });
+
+  it('takes over an empty lock left by a holder killed between creating it and writing its pid', async () => {
+    await writeFile(lock, '');
+    const past = new Date(Date.now() - 5_000);
+    await utimes(lock, past, past);
+    await expect(withFileLock(lock, async () => 'got it', { timeoutMs: 2_000 })).resolves.toBe('got it');
+  });
+
+  it('leaves a just-created empty lock to its holder, which is about to write its pid', async () => {
+    await writeFile(lock, '');
+    const future = new Date(Date.now() + 60_000);
+    await utimes(lock, future, future);
+    await expect(withFileLock(lock, async () => 'never', { timeoutMs: 200 })).rejects.toBeInstanceOf(LockTimeoutError);
   });
 
   it('times out with a clear message while a live process holds it', async () => {
