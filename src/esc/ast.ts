@@ -43,6 +43,30 @@ export interface ObjectEntry {
 export interface ObjectExpr extends ExprBase {
   readonly kind: 'object';
   readonly entries: readonly ObjectEntry[];
+  readonly keys: KeyIndex;
+}
+
+/**
+ * The keys of an object's entries as evaluation looks them up and walks them, computed once per
+ * parsed document (a cached document is evaluated again and again; a map and a sort per object and
+ * evaluation cost more than the rest of a large environment's evaluation).
+ */
+export interface KeyIndex {
+  /** Each key's first entry (its index in the entries); a later entry with the same key is a duplicate. */
+  readonly first: ReadonlyMap<string, number>;
+  /** The keys of `first` with their entries, in sorted key order (UTF-16 code units, as `Array.prototype.sort`): evaluation order. */
+  readonly sorted: readonly { readonly key: string; readonly entry: number }[];
+  /** Whether some key repeats. */
+  readonly repeats: boolean;
+}
+
+export function keyIndex(entries: readonly { readonly key: string }[]): KeyIndex {
+  const first = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (!first.has(e.key)) first.set(e.key, i);
+  });
+  const sorted = [...first].map(([key, entry]) => ({ key, entry })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { first, sorted, repeats: first.size !== entries.length };
 }
 
 /** A builtin call; `node` is the object holding the single `fn::` key. */
@@ -101,6 +125,9 @@ export interface ValueEntry {
 export interface EnvironmentDecl {
   readonly imports: readonly ImportDecl[];
   readonly values: readonly ValueEntry[];
+  readonly keys: KeyIndex;
+  /** How many syntax nodes the document has (see SyntaxNode.id). */
+  readonly nodes: number;
   /** True when the document has `values` or `imports` entries (an environment with neither evaluates to nothing). */
   readonly hasContent: boolean;
 }
@@ -163,7 +190,7 @@ class AstBuilder {
       }
       entries.push({ key: keyExpr.value as string, keyNode: entry.key, value });
     }
-    return { kind: 'object', node, entries };
+    return { kind: 'object', node, entries, keys: keyIndex(entries) };
   }
 
   private builtin(node: ObjectSyntax): Expr | undefined {
@@ -281,9 +308,9 @@ class AstBuilder {
 const TOP_LEVEL_FIELDS = ['imports', 'values', 'description'] as const;
 
 /** Builds the environment declaration from a parsed YAML document. */
-export function buildEnvironment(root: SyntaxNode | undefined): { env: EnvironmentDecl; problems: LoadProblem[] } {
+export function buildEnvironment(root: SyntaxNode | undefined, nodes: number): { env: EnvironmentDecl; problems: LoadProblem[] } {
   const builder = new AstBuilder();
-  const empty: EnvironmentDecl = { imports: [], values: [], hasContent: false };
+  const empty: EnvironmentDecl = emptyEnvironment();
   if (root === undefined) return { env: empty, problems: builder.problems };
   if (root.kind !== 'object') {
     builder.error(root, 'environment must be an object');
@@ -342,8 +369,10 @@ export function buildEnvironment(root: SyntaxNode | undefined): { env: Environme
   const descriptionNode = fields.get('description');
   if (descriptionNode !== undefined && descriptionNode.kind !== 'scalar') builder.error(descriptionNode, 'description must be a string');
 
-  return { env: { imports, values, hasContent: importCount > 0 || valueCount > 0 }, problems: builder.problems };
+  return { env: { imports, values, keys: keyIndex(values), nodes, hasContent: importCount > 0 || valueCount > 0 }, problems: builder.problems };
 }
+
+export const emptyEnvironment = (): EnvironmentDecl => ({ imports: [], values: [], keys: keyIndex([]), nodes: 0, hasContent: false });
 
 function parseImport(builder: AstBuilder, node: SyntaxNode): ImportDecl | undefined {
   if (node.kind === 'scalar' && typeof node.value === 'string') return { node, name: node.value, merge: true };

@@ -1,6 +1,6 @@
 // Source text → environment declaration plus load problems, memoized by source text: the daemon
 // re-evaluates unchanged files often, and parsing dominates a warm evaluation.
-import { buildEnvironment, type EnvironmentDecl, type LoadProblem } from './ast.js';
+import { buildEnvironment, emptyEnvironment, type EnvironmentDecl, type LoadProblem } from './ast.js';
 import { parseYaml } from './syntax.js';
 
 export interface LoadedDocument {
@@ -30,9 +30,9 @@ export function loadDocument(source: string): LoadedDocument {
 function parse(source: string): LoadedDocument {
   const parsed = parseYaml(source);
   if (parsed.fatal !== undefined) {
-    return { env: { imports: [], values: [], hasContent: false }, problems: [], fatal: parsed.fatal.summary };
+    return { env: emptyEnvironment(), problems: [], fatal: parsed.fatal.summary };
   }
-  const { env, problems } = buildEnvironment(parsed.root);
+  const { env, problems } = buildEnvironment(parsed.root, parsed.nodes);
   const syntaxProblems: LoadProblem[] = parsed.errors.map((e) => ({ severity: 'error', summary: e.summary, pos: e.pos, path: e.path }));
   return { env, problems: [...syntaxProblems, ...problems] };
 }

@@ -6,6 +6,7 @@ import { decodeCiphertext, EnvelopeError } from '../secrets/envelope.js';
 import type { Accessor } from './interpolation.js';
 import {
   offsetPosition,
+  type KeyIndex,
   type BinaryExpr,
   type BuiltinExpr,
   type EnvironmentDecl,
@@ -38,7 +39,7 @@ import {
 } from './val.js';
 import { decodeJSON, encodeJSON } from './go-json.js';
 import { schemaItem, schemaProperty, validateSchema } from './schema.js';
-import { joinKey, type ScalarSyntax, type SyntaxNode } from './syntax.js';
+import { joinIndex, joinKey, type ScalarSyntax, type SyntaxNode } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './types.js';
 import { EscNumber, fromJS, isArray, secretTexts, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
@@ -55,13 +56,72 @@ const enum State {
 /** A declared expression of one environment, with its base and evaluation state. */
 interface XNode {
   readonly expr?: Expr;
-  /** Path relative to `values` (for `cyclic reference to P`). */
-  readonly path: string;
+  /** Where it is (see pathOf): none for the root. */
+  readonly parent?: XNode;
+  /** Its key or index in `parent`; none for a builtin's argument (at its call's path). */
+  readonly step?: string | number;
   readonly base?: Val;
-  readonly props?: Map<string, XNode>;
-  readonly items?: XNode[];
+  /** Objects: the entries, their keys, and the children by entry index (see Slot). */
+  readonly entries?: readonly { readonly key: string; readonly value: Expr }[];
+  readonly keys?: KeyIndex;
+  readonly props?: Slot[];
+  /** Arrays: the items (see Slot). */
+  readonly items?: Slot[];
   state: State;
   value?: Val;
+}
+
+/**
+ * A child of an object or array node. Objects and arrays are declared with their parent (declaring
+ * reports their duplicate keys); any other expression only when it is first needed (undefined until
+ * then), and a plain literal usually never: its value is the same in every evaluation (literal()).
+ * Null: a duplicate or reserved key, which declares nothing.
+ */
+type Slot = XNode | undefined | null;
+
+/** The path of a node relative to `values` (for `cyclic reference to P`), made only when reported. */
+function pathOf(x: XNode): string {
+  if (x.parent === undefined) return '';
+  const parent = pathOf(x.parent);
+  if (x.step === undefined) return parent;
+  return typeof x.step === 'number' ? joinIndex(parent, x.step) : joinKey(parent, x.step);
+}
+
+/** The keys of object node `x` that are declared, in source order (for "did you mean"). */
+function propKeys(x: XNode): string[] {
+  return [...x.keys!.first].filter(([, entry]) => x.props![entry] !== null).map(([key]) => key);
+}
+
+/**
+ * What an environment's evaluations share of one parsed document: each node's site and each plain
+ * literal's value, made once (the document cache keeps a parsed document while its text is evaluated
+ * again). Per-key allocation is what made 10,000 keys cost twice as much per key as 1,000: all of an
+ * evaluation stays alive until it ends, so each scavenge during it copies what it made so far, and its
+ * data no longer fits the CPU caches. Values are never modified once made (a change makes a new one),
+ * so one serves every evaluation.
+ */
+interface NodeMemo {
+  readonly sites: (Site | undefined)[];
+  readonly literals: (Val | undefined)[];
+}
+
+/** Per parsed document (held by the document cache), per environment name. */
+const nodeMemos = new WeakMap<EnvironmentDecl, Map<string, NodeMemo>>();
+
+function nodeMemo(decl: EnvironmentDecl, name: string): NodeMemo {
+  let byName = nodeMemos.get(decl);
+  if (byName === undefined) nodeMemos.set(decl, (byName = new Map()));
+  let memo = byName.get(name);
+  if (memo === undefined) {
+    const sites: (Site | undefined)[] = [];
+    const literals: (Val | undefined)[] = [];
+    for (let i = 0; i < decl.nodes; i++) {
+      sites.push(undefined);
+      literals.push(undefined);
+    }
+    byName.set(name, (memo = { sites, literals }));
+  }
+  return memo;
 }
 
 interface ImportState {
@@ -130,6 +190,9 @@ export class Evaluation {
 
   /** The value, or unknown with a diagnostic at `site` when it is over the size limits. */
   bounded(v: Val, site: Site | undefined): Val {
+    const d = v.data;
+    // A scalar is weighed on the spot (weigh() makes an object for it): one value, its length in bytes.
+    if (!Array.isArray(d) && !(d instanceof Map) && this.limits.values >= 1 && (typeof d !== 'string' || d.length <= this.limits.valueBytes)) return v;
     const over = overLimits(weigh(v, this.weights), this.limits);
     if (over === undefined) return v;
     this.report('error', over, site);
@@ -243,6 +306,7 @@ class EnvEval {
   /** What this environment's imports see as `context.rootEnvironment.name` (undefined: themselves). */
   private readonly rootForImports: string | undefined;
   private readonly rootName: string;
+  private readonly memo: NodeMemo;
 
   constructor(
     private readonly ev: Evaluation,
@@ -254,10 +318,20 @@ class EnvEval {
     this.rootName = inheritedRoot ?? name;
     // An anonymous root (`<yaml>`) does not count as a root for its imports (§5.8).
     this.rootForImports = inheritedRoot ?? (name === '<yaml>' ? undefined : name);
+    this.memo = nodeMemo(decl, name);
   }
 
   site(node: SyntaxNode): Site {
-    return { file: this.name, pos: node.pos, path: node.path, range: node.range };
+    let site = this.memo.sites[node.id];
+    if (site === undefined) this.memo.sites[node.id] = site = { file: this.name, pos: node.pos, path: node.path, range: node.range };
+    return site;
+  }
+
+  /** The value of a literal (the same object in every evaluation of this document). */
+  private literal(expr: Extract<Expr, { kind: 'literal' }>): Val {
+    let v = this.memo.literals[expr.node.id];
+    if (v === undefined) this.memo.literals[expr.node.id] = v = val(expr.value, { site: this.site(expr.node) });
+    return v;
   }
 
   accessorSite(node: SyntaxNode, accessor: Accessor): Site {
@@ -273,18 +347,23 @@ class EnvEval {
 
     for (const imp of this.decl.imports) await this.evaluateImport(imp);
 
-    const props = new Map<string, XNode>();
-    this.root = { path: '', base: this.base, props, state: State.Pending };
-    for (const entry of this.decl.values) {
+    const keys = this.decl.keys;
+    // Sized at once (holes: not declared yet): pushing 10,000 slots grew it through a dozen copies.
+    const props: Slot[] = new Array<Slot>(this.decl.values.length);
+    const root: XNode = { base: this.base, entries: this.decl.values, keys, props, state: State.Pending };
+    this.root = root;
+    this.decl.values.forEach((entry, i) => {
       if (RESERVED_KEYS.has(entry.key)) {
         this.ev.report('error', `${goQuote(entry.key)} is a reserved key`, this.site(entry.keyNode));
-      } else if (props.has(entry.key)) {
+        props[i] = null;
+      } else if (keys.repeats && keys.first.get(entry.key) !== i) {
         this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
-      } else {
-        props.set(entry.key, this.declare(entry.value, joinKey('', entry.key), property(this.base, entry.key)));
+        props[i] = null;
+      } else if (entry.value.kind === 'object' || entry.value.kind === 'array') {
+        props[i] = this.declare(entry.value, root, entry.key, property(this.base, entry.key));
       }
-    }
-    return this.evaluateNode(this.root);
+    });
+    return this.evaluateNode(root);
   }
 
   private async evaluateImport(imp: ImportDecl): Promise<void> {
@@ -294,23 +373,55 @@ class EnvEval {
     if (imp.merge) this.base = this.merge(value, this.base, this.baseMaps);
   }
 
-  private declare(expr: Expr, path: string, base: Val | undefined): XNode {
+  private declare(expr: Expr, parent: XNode | undefined, step: string | number | undefined, base: Val | undefined): XNode {
     if (expr.kind === 'object') {
-      const props = new Map<string, XNode>();
-      for (const entry of expr.entries) {
-        if (props.has(entry.key)) {
+      const keys = expr.keys;
+      const props: Slot[] = new Array<Slot>(expr.entries.length);
+      const x: XNode = { expr, parent, step, base, entries: expr.entries, keys, props, state: State.Pending };
+      expr.entries.forEach((entry, i) => {
+        if (keys.repeats && keys.first.get(entry.key) !== i) {
           this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
-          continue;
+          props[i] = null;
+        } else if (entry.value.kind === 'object' || entry.value.kind === 'array') {
+          props[i] = this.declare(entry.value, x, entry.key, property(base, entry.key));
         }
-        props.set(entry.key, this.declare(entry.value, joinKey(path, entry.key), property(base, entry.key)));
-      }
-      return { expr, path, base, props, state: State.Pending };
+      });
+      return x;
     }
     if (expr.kind === 'array') {
-      const items = expr.items.map((item, i) => this.declare(item, `${path}[${i}]`, undefined));
-      return { expr, path, base, items, state: State.Pending };
+      const items: Slot[] = new Array<Slot>(expr.items.length);
+      const x: XNode = { expr, parent, step, base, items, state: State.Pending };
+      expr.items.forEach((item, i) => {
+        if (item.kind === 'object' || item.kind === 'array') items[i] = this.declare(item, x, i, undefined);
+      });
+      return x;
     }
-    return { expr, path, base, state: State.Pending };
+    return { expr, parent, step, base, state: State.Pending };
+  }
+
+  /** The child of object node `x` at entry `entry` (undefined: a duplicate or reserved key). */
+  private propAt(x: XNode, entry: number): XNode | undefined {
+    const slot = x.props![entry];
+    if (slot !== undefined) return slot ?? undefined;
+    const { key, value } = x.entries![entry]!;
+    const child = this.declare(value, x, key, property(x.base, key));
+    x.props![entry] = child;
+    return child;
+  }
+
+  /** The child of object node `x` at `key`. */
+  private propOf(x: XNode, key: string): XNode | undefined {
+    const entry = x.keys?.first.get(key);
+    return entry === undefined ? undefined : this.propAt(x, entry);
+  }
+
+  /** Item `index` of array node `x`. */
+  private itemAt(x: XNode, index: number): XNode {
+    const slot = x.items![index];
+    if (slot) return slot;
+    const item = this.declare((x.expr as Extract<Expr, { kind: 'array' }>).items[index]!, x, index, undefined);
+    x.items![index] = item;
+    return item;
   }
 
   /**
@@ -348,7 +459,7 @@ class EnvEval {
   private evaluateLiteral(x: XNode): Val | undefined {
     if (x.state === State.Done) return x.value;
     if (x.state !== State.Pending || x.base !== undefined || x.expr?.kind !== 'literal') return undefined;
-    x.value = val(x.expr.value, { site: this.site(x.expr.node) });
+    x.value = this.literal(x.expr);
     x.state = State.Done;
     return x.value;
   }
@@ -389,9 +500,17 @@ class EnvEval {
     const first = accessors[0];
     if (first === undefined || (first.kind === 'name' ? RESERVED_KEYS.has(first.name) : typeof first.key !== 'string' || RESERVED_KEYS.has(first.key))) return undefined;
     let receiver = this.root;
-    for (const accessor of accessors) {
+    for (let i = 0; i < accessors.length; i++) {
+      const accessor = accessors[i]!;
       const key = accessor.kind === 'name' ? accessor.name : accessor.key;
-      const prop = typeof key === 'string' ? receiver.props?.get(key) : undefined;
+      const entry = typeof key === 'string' ? receiver.keys?.first.get(key) : undefined;
+      if (entry === undefined) return undefined;
+      // A plain literal at the end of the path needs no node (see evaluateActive).
+      const expr = receiver.entries![entry]!.value;
+      if (i === accessors.length - 1 && receiver.props![entry] === undefined && expr.kind === 'literal' && property(receiver.base, key as string) === undefined) {
+        return this.literal(expr);
+      }
+      const prop = this.propAt(receiver, entry);
       if (prop === undefined) return undefined;
       receiver = prop;
     }
@@ -402,7 +521,7 @@ class EnvEval {
     if (x.state === State.Done) return x.value!;
     const site = x.expr === undefined ? undefined : this.site(x.expr.node);
     if (x.state === State.Active) {
-      this.ev.report('error', `cyclic reference to ${x.path}`, site);
+      this.ev.report('error', `cyclic reference to ${pathOf(x)}`, site);
       return unknownVal(site);
     }
     if (this.ev.depth >= MAX_DEPTH) {
@@ -426,8 +545,19 @@ class EnvEval {
     if (x.props !== undefined) {
       // Objects: children are evaluated (and merged with their own bases) in sorted key order.
       const out = new Map<string, Val>();
-      for (const key of [...x.props.keys()].sort()) {
-        const child = x.props.get(key)!;
+      const sorted = x.keys!.sorted;
+      // An index loop: for-of in an async function allocated an iterator result per key.
+      for (let i = 0; i < sorted.length; i++) {
+        const { key, entry } = sorted[i]!;
+        const slot = x.props[entry];
+        if (slot === null) continue;
+        const expr = x.entries![entry]!.value;
+        // A plain literal with nothing under it needs no node (its value is made once, see literal()).
+        if (slot === undefined && expr.kind === 'literal' && property(x.base, key) === undefined) {
+          out.set(key, this.literal(expr));
+          continue;
+        }
+        const child = this.propAt(x, entry)!;
         out.set(key, this.evaluateLiteral(child) ?? this.evaluateKnown(child) ?? (await this.evaluateNode(child)));
       }
       v = val(out, { site });
@@ -451,10 +581,13 @@ class EnvEval {
     const site = this.site(expr.node);
     switch (expr.kind) {
       case 'literal':
-        return val(expr.value, { site });
+        return this.literal(expr);
       case 'array': {
         const items: Val[] = [];
-        for (const item of x.items!) items.push(this.evaluateLiteral(item) ?? this.evaluateKnown(item) ?? (await this.evaluateNode(item)));
+        for (let i = 0; i < expr.items.length; i++) {
+          const item = this.itemAt(x, i);
+          items.push(this.evaluateLiteral(item) ?? this.evaluateKnown(item) ?? (await this.evaluateNode(item)));
+        }
         return val(items, { site });
       }
       case 'object':
@@ -479,7 +612,7 @@ class EnvEval {
 
   /** Evaluates a sub-expression of a builtin (arguments are not merged with anything). */
   private async evaluateArg(x: XNode, expr: Expr): Promise<Val> {
-    return this.evaluateNode(this.declare(expr, x.path, undefined));
+    return this.evaluateNode(this.declare(expr, x, undefined, undefined));
   }
 
   // ---- property access (§5.3) ----
@@ -501,14 +634,14 @@ class EnvEval {
       if (receiver.items !== undefined) {
         const index = this.arrayIndex(node, accessor, receiver.items.length);
         if (index === undefined) return unknownVal(undefined);
-        receiver = receiver.items[index]!;
+        receiver = this.itemAt(receiver, index);
       } else if (receiver.props !== undefined) {
         const key = this.objectKey(node, accessor);
         if (key === undefined) return unknownVal(undefined);
-        const prop = receiver.props.get(key);
+        const prop = this.propOf(receiver, key);
         if (prop === undefined) {
           if (isKnownObject(receiver.base)) return this.valueAccess(node, receiver.base, rest);
-          this.unknownProperty(node, accessor, key, receiver.props.keys());
+          this.unknownProperty(node, accessor, key, propKeys(receiver));
           return unknownVal(undefined);
         }
         receiver = prop;
@@ -691,13 +824,14 @@ class EnvEval {
    * in the root environment while checking or rotating; elsewhere they stay unknown (§7).
    */
   private async evaluateRotateInputs(x: XNode, inputs: Expr, schema: Schema | undefined): Promise<Val> {
-    const node = this.declare(inputs, x.path, undefined);
+    const node = this.declare(inputs, x, undefined, undefined);
     const rotateOnly = rotateOnlyProperties(schema);
     if (node.props === undefined || rotateOnly.size === 0) return this.evaluateNode(node);
     const evaluateThem = this.isRoot && this.ev.stage !== 'eval';
     const out = new Map<string, Val>();
-    for (const key of [...node.props.keys()].sort()) {
-      const prop = node.props.get(key)!;
+    for (const { key, entry } of node.keys!.sorted) {
+      const prop = this.propAt(node, entry);
+      if (prop === undefined) continue;
       if (rotateOnly.has(key) && !evaluateThem) {
         out.set(key, { ...unknownVal(prop.expr === undefined ? undefined : this.site(prop.expr.node)), rotateOnly: true });
       } else out.set(key, await this.evaluateNode(prop));

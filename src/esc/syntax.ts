@@ -28,6 +28,8 @@ export interface SourceRange {
 }
 
 interface SyntaxBase {
+  /** Its number in the document (0, 1, …, in no particular order): evaluation memoizes per node by it. */
+  readonly id: number;
   readonly pos: Position;
   readonly range: SourceRange;
   /** Document path, e.g. `values.a["fn::open"][0]`. */
@@ -71,6 +73,8 @@ export interface ParsedYaml {
   readonly fatal?: SyntaxError;
   /** Non-fatal problems (aliases, non-string keys). */
   readonly errors: readonly SyntaxError[];
+  /** How many nodes the tree numbered (every `id` is below it). */
+  readonly nodes: number;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -111,9 +115,10 @@ export function parseYaml(source: string): ParsedYaml {
     const line = lineCounter.linePos(offset).line;
     let message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     if (/call stack/i.test(message)) message = 'document is nested too deeply';
-    return { fatal: { summary: `yaml: line ${line}: ${message}` }, errors: [] };
+    return { fatal: { summary: `yaml: line ${line}: ${message}` }, errors: [], nodes: 0 };
   }
   const errors: SyntaxError[] = [];
+  let nodes = 0;
   const position = (offset: number | undefined): Position => {
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
@@ -143,14 +148,14 @@ export function parseYaml(source: string): ParsedYaml {
   const convert = (node: unknown, path: string, fallbackOffset: number): SyntaxNode => {
     if (node === null || node === undefined) {
       const pos = position(fallbackOffset);
-      return { kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
+      return { id: nodes++, kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
     }
     const yamlNode = node as YamlNode;
     const start = yamlNode.range?.[0] ?? fallbackOffset;
     if (isAlias(node)) {
       const pos = position(start);
       errors.push({ summary: 'alias nodes are not supported', pos, path });
-      return { kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
+      return { id: nodes++, kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
     }
     if (isScalar(node)) {
       const value = scalarValue(node);
@@ -159,17 +164,17 @@ export function parseYaml(source: string): ParsedYaml {
         let offset = start;
         while (offset > 0 && (source[offset - 1] === ' ' || source[offset - 1] === '\t')) offset--;
         const pos = position(offset);
-        return { kind: 'scalar', value, pos, range: pointRange(pos), path, exactText: false };
+        return { id: nodes++, kind: 'scalar', value, pos, range: pointRange(pos), path, exactText: false };
       }
       const exactText =
         node.type === Scalar.PLAIN && typeof value === 'string' && typeof node.source === 'string' && !node.source.includes('\n');
       const pos = position(start);
-      return { kind: 'scalar', value, pos, range: scalarRange(node, pos), path, exactText };
+      return { id: nodes++, kind: 'scalar', value, pos, range: scalarRange(node, pos), path, exactText };
     }
     if (isSeq(node)) {
       const items = node.items.map((item, i) => convert(item, joinIndex(path, i), start));
       const pos = position(start);
-      return { kind: 'array', items, pos, range: collectionRange(pos, items[items.length - 1]), path };
+      return { id: nodes++, kind: 'array', items, pos, range: collectionRange(pos, items[items.length - 1]), path };
     }
     if (isMap(node)) {
       const entries: EntrySyntax[] = [];
@@ -186,7 +191,7 @@ export function parseYaml(source: string): ParsedYaml {
           const raw = typeof keyNode.value === 'string' ? keyNode.value : String(keyNode.source ?? keyNode.value ?? '');
           const exactText = keyNode.type === Scalar.PLAIN && typeof keyNode.source === 'string' && !keyNode.source.includes('\n');
           const pos = position(keyStart);
-          key = { kind: 'scalar', value: raw, pos, range: scalarRange(keyNode, pos), path: joinKey(path, raw), exactText };
+          key = { id: nodes++, kind: 'scalar', value: raw, pos, range: scalarRange(keyNode, pos), path: joinKey(path, raw), exactText };
         } else {
           errors.push({ summary: 'mapping keys must be strings', pos: position(keyStart), path });
           continue;
@@ -195,16 +200,16 @@ export function parseYaml(source: string): ParsedYaml {
         entries.push({ key, value: last });
       }
       const pos = position(start);
-      return { kind: 'object', entries, pos, range: collectionRange(pos, last), path };
+      return { id: nodes++, kind: 'object', entries, pos, range: collectionRange(pos, last), path };
     }
     const pos = position(start);
-    return { kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
+    return { id: nodes++, kind: 'scalar', value: null, pos, range: pointRange(pos), path, exactText: false };
   };
 
-  if (doc.contents === null || doc.contents === undefined) return { errors };
+  if (doc.contents === null || doc.contents === undefined) return { errors, nodes };
   const root = convert(doc.contents, '', 0);
-  if (root.kind === 'scalar' && root.value === null) return { errors };
-  return { root, errors };
+  if (root.kind === 'scalar' && root.value === null) return { errors, nodes };
+  return { root, errors, nodes };
 }
 
 /**

@@ -332,3 +332,30 @@ describe('fn::validate argument errors', () => {
     ]);
   });
 });
+
+describe('a parsed document evaluated again', () => {
+  // Evaluations of one cached document share each node's site and each literal's value (evaluator.ts
+  // NodeMemo): they must still name the environment they evaluate, and give equal results each time.
+  it('names the environment it is evaluated as, as the root or as an import', async () => {
+    const shared = 'values:\n  a: 1\n  b: ${a}-x\n  c: ${nope}\n  d:\n    - e: ${a}\n';
+    const asA = await run(shared, {}, {}, 'envA');
+    const asB = await run(shared, {}, {}, 'envB');
+    const imported = await run('imports:\n  - lib\nvalues:\n  z: ${b}\n', { lib: shared });
+    const again = await run(shared, {}, {}, 'envA');
+    expect(asA.diags).toEqual(['envA:4:8 unknown property "nope"']);
+    expect(asB.diags).toEqual(['envB:4:8 unknown property "nope"']);
+    expect(imported.diags).toEqual(['lib:4:8 unknown property "nope"']);
+    expect(again.diags).toEqual(asA.diags);
+    expect(asA.revealed).toEqual({ a: 1, b: '1-x', c: '[unknown]', d: [{ e: 1 }] });
+    expect(again.revealed).toEqual(asA.revealed);
+    expect(imported.revealed).toMatchObject({ a: 1, b: '1-x', z: '1-x' });
+  });
+
+  it('traces its values to the environment it is evaluated as', async () => {
+    const shared = 'values:\n  a: 1\n  b: ${a}\n';
+    const traced = async (name: string) => (await run(shared, {}, { traces: true }, name)).result.values!;
+    const environments = (v: EscValue): string[] => [...(v.data as Map<string, EscValue>).values()].map((item) => item.trace!.def.environment!);
+    expect(environments(await traced('one'))).toEqual(['one', 'one']);
+    expect(environments(await traced('two'))).toEqual(['two', 'two']);
+  });
+});
