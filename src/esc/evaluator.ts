@@ -25,6 +25,7 @@ import { goQuote } from './go-quote.js';
 import {
   containsSecret,
   containsUnknown,
+  copyVal,
   fromEsc,
   isKnownObject,
   secretDeep,
@@ -301,7 +302,7 @@ class EnvEval {
   /** Maps of `base` owned by this environment's import folding (see merge). */
   private readonly baseMaps = new WeakSet<Map<string, Val>>();
   private readonly myImports = new Map<string, Val>();
-  private context!: Val;
+  private contextValue?: Val;
   private root!: XNode;
   /** What this environment's imports see as `context.rootEnvironment.name` (undefined: themselves). */
   private readonly rootForImports: string | undefined;
@@ -339,12 +340,18 @@ class EnvEval {
     return { file: this.name, pos, path: node.path };
   }
 
-  async evaluate(): Promise<Val> {
-    const ctx = { ...this.ev.options.context } as Record<string, unknown>;
-    ctx['currentEnvironment'] = { name: this.name };
-    ctx['rootEnvironment'] = { name: this.rootName };
-    this.context = fromEsc(fromJS(ctx), { file: this.name, pos: { line: 0, column: 0 }, path: '' });
+  /** `context` as a value, made when first read (most environments never read it). */
+  private get context(): Val {
+    if (this.contextValue === undefined) {
+      const ctx = { ...this.ev.options.context } as Record<string, unknown>;
+      ctx['currentEnvironment'] = { name: this.name };
+      ctx['rootEnvironment'] = { name: this.rootName };
+      this.contextValue = fromEsc(fromJS(ctx), { file: this.name, pos: { line: 0, column: 0 }, path: '' });
+    }
+    return this.contextValue;
+  }
 
+  async evaluate(): Promise<Val> {
     for (const imp of this.decl.imports) await this.evaluateImport(imp);
 
     const keys = this.decl.keys;
@@ -436,7 +443,11 @@ class EnvEval {
       this.ev.report('warning', 'cannot override final value', top.site);
       return base;
     }
-    if (!isKnownObject(top) || !isKnownObject(base)) return { ...top, base };
+    if (!isKnownObject(top) || !isKnownObject(base)) {
+      const out = copyVal(top);
+      out.base = base;
+      return out;
+    }
     let merged: Map<string, Val>;
     if (scratch !== undefined && scratch.has(base.data as Map<string, Val>)) merged = base.data as Map<string, Val>;
     else {
@@ -452,7 +463,11 @@ class EnvEval {
     }
     // `merged` holds every key of the base, so lookups need not fall through to it; a base folded in
     // place is read through `own` for traces (val.ts exportTraced).
-    return { ...top, data: merged, base, own };
+    const out = copyVal(top);
+    out.data = merged;
+    out.base = base;
+    out.own = own;
+    return out;
   }
 
   /** Literals without an imported base, synchronously (most nodes; spares an async call each). */
@@ -478,7 +493,9 @@ class EnvEval {
     if (expr.kind === 'symbol') {
       const v = this.knownAt(expr.access.accessors);
       if (v === undefined) return undefined;
-      value = { ...v, site };
+      const copy = copyVal(v);
+      copy.site = site;
+      value = copy;
     } else {
       // Every part known first (a known target stays known: the second look below finds it again).
       for (const part of expr.parts) if (part.access !== undefined && this.knownAt(part.access.accessors) === undefined) return undefined;
@@ -567,9 +584,15 @@ class EnvEval {
       } else if (isKnownObject(x.base)) {
         const merged = new Map(x.base.data);
         for (const [k, item] of out) merged.set(k, item);
-        v = { ...v, data: merged, base: x.base, own: out };
+        const m = copyVal(v);
+        m.data = merged;
+        m.base = x.base;
+        m.own = out;
+        v = m;
       } else if (x.base !== undefined) {
-        v = { ...v, base: x.base };
+        const m = copyVal(v);
+        m.base = x.base;
+        v = m;
       }
     } else {
       v = this.merge(await this.evaluateExpr(x, x.expr!), x.base);
@@ -593,8 +616,9 @@ class EnvEval {
       case 'object':
         throw new Error('objects are evaluated by evaluateNode');
       case 'symbol': {
-        const v = await this.evaluateAccess(expr.node, expr.access.accessors);
-        return { ...v, site };
+        const v = copyVal(await this.evaluateAccess(expr.node, expr.access.accessors));
+        v.site = site;
+        return v;
       }
       case 'interpolate': {
         const joined = newJoin();
@@ -833,7 +857,9 @@ class EnvEval {
       const prop = this.propAt(node, entry);
       if (prop === undefined) continue;
       if (rotateOnly.has(key) && !evaluateThem) {
-        out.set(key, { ...unknownVal(prop.expr === undefined ? undefined : this.site(prop.expr.node)), rotateOnly: true });
+        const v = copyVal(unknownVal(prop.expr === undefined ? undefined : this.site(prop.expr.node)));
+        v.rotateOnly = true;
+        out.set(key, v);
       } else out.set(key, await this.evaluateNode(prop));
     }
     return val(out, { site: this.site(inputs.node) });
@@ -1000,8 +1026,11 @@ class EnvEval {
     const arg = await this.evaluateArg(x, expr.arg);
     const secret = containsSecret(arg);
     switch (expr.fn) {
-      case 'final':
-        return { ...arg, final: true };
+      case 'final': {
+        const v = copyVal(arg);
+        v.final = true;
+        return v;
+      }
       case 'toJSON':
         if (containsUnknown(arg)) return unknownVal(site, { secret });
         return val(builtins.toJSONText(arg), { secret, site });

@@ -36,6 +36,27 @@ export const stringify = (v: Val): string => builtins.stringify(v, ownEntries);
 
 export type ValData = Val['data'];
 
+export type MutableVal = { -readonly [K in keyof Val]: Val[K] };
+
+/**
+ * A copy of `v` to set fields on before it is used: what `{ ...v, field: x }` means, without the
+ * spread. V8 11 (Node.js 20) takes a runtime path of about 1 µs for every property that an object
+ * literal adds after a spread (a property the spread already copied is cheap), which made the merges
+ * of the 26-environment bench graph's imports a sixth of its evaluation. Vals never hold a field set
+ * to undefined, so copying the defined ones copies all.
+ */
+export function copyVal(v: Val): MutableVal {
+  const out: MutableVal = { data: v.data, secret: v.secret, unknown: v.unknown };
+  if (v.site !== undefined) out.site = v.site;
+  if (v.base !== undefined) out.base = v.base;
+  if (v.final !== undefined) out.final = v.final;
+  if (v.schema !== undefined) out.schema = v.schema;
+  if (v.own !== undefined) out.own = v.own;
+  if (v.rotateOnly !== undefined) out.rotateOnly = v.rotateOnly;
+  if (v.trace !== undefined) out.trace = v.trace;
+  return out;
+}
+
 export function val(data: ValData, flags: { secret?: boolean; unknown?: boolean; site?: Site; schema?: Schema } = {}): Val {
   const v: { -readonly [K in keyof Val]: Val[K] } = { data, secret: flags.secret ?? false, unknown: flags.unknown ?? false };
   if (flags.site !== undefined) v.site = flags.site;
@@ -44,7 +65,7 @@ export function val(data: ValData, flags: { secret?: boolean; unknown?: boolean;
 }
 
 export function unknownVal(site: Site | undefined, flags: { secret?: boolean; schema?: Schema } = {}): Val {
-  return val(null, { ...flags, unknown: true, site });
+  return val(null, { secret: flags.secret, schema: flags.schema, unknown: true, site });
 }
 
 export function containsUnknown(v: Val): boolean {
