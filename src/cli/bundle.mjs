@@ -1,4 +1,5 @@
-// Builds dist/cli/main.js, the `escd` command (package.json "bin"): src/cli/main.ts and what the fast
+// Builds the `escd` command (package.json "bin"): dist/cli/main.js is the loader (./loader.cts), which
+// runs dist/cli/escd.js from V8's code cache. escd.js is src/cli/main.ts and what the fast
 // path (fast-path.ts: `escd run <env> …`, `escd open <env>`, `escd status`) uses, bundled into one
 // CommonJS file, as the shim is (shim/bundle.mjs): Node starts a CommonJS file faster than it resolves,
 // reads and links an ES module graph. Everything else stays a module of its own that the bundle
@@ -6,7 +7,7 @@
 // verb's file), the in-process engine of --no-daemon (daemon/local.ts), the daemon itself
 // (daemon/entry.ts), and every package (yaml for `--format yaml` is required on demand).
 // Run by `npm run build` after tsc; test/cli/bundle.test.ts checks what the bundle holds.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -32,9 +33,10 @@ const lazyModules = {
 };
 
 mkdirSync(outdir, { recursive: true });
+const bundleFile = resolve(outdir, 'escd.js');
 await build({
   entryPoints: [resolve(root, 'src/cli/main.ts')],
-  outfile: resolve(outdir, 'main.js'),
+  outfile: bundleFile,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -47,6 +49,24 @@ await build({
   banner: { js: "const __cliUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// The loader runs the bundle as a script made from V8's code cache, where `import()` cannot reach
+// Node's loader: every dynamic import goes through the loader's own (the `__escdImport` parameter).
+const bundled = readFileSync(bundleFile, 'utf8');
+const rewritten = bundled.replace(/\bimport\((?="[^"]+"\))/g, '__escdImport(');
+if (/\bimport\(/.test(rewritten.replace(/^\s*\/\/.*$/gm, ''))) throw new Error('src/cli/bundle.mjs: an import() of the bundle is not a plain string: the loader cannot run it');
+writeFileSync(bundleFile, rewritten);
+await build({
+  entryPoints: [resolve(root, 'src/cli/loader.cts')],
+  outfile: resolve(outdir, 'main.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+});
+chmodSync(resolve(outdir, 'main.js'), 0o755);
+// Caches of the previous build are of another bundle (V8 would refuse most; none is kept).
+rmSync(resolve(outdir, 'code-cache'), { recursive: true, force: true });
 // The package is "type": "module"; this directory holds CommonJS.
 writeFileSync(resolve(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 // The bin before the bundle: an npx cache made then still links `escd` to it, and runs it directly.

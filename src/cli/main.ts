@@ -4,13 +4,13 @@
 // installed `escd` is this file bundled with its fast path (dist/cli/main.js, see ./bundle.mjs).
 import { fastCommand } from './fast-path.js';
 
-// A reader that went away (`escd service install --print | head`) is not worth a stack trace; as in the
-// shim, the command ends with status 1. `escd run` handles its own pipe (see run-command.ts).
-process.stdout.on('error', () => (process.exitCode = 1));
-
-// No top-level await: `npm run build` also bundles this file into CommonJS, dist/cli/main.js (bundle.mjs).
+// No top-level await: `npm run build` also bundles this file into CommonJS, dist/cli/escd.js (bundle.mjs).
 async function main(argv: readonly string[]): Promise<void> {
   const fast = fastCommand(argv);
+  // A reader that went away (`escd service install --print | head`) is not worth a stack trace; as in
+  // the shim, the command ends with status 1. A plain `escd run` handles its own pipe (run-command.ts)
+  // and builds no stdout stream at all when the command prints nothing.
+  if (!(fast && argv[0] === 'run')) process.stdout.on('error', () => (process.exitCode = 1));
   if (fast) {
     try {
       await fast();

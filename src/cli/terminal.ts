@@ -1,7 +1,7 @@
 // Output conventions for interactive commands: colour and a progress spinner only on a terminal
 // (never when the stream is piped or TERM=dumb); NO_COLOR (https://no-color.org) turns colour off,
 // not the spinner, which has none.
-import type { WriteStream } from 'node:tty';
+import { isatty, type WriteStream } from 'node:tty';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -28,7 +28,10 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  * Runs `work` with a spinner and `label` on stderr when it is a terminal; prints nothing otherwise
  * (the caller reports the outcome). The line is cleared when the work ends.
  */
-export async function withProgress<T>(label: string, work: () => Promise<T>, stream: NodeJS.WriteStream = process.stderr, env: Env = process.env): Promise<T> {
+export async function withProgress<T>(label: string, work: () => Promise<T>, given?: NodeJS.WriteStream, env: Env = process.env): Promise<T> {
+  // Asked of the descriptor first: a stream for a piped stderr is only built when something is written.
+  if (given === undefined && !isatty(2)) return work();
+  const stream = given ?? process.stderr;
   const term = terminalFor(stream, env);
   if (!term.interactive) return work();
   // A line wider than the terminal would wrap, and \r could not take it back.

@@ -37,6 +37,7 @@ export interface RunRequest {
    * a second SIGINT means "stop now, skip the cleanup" to tools such as terraform and pulumi.
    */
   readonly inTerminal?: boolean;
+  /** Where the command's filtered output goes (default: escd's own stdout and stderr, built on first output). */
   readonly stdout?: Writable;
   readonly stderr?: Writable;
 }
@@ -56,8 +57,9 @@ const signalNumber = (signal: NodeJS.Signals): number => constants.signals[signa
 
 /** Resolves to the exit code escd should exit with. */
 export async function runCommand(request: RunRequest): Promise<number> {
-  const stdout = request.stdout ?? process.stdout;
-  const stderr = request.stderr ?? process.stderr;
+  // Getters: Node builds process.stdout on first use (about 1 ms on a pipe), and `true` prints nothing.
+  const stdout = (): Writable => request.stdout ?? process.stdout;
+  const stderr = (): Writable => request.stderr ?? process.stderr;
   let child: ChildProcess | undefined;
   let files: TempFiles | undefined;
   let interruptedBy: NodeJS.Signals | undefined;
@@ -106,17 +108,24 @@ export async function runCommand(request: RunRequest): Promise<number> {
         [spawned.stderr!, stderr],
       ] as const) {
         const redactor = new SecretRedactor(request.secrets);
-        source.pipe(redactor).pipe(target, { end: false });
-        // Our reader went away (`escd run ... | head`): close the child's end too, so that it gets
-        // SIGPIPE/EPIPE on its next write as it would in a shell pipeline (`yes` must not run forever).
-        const onTargetError = (): void => {
-          redactor.unpipe(target);
-          source.unpipe(redactor);
-          source.destroy();
-          redactor.resume();
-          redactor.end();
-        };
-        target.on('error', onTargetError);
+        source.pipe(redactor);
+        // The target is taken when the first filtered chunk comes (pipe() then takes every later one,
+        // from the same flow); a command that prints nothing leaves it unbuilt.
+        redactor.once('data', (first: Buffer) => {
+          const stream = target();
+          // Our reader went away (`escd run ... | head`): close the child's end too, so that it gets
+          // SIGPIPE/EPIPE on its next write as it would in a shell pipeline (`yes` must not run forever).
+          const onTargetError = (): void => {
+            redactor.unpipe(stream);
+            source.unpipe(redactor);
+            source.destroy();
+            redactor.resume();
+            redactor.end();
+          };
+          stream.on('error', onTargetError);
+          stream.write(first);
+          redactor.pipe(stream, { end: false });
+        });
         outputs.push(new Promise((resolve) => redactor.once('end', resolve)));
       }
     }

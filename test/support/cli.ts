@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 // The repository root, whether this file runs from test/support/ (vitest) or dist/test/support/ (the bench).
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url).href.replace(/dist\/$/, ''));
-/** `escd` as installed (package.json bin): src/cli/main.ts bundled with its fast path (src/cli/bundle.mjs). */
+/** `escd` as installed (package.json bin): the loader (src/cli/loader.cts) of CLI_BUNDLE. */
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** src/cli/main.ts bundled with its fast path (src/cli/bundle.mjs), which CLI runs from V8's code cache. */
+export const CLI_BUNDLE = join(ROOT, 'dist', 'cli', 'escd.js');
 /** The same entry point as tsc emitted it, an ES module importing the others (what the daemon is started with). */
 export const CLI_MODULE = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 export const SHIM = join(ROOT, 'dist', 'shim', 'main.js');
