@@ -113,6 +113,16 @@ export interface HandlerDeps {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** The session's expiry as ISO 8601, made once per session (every cache hit's audit line carries it). */
+function expiryOf(session: Session): string | undefined {
+  if (session.expiresAt === undefined) return undefined;
+  const memo = session.memo.get('expiresAt');
+  if (typeof memo === 'string') return memo;
+  const text = iso(session.expiresAt);
+  session.memo.set('expiresAt', text);
+  return text;
+}
+
 /** A traced open evaluates once more; it gives up (and shows the session's values) after this long. */
 const TRACED_OPEN_TIMEOUT_MS = 60_000;
 
@@ -237,14 +247,14 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
     try {
       const served = await deps.cache.get(env);
       const result = await answer(served);
-      const { expiresAt } = served.session;
+      const expiresAt = expiryOf(served.session);
       const refused = await auditServed(deps.audit, deps.auditRequired?.() === true, {
         environment: env,
         action,
         outcome: 'ok',
         source: served.source,
         ...extra,
-        ...(expiresAt !== undefined ? { expiresAt: iso(expiresAt) } : {}),
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
       });
       if (refused !== undefined) return { ok: false, error: { code: 'io', message: refused } };
       return ok(result);

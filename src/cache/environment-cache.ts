@@ -19,7 +19,7 @@ import { formatDiagnostic } from '../esc/diagnostics.js';
 import type { Diagnostic, EvaluateResult } from '../esc/types.js';
 import { NO_AUDIT, type AuditSink } from '../audit/audit-log.js';
 import { watchDirectory, type DirWatcher } from './dir-watcher.js';
-import { filesChanged, stampFiles, type FileStamp } from './file-stamps.js';
+import { filesChanged, filesChangedThisTurn, stampFiles, type FileStamp } from './file-stamps.js';
 import { backoffDelay, isServable, refreshAt } from './refresh-policy.js';
 import { EscdError } from '../core/errors.js';
 import { CacheError, type EnvironmentSource } from './source.js';
@@ -143,7 +143,7 @@ export class EnvironmentCache {
       entry.hits++;
       entry.lastUsedAt = now;
       const current = entry.current;
-      if (current && !entry.stale && filesChanged(current.files)) entry.stale = true;
+      if (current && !entry.stale && filesChangedThisTurn(current.files)) entry.stale = true;
       if (current && isServable(current.expiresAt, now)) {
         if (!entry.stale) {
           if (current.refreshAt !== undefined && now >= current.refreshAt && now >= entry.retryAt) this.background(entry);

@@ -351,6 +351,9 @@ describe('EnvironmentCache', () => {
     expect((await c.get('app')).session).toBe(first.session);
     const later = new Date(Date.now() + 5_000);
     utimesSync(source.filePath('base'), later, later);
+    // The requests of one turn of the event loop see the files as of that turn (file-stamps.ts); a
+    // change shows from the next turn on, as for any request the daemon reads after it.
+    await new Promise((resolve) => setImmediate(resolve));
     const second = await drive(c.get('app'));
     expect(second.session).not.toBe(first.session);
     expect(second.source).toBe('evaluated');

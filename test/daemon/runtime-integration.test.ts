@@ -47,6 +47,11 @@ function write(name: string, text: string): string {
   return file;
 }
 
+/**
+ * A request the daemon reads after a file changed comes in a later turn of its event loop; within one
+ * turn the cache sees the files as the turn's first request did (src/cache/file-stamps.ts).
+ */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const call = (method: Request['method'], params: Record<string, unknown>): Promise<DispatchReply> => dispatchOnce({ cache, kube: backend.kube, clock }, method, params);
 
 beforeAll(async () => {
@@ -103,6 +108,7 @@ describe('daemon over the real runtime', () => {
     const before = opened;
     const later = new Date(Date.now() + 10_000);
     utimesSync(join(envDir, 'base.yaml'), later, later);
+    await nextTurn();
     const res = await call('aws.credentials', { env: 'default/app' });
     expect(opened).toBe(before + 1);
     expect(res.result!.AccessKeyId).toBe(`ASIAINTEGRATION${before + 1}`);
@@ -111,6 +117,7 @@ describe('daemon over the real runtime', () => {
   it('names the file and line of an error, and keeps the last good session while a broken edit lasts', async () => {
     const good = await call('aws.credentials', { env: 'app' });
     const file = write('app', 'imports:\n  - base\nvalues:\n  environmentVariables:\n    AWS_ACCESS_KEY_ID: ${creds.nope}\n');
+    await nextTurn();
     const stale = await call('aws.credentials', { env: 'app' });
     expect(stale.result).toEqual(good.result);
     const status = cache.status().find((e) => e.environment === 'default/app')!;
