@@ -3,7 +3,8 @@ import { sortDiagnostics } from './diagnostics.js';
 import { loadDocument } from './document.js';
 import { definitionTooLarge } from './limits.js';
 import { Evaluation, SharedPasses } from './evaluator.js';
-import { toEscValue } from './val.js';
+import { toEscValue, toEscValueOwned, type Val } from './val.js';
+import type { EscData, EscValue } from './value.js';
 import { parsePropertyPath } from './interpolation.js';
 import { joinIndex, joinKey } from './syntax.js';
 import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult } from './types.js';
@@ -82,10 +83,20 @@ async function run(rootName: string, source: string, evaluation: Evaluation): Pr
 
   const value = await evaluation.evaluateEnvironment(rootName, doc.env, undefined, true);
   const result: { -readonly [K in keyof EvaluateResult]: EvaluateResult[K] } = {
-    values: toEscValue(value, evaluation.options.traces ? { traces: { environment: rootName } } : {}),
+    values: exportedValues(evaluation, value, rootName),
     diagnostics: sortDiagnostics([...load, ...evaluation.diagnostics]),
     environments: [rootName, ...evaluation.loaded],
   };
   if (evaluation.expiresAt !== undefined) result.expiresAt = evaluation.expiresAt;
   return { result };
+}
+
+/**
+ * The result's values: the root value as it stands when its entries were exported as they were made
+ * (Evaluation.exportedRoot); with traces, read from the values as they were; else the root value,
+ * which is this evaluation's alone, converted in place (toEscValueOwned).
+ */
+function exportedValues(evaluation: Evaluation, value: Val, rootName: string): EscValue {
+  if (value === evaluation.exportedRoot) return { data: value.data as EscData, secret: value.secret, unknown: value.unknown };
+  return evaluation.options.traces ? toEscValue(value, { traces: { environment: rootName } }) : toEscValueOwned(value);
 }

@@ -156,6 +156,11 @@ export class Evaluation {
   readonly loaded: string[] = [];
   readonly imports = new Map<string, ImportState>();
   readonly patches: RotationPatch[] = [];
+  /**
+   * The root environment's value when its entries were exported as they were made (evaluateActive):
+   * then it is the result as it stands, its map holding EscValues (see evaluate.ts run()).
+   */
+  exportedRoot?: Val;
   expiresAt?: Date;
   /** Expressions being evaluated right now (one pass evaluates sequentially). */
   depth = 0;
@@ -497,12 +502,12 @@ class EnvEval {
       copy.site = site;
       value = copy;
     } else {
-      // Every part known first (a known target stays known: the second look below finds it again).
-      for (const part of expr.parts) if (part.access !== undefined && this.knownAt(part.access.accessors) === undefined) return undefined;
+      // A part not known yet, or a text past the limit (the general path reports it): nothing joined is kept.
       const joined = newJoin();
       for (const part of expr.parts) {
-        const v = part.access === undefined ? undefined : this.knownAt(part.access.accessors)!;
-        if (joinPart(joined, part.text, v, this.ev.limits.valueBytes)) return undefined; // the general path reports it
+        let v: Val | undefined;
+        if (part.access !== undefined && (v = this.knownAt(part.access.accessors)) === undefined) return undefined;
+        if (joinPart(joined, part.text, v, this.ev.limits.valueBytes)) return undefined;
       }
       value = joinedValue(joined, site);
     }
@@ -561,8 +566,9 @@ class EnvEval {
     let v: Val;
     if (x.props !== undefined) {
       // Objects: children are evaluated (and merged with their own bases) in sorted key order.
-      const out = new Map<string, Val>();
       const sorted = x.keys!.sorted;
+      // The values first, the map once they are all there: see below.
+      const values = new Array<Val | undefined>(sorted.length);
       // An index loop: for-of in an async function allocated an iterator result per key.
       for (let i = 0; i < sorted.length; i++) {
         const { key, entry } = sorted[i]!;
@@ -571,13 +577,29 @@ class EnvEval {
         const expr = x.entries![entry]!.value;
         // A plain literal with nothing under it needs no node (its value is made once, see literal()).
         if (slot === undefined && expr.kind === 'literal' && property(x.base, key) === undefined) {
-          out.set(key, this.literal(expr));
+          values[i] = this.literal(expr);
           continue;
         }
         const child = this.propAt(x, entry)!;
-        out.set(key, this.evaluateLiteral(child) ?? this.evaluateKnown(child) ?? (await this.evaluateNode(child)));
+        values[i] = this.evaluateLiteral(child) ?? this.evaluateKnown(child) ?? (await this.evaluateNode(child));
+      }
+      // Built in one go after the values: V8 keeps a map of more than 4,096 entries in its
+      // large-object space, and one that a young-generation GC finds alive is moved to the old
+      // generation at once, where it keeps whatever it points to alive until the next full GC. Filled
+      // while its values were evaluated, a 10,000-key environment's map was there for most of its
+      // evaluation, and took a copy of what it held into the old generation at each scavenge.
+      // The top-level environment's own values, when nothing is merged under them and no traces are
+      // asked for, are the result: nothing reads them as Vals any more, so their entries are exported
+      // as they are put in, sparing a second pass over a map that no longer fits the CPU caches.
+      const exporting = x === this.root && this.isRoot && x.base === undefined && !this.ev.options.traces;
+      const out = new Map<string, Val>();
+      for (let i = 0; i < sorted.length; i++) {
+        const v = values[i];
+        // An exported scalar is a Val (its extra fields are optional); an exported object's map holds EscValues, which nothing reads as Vals.
+        if (v !== undefined) out.set(sorted[i]!.key, exporting ? (toEscValue(v) as Val) : v);
       }
       v = val(out, { site });
+      if (exporting) this.ev.exportedRoot = v;
       if (x.base?.final && x.expr !== undefined) {
         this.ev.report('warning', 'cannot override final value', site);
         v = x.base;
