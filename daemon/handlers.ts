@@ -1,6 +1,6 @@
 // What each protocol method does. Answers for warm environments come from text precomputed on the
 // session, so a cache hit does no evaluation and little allocation.
-import { auditServed, type AuditAction, type AuditHealth, type AuditSink } from '../src/audit/audit-log.js';
+import { auditServed, type AuditAction, type AuditEvent, type AuditHealth, type AuditSink } from '../src/audit/audit-log.js';
 import type { EntryStatus, EnvironmentCache, Served, Session } from '../src/cache/environment-cache.js';
 import { CacheError } from '../src/cache/source.js';
 import { EscdError } from '../src/core/errors.js';
@@ -232,40 +232,62 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
     if (!ours || sameEndpoint(theirs, ours.url)) return undefined;
     return `this shell sets the STS endpoint ${theirs}, but the daemon uses ${ours.url} (${ours.source}); run \`escd restart\` in this shell to use ${theirs}, or set aws.stsEndpoint in config.yaml`;
   };
-  const withWarning = async (p: CallerSettings, reply: Promise<Reply>): Promise<Reply> => {
+  const withWarning = (p: CallerSettings, reply: Reply | Promise<Reply>): Reply | Promise<Reply> => {
     const warning = endpointWarning(p);
-    return warning === undefined ? reply : { ...(await reply), warning };
+    if (warning === undefined) return reply;
+    return reply instanceof Promise ? reply.then((r) => ({ ...r, warning })) : { ...reply, warning };
   };
 
-  /** Runs a credential method: audit line for the outcome, CacheError → error reply. */
-  const serve = async (
+  /**
+   * Runs a credential method: audit line for the outcome, CacheError → error reply. A cache hit whose
+   * answer is text already (precomputed on the session) is answered synchronously, unless the audit
+   * line must be on disk first (audit.required).
+   */
+  const serve = (
     action: AuditAction,
     env: string,
     extra: { cluster?: string; revealed?: boolean },
     answer: (served: Served) => Promise<string> | string,
-  ): Promise<Reply> => {
-    try {
-      const served = await deps.cache.get(env);
-      const result = await answer(served);
-      const expiresAt = expiryOf(served.session);
-      const refused = await auditServed(deps.audit, deps.auditRequired?.() === true, {
-        environment: env,
-        action,
-        outcome: 'ok',
-        source: served.source,
-        ...extra,
-        ...(expiresAt !== undefined ? { expiresAt } : {}),
-      });
-      if (refused !== undefined) return { ok: false, error: { code: 'io', message: refused } };
-      return ok(result);
-    } catch (err) {
+  ): Reply | Promise<Reply> => {
+    const served = (s: Served): AuditEvent => {
+      const expiresAt = expiryOf(s.session);
+      return { environment: env, action, outcome: 'ok', source: s.source, ...extra, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+    };
+    const failed = (err: unknown): Reply => {
       const error = toErrorBody(err, deps.log);
       deps.audit.record({ environment: env, action, outcome: 'error', code: error.code, ...extra });
       return { ok: false, error };
+    };
+    const required = deps.auditRequired?.() === true;
+    let hit: Served | undefined;
+    let pending: Promise<string> | undefined;
+    try {
+      hit = required ? undefined : deps.cache.cached(env);
+      if (hit) {
+        const result = answer(hit);
+        if (typeof result === 'string') {
+          deps.audit.record(served(hit));
+          return ok(result);
+        }
+        pending = result;
+      }
+    } catch (err) {
+      return failed(err);
     }
+    return (async (): Promise<Reply> => {
+      try {
+        const s = hit ?? (await deps.cache.get(env));
+        const result = await (pending ?? answer(s));
+        const refused = await auditServed(deps.audit, required, served(s));
+        if (refused !== undefined) return { ok: false, error: { code: 'io', message: refused } };
+        return ok(result);
+      } catch (err) {
+        return failed(err);
+      }
+    })();
   };
 
-  const methods: { [M in Request['method']]: (params: MethodParams[M]) => Promise<Reply> } = {
+  const methods: { [M in Request['method']]: (params: MethodParams[M]) => Reply | Promise<Reply> } = {
     'aws.credentials': (p) => withWarning(p, serve('aws.credentials', p.env, {}, (served) => awsProcessJson(served.session))),
     'kube.credentials': (p) =>
       withWarning(
@@ -454,7 +476,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
   };
 
   return (request) => {
-    const handler = methods[request.method] as (params: unknown) => Promise<Reply>;
+    const handler = methods[request.method] as (params: unknown) => Reply | Promise<Reply>;
     return handler(request.params);
   };
 }

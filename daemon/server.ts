@@ -20,7 +20,8 @@ import { parseRequest } from './validate.js';
  * `warning`: one line for the client to print (see CallerSettings in the protocol).
  */
 export type Reply = ({ ok: true; result: string } | { ok: false; error: ErrorBody }) & { warning?: string };
-export type Dispatch = (request: Request) => Promise<Reply>;
+/** A cache hit answers synchronously (written in the turn its request was read); anything else with a promise. */
+export type Dispatch = (request: Request) => Reply | Promise<Reply>;
 
 export interface ServerLimits {
   readonly maxConnections: number;
@@ -242,10 +243,15 @@ export class RequestServer {
       this.updateReading(conn);
       if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
     };
-    this.dispatch(request).then(
-      (reply) => done(frame(request.id, reply, request.v)),
-      () => done(frame(request.id, { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } }, request.v)),
-    );
+    const internal = (): void => done(frame(request.id, { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } }, request.v));
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = this.dispatch(request);
+    } catch {
+      return internal();
+    }
+    if (reply instanceof Promise) reply.then((r) => done(frame(request.id, r, request.v)), internal);
+    else done(frame(request.id, reply, request.v));
   }
 
   private write(conn: Connection, line: string): void {
