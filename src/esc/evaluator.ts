@@ -144,10 +144,27 @@ export class SharedPasses {
   /** Work the scout left for the final pass (provider calls started, rotations skipped). */
   deferred = 0;
   expiresAt?: Date;
+  /** Imports the scout evaluated before it deferred anything: the final pass takes them as they are (Settled). */
+  readonly settled = new Map<string, Settled>();
 
   noteExpiry(at: Date): void {
     if (this.expiresAt === undefined || at.getTime() < this.expiresAt.getTime()) this.expiresAt = at;
   }
+}
+
+/**
+ * What importing one environment did in the scout pass, for the final pass to take instead of doing
+ * it again: every import state it made (its own and those of environments it imported first), the
+ * names it loaded and the diagnostics it reported, in order. Only an import that the scout finished
+ * before deferring anything is kept: everything it read was then made without a deferred call, so
+ * the final pass would make exactly the same (both passes are deterministic). The imports of an
+ * environment are evaluated before its values, so in a graph whose provider calls are in the values
+ * of its root (the 26-environment bench graph), no import is evaluated twice.
+ */
+interface Settled {
+  readonly imports: readonly (readonly [string, ImportState])[];
+  readonly loaded: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 /** Shared state of one pass of a top-level evaluation. */
@@ -256,6 +273,27 @@ export class Evaluation {
       }
       return existing.value;
     }
+    const settled = this.scout ? undefined : this.shared.settled.get(name);
+    if (settled !== undefined) {
+      for (const [imported, state] of settled.imports) this.imports.set(imported, state);
+      this.loaded.push(...settled.loaded);
+      this.diagnostics.push(...settled.diagnostics);
+      return this.imports.get(name)?.value;
+    }
+    if (!this.scout) return this.importFresh(name, site, inheritedRoot);
+    const before = { imports: this.imports.size, loaded: this.loaded.length, diagnostics: this.diagnostics.length };
+    const value = await this.importFresh(name, site, inheritedRoot);
+    if (this.shared.deferred === 0 && !this.timedOut) {
+      this.shared.settled.set(name, {
+        imports: [...this.imports].slice(before.imports),
+        loaded: this.loaded.slice(before.loaded),
+        diagnostics: this.diagnostics.slice(before.diagnostics),
+      });
+    }
+    return value;
+  }
+
+  private async importFresh(name: string, site: Site, inheritedRoot: string | undefined): Promise<Val | undefined> {
     let source: string;
     try {
       source = await this.loadSource(name);

@@ -359,3 +359,33 @@ describe('a parsed document evaluated again', () => {
     expect(environments(await traced('two'))).toEqual(['two', 'two']);
   });
 });
+
+describe('imports the scout pass finished (SharedPasses.settled)', () => {
+  // The final pass takes the scout's imports that were evaluated before any provider call was
+  // deferred; one that read a deferred call's output must be evaluated again.
+  it('gives an import that read an earlier import’s provider output that output, not unknown', async () => {
+    const r = await run('imports:\n  - a\n  - x\nvalues:\n  r: ${fromA}\n', {
+      a: 'values:\n  o: {fn::open::test: {v: opened}}\n',
+      x: 'imports:\n  - a\nvalues:\n  fromA: ${o.v}-seen\n',
+    });
+    expect(r.diags).toEqual([]);
+    expect(r.revealed).toEqual({ o: { v: 'opened' }, fromA: 'opened-seen', r: 'opened-seen' });
+    expect(r.result.environments).toEqual(['root', 'a', 'x']);
+  });
+
+  it('keeps the diagnostics, load order and secrets of imports taken from the scout, once each', async () => {
+    const files = {
+      a: 'imports:\n  - b\nvalues:\n  s: {fn::secret: pw}\n  bad: ${nope}\n',
+      b: 'values:\n  t: ${missing}\n',
+      c: 'imports:\n  - b\n  - gone\n',
+    };
+    const r = await run('imports:\n  - a\n  - c\nvalues:\n  o:\n    fn::open::test:\n      v: ${s}\n', files);
+    expect(r.diags).toEqual([
+      'a:5:10 unknown property "nope"',
+      'b:2:8 unknown property "missing"',
+      'c:3:5 environment gone not found',
+    ]);
+    expect(r.revealed).toMatchObject({ s: 'pw', o: { v: 'pw' } });
+    expect(r.result.environments).toEqual(['root', 'a', 'b', 'c']);
+  });
+});
