@@ -113,6 +113,14 @@ export interface HandlerDeps {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** session.memo keys of the audit events of cache hits, made once per action (not per request). */
+const AUDIT_MEMO_KEYS = new Map<AuditAction, string>();
+function auditMemoKey(action: AuditAction): string {
+  let key = AUDIT_MEMO_KEYS.get(action);
+  if (key === undefined) AUDIT_MEMO_KEYS.set(action, (key = `audit:${action}`));
+  return key;
+}
+
 /** The session's expiry as ISO 8601, made once per session (every cache hit's audit line carries it). */
 function expiryOf(session: Session): string | undefined {
   if (session.expiresAt === undefined) return undefined;
@@ -238,26 +246,33 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
     return reply instanceof Promise ? reply.then((r) => ({ ...r, warning })) : { ...reply, warning };
   };
 
+  type Extra = { cluster?: string; revealed?: boolean };
+  const servedEvent = (action: AuditAction, env: string, extra: Extra, s: Served): AuditEvent => {
+    const expiresAt = expiryOf(s.session);
+    return { environment: env, action, outcome: 'ok', source: s.source, ...extra, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+  };
+  /** A cache hit's audit event: with nothing extra, one object per session and action (the audit log serializes it once). */
+  const hitEvent = (action: AuditAction, env: string, extra: Extra, s: Served): AuditEvent => {
+    if (extra.cluster !== undefined || extra.revealed !== undefined) return servedEvent(action, env, extra, s);
+    const key = auditMemoKey(action);
+    const memo = s.session.memo.get(key) as AuditEvent | undefined;
+    if (memo !== undefined && memo.environment === env) return memo;
+    const event = servedEvent(action, env, extra, s);
+    s.session.memo.set(key, event);
+    return event;
+  };
+  const failed = (action: AuditAction, env: string, extra: Extra, err: unknown): Reply => {
+    const error = toErrorBody(err, deps.log);
+    deps.audit.record({ environment: env, action, outcome: 'error', code: error.code, ...extra });
+    return { ok: false, error };
+  };
+
   /**
    * Runs a credential method: audit line for the outcome, CacheError → error reply. A cache hit whose
    * answer is text already (precomputed on the session) is answered synchronously, unless the audit
    * line must be on disk first (audit.required).
    */
-  const serve = (
-    action: AuditAction,
-    env: string,
-    extra: { cluster?: string; revealed?: boolean },
-    answer: (served: Served) => Promise<string> | string,
-  ): Reply | Promise<Reply> => {
-    const served = (s: Served): AuditEvent => {
-      const expiresAt = expiryOf(s.session);
-      return { environment: env, action, outcome: 'ok', source: s.source, ...extra, ...(expiresAt !== undefined ? { expiresAt } : {}) };
-    };
-    const failed = (err: unknown): Reply => {
-      const error = toErrorBody(err, deps.log);
-      deps.audit.record({ environment: env, action, outcome: 'error', code: error.code, ...extra });
-      return { ok: false, error };
-    };
+  const serve = (action: AuditAction, env: string, extra: Extra, answer: (served: Served) => Promise<string> | string): Reply | Promise<Reply> => {
     const required = deps.auditRequired?.() === true;
     let hit: Served | undefined;
     let pending: Promise<string> | undefined;
@@ -266,25 +281,36 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
       if (hit) {
         const result = answer(hit);
         if (typeof result === 'string') {
-          deps.audit.record(served(hit));
+          deps.audit.record(hitEvent(action, env, extra, hit));
           return ok(result);
         }
         pending = result;
       }
     } catch (err) {
-      return failed(err);
+      return failed(action, env, extra, err);
     }
-    return (async (): Promise<Reply> => {
-      try {
-        const s = hit ?? (await deps.cache.get(env));
-        const result = await (pending ?? answer(s));
-        const refused = await auditServed(deps.audit, required, served(s));
-        if (refused !== undefined) return { ok: false, error: { code: 'io', message: refused } };
-        return ok(result);
-      } catch (err) {
-        return failed(err);
-      }
-    })();
+    return serveLater(action, env, extra, answer, hit, pending, required);
+  };
+
+  /** serve's path with waiting: an evaluation, an answer made asynchronously, or an audit line to write first. */
+  const serveLater = async (
+    action: AuditAction,
+    env: string,
+    extra: Extra,
+    answer: (served: Served) => Promise<string> | string,
+    hit: Served | undefined,
+    pending: Promise<string> | undefined,
+    required: boolean,
+  ): Promise<Reply> => {
+    try {
+      const s = hit ?? (await deps.cache.get(env));
+      const result = await (pending ?? answer(s));
+      const refused = await auditServed(deps.audit, required, servedEvent(action, env, extra, s));
+      if (refused !== undefined) return { ok: false, error: { code: 'io', message: refused } };
+      return ok(result);
+    } catch (err) {
+      return failed(action, env, extra, err);
+    }
   };
 
   const methods: { [M in Request['method']]: (params: MethodParams[M]) => Reply | Promise<Reply> } = {

@@ -32,6 +32,27 @@ describe('AuditLog', () => {
     expect(statSync(join(dir, 'state')).mode & 0o777).toBe(0o700);
   });
 
+  it('gives each record of one event object (a session served from the cache again and again) its own time', async () => {
+    const file = join(tmp(), 'audit.log');
+    let now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const log = new AuditLog(file, { now: () => now });
+    const hit = { environment: 'dev', action: 'aws.credentials', outcome: 'ok', source: 'cache' } as const;
+    log.record(hit);
+    now += 1;
+    log.record(hit);
+    log.record({ ...hit, environment: 'prod' });
+    log.record(hit);
+    await log.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.time, l.environment])).toEqual([
+      ['2026-01-02T03:04:05.000Z', 'dev'],
+      ['2026-01-02T03:04:05.001Z', 'dev'],
+      ['2026-01-02T03:04:05.001Z', 'prod'],
+      ['2026-01-02T03:04:05.001Z', 'dev'],
+    ]);
+    expect(Object.keys(lines[0]!)).toEqual(['time', 'environment', 'action', 'outcome', 'source']);
+  });
+
   it('never blocks the caller: record() returns before anything is written', async () => {
     const file = join(tmp(), 'audit.log');
     const log = new AuditLog(file);
