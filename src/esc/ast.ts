@@ -55,18 +55,25 @@ export interface KeyIndex {
   /** Each key's first entry (its index in the entries); a later entry with the same key is a duplicate. */
   readonly first: ReadonlyMap<string, number>;
   /** The keys of `first` with their entries, in sorted key order (UTF-16 code units, as `Array.prototype.sort`): evaluation order. */
-  readonly sorted: readonly { readonly key: string; readonly entry: number }[];
+  readonly sorted: readonly { readonly key: string; readonly entry: number; readonly value: Expr }[];
+  /** The entries of `first` whose value is an object or an array (declared with their parent), in source order. */
+  readonly nested: readonly number[];
   /** Whether some key repeats. */
   readonly repeats: boolean;
 }
 
-export function keyIndex(entries: readonly { readonly key: string }[]): KeyIndex {
+export function keyIndex(entries: readonly { readonly key: string; readonly value: Expr }[]): KeyIndex {
   const first = new Map<string, number>();
+  const nested: number[] = [];
   entries.forEach((e, i) => {
-    if (!first.has(e.key)) first.set(e.key, i);
+    if (first.has(e.key)) return;
+    first.set(e.key, i);
+    if (e.value.kind === 'object' || e.value.kind === 'array') nested.push(i);
   });
-  const sorted = [...first].map(([key, entry]) => ({ key, entry })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { first, sorted, repeats: first.size !== entries.length };
+  const sorted = [...first]
+    .map(([key, entry]) => ({ key, entry, value: entries[entry]!.value }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { first, sorted, nested, repeats: first.size !== entries.length };
 }
 
 /** A builtin call; `node` is the object holding the single `fn::` key. */

@@ -1,7 +1,7 @@
 // Public entry point of the language: parse → check → evaluate one environment and its imports.
 import { sortDiagnostics } from './diagnostics.js';
 import { loadDocument } from './document.js';
-import { definitionTooLarge } from './limits.js';
+import { textTooLarge } from './limits.js';
 import { Evaluation, SharedPasses } from './evaluator.js';
 import { toEscValue, toEscValueOwned, type Val } from './val.js';
 import type { EscData, EscValue } from './value.js';
@@ -66,7 +66,7 @@ export function normalizeValuesPath(path: string): string {
 }
 
 async function run(rootName: string, source: string, evaluation: Evaluation): Promise<{ result: EvaluateResult }> {
-  const tooLarge = definitionTooLarge(Buffer.byteLength(source, 'utf8'), evaluation.limits);
+  const tooLarge = textTooLarge(source, evaluation.limits);
   if (tooLarge) return { result: { diagnostics: [{ stage: 'load', severity: 'error', summary: tooLarge }], environments: [rootName] } };
   const doc = loadDocument(source);
   if (doc.fatal !== undefined) {

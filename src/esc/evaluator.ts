@@ -45,7 +45,7 @@ import type { Diagnostic, EvaluateOptions, RotationPatch, Rotator } from './type
 import { EscNumber, fromJS, isArray, secretTexts, type EscValue } from './value.js';
 import { suggestKey } from './suggest.js';
 import { loadDocument } from './document.js';
-import { DEFAULT_LIMITS, definitionTooLarge, overLimits, weigh, type EvaluationLimits, type Weight } from './limits.js';
+import { DEFAULT_LIMITS, overLimits, textTooLarge, weigh, type EvaluationLimits, type Weight } from './limits.js';
 import { redact } from '../secrets/redact.js';
 
 const enum State {
@@ -104,6 +104,8 @@ function propKeys(x: XNode): string[] {
 interface NodeMemo {
   readonly sites: (Site | undefined)[];
   readonly literals: (Val | undefined)[];
+  /** A literal's value as a result shows it (frozen: results share it). */
+  readonly exported: (EscValue | undefined)[];
 }
 
 /** Per parsed document (held by the document cache), per environment name. */
@@ -116,11 +118,13 @@ function nodeMemo(decl: EnvironmentDecl, name: string): NodeMemo {
   if (memo === undefined) {
     const sites: (Site | undefined)[] = [];
     const literals: (Val | undefined)[] = [];
+    const exported: (EscValue | undefined)[] = [];
     for (let i = 0; i < decl.nodes; i++) {
       sites.push(undefined);
       literals.push(undefined);
+      exported.push(undefined);
     }
-    byName.set(name, (memo = { sites, literals }));
+    byName.set(name, (memo = { sites, literals, exported }));
   }
   return memo;
 }
@@ -302,7 +306,7 @@ export class Evaluation {
       return undefined;
     }
     this.loaded.push(name);
-    const tooLarge = definitionTooLarge(Buffer.byteLength(source, 'utf8'), this.limits);
+    const tooLarge = textTooLarge(source, this.limits);
     if (tooLarge) {
       this.report('error', `${name}: ${tooLarge}`, site);
       this.imports.set(name, { evaluating: false });
@@ -334,7 +338,10 @@ export class Evaluation {
   }
 }
 
-const RESERVED_KEYS = new Set(['imports', 'context', 'environments']);
+const RESERVED_KEYS = ['imports', 'context', 'environments'] as const;
+
+/** Three comparisons, not a Set look-up: a key of the same length as one of them made that a string comparison each. */
+const isReserved = (key: string): boolean => key === 'imports' || key === 'context' || key === 'environments';
 
 /** Reference chains and nesting deeper than this are reported instead of exhausting the stack. */
 const MAX_DEPTH = 400;
@@ -371,6 +378,13 @@ class EnvEval {
     return site;
   }
 
+  /** A literal's value (from literal()) as a result shows it, made once and frozen: every result of this document shares it. */
+  private exportedLiteral(id: number, v: Val): EscValue {
+    let out = this.memo.exported[id];
+    if (out === undefined) this.memo.exported[id] = out = Object.freeze(toEscValue(v));
+    return out;
+  }
+
   /** The value of a literal (the same object in every evaluation of this document). */
   private literal(expr: Extract<Expr, { kind: 'literal' }>): Val {
     let v = this.memo.literals[expr.node.id];
@@ -402,17 +416,25 @@ class EnvEval {
     const props: Slot[] = new Array<Slot>(this.decl.values.length);
     const root: XNode = { base: this.base, entries: this.decl.values, keys, props, state: State.Pending };
     this.root = root;
-    this.decl.values.forEach((entry, i) => {
-      if (RESERVED_KEYS.has(entry.key)) {
-        this.ev.report('error', `${goQuote(entry.key)} is a reserved key`, this.site(entry.keyNode));
-        props[i] = null;
-      } else if (keys.repeats && keys.first.get(entry.key) !== i) {
-        this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
-        props[i] = null;
-      } else if (entry.value.kind === 'object' || entry.value.kind === 'array') {
+    if (keys.repeats || RESERVED_KEYS.some((k) => keys.first.has(k))) {
+      this.decl.values.forEach((entry, i) => {
+        if (isReserved(entry.key)) {
+          this.ev.report('error', `${goQuote(entry.key)} is a reserved key`, this.site(entry.keyNode));
+          props[i] = null;
+        } else if (keys.repeats && keys.first.get(entry.key) !== i) {
+          this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
+          props[i] = null;
+        } else if (entry.value.kind === 'object' || entry.value.kind === 'array') {
+          props[i] = this.declare(entry.value, root, entry.key, property(this.base, entry.key));
+        }
+      });
+    } else {
+      // Nothing to report: only the objects and arrays are declared now (Slot), without a walk over every entry.
+      for (const i of keys.nested) {
+        const entry = this.decl.values[i]!;
         props[i] = this.declare(entry.value, root, entry.key, property(this.base, entry.key));
       }
-    });
+    }
     return this.evaluateNode(root);
   }
 
@@ -428,14 +450,21 @@ class EnvEval {
       const keys = expr.keys;
       const props: Slot[] = new Array<Slot>(expr.entries.length);
       const x: XNode = { expr, parent, step, base, entries: expr.entries, keys, props, state: State.Pending };
-      expr.entries.forEach((entry, i) => {
-        if (keys.repeats && keys.first.get(entry.key) !== i) {
-          this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
-          props[i] = null;
-        } else if (entry.value.kind === 'object' || entry.value.kind === 'array') {
+      if (keys.repeats) {
+        expr.entries.forEach((entry, i) => {
+          if (keys.first.get(entry.key) !== i) {
+            this.ev.report('error', `duplicate key ${goQuote(entry.key)}`, this.site(entry.keyNode));
+            props[i] = null;
+          } else if (entry.value.kind === 'object' || entry.value.kind === 'array') {
+            props[i] = this.declare(entry.value, x, entry.key, property(base, entry.key));
+          }
+        });
+      } else {
+        for (const i of keys.nested) {
+          const entry = expr.entries[i]!;
           props[i] = this.declare(entry.value, x, entry.key, property(base, entry.key));
         }
-      });
+      }
       return x;
     }
     if (expr.kind === 'array') {
@@ -558,7 +587,7 @@ class EnvEval {
   /** The value at `accessors` (from this environment's root) when it is known without evaluating anything that may wait. */
   private knownAt(accessors: readonly Accessor[]): Val | undefined {
     const first = accessors[0];
-    if (first === undefined || (first.kind === 'name' ? RESERVED_KEYS.has(first.name) : typeof first.key !== 'string' || RESERVED_KEYS.has(first.key))) return undefined;
+    if (first === undefined || (first.kind === 'name' ? isReserved(first.name) : typeof first.key !== 'string' || isReserved(first.key))) return undefined;
     let receiver = this.root;
     for (let i = 0; i < accessors.length; i++) {
       const accessor = accessors[i]!;
@@ -609,10 +638,9 @@ class EnvEval {
       const values = new Array<Val | undefined>(sorted.length);
       // An index loop: for-of in an async function allocated an iterator result per key.
       for (let i = 0; i < sorted.length; i++) {
-        const { key, entry } = sorted[i]!;
+        const { key, entry, value: expr } = sorted[i]!;
         const slot = x.props[entry];
         if (slot === null) continue;
-        const expr = x.entries![entry]!.value;
         // A plain literal with nothing under it needs no node (its value is made once, see literal()).
         if (slot === undefined && expr.kind === 'literal' && property(x.base, key) === undefined) {
           values[i] = this.literal(expr);
@@ -633,8 +661,16 @@ class EnvEval {
       const out = new Map<string, Val>();
       for (let i = 0; i < sorted.length; i++) {
         const v = values[i];
+        if (v === undefined) continue;
+        if (!exporting) {
+          out.set(sorted[i]!.key, v);
+          continue;
+        }
+        // A literal's exported value is made once (the bulk of a large environment); anything else now.
         // An exported scalar is a Val (its extra fields are optional); an exported object's map holds EscValues, which nothing reads as Vals.
-        if (v !== undefined) out.set(sorted[i]!.key, exporting ? (toEscValue(v) as Val) : v);
+        const expr = sorted[i]!.value;
+        const exported = expr.kind === 'literal' && this.memo.literals[expr.node.id] === v ? this.exportedLiteral(expr.node.id, v) : toEscValue(v);
+        out.set(sorted[i]!.key, exported as Val);
       }
       v = val(out, { site });
       if (exporting) this.ev.exportedRoot = v;

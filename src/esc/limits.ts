@@ -74,3 +74,7 @@ export function overLimits(w: Weight, limits: EvaluationLimits): string | undefi
 
 export const definitionTooLarge = (bytes: number, limits: EvaluationLimits): string | undefined =>
   bytes > limits.definitionBytes ? `the environment definition is ${bytes} bytes, more than the limit of ${limits.definitionBytes / 1024} KiB` : undefined;
+
+/** definitionTooLarge of a text, counting its UTF-8 bytes only when it could be over (a UTF-16 code unit is at most 3 bytes). */
+export const textTooLarge = (source: string, limits: EvaluationLimits): string | undefined =>
+  source.length * 3 <= limits.definitionBytes ? undefined : definitionTooLarge(Buffer.byteLength(source, 'utf8'), limits);
