@@ -104,7 +104,18 @@ function propKeys(x: XNode): string[] {
 interface NodeMemo {
   readonly sites: (Site | undefined)[];
   readonly literals: (Val | undefined)[];
-  /** A literal's value as a result shows it (frozen: results share it). */
+  /** Per object, by place in its sorted keys (KeyIndex.sorted): see ObjectMemo. */
+  readonly objects: Map<KeyIndex, ObjectMemo>;
+}
+
+/**
+ * An object's literal values by the place of their key in sorted order, so that evaluating it reads
+ * two arrays front to back instead of following each entry through the syntax tree (10,000 entries'
+ * expressions and nodes are spread over more memory than the CPU caches hold), and each literal's
+ * value as a result shows it (frozen: every result of the document shares it, as it shares the value).
+ */
+interface ObjectMemo {
+  readonly literals: (Val | undefined)[];
   readonly exported: (EscValue | undefined)[];
 }
 
@@ -118,13 +129,11 @@ function nodeMemo(decl: EnvironmentDecl, name: string): NodeMemo {
   if (memo === undefined) {
     const sites: (Site | undefined)[] = [];
     const literals: (Val | undefined)[] = [];
-    const exported: (EscValue | undefined)[] = [];
     for (let i = 0; i < decl.nodes; i++) {
       sites.push(undefined);
       literals.push(undefined);
-      exported.push(undefined);
     }
-    byName.set(name, (memo = { sites, literals, exported }));
+    byName.set(name, (memo = { sites, literals, objects: new Map() }));
   }
   return memo;
 }
@@ -378,11 +387,14 @@ class EnvEval {
     return site;
   }
 
-  /** A literal's value (from literal()) as a result shows it, made once and frozen: every result of this document shares it. */
-  private exportedLiteral(id: number, v: Val): EscValue {
-    let out = this.memo.exported[id];
-    if (out === undefined) this.memo.exported[id] = out = Object.freeze(toEscValue(v));
-    return out;
+  private objectMemo(keys: KeyIndex): ObjectMemo {
+    let memo = this.memo.objects.get(keys);
+    if (memo === undefined) {
+      const size = keys.sorted.length;
+      memo = { literals: new Array<Val | undefined>(size).fill(undefined), exported: new Array<EscValue | undefined>(size).fill(undefined) };
+      this.memo.objects.set(keys, memo);
+    }
+    return memo;
   }
 
   /** The value of a literal (the same object in every evaluation of this document). */
@@ -634,6 +646,7 @@ class EnvEval {
     if (x.props !== undefined) {
       // Objects: children are evaluated (and merged with their own bases) in sorted key order.
       const sorted = x.keys!.sorted;
+      const memo = this.objectMemo(x.keys!);
       // The values first, the map once they are all there: see below.
       const values = new Array<Val | undefined>(sorted.length);
       // An index loop: for-of in an async function allocated an iterator result per key.
@@ -641,10 +654,17 @@ class EnvEval {
         const { key, entry, value: expr } = sorted[i]!;
         const slot = x.props[entry];
         if (slot === null) continue;
-        // A plain literal with nothing under it needs no node (its value is made once, see literal()).
-        if (slot === undefined && expr.kind === 'literal' && property(x.base, key) === undefined) {
-          values[i] = this.literal(expr);
-          continue;
+        // A plain literal with nothing under it needs no node: its value is made once (literal(), ObjectMemo).
+        if (slot === undefined && property(x.base, key) === undefined) {
+          const known = memo.literals[i];
+          if (known !== undefined) {
+            values[i] = known;
+            continue;
+          }
+          if (expr.kind === 'literal') {
+            values[i] = memo.literals[i] = this.literal(expr);
+            continue;
+          }
         }
         const child = this.propAt(x, entry)!;
         values[i] = this.evaluateLiteral(child) ?? this.evaluateKnown(child) ?? (await this.evaluateNode(child));
@@ -668,8 +688,11 @@ class EnvEval {
         }
         // A literal's exported value is made once (the bulk of a large environment); anything else now.
         // An exported scalar is a Val (its extra fields are optional); an exported object's map holds EscValues, which nothing reads as Vals.
-        const expr = sorted[i]!.value;
-        const exported = expr.kind === 'literal' && this.memo.literals[expr.node.id] === v ? this.exportedLiteral(expr.node.id, v) : toEscValue(v);
+        let exported: EscValue | undefined;
+        if (v === memo.literals[i]) {
+          exported = memo.exported[i];
+          if (exported === undefined) memo.exported[i] = exported = Object.freeze(toEscValue(v));
+        } else exported = toEscValue(v);
         out.set(sorted[i]!.key, exported as Val);
       }
       v = val(out, { site });
