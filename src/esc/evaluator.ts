@@ -116,6 +116,11 @@ interface NodeMemo {
  */
 interface ObjectMemo {
   readonly literals: (Val | undefined)[];
+  /**
+   * A reference or interpolation whose every target is a plain literal, in an environment with
+   * nothing merged under it (no import can change a literal's value there): a constant, made once.
+   */
+  readonly folded: (Val | undefined)[];
   readonly exported: (EscValue | undefined)[];
 }
 
@@ -224,11 +229,16 @@ export class Evaluation {
     return false;
   }
 
+  /** Whether a scalar is within the size limits (bounded() would return it as it is). */
+  withinLimits(v: Val): boolean {
+    const d = v.data;
+    return !Array.isArray(d) && !(d instanceof Map) && this.limits.values >= 1 && (typeof d !== 'string' || d.length <= this.limits.valueBytes);
+  }
+
   /** The value, or unknown with a diagnostic at `site` when it is over the size limits. */
   bounded(v: Val, site: Site | undefined): Val {
-    const d = v.data;
     // A scalar is weighed on the spot (weigh() makes an object for it): one value, its length in bytes.
-    if (!Array.isArray(d) && !(d instanceof Map) && this.limits.values >= 1 && (typeof d !== 'string' || d.length <= this.limits.valueBytes)) return v;
+    if (this.withinLimits(v)) return v;
     const over = overLimits(weigh(v, this.weights), this.limits);
     if (over === undefined) return v;
     this.report('error', over, site);
@@ -367,6 +377,10 @@ class EnvEval {
   private readonly rootForImports: string | undefined;
   private readonly rootName: string;
   private readonly memo: NodeMemo;
+  /** Set by knownAt: whether the value it found is a plain literal's (see ObjectMemo.folded). */
+  private knownLiteral = false;
+  /** Set by evaluateKnown: whether the value it made is a constant (every target a plain literal's). */
+  private knownConstant = false;
 
   constructor(
     private readonly ev: Evaluation,
@@ -391,7 +405,11 @@ class EnvEval {
     let memo = this.memo.objects.get(keys);
     if (memo === undefined) {
       const size = keys.sorted.length;
-      memo = { literals: new Array<Val | undefined>(size).fill(undefined), exported: new Array<EscValue | undefined>(size).fill(undefined) };
+      memo = {
+        literals: new Array<Val | undefined>(size).fill(undefined),
+        folded: new Array<Val | undefined>(size).fill(undefined),
+        exported: new Array<EscValue | undefined>(size).fill(undefined),
+      };
       this.memo.objects.set(keys, memo);
     }
     return memo;
@@ -574,9 +592,11 @@ class EnvEval {
     if (x.state !== State.Pending || x.base !== undefined || expr === undefined || (expr.kind !== 'symbol' && expr.kind !== 'interpolate')) return undefined;
     let value: Val;
     const site = this.site(expr.node);
+    let constant = true;
     if (expr.kind === 'symbol') {
       const v = this.knownAt(expr.access.accessors);
       if (v === undefined) return undefined;
+      constant = this.knownLiteral;
       const copy = copyVal(v);
       copy.site = site;
       value = copy;
@@ -585,11 +605,15 @@ class EnvEval {
       const joined = newJoin();
       for (const part of expr.parts) {
         let v: Val | undefined;
-        if (part.access !== undefined && (v = this.knownAt(part.access.accessors)) === undefined) return undefined;
+        if (part.access !== undefined) {
+          if ((v = this.knownAt(part.access.accessors)) === undefined) return undefined;
+          constant &&= this.knownLiteral;
+        }
         if (joinPart(joined, part.text, v, this.ev.limits.valueBytes)) return undefined;
       }
       value = joinedValue(joined, site);
     }
+    this.knownConstant = constant;
     if (this.ev.depth >= MAX_DEPTH || !this.ev.inTime(site)) return undefined;
     x.value = this.ev.bounded(value, site);
     x.state = State.Done;
@@ -609,12 +633,14 @@ class EnvEval {
       // A plain literal at the end of the path needs no node (see evaluateActive).
       const expr = receiver.entries![entry]!.value;
       if (i === accessors.length - 1 && receiver.props![entry] === undefined && expr.kind === 'literal' && property(receiver.base, key as string) === undefined) {
+        this.knownLiteral = true;
         return this.literal(expr);
       }
       const prop = this.propAt(receiver, entry);
       if (prop === undefined) return undefined;
       receiver = prop;
     }
+    this.knownLiteral = receiver.expr?.kind === 'literal' && receiver.base === undefined;
     return this.evaluateLiteral(receiver);
   }
 
@@ -654,8 +680,11 @@ class EnvEval {
         const { key, entry, value: expr } = sorted[i]!;
         const slot = x.props[entry];
         if (slot === null) continue;
-        // A plain literal with nothing under it needs no node: its value is made once (literal(), ObjectMemo).
-        if (slot === undefined && property(x.base, key) === undefined) {
+        // A plain literal with nothing under it needs no node: its value is made once (literal(), ObjectMemo),
+        // and so is a constant reference or interpolation (ObjectMemo.folded) while no import is merged here.
+        const fresh = slot === undefined && property(x.base, key) === undefined;
+        const folding = fresh && this.base === undefined;
+        if (fresh) {
           const known = memo.literals[i];
           if (known !== undefined) {
             values[i] = known;
@@ -665,9 +694,21 @@ class EnvEval {
             values[i] = memo.literals[i] = this.literal(expr);
             continue;
           }
+          const folded = folding ? memo.folded[i] : undefined;
+          // The checks evaluateKnown makes on the way (a breach takes the general path, which reports it).
+          if (folded !== undefined && this.ev.depth < MAX_DEPTH && this.ev.inTime(folded.site) && this.ev.withinLimits(folded)) {
+            values[i] = folded;
+            continue;
+          }
         }
         const child = this.propAt(x, entry)!;
-        values[i] = this.evaluateLiteral(child) ?? this.evaluateKnown(child) ?? (await this.evaluateNode(child));
+        let value = this.evaluateLiteral(child);
+        if (value === undefined) {
+          value = this.evaluateKnown(child);
+          // Unknown: over the limits (reported now, and again each time: not kept).
+          if (value !== undefined && folding && this.knownConstant && !value.unknown) memo.folded[i] = value;
+        }
+        values[i] = value ?? (await this.evaluateNode(child));
       }
       // Built in one go after the values: V8 keeps a map of more than 4,096 entries in its
       // large-object space, and one that a young-generation GC finds alive is moved to the old
@@ -689,7 +730,7 @@ class EnvEval {
         // A literal's exported value is made once (the bulk of a large environment); anything else now.
         // An exported scalar is a Val (its extra fields are optional); an exported object's map holds EscValues, which nothing reads as Vals.
         let exported: EscValue | undefined;
-        if (v === memo.literals[i]) {
+        if (v === memo.literals[i] || v === memo.folded[i]) {
           exported = memo.exported[i];
           if (exported === undefined) memo.exported[i] = exported = Object.freeze(toEscValue(v));
         } else exported = toEscValue(v);

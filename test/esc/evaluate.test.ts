@@ -389,3 +389,25 @@ describe('imports the scout pass finished (SharedPasses.settled)', () => {
     expect(r.result.environments).toEqual(['root', 'a', 'b', 'c']);
   });
 });
+
+describe('constant references and interpolations (ObjectMemo.folded)', () => {
+  // `${a}-y` over plain literals is made once per document; it must follow what can change its value
+  // between evaluations of the same text: an import merged under it, and the evaluation's limits.
+  it('is evaluated again once an import is merged under the environment', async () => {
+    const root = 'imports:\n  - lib\nvalues:\n  a: x\n  b: ${a}-y\n';
+    const without = await run(root, {});
+    expect(without.revealed).toEqual({ a: 'x', b: 'x-y' });
+    const withFinal = await run(root, { lib: 'values:\n  a:\n    fn::final: z\n' });
+    expect(withFinal.revealed).toEqual({ a: 'z', b: 'z-y' });
+    expect(withFinal.diags).toEqual(['root:4:6 cannot override final value']);
+  });
+
+  it('is held to the limits of each evaluation', async () => {
+    const root = 'values:\n  a: xxxxxxxxxx\n  b: ${a}${a}\n';
+    expect((await run(root)).revealed).toEqual({ a: 'xxxxxxxxxx', b: 'xxxxxxxxxxxxxxxxxxxx' });
+    const small = await run(root, {}, { limits: { valueBytes: 15 } });
+    expect(small.revealed).toEqual({ a: 'xxxxxxxxxx', b: '[unknown]' });
+    expect(small.diags).toHaveLength(1);
+    expect(small.diags[0]).toMatch(/^root:3:6 this value expands to more than/);
+  });
+});
