@@ -134,6 +134,10 @@ export async function run(env: string, words: readonly string[], options: { inte
   const callerEnv = { ...process.env };
   const { command, interactive } = splitCommand(words, options.interactive ?? false);
   if (command.length === 0) throw new EscdError('usage', 'no command given: escd run <env> [-i] [--] <command> [args...]');
+  // Loaded while the daemon works on the request (setImmediate: once the request is on its way), not
+  // after its answer: run-command brings node:child_process, about 1 ms of a thin client's time.
+  const runner = new Promise<typeof import('../../run/run-command.js')>((resolve, reject) => setImmediate(() => import('../../run/run-command.js').then(resolve, reject)));
+  runner.catch(() => {}); // reported where it is awaited
   const answer = (await withProgress(`opening ${env}…`, () =>
     askEngine('env.run', { env, ...(interactive ? { interactive: true } : {}) }, { noDaemon: options.daemon === false }),
   )) as EnvRunResult;
@@ -148,7 +152,7 @@ export async function run(env: string, words: readonly string[], options: { inte
       throw err;
     }
   }
-  const { runCommand } = await import('../../run/run-command.js');
+  const { runCommand } = await runner;
   const { tempFiles } = cliDependencies();
   const endpoint = options.endpoint ? await endpointGrant(env) : undefined;
   const variables = texts(answer.variables, 'environmentVariables');
