@@ -106,6 +106,8 @@ interface NodeMemo {
   readonly literals: (Val | undefined)[];
   /** Per object, by place in its sorted keys (KeyIndex.sorted): see ObjectMemo. */
   readonly objects: Map<KeyIndex, ObjectMemo>;
+  /** `fn::secret` ciphertexts by node: the envelope's payload, or why it has none (the reference's reason). */
+  readonly ciphertexts: Map<number, Uint8Array | string>;
 }
 
 /**
@@ -138,7 +140,7 @@ function nodeMemo(decl: EnvironmentDecl, name: string): NodeMemo {
       sites.push(undefined);
       literals.push(undefined);
     }
-    byName.set(name, (memo = { sites, literals, objects: new Map() }));
+    byName.set(name, (memo = { sites, literals, objects: new Map(), ciphertexts: new Map() }));
   }
   return memo;
 }
@@ -399,6 +401,20 @@ class EnvEval {
     let site = this.memo.sites[node.id];
     if (site === undefined) this.memo.sites[node.id] = site = { file: this.name, pos: node.pos, path: node.path, range: node.range };
     return site;
+  }
+
+  /** A ciphertext's envelope payload, or why it has none: decoded once per document (decrypting is done every time). */
+  private decodedCiphertext(id: number, ciphertext: string): Uint8Array | string {
+    let decoded = this.memo.ciphertexts.get(id);
+    if (decoded === undefined) {
+      try {
+        decoded = decodeCiphertext(ciphertext);
+      } catch (err) {
+        decoded = err instanceof EnvelopeError ? err.message : 'invalid envelope';
+      }
+      this.memo.ciphertexts.set(id, decoded);
+    }
+    return decoded;
   }
 
   private objectMemo(keys: KeyIndex): ObjectMemo {
@@ -1137,17 +1153,15 @@ class EnvEval {
 
   private async evaluateSecret(expr: SecretExpr, site: Site): Promise<Val> {
     if (expr.ciphertext === undefined) return val(expr.plaintext ?? '', { secret: true, site });
-    let payload: Uint8Array;
-    try {
-      payload = decodeCiphertext(expr.ciphertext);
-    } catch (err) {
-      const reason = err instanceof EnvelopeError ? err.message : 'invalid envelope';
-      this.ev.report('error', `invalid ciphertext: ${reason}`, site);
+    const decoded = this.decodedCiphertext(expr.node.id, expr.ciphertext);
+    if (typeof decoded === 'string') {
+      this.ev.report('error', `invalid ciphertext: ${decoded}`, site);
       return unknownVal(site, { secret: true });
     }
     if (!this.ev.live && !this.ev.options.showSecrets) return unknownVal(site, { secret: true });
     try {
-      const plaintext = await this.ev.options.cipher.decrypt(payload);
+      // A copy: the memo's bytes are never handed out.
+      const plaintext = await this.ev.options.cipher.decrypt(decoded.slice());
       return val(Buffer.from(plaintext).toString('utf8'), { secret: true, site });
     } catch (err) {
       this.ev.report('error', `decrypting: ${err instanceof Error ? err.message : String(err)}`, site);
