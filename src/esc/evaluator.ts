@@ -192,6 +192,8 @@ export class Evaluation {
   readonly diagnostics: Diagnostic[] = [];
   readonly loaded: string[] = [];
   readonly imports = new Map<string, ImportState>();
+  /** The entries of `imports` in the order they were made (a scout's Settled takes the ones an import made). */
+  private readonly importLog: (readonly [string, ImportState])[] = [];
   readonly patches: RotationPatch[] = [];
   /**
    * The root environment's value when its entries were exported as they were made (evaluateActive):
@@ -300,22 +302,27 @@ export class Evaluation {
     }
     const settled = this.scout ? undefined : this.shared.settled.get(name);
     if (settled !== undefined) {
-      for (const [imported, state] of settled.imports) this.imports.set(imported, state);
+      for (const [imported, state] of settled.imports) this.setImport(imported, state);
       this.loaded.push(...settled.loaded);
       this.diagnostics.push(...settled.diagnostics);
       return this.imports.get(name)?.value;
     }
     if (!this.scout) return this.importFresh(name, site, inheritedRoot);
-    const before = { imports: this.imports.size, loaded: this.loaded.length, diagnostics: this.diagnostics.length };
+    const before = { imports: this.importLog.length, loaded: this.loaded.length, diagnostics: this.diagnostics.length };
     const value = await this.importFresh(name, site, inheritedRoot);
     if (this.shared.deferred === 0 && !this.timedOut) {
       this.shared.settled.set(name, {
-        imports: [...this.imports].slice(before.imports),
+        imports: this.importLog.slice(before.imports),
         loaded: this.loaded.slice(before.loaded),
         diagnostics: this.diagnostics.slice(before.diagnostics),
       });
     }
     return value;
+  }
+
+  private setImport(name: string, state: ImportState): void {
+    this.imports.set(name, state);
+    this.importLog.push([name, state]);
   }
 
   private async importFresh(name: string, site: Site, inheritedRoot: string | undefined): Promise<Val | undefined> {
@@ -330,18 +337,18 @@ export class Evaluation {
     const tooLarge = textTooLarge(source, this.limits);
     if (tooLarge) {
       this.report('error', `${name}: ${tooLarge}`, site);
-      this.imports.set(name, { evaluating: false });
+      this.setImport(name, { evaluating: false });
       return undefined;
     }
     const doc = loadDocument(source);
     if (doc.fatal !== undefined) {
       this.report('error', doc.fatal, undefined);
-      this.imports.set(name, { evaluating: false });
+      this.setImport(name, { evaluating: false });
       return undefined;
     }
     this.reportLoadProblems(name, doc.problems);
     if (doc.problems.some((p) => p.severity === 'error')) {
-      this.imports.set(name, { evaluating: false });
+      this.setImport(name, { evaluating: false });
       return undefined;
     }
     return this.evaluateEnvironment(name, doc.env, inheritedRoot, false);
@@ -350,7 +357,7 @@ export class Evaluation {
   /** Evaluates one environment's document (the root, or an import). */
   async evaluateEnvironment(name: string, decl: EnvironmentDecl, inheritedRoot: string | undefined, isRoot: boolean): Promise<Val> {
     const state: ImportState = { evaluating: true };
-    this.imports.set(name, state);
+    this.setImport(name, state);
     const env = new EnvEval(this, name, decl, inheritedRoot, isRoot);
     const value = await env.evaluate();
     state.evaluating = false;
