@@ -109,7 +109,9 @@ class EvaluationThread {
     private readonly onBusy: (thread: EvaluationThread) => void = () => {},
   ) {
     this.worker = new Worker(workerScript(), {
-      resourceLimits: { maxOldGenerationSizeMb: settings.heapMb },
+      // A small young generation, as the daemon's own (--max-semi-space-size=2, spawn-detached.ts): V8
+      // would grow it to tens of MB in a burst of evaluations (RSS right after 100: 92.5 → 88.7 MB).
+      resourceLimits: { maxOldGenerationSizeMb: settings.heapMb, maxYoungGenerationSizeMb: 6 },
       stdout: false,
       stderr: false,
     });
@@ -292,12 +294,15 @@ async function serve(options: AnyOptions, c: CallRequest): Promise<CallReply> {
   }
 }
 
+/** How long an idle evaluation worker lives by default (IsolationOptions.idleMs). */
+export const WORKER_IDLE_MS = 2_000;
+
 /** The engine the daemon evaluates with. */
 export function isolatedEngine(options: IsolationOptions = {}): EvaluationEngine {
   const settings: Required<IsolationOptions> = {
     heapMb: options.heapMb ?? 512,
     graceMs: options.graceMs ?? 5_000,
-    idleMs: options.idleMs ?? 2_000,
+    idleMs: options.idleMs ?? WORKER_IDLE_MS,
     valuesOnError: options.valuesOnError ?? true,
     startMs: options.startMs ?? 1_500,
   };
