@@ -166,17 +166,11 @@ export class EnvironmentCache {
     if (entry) {
       entry.hits++;
       entry.lastUsedAt = now;
+      // Not a hit: none yet, expired, or stale (edited). Edited, and re-evaluating failed a moment ago with
+      // the files untouched since: no point waiting again.
       const current = entry.current;
-      if (current && !entry.stale && filesChangedThisTurn(current.files)) entry.stale = true;
-      if (current && isServable(current.expiresAt, now)) {
-        if (!entry.stale) {
-          if (current.refreshAt !== undefined && now >= current.refreshAt && now >= entry.retryAt) this.background(entry);
-          return { session: current, source: 'cache' };
-        }
-        // Edited, and re-evaluating failed a moment ago with the files untouched since: no point waiting again.
-        if (!entry.loading && now < entry.retryAt && !filesChanged(entry.attemptFiles) && current.expiresAt !== undefined) {
-          return { session: current, source: 'stale' };
-        }
+      if (current && entry.stale && isServable(current.expiresAt, now) && current.expiresAt !== undefined) {
+        if (!entry.loading && now < entry.retryAt && !filesChanged(entry.attemptFiles)) return { session: current, source: 'stale' };
       }
     } else {
       entry = this.admit(name, now);
