@@ -175,17 +175,19 @@ describe('the isolated evaluation engine', () => {
   });
 
   it('runs new evaluations in a fresh worker while one is busy computing a hostile environment', async () => {
-    // Ten million values allowed: the expansion computes for a second or two, then ends in its diagnostic.
-    const busy = isolatedEngine({ startMs: 100, valuesOnError: false });
+    // No value limit: the expansion computes until its 256 MiB heap runs out (about 2.5 s here), many
+    // times what a fresh worker needs to answer (~0.3 s). With a 10-million-value limit it ended in 0.5 s
+    // once the evaluator got faster, too close to the fresh worker's start to tell them apart every time.
+    const busy = isolatedEngine({ startMs: 100, valuesOnError: false, heapMb: 256 });
     try {
-      const generous = { limits: { values: 10_000_000, valueBytes: Number.MAX_SAFE_INTEGER } };
+      const generous = { limits: { values: Number.MAX_SAFE_INTEGER, valueBytes: Number.MAX_SAFE_INTEGER } };
       let hogDone = false;
       const hog = busy.evaluate('hog', expandingEnvironment('array'), options(new Map(), generous)).finally(() => (hogDone = true));
       await new Promise((resolve) => setTimeout(resolve, 0));
       const innocent = await busy.evaluate('innocent', 'values:\n  a: 1\n', options(new Map()));
       expect(toJSON(innocent.values!, { redact: false })).toEqual({ a: 1 });
       expect(hogDone).toBe(false); // answered by a fresh worker while the first was still computing
-      expect((await hog).diagnostics).toEqual([expect.objectContaining({ file: 'hog', summary: 'this value expands to more than 10000000 values (evaluation limit)' })]);
+      expect((await hog).diagnostics).toEqual([expect.objectContaining({ file: 'hog', summary: 'the evaluation ran out of memory (limit 256 MiB)' })]);
     } finally {
       await busy.close?.();
     }
