@@ -110,7 +110,6 @@ export interface HandlerDeps {
   readonly auditRequired?: () => boolean;
 }
 
-
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** session.memo keys of the audit events of cache hits, made once per action (not per request). */
@@ -129,6 +128,12 @@ function expiryOf(session: Session): string | undefined {
   const text = iso(session.expiresAt);
   session.memo.set('expiresAt', text);
   return text;
+}
+
+/** `{ expiresAt }` for an answer about the session, or nothing when it does not expire. */
+function expiryField(session: Session): { expiresAt?: string } {
+  const expiresAt = expiryOf(session);
+  return expiresAt === undefined ? {} : { expiresAt };
 }
 
 /** A traced open evaluates once more; it gives up (and shows the session's values) after this long. */
@@ -160,7 +165,7 @@ function openJson(session: Session, showSecrets: boolean): string {
   const text = JSON.stringify({
     environment: session.environment,
     values: values ? toJSON(values, { redact: !showSecrets }) : {},
-    ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
+    ...expiryField(session),
   });
   session.memo.set(key, text);
   return text;
@@ -196,7 +201,7 @@ function openResult(session: Session, values: Session['result']['values'], optio
     environment: session.environment,
     ...(values ? { values: encodeValue(values, options) } : {}),
     warnings: warningLines(session),
-    ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
+    ...expiryField(session),
   };
 }
 
@@ -212,7 +217,7 @@ function runJson(session: Session): string {
     environment: session.environment,
     ...(values ? { values: encodeValue(values, { redact: false }) } : {}),
     warnings: warningLines(session),
-    ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
+    ...expiryField(session),
     variables: environmentVariables(session),
     files,
     secrets: secretStrings(values, projection),
@@ -248,8 +253,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
 
   type Extra = { cluster?: string; revealed?: boolean };
   const servedEvent = (action: AuditAction, env: string, extra: Extra, s: Served): AuditEvent => {
-    const expiresAt = expiryOf(s.session);
-    return { environment: env, action, outcome: 'ok', source: s.source, ...extra, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+    return { environment: env, action, outcome: 'ok', source: s.source, ...extra, ...expiryField(s.session) };
   };
   /** A cache hit's audit event: with nothing extra, one object per session and action (the audit log serializes it once). */
   const hitEvent = (action: AuditAction, env: string, extra: Extra, s: Served): AuditEvent => {

@@ -20,8 +20,8 @@ export function stampFiles(paths: Iterable<string>): FileStamp[] {
   return [...new Set(paths)].map((path) => ({ path, signature: signatureOf(path) }));
 }
 
-export function filesChanged(stamps: readonly FileStamp[]): boolean {
-  return stamps.some((stamp) => signatureOf(stamp.path) !== stamp.signature);
+export function filesChanged(stamps: readonly FileStamp[], signature: (path: string) => string | null = signatureOf): boolean {
+  return stamps.some((stamp) => signature(stamp.path) !== stamp.signature);
 }
 
 /**
@@ -48,6 +48,4 @@ function signatureThisTurn(path: string): string | null {
 }
 
 /** filesChanged for the request path: each file stat'ed at most once per turn of the event loop. */
-export function filesChangedThisTurn(stamps: readonly FileStamp[]): boolean {
-  return stamps.some((stamp) => signatureThisTurn(stamp.path) !== stamp.signature);
-}
+export const filesChangedThisTurn = (stamps: readonly FileStamp[]): boolean => filesChanged(stamps, signatureThisTurn);

@@ -32,22 +32,21 @@ const lazyModules = {
   },
 };
 
+/** Both files: one CommonJS file each, for the Node versions package.json names. */
+const commonJs = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' };
+
 mkdirSync(outdir, { recursive: true });
 const bundleFile = resolve(outdir, 'escd.js');
 await build({
+  ...commonJs,
   entryPoints: [resolve(root, 'src/cli/main.ts')],
   outfile: bundleFile,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
   packages: 'external',
   plugins: [lazyModules],
-  // import.meta.url locates files relative to the module; in the bundle that is dist/cli/main.js, at
+  // import.meta.url locates files relative to the module; in the bundle that is dist/cli/escd.js, at
   // the same depth as dist/daemon/ and dist/shim/ (daemon/spawn-detached.ts finds dist/src/cli/main.js).
   define: { 'import.meta.url': '__cliUrl' },
   banner: { js: "const __cliUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
 });
 // The loader runs the bundle as a script made from V8's code cache, where `import()` cannot reach
 // Node's loader: every dynamic import goes through the loader's own (the `__escdImport` parameter).
@@ -55,15 +54,7 @@ const bundled = readFileSync(bundleFile, 'utf8');
 const rewritten = bundled.replace(/\bimport\((?="[^"]+"\))/g, '__escdImport(');
 if (/\bimport\(/.test(rewritten.replace(/^\s*\/\/.*$/gm, ''))) throw new Error('src/cli/bundle.mjs: an import() of the bundle is not a plain string: the loader cannot run it');
 writeFileSync(bundleFile, rewritten);
-await build({
-  entryPoints: [resolve(root, 'src/cli/loader.cts')],
-  outfile: resolve(outdir, 'main.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-});
+await build({ ...commonJs, entryPoints: [resolve(root, 'src/cli/loader.cts')], outfile: resolve(outdir, 'main.js') });
 chmodSync(resolve(outdir, 'main.js'), 0o755);
 // Caches of the previous build are of another bundle (V8 would refuse most; none is kept).
 rmSync(resolve(outdir, 'code-cache'), { recursive: true, force: true });
