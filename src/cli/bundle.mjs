@@ -36,24 +36,40 @@ const lazyModules = {
 const commonJs = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' };
 
 mkdirSync(outdir, { recursive: true });
-const bundleFile = resolve(outdir, 'escd.js');
-await build({
-  ...commonJs,
-  entryPoints: [resolve(root, 'src/cli/main.ts')],
-  outfile: bundleFile,
-  packages: 'external',
-  plugins: [lazyModules],
-  // import.meta.url locates files relative to the module; in the bundle that is dist/cli/escd.js, at
-  // the same depth as dist/daemon/ and dist/shim/ (daemon/spawn-detached.ts finds dist/src/cli/main.js).
-  define: { 'import.meta.url': '__cliUrl' },
-  banner: { js: "const __cliUrl = require('node:url').pathToFileURL(__filename).href;" },
-});
-// The loader runs the bundle as a script made from V8's code cache, where `import()` cannot reach
-// Node's loader: every dynamic import goes through the loader's own (the `__escdImport` parameter).
-const bundled = readFileSync(bundleFile, 'utf8');
-const rewritten = bundled.replace(/\bimport\((?="[^"]+"\))/g, '__escdImport(');
-if (/\bimport\(/.test(rewritten.replace(/^\s*\/\/.*$/gm, ''))) throw new Error('src/cli/bundle.mjs: an import() of the bundle is not a plain string: the loader cannot run it');
-writeFileSync(bundleFile, rewritten);
+
+/** Bundles `entry` (a path, or the source of a module in src/cli/) into dist/cli/<name>. */
+async function bundleCli(name, entry) {
+  const file = resolve(outdir, name);
+  await build({
+    ...commonJs,
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: resolve(root, 'src/cli'), loader: 'ts' } }),
+    outfile: file,
+    packages: 'external',
+    plugins: [lazyModules],
+    // import.meta.url locates files relative to the module; in a bundle that is dist/cli/<name>, at the
+    // same depth as dist/daemon/ and dist/shim/ (daemon/spawn-detached.ts finds dist/src/cli/main.js).
+    // A getter: making the URL loads Node's URL code, which most commands never ask for.
+    define: { 'import.meta.url': '__cliMeta.url' },
+    banner: { js: "const __cliMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  });
+  // The loader runs a bundle as a script made from V8's code cache, where `import()` cannot reach
+  // Node's loader: every dynamic import goes through the loader's own (the `__escdImport` parameter).
+  const bundled = readFileSync(file, 'utf8');
+  const rewritten = bundled.replace(/\bimport\((?="[^"]+"\))/g, '__escdImport(');
+  if (/\bimport\(/.test(rewritten.replace(/^\s*\/\/.*$/gm, ''))) throw new Error(`src/cli/bundle.mjs: an import() of ${name} is not a plain string: the loader cannot run it`);
+  writeFileSync(file, rewritten);
+}
+
+// Every command: src/cli/main.ts.
+await bundleCli('escd.js', resolve(root, 'src/cli/main.ts'));
+// The commands run many times a second, one bundle each with that command's fast path alone, so that
+// `escd status` reads, compiles and initializes none of run's or open's code. FAST_BUNDLES in the
+// loader names them.
+for (const command of ['status', 'open', 'run']) {
+  await bundleCli(`escd-${command}.js`, {
+    contents: `import { ${command} } from './fast-path.js';\nimport { startCli } from './start.js';\nstartCli({ ${command} });\n`,
+  });
+}
 await build({ ...commonJs, entryPoints: [resolve(root, 'src/cli/loader.cts')], outfile: resolve(outdir, 'main.js') });
 chmodSync(resolve(outdir, 'main.js'), 0o755);
 // Caches of the previous build are of another bundle (V8 would refuse most; none is kept).

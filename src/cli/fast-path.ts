@@ -8,7 +8,9 @@ export type FastCommand = () => Promise<void>;
 
 const isFlag = (word: string): boolean => word.startsWith('-');
 
-function status(args: readonly string[]): FastCommand | undefined {
+export type FastParser = (args: readonly string[]) => FastCommand | undefined;
+
+export function status(args: readonly string[]): FastCommand | undefined {
   if (args.length > 1 || (args.length === 1 && args[0] !== '--json')) return undefined;
   const json = args.length === 1;
   return async () => {
@@ -18,13 +20,13 @@ function status(args: readonly string[]): FastCommand | undefined {
   };
 }
 
-function run(args: readonly string[]): FastCommand | undefined {
+export function run(args: readonly string[]): FastCommand | undefined {
   const [env, ...words] = args;
   if (env === undefined || isFlag(env) || words.length === 0) return undefined;
   return async () => (await import('./commands/run.js')).run(env, words, {});
 }
 
-function open(args: readonly string[]): FastCommand | undefined {
+export function open(args: readonly string[]): FastCommand | undefined {
   const positional: string[] = [];
   const options: { format?: string; json?: boolean; showSecrets?: boolean; daemon?: boolean } = {};
   for (let i = 0; i < args.length; i++) {
@@ -42,14 +44,19 @@ function open(args: readonly string[]): FastCommand | undefined {
   return async () => (await import('./commands/open.js')).open(env, path, options);
 }
 
-const COMMANDS: Readonly<Record<string, (args: readonly string[]) => FastCommand | undefined>> = { status, run, open };
+export type FastCommands = Readonly<Record<string, FastParser>>;
 
-/** The action for argv (after `node escd`) when it is one of the plain forms above. */
-export function fastCommand(argv: readonly string[]): FastCommand | undefined {
+export const FAST_COMMANDS: FastCommands = { status, run, open };
+
+/**
+ * The action for argv (after `node escd`) when it is one of the plain forms of `commands`: all three
+ * (FAST_COMMANDS), or one in the bundle the installed escd keeps for each (bundle.mjs).
+ */
+export function fastCommand(argv: readonly string[], commands: FastCommands): FastCommand | undefined {
   const [name, ...args] = argv;
-  if (name === undefined || !Object.hasOwn(COMMANDS, name)) return undefined;
+  if (name === undefined || !Object.hasOwn(commands, name)) return undefined;
   // Help anywhere before the command `escd run` starts is the program's to print.
   const own = name === 'run' ? args.slice(0, 1) : args;
   if (own.some((w) => w === '-h' || w === '--help')) return undefined;
-  return COMMANDS[name]!(args);
+  return commands[name]!(args);
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The installed `escd` (package.json "bin", built into dist/cli/main.js by ./bundle.mjs): runs the
-// bundle beside it (dist/cli/escd.js) from V8's code cache, the way Python keeps __pycache__ next to
-// a module. Compiling the bundle and the functions a command calls is about 4 ms of the ~45 ms a
-// thin-client command takes; with the cache V8 reads them instead.
+// The installed `escd` (package.json "bin", built into dist/cli/main.js by ./bundle.mjs): runs a
+// bundle beside it from V8's code cache, the way Python keeps __pycache__ next to a module. The bundle
+// is the command's own for `escd status`, `open` and `run` (dist/cli/escd-<command>.js: what its fast
+// path needs and no more), dist/cli/escd.js for every other command. Compiling the bundle and the
+// functions a command calls is about 4 ms of the ~45 ms a thin-client command takes; with the cache
+// V8 reads them instead.
 //
 // The cache of a command (`escd run`, `escd status`…: each calls other functions) is written when the
 // first run of it ends and is then used until the bundle or Node changes. It lives in the package
@@ -10,12 +12,13 @@
 // directory cannot be written (a global install by root) there is simply no cache. V8 checks what it
 // reads (version, flags, source length, checksum) and compiles afresh when it refuses it.
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
-const BUNDLE = join(__dirname, 'escd.js');
 const CACHE_DIR = join(__dirname, 'code-cache');
+
+/** Commands with a bundle of their own (bundle.mjs); every other command is in escd.js. */
+const FAST_BUNDLES: ReadonlySet<string> = new Set(['status', 'open', 'run']);
 
 /**
  * The bundle's `import()` calls, renamed by bundle.mjs: V8 loses the way back to Node's loader for
@@ -23,6 +26,10 @@ const CACHE_DIR = join(__dirname, 'code-cache');
  * Relative specifiers resolve from here, the bundle's own directory.
  */
 const importer = (specifier: string): Promise<unknown> => import(specifier);
+
+function bundleFor(command: string | undefined): string {
+  return join(__dirname, command !== undefined && FAST_BUNDLES.has(command) ? `escd-${command}.js` : 'escd.js');
+}
 
 /** One cache per command word, Node version and build of the bundle. */
 function cacheFileFor(command: string | undefined, bundle: { size: number; mtimeMs: number }): string {
@@ -50,29 +57,31 @@ function writeCache(file: string, data: Buffer): void {
   }
 }
 
-function load(): void {
-  const source = readFileSync(BUNDLE, 'utf8');
-  const cacheFile = cacheFileFor(process.argv[2], statSync(BUNDLE));
+function load(bundle: string): void {
+  const source = readFileSync(bundle, 'utf8');
+  const cacheFile = cacheFileFor(process.argv[2], statSync(bundle));
   const cachedData = readCache(cacheFile);
   // `#!` is not JavaScript inside a function; `//` keeps every line where it was.
   const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
   const script = new Script(`(function (exports, require, module, __filename, __dirname, __escdImport) {${body}\n})`, {
-    filename: BUNDLE,
+    filename: bundle,
     ...(cachedData ? { cachedData } : {}),
   });
   if (cachedData === undefined || script.cachedDataRejected === true) {
     // At the end, so that the cache holds every function this command compiled.
     process.once('exit', () => writeCache(cacheFile, script.createCachedData()));
   }
-  const bundleModule = new Module(BUNDLE, module);
-  bundleModule.filename = BUNDLE;
+  // The bundle sits beside this file, so this file's `require` resolves its paths alike; a plain
+  // module object spares loading `node:module` (which brings Node's ES module loader with it).
+  const bundleModule = { exports: {} };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run(bundleModule.exports, createRequire(BUNDLE), bundleModule, BUNDLE, __dirname, importer);
+  run(bundleModule.exports, require, bundleModule, bundle, __dirname, importer);
 }
 
+const bundle = bundleFor(process.argv[2]);
 try {
-  load();
+  load(bundle);
 } catch (err) {
-  process.stderr.write(`escd: cannot load ${BUNDLE}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`escd: cannot load ${bundle}: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 }

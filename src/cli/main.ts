@@ -1,33 +1,6 @@
 #!/usr/bin/env node
-// The `escd` command line: runs the program of ./program.ts with escd's own dependencies; the plain
-// forms of run, open and status take the fast path (./fast-path.ts) with the same actions. The
-// installed `escd` is this file bundled with its fast path (dist/cli/main.js, see ./bundle.mjs).
-import { fastCommand } from './fast-path.js';
+// The `escd` command line (dist/src/cli/main.js; the installed `escd` is its bundle, ./bundle.mjs).
+import { FAST_COMMANDS } from './fast-path.js';
+import { startCli } from './start.js';
 
-// No top-level await: `npm run build` also bundles this file into CommonJS, dist/cli/escd.js (bundle.mjs).
-async function main(argv: readonly string[]): Promise<void> {
-  const fast = fastCommand(argv);
-  // A reader that went away (`escd service install --print | head`) is not worth a stack trace; as in
-  // the shim, the command ends with status 1. A plain `escd run` handles its own pipe (run-command.ts)
-  // and builds no stdout stream at all when the command prints nothing.
-  if (!(fast && argv[0] === 'run')) process.stdout.on('error', () => (process.exitCode = 1));
-  if (fast) {
-    try {
-      await fast();
-    } catch (err) {
-      const [{ EvaluationFailed }, { reportError }] = await Promise.all([import('./engine.js'), import('./errors.js')]);
-      // An evaluation error's lines are already out (compiler style, without the `escd:` prefix).
-      process.exitCode = err instanceof EvaluationFailed ? 1 : reportError(err);
-    }
-  } else {
-    const { runCli } = await import('./run-cli.js');
-    const code = await runCli(argv);
-    if (code !== undefined) process.exitCode = code;
-  }
-}
-
-main(process.argv.slice(2)).catch((err: unknown) => {
-  // Only a failure to load the program itself ends here: commands report their own errors.
-  process.stderr.write(`escd: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+startCli(FAST_COMMANDS);

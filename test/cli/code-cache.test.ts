@@ -8,6 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, ROOT, runNode } from '../support/cli.js';
 import { makeTmpHome, type TmpHome } from '../support/tmp-home.js';
 
+/** The files of dist/cli (the loader, its bundles, package.json), copied into `dir`; no cache. */
+function copyCli(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = readdirSync(join(ROOT, 'dist', 'cli'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  for (const file of files) copyFileSync(join(ROOT, 'dist', 'cli', file), join(dir, file));
+  return files;
+}
+
 describe("escd's code cache", () => {
   let home: TmpHome;
   let cli: string;
@@ -18,8 +26,7 @@ describe("escd's code cache", () => {
     home = await makeTmpHome('escd-code-cache-');
     // dist/cli copied; what it imports lazily (dist/src, dist/daemon) and the packages by link.
     const dist = join(home.dir, 'package', 'dist');
-    mkdirSync(join(dist, 'cli'), { recursive: true });
-    for (const file of ['main.js', 'escd.js', 'package.json']) copyFileSync(join(ROOT, 'dist', 'cli', file), join(dist, 'cli', file));
+    copyCli(join(dist, 'cli'));
     for (const dir of ['src', 'daemon']) symlinkSync(join(ROOT, 'dist', dir), join(dist, dir));
     symlinkSync(join(ROOT, 'node_modules'), join(home.dir, 'package', 'node_modules'));
     cli = join(dist, 'cli', 'main.js');
@@ -76,13 +83,12 @@ describe("escd's code cache", () => {
 
   it('runs without one where it cannot be written', async () => {
     const blocked = join(home.dir, 'blocked');
-    mkdirSync(join(blocked, 'cli'), { recursive: true });
-    for (const file of ['main.js', 'escd.js', 'package.json']) copyFileSync(join(ROOT, 'dist', 'cli', file), join(blocked, 'cli', file));
+    const files = copyCli(join(blocked, 'cli'));
     // A file where the directory would go: no cache can be made, whoever runs the test (root too).
     writeFileSync(join(blocked, 'cli', 'code-cache'), '');
     const run = await runNode(join(blocked, 'cli', 'main.js'), ['status'], { env: home.env });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/no escd daemon is running/);
-    expect(readdirSync(join(blocked, 'cli')).sort()).toEqual(['code-cache', 'escd.js', 'main.js', 'package.json']);
+    expect(readdirSync(join(blocked, 'cli')).sort()).toEqual([...files, 'code-cache'].sort());
   });
 });

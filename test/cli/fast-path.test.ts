@@ -1,7 +1,7 @@
 // Which invocations skip commander: only the plain forms of run, open and status; everything else is
 // the full program's (help, unknown flags, missing arguments), so its messages stay the only ones.
 import { describe, expect, it } from 'vitest';
-import { fastCommand } from '../../src/cli/fast-path.js';
+import { FAST_COMMANDS, fastCommand } from '../../src/cli/fast-path.js';
 
 describe('fastCommand', () => {
   it('takes the plain forms', () => {
@@ -14,7 +14,7 @@ describe('fastCommand', () => {
       ['open', 'p/dev', 'aws.region', '--format', 'string'],
       ['open', 'p/dev', '--format=yaml', '--show-secrets', '--no-daemon'],
     ]) {
-      expect(fastCommand(argv), argv.join(' ')).toBeTypeOf('function');
+      expect(fastCommand(argv, FAST_COMMANDS), argv.join(' ')).toBeTypeOf('function');
     }
   });
 
@@ -35,7 +35,7 @@ describe('fastCommand', () => {
       ['env', 'ls'],
       ['constructor'],
     ]) {
-      expect(fastCommand(argv), argv.join(' ')).toBeUndefined();
+      expect(fastCommand(argv, FAST_COMMANDS), argv.join(' ')).toBeUndefined();
     }
   });
 });
