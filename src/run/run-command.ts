@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { SecretRedactor } from '../secrets/redact.js';
 import { resolvePaths } from '../config/paths.js';
 import type { TempFiles, TempFilesWriter } from './temp-files.js';
@@ -55,6 +55,37 @@ export function withDefaultRegion(variables: Readonly<Record<string, string>>): 
 
 const signalNumber = (signal: NodeJS.Signals): number => constants.signals[signal] ?? 0;
 
+/**
+ * Copies a command's output to `target()` with every secret replaced; resolves once all of it is
+ * written. The redactor and the target are built on the first chunk: a command that prints nothing
+ * (most runs of `true`, `terraform plan` before its output…) costs the pipe alone.
+ */
+function filterOutput(source: Readable, target: () => Writable, secrets: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const silent = (): void => resolve();
+    source.once('end', silent);
+    source.once('data', (first: Buffer) => {
+      source.off('end', silent);
+      const redactor = new SecretRedactor(secrets);
+      redactor.once('end', resolve);
+      const stream = target();
+      // Our reader went away (`escd run ... | head`): close the child's end too, so that it gets
+      // SIGPIPE/EPIPE on its next write as it would in a shell pipeline (`yes` must not run forever).
+      stream.on('error', () => {
+        redactor.unpipe(stream);
+        source.unpipe(redactor);
+        source.destroy();
+        redactor.resume();
+        redactor.end();
+      });
+      redactor.pipe(stream, { end: false });
+      redactor.write(first);
+      // In this same turn, so that the next chunk goes to the redactor too.
+      source.pipe(redactor);
+    });
+  });
+}
+
 /** Resolves to the exit code escd should exit with. */
 export async function runCommand(request: RunRequest): Promise<number> {
   // Getters: Node builds process.stdout on first use (about 1 ms on a pipe), and `true` prints nothing.
@@ -101,34 +132,9 @@ export async function runCommand(request: RunRequest): Promise<number> {
     const spawned = spawn(request.command, [...request.args], { env, stdio: ['inherit', filter ? 'pipe' : 'inherit', filter ? 'pipe' : 'inherit'] });
     child = spawned;
 
-    const outputs: Promise<void>[] = [];
-    if (filter) {
-      for (const [source, target] of [
-        [spawned.stdout!, stdout],
-        [spawned.stderr!, stderr],
-      ] as const) {
-        const redactor = new SecretRedactor(request.secrets);
-        source.pipe(redactor);
-        // The target is taken when the first filtered chunk comes (pipe() then takes every later one,
-        // from the same flow); a command that prints nothing leaves it unbuilt.
-        redactor.once('data', (first: Buffer) => {
-          const stream = target();
-          // Our reader went away (`escd run ... | head`): close the child's end too, so that it gets
-          // SIGPIPE/EPIPE on its next write as it would in a shell pipeline (`yes` must not run forever).
-          const onTargetError = (): void => {
-            redactor.unpipe(stream);
-            source.unpipe(redactor);
-            source.destroy();
-            redactor.resume();
-            redactor.end();
-          };
-          stream.on('error', onTargetError);
-          stream.write(first);
-          redactor.pipe(stream, { end: false });
-        });
-        outputs.push(new Promise((resolve) => redactor.once('end', resolve)));
-      }
-    }
+    const outputs = filter
+      ? [filterOutput(spawned.stdout!, stdout, request.secrets), filterOutput(spawned.stderr!, stderr, request.secrets)]
+      : [];
 
     const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       spawned.once('error', (err: NodeJS.ErrnoException) => {
