@@ -130,6 +130,22 @@ interface ObjectMemo {
    */
   readonly folded: (Val | undefined)[];
   readonly exported: (EscValue | undefined)[];
+  /**
+   * The exported map of the last evaluation that made it from constants alone (literals and folded
+   * references, the same objects each time), with the values it was made from: the same values give
+   * the same map, which results share (EscObject is read-only). A map of more than 4,096 entries
+   * lives in V8's large-object space, and building one maps fresh pages from the kernel: the part of
+   * evaluating a large environment that grew faster than its number of keys.
+   */
+  constant?: { readonly values: readonly (Val | undefined)[]; readonly map: Map<string, Val> };
+}
+
+/** The memo's constant map when `values` are the very values it was made from. */
+function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[]): Map<string, Val> | undefined {
+  const made = memo.constant;
+  if (made === undefined) return undefined;
+  for (let i = 0; i < values.length; i++) if (values[i] !== made.values[i]) return undefined;
+  return made.map;
 }
 
 /** Per parsed document (held by the document cache), per environment name. */
@@ -750,22 +766,30 @@ class EnvEval {
       // asked for, are the result: nothing reads them as Vals any more, so their entries are exported
       // as they are put in, sparing a second pass over a map that no longer fits the CPU caches.
       const exporting = x === this.root && this.isRoot && x.base === undefined && !this.ev.options.traces;
-      const out = new Map<string, Val>();
-      for (let i = 0; i < sorted.length; i++) {
-        const v = values[i];
-        if (v === undefined) continue;
-        if (!exporting) {
-          out.set(memo.keys[i]!, v);
-          continue;
+      let out = exporting ? sameConstantMap(memo, values) : undefined;
+      if (out === undefined) {
+        out = new Map<string, Val>();
+        let constant = exporting;
+        for (let i = 0; i < sorted.length; i++) {
+          const v = values[i];
+          if (v === undefined) continue;
+          if (!exporting) {
+            out.set(memo.keys[i]!, v);
+            continue;
+          }
+          // A literal's exported value is made once (the bulk of a large environment); anything else now.
+          // An exported scalar is a Val (its extra fields are optional); an exported object's map holds EscValues, which nothing reads as Vals.
+          let exported: EscValue | undefined;
+          if (v === memo.literals[i] || v === memo.folded[i]) {
+            exported = memo.exported[i];
+            if (exported === undefined) memo.exported[i] = exported = Object.freeze(toEscValue(v));
+          } else {
+            exported = toEscValue(v);
+            constant = false;
+          }
+          out.set(memo.keys[i]!, exported as Val);
         }
-        // A literal's exported value is made once (the bulk of a large environment); anything else now.
-        // An exported scalar is a Val (its extra fields are optional); an exported object's map holds EscValues, which nothing reads as Vals.
-        let exported: EscValue | undefined;
-        if (v === memo.literals[i] || v === memo.folded[i]) {
-          exported = memo.exported[i];
-          if (exported === undefined) memo.exported[i] = exported = Object.freeze(toEscValue(v));
-        } else exported = toEscValue(v);
-        out.set(memo.keys[i]!, exported as Val);
+        if (constant) memo.constant = { values, map: out };
       }
       v = val(out, { site });
       if (exporting) this.ev.exportedRoot = v;

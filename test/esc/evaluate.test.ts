@@ -411,3 +411,33 @@ describe('constant references and interpolations (ObjectMemo.folded)', () => {
     expect(small.diags[0]).toMatch(/^root:3:6 this value expands to more than/);
   });
 });
+
+describe('an environment of constants (ObjectMemo.constant)', () => {
+  // Its exported map is made once per document and shared by the results, which are read-only; any
+  // value that is not one of the document's constants gives a map of its own.
+  const data = (r: Awaited<ReturnType<typeof run>>): unknown => r.result.values!.data;
+
+  it('gives each evaluation the same map, with the same values', async () => {
+    const root = 'values:\n  a: x\n  b: ${a}-y\n  n: 3\n';
+    const first = await run(root);
+    const second = await run(root);
+    expect(second.revealed).toEqual({ a: 'x', b: 'x-y', n: 3 });
+    expect(data(second)).toBe(data(first));
+  });
+
+  it('makes a new map when a value is not a constant, or its limits make one unknown', async () => {
+    const opened = 'values:\n  a: x\n  o:\n    fn::open::test:\n      v: ${a}\n';
+    const one = await run(opened);
+    const two = await run(opened);
+    expect(two.revealed).toEqual({ a: 'x', o: { v: 'x' } });
+    expect(data(two)).not.toBe(data(one));
+
+    const root = 'values:\n  a: xxxxxxxxxx\n  b: ${a}${a}\n';
+    const constant = await run(root);
+    const limited = await run(root, {}, { limits: { valueBytes: 15 } });
+    expect(limited.revealed).toEqual({ a: 'xxxxxxxxxx', b: '[unknown]' });
+    expect(data(limited)).not.toBe(data(constant));
+    // …and the shared map is still the constants' own.
+    expect((await run(root)).revealed).toEqual({ a: 'xxxxxxxxxx', b: 'xxxxxxxxxxxxxxxxxxxx' });
+  });
+});
