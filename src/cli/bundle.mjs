@@ -1,12 +1,13 @@
 // Builds the `escd` command (package.json "bin"): dist/cli/main.js is the loader (./loader.cts), which
-// runs dist/cli/escd.js from V8's code cache. escd.js is src/cli/main.ts and what the fast
-// path (fast-path.ts: `escd run <env> …`, `escd open <env>`, `escd status`) uses, bundled into one
-// CommonJS file, as the shim is (shim/bundle.mjs): Node starts a CommonJS file faster than it resolves,
-// reads and links an ES module graph. Everything else stays a module of its own that the bundle
-// imports only when the command needs it: the full program (run-cli.ts, with commander and each
-// verb's file), the in-process engine of --no-daemon (daemon/local.ts), the daemon itself
-// (daemon/entry.ts), and every package (yaml for `--format yaml` is required on demand).
-// Run by `npm run build` after tsc; test/cli/bundle.test.ts checks what the bundle holds.
+// runs a bundle beside it from V8's code cache: escd-status.js, escd-open.js or escd-run.js for those
+// commands, each src/cli/start.ts with that command's fast path (fast-path.ts: `escd run <env> …`,
+// `escd open <env>`, `escd status`) and nothing of the others, and escd.js for every other command.
+// Each is one CommonJS file, as the shim is (shim/bundle.mjs): Node starts a CommonJS file faster than
+// it resolves, reads and links an ES module graph. Everything else stays a module of its own that a
+// bundle imports only when the command needs it: the full program (run-cli.ts, with commander and
+// each verb's file), the in-process engine of --no-daemon (daemon/local.ts), the daemon itself
+// (daemon/entry.ts), and every package (yaml for `--format yaml` is imported on demand).
+// Run by `npm run build` after tsc; test/cli/bundle.test.ts checks what the bundles hold.
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,17 +33,21 @@ const lazyModules = {
   },
 };
 
-/** Both files: one CommonJS file each, for the Node versions package.json names. */
+/** The bundles and the loader: one CommonJS file each, for the Node versions package.json names. */
 const commonJs = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' };
 
 mkdirSync(outdir, { recursive: true });
 
-/** Bundles `entry` (a path, or the source of a module in src/cli/) into dist/cli/<name>. */
-async function bundleCli(name, entry) {
+/**
+ * Bundles src/cli/start.ts into dist/cli/<name>, with the fast path of `commands` (fast-path.ts) and
+ * no other: `escd status` reads, compiles and initializes none of run's or open's code.
+ */
+async function bundleCli(name, commands) {
   const file = resolve(outdir, name);
+  const contents = `${commands.map((c) => `import { ${c} } from './fast-path.js';\n`).join('')}import { startCli } from './start.js';\nstartCli({ ${commands.join(', ')} });\n`;
   await build({
     ...commonJs,
-    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: resolve(root, 'src/cli'), loader: 'ts' } }),
+    stdin: { contents, resolveDir: resolve(root, 'src/cli'), sourcefile: `src/cli/${name.replace(/\.js$/, '.ts')}`, loader: 'ts' },
     outfile: file,
     packages: 'external',
     plugins: [lazyModules],
@@ -60,16 +65,10 @@ async function bundleCli(name, entry) {
   writeFileSync(file, rewritten);
 }
 
-// Every command: src/cli/main.ts.
-await bundleCli('escd.js', resolve(root, 'src/cli/main.ts'));
-// The commands run many times a second, one bundle each with that command's fast path alone, so that
-// `escd status` reads, compiles and initializes none of run's or open's code. FAST_BUNDLES in the
-// loader names them.
-for (const command of ['status', 'open', 'run']) {
-  await bundleCli(`escd-${command}.js`, {
-    contents: `import { ${command} } from './fast-path.js';\nimport { startCli } from './start.js';\nstartCli({ ${command} });\n`,
-  });
-}
+// One bundle per command that scripts and prompts run many times a second (FAST_BUNDLES in the
+// loader), and one for every other command, which the full program (run-cli.ts) serves.
+for (const command of ['status', 'open', 'run']) await bundleCli(`escd-${command}.js`, [command]);
+await bundleCli('escd.js', []);
 await build({ ...commonJs, entryPoints: [resolve(root, 'src/cli/loader.cts')], outfile: resolve(outdir, 'main.js') });
 chmodSync(resolve(outdir, 'main.js'), 0o755);
 // Caches of the previous build are of another bundle (V8 would refuse most; none is kept).

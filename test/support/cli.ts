@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url).href.replace(/dist\/$/, ''));
 /** `escd` as installed (package.json bin): the loader (src/cli/loader.cts) of CLI_BUNDLE. */
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-/** src/cli/main.ts bundled with its fast path (src/cli/bundle.mjs), which CLI runs from V8's code cache; status, open and run have a bundle each beside it. */
+/** The bundle of src/cli/start.ts (src/cli/bundle.mjs) that CLI runs from V8's code cache for every command but status, open and run (each has a bundle of its own beside it). */
 export const CLI_BUNDLE = join(ROOT, 'dist', 'cli', 'escd.js');
 /** The same entry point as tsc emitted it, an ES module importing the others (what the daemon is started with). */
 export const CLI_MODULE = join(ROOT, 'dist', 'src', 'cli', 'main.js');
