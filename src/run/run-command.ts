@@ -62,26 +62,30 @@ const signalNumber = (signal: NodeJS.Signals): number => constants.signals[signa
  */
 function filterOutput(source: Readable, target: () => Writable, secrets: readonly string[]): Promise<void> {
   return new Promise((resolve) => {
+    let redactor: SecretRedactor | undefined;
+    // 'close', not 'end': it also comes after a read error, and the child's own 'close' waits for it anyway.
     const silent = (): void => resolve();
-    source.once('end', silent);
+    source.once('close', silent);
+    // pipe() ends the redactor at the source's end, not at an error: what was read still goes out.
+    source.once('error', () => redactor?.end());
     source.once('data', (first: Buffer) => {
-      source.off('end', silent);
-      const redactor = new SecretRedactor(secrets);
-      redactor.once('end', resolve);
+      source.off('close', silent);
+      const filter = (redactor = new SecretRedactor(secrets));
+      filter.once('end', resolve);
       const stream = target();
       // Our reader went away (`escd run ... | head`): close the child's end too, so that it gets
       // SIGPIPE/EPIPE on its next write as it would in a shell pipeline (`yes` must not run forever).
       stream.on('error', () => {
-        redactor.unpipe(stream);
-        source.unpipe(redactor);
+        filter.unpipe(stream);
+        source.unpipe(filter);
         source.destroy();
-        redactor.resume();
-        redactor.end();
+        filter.resume();
+        filter.end();
       });
-      redactor.pipe(stream, { end: false });
-      redactor.write(first);
+      filter.pipe(stream, { end: false });
+      filter.write(first);
       // In this same turn, so that the next chunk goes to the redactor too.
-      source.pipe(redactor);
+      source.pipe(filter);
     });
   });
 }

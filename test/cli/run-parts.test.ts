@@ -3,9 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { projectEnvironment } from '../../src/esc/project.js';
 import { fromJS, markSecretDeep, escValue } from '../../src/esc/value.js';
 import { splitCommand } from '../../src/cli/commands/run.js';
+import { runCommand } from '../../src/run/run-command.js';
 import { secretStrings } from '../../src/run/secrets.js';
 import { sweepStaleTempDirs, writeTempFiles } from '../../src/run/temp-files.js';
 
@@ -109,5 +111,33 @@ describe('the private directory of run files', () => {
     await writeFile(join(files.dir, 'child-made'), 'z');
     await files.remove();
     expect(await readdir(base)).toEqual([]);
+  });
+});
+
+describe('runCommand output', () => {
+  // The child's output reaches escd's streams through a redactor made on its first chunk (run-command.ts
+  // filterOutput); later chunks, on either stream, must go the same way.
+  const collect = (): { stream: PassThrough; text: () => string } => {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+  };
+
+  it('redacts secrets in every chunk of stdout and stderr, also one split across writes', async () => {
+    const out = collect();
+    const err = collect();
+    const script = 'printf "a hunter2 b\\n"; sleep 0.05; printf "hun"; sleep 0.05; printf "ter2 c\\n"; printf "x hunter2\\n" >&2';
+    const code = await runCommand({ command: 'sh', args: ['-c', script], variables: {}, files: {}, secrets: ['hunter2'], interactive: false, inTerminal: false, stdout: out.stream, stderr: err.stream });
+    expect(code).toBe(0);
+    expect(out.text()).toBe('a [secret] b\n[secret] c\n');
+    expect(err.text()).toBe('x [secret]\n');
+  });
+
+  it('ends for a command that prints nothing, and reports its status', async () => {
+    const out = collect();
+    const code = await runCommand({ command: 'sh', args: ['-c', 'exit 3'], variables: {}, files: {}, secrets: ['hunter2'], interactive: false, inTerminal: false, stdout: out.stream, stderr: out.stream });
+    expect(code).toBe(3);
+    expect(out.text()).toBe('');
   });
 });
