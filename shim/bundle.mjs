@@ -15,9 +15,10 @@ await build({
   target: 'node20',
   // A package import would show up as require('<name>'), which test/shim/imports.test.ts refuses.
   packages: 'external',
-  // import.meta.url locates files relative to the module; in the bundle that is dist/shim/main.js.
-  define: { 'import.meta.url': '__shimUrl' },
-  banner: { js: "const __shimUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.url locates files relative to the module; in the bundle that is dist/shim/main.js. A
+  // getter: making the URL loads Node's URL code, which only the shim's cold path (starting the daemon) needs.
+  define: { 'import.meta.url': '__shimMeta.url' },
+  banner: { js: "const __shimMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   logLevel: 'warning',
 });
 // The package is "type": "module"; this directory holds CommonJS.
