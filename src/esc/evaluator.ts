@@ -125,26 +125,42 @@ interface ObjectMemo {
   readonly keys: readonly string[];
   readonly literals: (Val | undefined)[];
   /**
-   * A reference or interpolation whose every target is a plain literal, in an environment with
-   * nothing merged under it (no import can change a literal's value there): a constant, made once.
+   * A reference or interpolation whose every target is a plain literal with nothing imported at its
+   * path: a constant, made once, and used while no import merged under the environment holds one of
+   * those paths (unshadowed).
    */
   readonly folded: (Val | undefined)[];
   readonly exported: (EscValue | undefined)[];
   /**
    * The exported map of the last evaluation that made it from constants alone (literals and folded
-   * references, the same objects each time), with the values it was made from: the same values give
-   * the same map, which results share (EscObject is read-only). A map of more than 4,096 entries
-   * lives in V8's large-object space, and building one maps fresh pages from the kernel: the part of
-   * evaluating a large environment that grew faster than its number of keys.
+   * references, the same objects each time) and the entries of the imports merged under them, with
+   * what it was made from: the same values over the same imported entries (the very objects, which
+   * are never modified once made) give the same map, which results share (EscObject is read-only).
+   * A map of more than 4,096 entries lives in V8's large-object space, and building one maps fresh
+   * pages from the kernel: the part of evaluating a large environment that grew faster than its
+   * number of keys. Any other value (a provider's output, an override of an imported key, a value
+   * read from an import) makes a map of its own each evaluation.
    */
-  constant?: { readonly values: readonly (Val | undefined)[]; readonly map: Map<string, Val> };
+  constant?: {
+    readonly values: readonly (Val | undefined)[];
+    readonly underKeys: readonly string[];
+    readonly under: readonly Val[];
+    readonly map: Map<string, Val>;
+  };
 }
 
-/** The memo's constant map when `values` are the very values it was made from. */
-function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[]): Map<string, Val> | undefined {
+/** The memo's constant map when `values` over `under` (the imports' entries) are the very ones it was made from. */
+function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[], under: ReadonlyMap<string, Val> | undefined): Map<string, Val> | undefined {
   const made = memo.constant;
-  if (made === undefined) return undefined;
+  if (made === undefined || made.under.length !== (under?.size ?? 0)) return undefined;
   for (let i = 0; i < values.length; i++) if (values[i] !== made.values[i]) return undefined;
+  if (under !== undefined) {
+    let i = 0;
+    for (const [k, v] of under) {
+      if (k !== made.underKeys[i] || v !== made.under[i]) return undefined;
+      i++;
+    }
+  }
   return made.map;
 }
 
@@ -667,6 +683,32 @@ class EnvEval {
     return x.value;
   }
 
+  /**
+   * Whether a folded reference's targets are still the document's literals in this evaluation: what
+   * knownAt checked when it folded them, that the imports merged under this environment hold nothing
+   * at their paths (an import's value there, final or not, takes the general path). Without imports
+   * merged under, nothing can.
+   */
+  private unshadowed(expr: Expr): boolean {
+    if (this.base === undefined) return true;
+    if (expr.kind === 'symbol') return this.notImported(expr.access.accessors);
+    if (expr.kind !== 'interpolate') return false;
+    for (const part of expr.parts) if (part.access !== undefined && !this.notImported(part.access.accessors)) return false;
+    return true;
+  }
+
+  /** Whether the value merged under this environment has nothing at `accessors` (knownAt's paths are names only). */
+  private notImported(accessors: readonly Accessor[]): boolean {
+    let under: Val | undefined = this.base;
+    for (let i = 0; i < accessors.length && under !== undefined; i++) {
+      const accessor = accessors[i]!;
+      const key = accessor.kind === 'name' ? accessor.name : accessor.key;
+      if (typeof key !== 'string') return false;
+      under = property(under, key);
+    }
+    return under === undefined;
+  }
+
   /** The value at `accessors` (from this environment's root) when it is known without evaluating anything that may wait. */
   private knownAt(accessors: readonly Accessor[]): Val | undefined {
     const first = accessors[0];
@@ -722,15 +764,15 @@ class EnvEval {
       const memo = this.objectMemo(x.keys!);
       // The values first, the map once they are all there: see below.
       const values = new Array<Val | undefined>(sorted.length);
+      const imported = importedEntries(x, sorted.length);
       // An index loop: for-of in an async function allocated an iterator result per key.
       for (let i = 0; i < sorted.length; i++) {
         const { key, entry, value: expr } = sorted[i]!;
         const slot = x.props[entry];
         if (slot === null) continue;
         // A plain literal with nothing under it needs no node: its value is made once (literal(), ObjectMemo),
-        // and so is a constant reference or interpolation (ObjectMemo.folded) while no import is merged here.
-        const fresh = slot === undefined && property(x.base, key) === undefined;
-        const folding = fresh && this.base === undefined;
+        // and so is a constant reference or interpolation (ObjectMemo.folded) while no import holds its targets.
+        const fresh = slot === undefined && (imported === undefined ? property(x.base, memo.keys[i]!) === undefined : imported[entry] === 0);
         if (fresh) {
           const known = memo.literals[i];
           if (known !== undefined) {
@@ -741,9 +783,9 @@ class EnvEval {
             values[i] = memo.literals[i] = this.literal(expr);
             continue;
           }
-          const folded = folding ? memo.folded[i] : undefined;
+          const folded = memo.folded[i];
           // The checks evaluateKnown makes on the way (a breach takes the general path, which reports it).
-          if (folded !== undefined && this.ev.depth < MAX_DEPTH && this.ev.inTime(folded.site) && this.ev.withinLimits(folded)) {
+          if (folded !== undefined && this.unshadowed(expr) && this.ev.depth < MAX_DEPTH && this.ev.inTime(folded.site) && this.ev.withinLimits(folded)) {
             values[i] = folded;
             continue;
           }
@@ -753,7 +795,7 @@ class EnvEval {
         if (value === undefined) {
           value = this.evaluateKnown(child);
           // Unknown: over the limits (reported now, and again each time: not kept).
-          if (value !== undefined && folding && this.knownConstant && !value.unknown) memo.folded[i] = value;
+          if (value !== undefined && fresh && this.knownConstant && !value.unknown) memo.folded[i] = value;
         }
         values[i] = value ?? (await this.evaluateNode(child));
       }
@@ -762,14 +804,21 @@ class EnvEval {
       // generation at once, where it keeps whatever it points to alive until the next full GC. Filled
       // while its values were evaluated, a 10,000-key environment's map was there for most of its
       // evaluation, and took a copy of what it held into the old generation at each scavenge.
-      // The top-level environment's own values, when nothing is merged under them and no traces are
-      // asked for, are the result: nothing reads them as Vals any more, so their entries are exported
-      // as they are put in, sparing a second pass over a map that no longer fits the CPU caches.
-      const exporting = x === this.root && this.isRoot && x.base === undefined && !this.ev.options.traces;
-      let out = exporting ? sameConstantMap(memo, values) : undefined;
+      // The top-level environment's values, when no traces are asked for, are the result: nothing reads
+      // them as Vals any more, so their entries are exported as they are put in, sparing a second pass
+      // over a map that no longer fits the CPU caches, and so are those of the imports merged under
+      // them: one map, where merging made one of its own entries and then the merged one.
+      const exporting = x === this.root && this.isRoot && !this.ev.options.traces && (x.base === undefined || isKnownObject(x.base));
+      const under = exporting && x.base !== undefined ? (x.base.data as ReadonlyMap<string, Val>) : undefined;
+      let out = exporting ? sameConstantMap(memo, values, under) : undefined;
       if (out === undefined) {
         out = new Map<string, Val>();
         let constant = exporting;
+        if (under !== undefined) {
+          // The imports' entries first, in their order: a key declared here keeps its place (as in merge())
+          // and gets its value below (an import holds no reserved key, so every key declared here has one).
+          for (const [k, b] of under) out.set(k, x.keys!.first.has(k) ? (undefined as unknown as Val) : (toEscValue(b) as Val));
+        }
         for (let i = 0; i < sorted.length; i++) {
           const v = values[i];
           if (v === undefined) continue;
@@ -789,11 +838,11 @@ class EnvEval {
           }
           out.set(memo.keys[i]!, exported as Val);
         }
-        if (constant) memo.constant = { values, map: out };
+        if (constant) memo.constant = { values, underKeys: under === undefined ? [] : [...under.keys()], under: under === undefined ? [] : [...under.values()], map: out };
       }
       v = val(out, { site });
       if (exporting) this.ev.exportedRoot = v;
-      if (x.base?.final && x.expr !== undefined) {
+      else if (x.base?.final && x.expr !== undefined) {
         this.ev.report('warning', 'cannot override final value', site);
         v = x.base;
       } else if (isKnownObject(x.base)) {
@@ -1340,6 +1389,24 @@ function checkedOutput(output: unknown, name: string): EscValue {
   };
   if (!ok(output, 0)) throw new Error(`provider ${goQuote(name)} returned a malformed value`);
   return output as EscValue;
+}
+
+/**
+ * Which entries of object node `x` have a value merged under them (1 by entry index), when its base
+ * has fewer keys than it: found from the base's keys, instead of a look-up of each of its own keys
+ * (reading the hash of 10,000 keys scattered through the parse made a cache miss of each). Undefined:
+ * look each key up (property()).
+ */
+function importedEntries(x: XNode, size: number): Uint8Array | undefined {
+  if (!isKnownObject(x.base)) return undefined;
+  const under: ReadonlyMap<string, Val> = x.base.data;
+  if (under.size >= size) return undefined;
+  const imported = new Uint8Array(x.entries!.length);
+  for (const key of under.keys()) {
+    const entry = x.keys!.first.get(key);
+    if (entry !== undefined) imported[entry] = 1;
+  }
+  return imported;
 }
 
 function property(base: Val | undefined, key: string): Val | undefined {

@@ -441,3 +441,51 @@ describe('an environment of constants (ObjectMemo.constant)', () => {
     expect((await run(root)).revealed).toEqual({ a: 'xxxxxxxxxx', b: 'xxxxxxxxxxxxxxxxxxxx' });
   });
 });
+
+describe('an environment of constants over its imports', () => {
+  // With imports merged under it, its constants are folded while no import holds what they refer to,
+  // and the exported map (imported entries first, then its own) is shared while the imported entries
+  // are the very values of the last evaluation; a changed import or an override gives a map of its own.
+  const data = (r: Awaited<ReturnType<typeof run>>): ReadonlyMap<string, EscValue> => r.result.values!.data as ReadonlyMap<string, EscValue>;
+  const root = 'imports:\n  - lib\nvalues:\n  a: x\n  b: ${a}-y\n  c: ${o.p}\n  o:\n    p: q\n';
+
+  it('gives each evaluation the same map, the imported entries first', async () => {
+    // Scalars only: an object's value is made in each evaluation.
+    const flat = 'imports:\n  - lib\nvalues:\n  a: x\n  b: ${a}-y\n';
+    const files = { lib: 'values:\n  z: 1\n  m: ${z}\n' };
+    const first = await run(flat, files);
+    const second = await run(flat, files);
+    expect(second.diags).toEqual([]);
+    expect([...data(second).keys()]).toEqual(['m', 'z', 'a', 'b']);
+    expect(second.revealed).toEqual({ m: 1, z: 1, a: 'x', b: 'x-y' });
+    expect(data(second)).toBe(data(first));
+  });
+
+  it('follows a changed import: its values, its finals under a reference, its overrides', async () => {
+    const before = await run(root, { lib: 'values:\n  z: 1\n' });
+    const changed = await run(root, { lib: 'values:\n  z: 2\n' });
+    expect(changed.revealed).toEqual({ z: 2, a: 'x', b: 'x-y', c: 'q', o: { p: 'q' } });
+    expect(data(changed)).not.toBe(data(before));
+
+    const finals = await run(root, { lib: 'values:\n  o:\n    p:\n      fn::final: w\n  a:\n    fn::final: v\n' });
+    expect(finals.revealed).toEqual({ a: 'v', b: 'v-y', c: 'w', o: { p: 'w' } });
+    expect(finals.diags).toEqual(['root:4:6 cannot override final value', 'root:8:8 cannot override final value']);
+    // An overridden imported key keeps its place in the map.
+    const overridden = await run(root, { lib: 'values:\n  z: 1\n  o:\n    r: 1\n' });
+    expect([...data(overridden).keys()]).toEqual(['o', 'z', 'a', 'b', 'c']);
+    expect(overridden.revealed).toEqual({ o: { r: 1, p: 'q' }, z: 1, a: 'x', b: 'x-y', c: 'q' });
+
+    const again = await run(root, { lib: 'values:\n  z: 1\n' });
+    expect(again.revealed).toEqual(before.revealed);
+    expect(again.diags).toEqual([]);
+  });
+
+  it('makes a map of its own each time an import gives new values (secrets, provider outputs)', async () => {
+    const files = { lib: 'values:\n  o:\n    fn::open::test:\n      v: ${z}\n  z: {fn::secret: pw}\n' };
+    const one = await run(root, files);
+    const two = await run(root, files);
+    expect(two.revealed).toEqual({ o: { v: 'pw', p: 'q' }, z: 'pw', a: 'x', b: 'x-y', c: 'q' });
+    expect(two.redacted).toMatchObject({ z: '[secret]' });
+    expect(data(two)).not.toBe(data(one));
+  });
+});
