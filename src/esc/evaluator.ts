@@ -146,11 +146,13 @@ interface ObjectMemo {
     readonly underKeys: readonly string[];
     readonly under: readonly Val[];
     readonly map: Map<string, Val>;
+    /** Its expanded size (the limits), the same for every evaluation that shares it. */
+    weight?: Weight;
   };
 }
 
 /** The memo's constant map when `values` over `under` (the imports' entries) are the very ones it was made from. */
-function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[], under: ReadonlyMap<string, Val> | undefined): Map<string, Val> | undefined {
+function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[], under: ReadonlyMap<string, Val> | undefined): ObjectMemo['constant'] {
   const made = memo.constant;
   if (made === undefined || made.under.length !== (under?.size ?? 0)) return undefined;
   for (let i = 0; i < values.length; i++) if (values[i] !== made.values[i]) return undefined;
@@ -161,7 +163,7 @@ function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[],
       i++;
     }
   }
-  return made.map;
+  return made;
 }
 
 /** Per parsed document (held by the document cache), per environment name. */
@@ -269,6 +271,21 @@ export class Evaluation {
     this.timedOut = true;
     this.report('error', `evaluation took longer than ${this.limits.evaluationMs / 1000} s (evaluation limit)`, site);
     return false;
+  }
+
+  /** Whether the time limit was found passed already (the clock is not read: for a constant, which costs no time). */
+  get timeRanOut(): boolean {
+    return this.timedOut;
+  }
+
+  /**
+   * The expanded size of `v`: `known` when an earlier evaluation weighed the same map (ObjectMemo.constant),
+   * else weighed now; remembered for bounded(), which would otherwise walk every entry again.
+   */
+  weighAs(v: Val, known: Weight | undefined): Weight {
+    if (known === undefined) return weigh(v, this.weights);
+    this.weights.set(v, known);
+    return known;
   }
 
   /** Whether a scalar is within the size limits (bounded() would return it as it is). */
@@ -428,6 +445,8 @@ class EnvEval {
   private knownLiteral = false;
   /** Set by evaluateKnown: whether the value it made is a constant (every target a plain literal's). */
   private knownConstant = false;
+  /** Whether `base` has a top-level key this environment declares (see unshadowed), once it is known. */
+  private overlap?: boolean;
 
   constructor(
     private readonly ev: Evaluation,
@@ -691,6 +710,9 @@ class EnvEval {
    */
   private unshadowed(expr: Expr): boolean {
     if (this.base === undefined) return true;
+    // A path leads into an import only through one of its top-level keys declared here too: most often none is.
+    this.overlap ??= isKnownObject(this.base) && [...(this.base.data as ReadonlyMap<string, Val>).keys()].some((k) => this.decl.keys.first.has(k));
+    if (!this.overlap) return true;
     if (expr.kind === 'symbol') return this.notImported(expr.access.accessors);
     if (expr.kind !== 'interpolate') return false;
     for (const part of expr.parts) if (part.access !== undefined && !this.notImported(part.access.accessors)) return false;
@@ -784,8 +806,9 @@ class EnvEval {
             continue;
           }
           const folded = memo.folded[i];
-          // The checks evaluateKnown makes on the way (a breach takes the general path, which reports it).
-          if (folded !== undefined && this.unshadowed(expr) && this.ev.depth < MAX_DEPTH && this.ev.inTime(folded.site) && this.ev.withinLimits(folded)) {
+          // The checks evaluateKnown makes on the way (a breach takes the general path, which reports it),
+          // but for the clock: like a literal, a constant costs no time (10,000 reads of it cost a quarter of the rest).
+          if (folded !== undefined && this.unshadowed(expr) && this.ev.depth < MAX_DEPTH && !this.ev.timeRanOut && this.ev.withinLimits(folded)) {
             values[i] = folded;
             continue;
           }
@@ -810,7 +833,8 @@ class EnvEval {
       // them: one map, where merging made one of its own entries and then the merged one.
       const exporting = x === this.root && this.isRoot && !this.ev.options.traces && (x.base === undefined || isKnownObject(x.base));
       const under = exporting && x.base !== undefined ? (x.base.data as ReadonlyMap<string, Val>) : undefined;
-      let out = exporting ? sameConstantMap(memo, values, under) : undefined;
+      let made = exporting ? sameConstantMap(memo, values, under) : undefined;
+      let out = made?.map;
       if (out === undefined) {
         out = new Map<string, Val>();
         let constant = exporting;
@@ -838,9 +862,10 @@ class EnvEval {
           }
           out.set(memo.keys[i]!, exported as Val);
         }
-        if (constant) memo.constant = { values, underKeys: under === undefined ? [] : [...under.keys()], under: under === undefined ? [] : [...under.values()], map: out };
+        if (constant) made = memo.constant = { values, underKeys: under === undefined ? [] : [...under.keys()], under: under === undefined ? [] : [...under.values()], map: out };
       }
       v = val(out, { site });
+      if (made !== undefined) made.weight = this.ev.weighAs(v, made.weight);
       if (exporting) this.ev.exportedRoot = v;
       else if (x.base?.final && x.expr !== undefined) {
         this.ev.report('warning', 'cannot override final value', site);

@@ -440,6 +440,15 @@ describe('an environment of constants (ObjectMemo.constant)', () => {
     // …and the shared map is still the constants' own.
     expect((await run(root)).revealed).toEqual({ a: 'xxxxxxxxxx', b: 'xxxxxxxxxxxxxxxxxxxx' });
   });
+
+  it('holds the shared map to the limits of each evaluation (its size is measured once)', async () => {
+    const root = 'values:\n  a: x\n  b: ${a}-y\n  n: 3\n';
+    expect((await run(root)).diags).toEqual([]);
+    const small = await run(root, {}, { limits: { values: 3 } });
+    expect(small.diags).toEqual(['-:- this value expands to more than 3 values (evaluation limit)']);
+    expect(small.revealed).toBe('[unknown]');
+    expect((await run(root, {}, { limits: { values: 4 } })).diags).toEqual([]);
+  });
 });
 
 describe('an environment of constants over its imports', () => {
