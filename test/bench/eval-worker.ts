@@ -15,7 +15,8 @@ import { caseLoader, HARNESS_CONTEXT } from '../conformance/harness.js';
 import { harnessProviders } from '../conformance/providers.js';
 import { summarize, type Summary } from './stats.js';
 
-export type Scenario = { readonly kind: 'graph'; readonly dir: string } | { readonly kind: 'keys'; readonly keys: number };
+/** `keys`: keysYaml(keys), with one small environment merged under it when `imported` (IMPORTED). */
+export type Scenario = { readonly kind: 'graph'; readonly dir: string } | { readonly kind: 'keys'; readonly keys: number; readonly imported?: boolean };
 
 export interface WorkerSpec {
   readonly scenario: Scenario;
@@ -40,6 +41,9 @@ export function keysYaml(keys: number): string {
   return lines.join('\n') + '\n';
 }
 
+/** What a `keys` scenario with `imported` merges under its keys: one value, under none of them. */
+export const IMPORTED = { name: 'base', source: 'values:\n  zzz: 1\n' } as const;
+
 /** The corpus `bench` graph opens `fn::open::bench: {}` ten times; a provider that answers at once, so only the evaluator is timed. */
 const bench: Provider = { inputSchema: true, outputSchema: true, open: async () => escValue('bench') };
 
@@ -50,15 +54,19 @@ interface Prepared {
 
 function prepare(scenario: Scenario): Prepared {
   if (scenario.kind === 'keys') {
-    const source = keysYaml(scenario.keys);
+    const imported = scenario.imported === true;
+    const source = (imported ? `imports:\n  - ${IMPORTED.name}\n` : '') + keysYaml(scenario.keys);
     const options: EvaluateOptions = {
-      loader: (name) => Promise.reject(new Error(`no environment ${name}`)),
+      loader: (name) => (imported && name === IMPORTED.name ? Promise.resolve(IMPORTED) : Promise.reject(new Error(`no environment ${name}`))),
       providers: harnessProviders(),
       cipher: testCipher,
       context: HARNESS_CONTEXT,
       mode: 'eval',
     };
-    return { sources: [source], evaluate: () => checked(evaluateEnvironment('keys', source, options), scenario.keys) };
+    return {
+      sources: imported ? [source, IMPORTED.source] : [source],
+      evaluate: () => checked(evaluateEnvironment('keys', source, options), scenario.keys + (imported ? 1 : 0)),
+    };
   }
   const files = readdirSync(scenario.dir).filter((f) => f.endsWith('.yaml'));
   const root = readFileSync(join(scenario.dir, 'env.yaml'), 'utf8');

@@ -1,6 +1,8 @@
 // 4. Evaluation: the corpus's 26-environment `bench` graph cold and warm, a 1,000-key environment
-// with 200 interpolations, and how warm time grows from 100 to 10,000 keys. Baseline: parsing the
-// same YAML with the same parser (the `yaml` package), measured the same way in the same run.
+// with 200 interpolations, and how warm time grows from 100 to 10,000 keys; for information, the same
+// with one import merged under the keys (the evaluator's other path: merging, no environment of its
+// own). Baseline: parsing the same YAML with the same parser (the `yaml` package), measured the same
+// way in the same run.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,8 @@ export interface EvaluationOptions {
   /** Fresh processes per size of the growth figures. */
   readonly sizeProcesses: number;
   readonly sizes: readonly number[];
+  /** Sizes measured again with one import merged under the keys (informational rows, no target). */
+  readonly importSizes: readonly number[];
 }
 
 function runWorker(spec: WorkerSpec): Promise<WorkerResult> {
@@ -104,6 +108,42 @@ export async function measureEvaluation(options: EvaluationOptions, log: (m: str
       escd: { value: g },
       baseline: { label: parseLabel, value: parseGrowth[i]! },
       target: { kind: 'at-most', limit: 20 },
+    });
+  });
+  rows.push(...(await measureImported(options, log)));
+  return rows;
+}
+
+/** The informational rows: the keys scenario with one import merged under, its warm medians and growth. */
+async function measureImported(options: EvaluationOptions, log: (m: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  const parseLabel = 'YAML parse only, same files';
+  const note = 'informational (no target): the target row is the one without an import';
+  const bySize = new Map<number, { escd: Pair; parse: Pair }>();
+  for (const keys of options.importSizes) {
+    log(`evaluation: ${keys} keys over one import`);
+    bySize.set(keys, await measure({ kind: 'keys', keys, imported: true }, options.sizeProcesses, 500));
+  }
+  for (const [keys, m] of bySize) {
+    rows.push({
+      section: SECTION,
+      metric: `${keys.toLocaleString('en-US')} keys, ${(keys / 5).toLocaleString('en-US')} interpolations, one import merged under, warm median`,
+      unit: 'ms',
+      escd: { value: m.escd.warm.p50, detail: `${warmDetail(m.escd.warm)}; cold ${m.escd.cold.toFixed(1)}` },
+      baseline: { label: parseLabel, value: m.parse.warm.p50, detail: `cold ${m.parse.cold.toFixed(1)}` },
+    });
+  }
+  const points = (side: 'escd' | 'parse') => [...bySize].map(([size, m]) => ({ size, value: m[side].warm.p50 }));
+  const parseGrowth = growthPerDecade(points('parse'));
+  const sizes = [...bySize.keys()].sort((a, b) => a - b);
+  growthPerDecade(points('escd')).forEach((g, i) => {
+    rows.push({
+      section: SECTION,
+      metric: `warm time growth ${sizes[i]!.toLocaleString('en-US')} → ${sizes[i + 1]!.toLocaleString('en-US')} keys, one import merged under`,
+      unit: '×/decade',
+      escd: { value: g },
+      baseline: { label: parseLabel, value: parseGrowth[i]! },
+      note,
     });
   });
   return rows;

@@ -41,7 +41,7 @@ const SECTIONS: readonly Section[] = [
       ),
   },
   { id: '3', name: 'refresh never blocks', run: (log) => measureRefresh({ environments: 10, rounds: 5, stsDelayMs: 2_000 }, log) },
-  { id: '4', name: 'evaluation', run: (log) => measureEvaluation({ processes: 5, sizeProcesses: 3, sizes: [100, 1_000, 10_000] }, log) },
+  { id: '4', name: 'evaluation', run: (log) => measureEvaluation({ processes: 5, sizeProcesses: 3, sizes: [100, 1_000, 10_000], importSizes: [1_000, 10_000] }, log) },
   { id: '5', name: 'memory', run: (log) => measureMemory({ counts: [100, 1_000] }, log) },
   { id: '6', name: 'cold start', run: (log) => measureColdStart({ runs: 9 }, log) },
   { id: '7', name: 'credential endpoint', run: (log) => measureEndpoint({ concurrency: [1, 100], durationMs: 700, repeats: 3, clientRuns: 15 }, log) },
