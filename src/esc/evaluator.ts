@@ -131,6 +131,15 @@ interface ObjectMemo {
    */
   readonly folded: (Val | undefined)[];
   readonly exported: (EscValue | undefined)[];
+  /** An object's value when it was its own memo's `shared` one: a constant here too (exported when the map is made). */
+  readonly nested: (Val | undefined)[];
+  /**
+   * A nested object with nothing merged under it whose values are all constants (literals, folded
+   * references, shared objects): its value, made once and given again while its values are the very
+   * ones it was made from, so that an environment holding it is made of constants too. Read-only like
+   * every value: merging copies a map it did not make itself, and only the root's map is converted in place.
+   */
+  shared?: { readonly values: readonly (Val | undefined)[]; readonly val: Val; weight?: Weight };
   /**
    * The exported map of the last evaluation that made it from constants alone (literals and folded
    * references, the same objects each time) and the entries of the imports merged under them, with
@@ -163,6 +172,14 @@ function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[],
       i++;
     }
   }
+  return made;
+}
+
+/** The memo's shared value when `values` are the very ones it was made from. */
+function sameSharedValue(memo: ObjectMemo, values: readonly (Val | undefined)[]): ObjectMemo['shared'] {
+  const made = memo.shared;
+  if (made === undefined) return undefined;
+  for (let i = 0; i < values.length; i++) if (values[i] !== made.values[i]) return undefined;
   return made;
 }
 
@@ -491,6 +508,7 @@ class EnvEval {
         literals: new Array<Val | undefined>(size).fill(undefined),
         folded: new Array<Val | undefined>(size).fill(undefined),
         exported: new Array<EscValue | undefined>(size).fill(undefined),
+        nested: new Array<Val | undefined>(size).fill(undefined),
       };
       this.memo.objects.set(keys, memo);
     }
@@ -821,6 +839,7 @@ class EnvEval {
           if (value !== undefined && fresh && this.knownConstant && !value.unknown) memo.folded[i] = value;
         }
         values[i] = value ?? (await this.evaluateNode(child));
+        if (child.props !== undefined) memo.nested[i] = this.memo.objects.get(child.keys!)?.shared?.val === values[i] ? values[i] : undefined;
       }
       // Built in one go after the values: V8 keeps a map of more than 4,096 entries in its
       // large-object space, and one that a young-generation GC finds alive is moved to the old
@@ -833,11 +852,18 @@ class EnvEval {
       // them: one map, where merging made one of its own entries and then the merged one.
       const exporting = x === this.root && this.isRoot && !this.ev.options.traces && (x.base === undefined || isKnownObject(x.base));
       const under = exporting && x.base !== undefined ? (x.base.data as ReadonlyMap<string, Val>) : undefined;
+      // Any other object than a root, with nothing merged under it, may be a constant (ObjectMemo.shared).
+      const sharing = !exporting && x !== this.root && x.base === undefined;
+      const shared = sharing ? sameSharedValue(memo, values) : undefined;
+      if (shared !== undefined) {
+        shared.weight = this.ev.weighAs(shared.val, shared.weight);
+        return shared.val;
+      }
       let made = exporting ? sameConstantMap(memo, values, under) : undefined;
       let out = made?.map;
+      let constant = exporting || sharing;
       if (out === undefined) {
         out = new Map<string, Val>();
-        let constant = exporting;
         if (under !== undefined) {
           // The imports' entries first, in their order: a key declared here keeps its place (as in merge())
           // and gets its value below (an import holds no reserved key, so every key declared here has one).
@@ -848,6 +874,7 @@ class EnvEval {
           if (v === undefined) continue;
           if (!exporting) {
             out.set(memo.keys[i]!, v);
+            if (constant && v !== memo.literals[i] && v !== memo.folded[i] && v !== memo.nested[i]) constant = false;
             continue;
           }
           // A literal's exported value is made once (the bulk of a large environment); anything else now.
@@ -858,13 +885,14 @@ class EnvEval {
             if (exported === undefined) memo.exported[i] = exported = Object.freeze(toEscValue(v));
           } else {
             exported = toEscValue(v);
-            constant = false;
+            if (v !== memo.nested[i]) constant = false;
           }
           out.set(memo.keys[i]!, exported as Val);
         }
-        if (constant) made = memo.constant = { values, underKeys: under === undefined ? [] : [...under.keys()], under: under === undefined ? [] : [...under.values()], map: out };
+        if (constant && exporting) made = memo.constant = { values, underKeys: under === undefined ? [] : [...under.keys()], under: under === undefined ? [] : [...under.values()], map: out };
       }
       v = val(out, { site });
+      if (constant && sharing) memo.shared = { values, val: v };
       if (made !== undefined) made.weight = this.ev.weighAs(v, made.weight);
       if (exporting) this.ev.exportedRoot = v;
       else if (x.base?.final && x.expr !== undefined) {

@@ -498,3 +498,45 @@ describe('an environment of constants over its imports', () => {
     expect(data(two)).not.toBe(data(one));
   });
 });
+
+describe('a nested object of constants (ObjectMemo.shared)', () => {
+  // Its value is made once and shared, so an environment holding it is still made of constants; a
+  // shared value is never modified by merging it with (or under) another.
+  const data = (r: Awaited<ReturnType<typeof run>>): ReadonlyMap<string, EscValue> => r.result.values!.data as ReadonlyMap<string, EscValue>;
+
+  it('keeps an environment holding it a constant, and anything else in it makes its own', async () => {
+    const root = 'values:\n  a: x\n  o:\n    p: ${a}-y\n    i:\n      q: 1\n';
+    const first = await run(root);
+    const second = await run(root);
+    expect(second.revealed).toEqual({ a: 'x', o: { p: 'x-y', i: { q: 1 } } });
+    expect(data(second)).toBe(data(first));
+
+    const opened = 'values:\n  o:\n    p: 1\n    v:\n      fn::open::test:\n        v: 2\n';
+    const one = await run(opened);
+    const two = await run(opened);
+    expect(two.revealed).toEqual({ o: { p: 1, v: { v: 2 } } });
+    expect(data(two)).not.toBe(data(one));
+  });
+
+  it('is merged without being modified, under or over another', async () => {
+    const files = { a: 'values:\n  o:\n    p: 1\n', b: 'values:\n  o:\n    q: 2\n', c: 'values:\n  o:\n    r: 3\n' };
+    for (let i = 0; i < 2; i++) {
+      const r = await run('imports:\n  - a\n  - b\n  - c\nvalues:\n  o:\n    s: 4\n', files);
+      expect(r.revealed).toEqual({ o: { p: 1, q: 2, r: 3, s: 4 } });
+      expect(r.diags).toEqual([]);
+    }
+    expect((await run(files.a, files)).revealed).toEqual({ o: { p: 1 } });
+    expect((await run('imports:\n  - a\n', files)).revealed).toEqual({ o: { p: 1 } });
+    expect((await run('imports:\n  - b\n  - a\n', files)).revealed).toEqual({ o: { p: 1, q: 2 } });
+    expect((await run(files.b, files)).revealed).toEqual({ o: { q: 2 } });
+  });
+
+  it('is held to the limits of each evaluation', async () => {
+    const root = 'values:\n  o:\n    p: 1\n    q: 2\n';
+    expect((await run(root)).diags).toEqual([]);
+    const small = await run(root, {}, { limits: { values: 2 } });
+    expect(small.diags).toEqual(['root:3:5 this value expands to more than 2 values (evaluation limit)']);
+    expect(small.revealed).toEqual({ o: '[unknown]' });
+    expect((await run(root)).revealed).toEqual({ o: { p: 1, q: 2 } });
+  });
+});
