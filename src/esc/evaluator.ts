@@ -852,6 +852,9 @@ class EnvEval {
       // them: one map, where merging made one of its own entries and then the merged one.
       const exporting = x === this.root && this.isRoot && !this.ev.options.traces && (x.base === undefined || isKnownObject(x.base));
       const under = exporting && x.base !== undefined ? (x.base.data as ReadonlyMap<string, Val>) : undefined;
+      // A scout pass that left work for the final pass is thrown away with its result (evaluate.ts runLive):
+      // its root's map, 10,000 entries for as many keys, is not made.
+      if (x === this.root && this.isRoot && this.ev.scout && this.ev.shared.deferred > 0) return unknownVal(site);
       // Any other object than a root, with nothing merged under it, may be a constant (ObjectMemo.shared).
       const sharing = !exporting && x !== this.root && x.base === undefined;
       const shared = sharing ? sameSharedValue(memo, values) : undefined;
