@@ -108,6 +108,8 @@ interface NodeMemo {
   readonly objects: Map<KeyIndex, ObjectMemo>;
   /** `fn::secret` ciphertexts by node: the envelope's payload, or why it has none (the reference's reason). */
   readonly ciphertexts: Map<number, Uint8Array | string>;
+  /** Per array node: its value when its items were all constants, given again while they are the same (as ObjectMemo.shared). */
+  readonly arrays: Map<number, { readonly items: readonly Val[]; readonly val: Val }>;
 }
 
 /**
@@ -131,7 +133,7 @@ interface ObjectMemo {
    */
   readonly folded: (Val | undefined)[];
   readonly exported: (EscValue | undefined)[];
-  /** An object's value when it was its own memo's `shared` one: a constant here too (exported when the map is made). */
+  /** An object's or array's value when it was the one shared by every evaluation (EnvEval.sharedValue): a constant here too (exported when the map is made). */
   readonly nested: (Val | undefined)[];
   /**
    * A nested object with nothing merged under it whose values are all constants (literals, folded
@@ -197,7 +199,7 @@ function nodeMemo(decl: EnvironmentDecl, name: string): NodeMemo {
       sites.push(undefined);
       literals.push(undefined);
     }
-    byName.set(name, (memo = { sites, literals, objects: new Map(), ciphertexts: new Map() }));
+    byName.set(name, (memo = { sites, literals, objects: new Map(), ciphertexts: new Map(), arrays: new Map() }));
   }
   return memo;
 }
@@ -839,7 +841,7 @@ class EnvEval {
           if (value !== undefined && fresh && this.knownConstant && !value.unknown) memo.folded[i] = value;
         }
         values[i] = value ?? (await this.evaluateNode(child));
-        if (child.props !== undefined) memo.nested[i] = this.memo.objects.get(child.keys!)?.shared?.val === values[i] ? values[i] : undefined;
+        if (child.props !== undefined || child.items !== undefined) memo.nested[i] = this.sharedValue(child) === values[i] ? values[i] : undefined;
       }
       // Built in one go after the values: V8 keeps a map of more than 4,096 entries in its
       // large-object space, and one that a young-generation GC finds alive is moved to the old
@@ -927,11 +929,20 @@ class EnvEval {
         return this.literal(expr);
       case 'array': {
         const items: Val[] = [];
+        let constant = true;
         for (let i = 0; i < expr.items.length; i++) {
           const item = this.itemAt(x, i);
-          items.push(this.evaluateLiteral(item) ?? this.evaluateKnown(item) ?? (await this.evaluateNode(item)));
+          const v = this.evaluateLiteral(item) ?? this.evaluateKnown(item) ?? (await this.evaluateNode(item));
+          items.push(v);
+          if (constant && v !== this.sharedValue(item)) constant = false;
         }
-        return val(items, { site });
+        if (!constant) return val(items, { site });
+        // Items that are all constants (literals, shared objects and arrays): the value made from them last time, if they are the same.
+        const made = this.memo.arrays.get(expr.node.id);
+        if (made !== undefined && made.items.length === items.length && made.items.every((item, i) => item === items[i])) return made.val;
+        const v = val(items, { site });
+        this.memo.arrays.set(expr.node.id, { items, val: v });
+        return v;
       }
       case 'object':
         throw new Error('objects are evaluated by evaluateNode');
@@ -952,6 +963,18 @@ class EnvEval {
       case 'builtin':
         return this.evaluateBuiltin(x, expr, site);
     }
+  }
+
+  /**
+   * The value node `x` has when it is a constant shared by every evaluation of the document (a plain
+   * literal's, ObjectMemo.shared, NodeMemo.arrays), to tell whether the value it gave is that one.
+   */
+  private sharedValue(x: XNode): Val | undefined {
+    if (x.props !== undefined) return this.memo.objects.get(x.keys!)?.shared?.val;
+    const expr = x.expr;
+    if (expr?.kind === 'literal') return this.memo.literals[expr.node.id];
+    if (expr?.kind === 'array') return this.memo.arrays.get(expr.node.id)?.val;
+    return undefined;
   }
 
   /** Evaluates a sub-expression of a builtin (arguments are not merged with anything). */

@@ -531,6 +531,26 @@ describe('a nested object of constants (ObjectMemo.shared)', () => {
     expect((await run(files.b, files)).revealed).toEqual({ o: { q: 2 } });
   });
 
+  it('an array of constants too, merged like any value', async () => {
+    const root = 'values:\n  l: [1, {p: 2}, [3]]\n';
+    const first = await run(root);
+    const second = await run(root);
+    expect(second.revealed).toEqual({ l: [1, { p: 2 }, [3]] });
+    expect(data(second)).toBe(data(first));
+    const referring = 'values:\n  a: 1\n  l: [1, "${a}"]\n';
+    const one = await run(referring);
+    const two = await run(referring);
+    expect(two.revealed).toEqual({ a: 1, l: [1, 1] });
+    expect(data(two)).not.toBe(data(one));
+
+    const over = 'imports:\n  - lib\nvalues:\n  l: [1]\n';
+    expect((await run(over, { lib: 'values:\n  l: [2]\n' })).revealed).toEqual({ l: [1] });
+    const final = await run(over, { lib: 'values:\n  l:\n    fn::final: [2]\n' });
+    expect(final.revealed).toEqual({ l: [2] });
+    expect(final.diags).toEqual(['root:4:6 cannot override final value']);
+    expect((await run(over, { lib: 'values:\n  z: 1\n' })).revealed).toEqual({ z: 1, l: [1] });
+  });
+
   it('is held to the limits of each evaluation', async () => {
     const root = 'values:\n  o:\n    p: 1\n    q: 2\n';
     expect((await run(root)).diags).toEqual([]);
