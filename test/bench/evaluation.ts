@@ -13,6 +13,7 @@ import { spawnOwned } from './resources.js';
 import { growthPerDecade, median, medianSummary, type Summary } from './stats.js';
 
 const SECTION = '4. evaluation';
+const PARSE_LABEL = 'YAML parse only, same files';
 const WORKER = fileURLToPath(new URL('./eval-worker.js', import.meta.url));
 
 export interface EvaluationOptions {
@@ -63,74 +64,49 @@ export async function measureEvaluation(options: EvaluationOptions, log: (m: str
 
   log(`evaluation: bench graph, ${options.processes} fresh processes each`);
   const graph = await measure({ kind: 'graph', dir }, options.processes, 500);
-  const parseLabel = 'YAML parse only, same files';
   rows.push(
     {
       section: SECTION,
       metric: '26-environment bench graph, cold (first in a fresh process)',
       unit: 'ms',
       escd: { value: graph.escd.cold },
-      baseline: { label: parseLabel, value: graph.parse.cold },
+      baseline: { label: PARSE_LABEL, value: graph.parse.cold },
     },
     {
       section: SECTION,
       metric: '26-environment bench graph, warm median',
       unit: 'ms',
       escd: { value: graph.escd.warm.p50, detail: warmDetail(graph.escd.warm) },
-      baseline: { label: parseLabel, value: graph.parse.warm.p50, detail: warmDetail(graph.parse.warm) },
+      baseline: { label: PARSE_LABEL, value: graph.parse.warm.p50, detail: warmDetail(graph.parse.warm) },
       target: { kind: 'at-most', limit: 5 },
     },
   );
 
-  const bySize = new Map<number, { escd: Pair; parse: Pair }>();
-  for (const keys of options.sizes) {
-    log(`evaluation: ${keys} keys (${keys / 5} interpolations)`);
-    bySize.set(keys, await measure({ kind: 'keys', keys }, options.sizeProcesses, 500));
-  }
-  for (const [keys, m] of bySize) {
-    rows.push({
-      section: SECTION,
-      metric: `${keys.toLocaleString('en-US')} keys, ${(keys / 5).toLocaleString('en-US')} interpolations, warm median`,
-      unit: 'ms',
-      escd: { value: m.escd.warm.p50, detail: `${warmDetail(m.escd.warm)}; cold ${m.escd.cold.toFixed(1)}` },
-      baseline: { label: parseLabel, value: m.parse.warm.p50, detail: `cold ${m.parse.cold.toFixed(1)}` },
-    });
-  }
-  const points = (side: 'escd' | 'parse') => [...bySize].map(([size, m]) => ({ size, value: m[side].warm.p50 }));
-  const escdGrowth = growthPerDecade(points('escd'));
-  const parseGrowth = growthPerDecade(points('parse'));
-  const sizes = [...bySize.keys()].sort((a, b) => a - b);
-  escdGrowth.forEach((g, i) => {
-    rows.push({
-      section: SECTION,
-      metric: `warm time growth ${sizes[i]!.toLocaleString('en-US')} → ${sizes[i + 1]!.toLocaleString('en-US')} keys (linear 10, n^1.3 20)`,
-      unit: '×/decade',
-      escd: { value: g },
-      baseline: { label: parseLabel, value: parseGrowth[i]! },
-      target: { kind: 'at-most', limit: 20 },
-    });
-  });
-  rows.push(...(await measureImported(options, log)));
+  rows.push(...(await keyRows(options.sizes, false, options.sizeProcesses, log)));
+  rows.push(...(await keyRows(options.importSizes, true, options.sizeProcesses, log)));
   return rows;
 }
 
-/** The informational rows: the keys scenario with one import merged under, its warm medians and growth. */
-async function measureImported(options: EvaluationOptions, log: (m: string) => void): Promise<Row[]> {
+/**
+ * The keys scenario at each size (with one import merged under it when `imported`): its warm medians
+ * and its growth per decade. The plain scenario's growth has the target; the imported one is for
+ * information.
+ */
+async function keyRows(sizeList: readonly number[], imported: boolean, processes: number, log: (m: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
-  const parseLabel = 'YAML parse only, same files';
-  const note = 'informational (no target): the target row is the one without an import';
+  const under = imported ? ', one import merged under' : '';
   const bySize = new Map<number, { escd: Pair; parse: Pair }>();
-  for (const keys of options.importSizes) {
-    log(`evaluation: ${keys} keys over one import`);
-    bySize.set(keys, await measure({ kind: 'keys', keys, imported: true }, options.sizeProcesses, 500));
+  for (const keys of sizeList) {
+    log(`evaluation: ${keys} keys (${keys / 5} interpolations)${under}`);
+    bySize.set(keys, await measure({ kind: 'keys', keys, ...(imported ? { imported } : {}) }, processes, 500));
   }
   for (const [keys, m] of bySize) {
     rows.push({
       section: SECTION,
-      metric: `${keys.toLocaleString('en-US')} keys, ${(keys / 5).toLocaleString('en-US')} interpolations, one import merged under, warm median`,
+      metric: `${keys.toLocaleString('en-US')} keys, ${(keys / 5).toLocaleString('en-US')} interpolations${under}, warm median`,
       unit: 'ms',
       escd: { value: m.escd.warm.p50, detail: `${warmDetail(m.escd.warm)}; cold ${m.escd.cold.toFixed(1)}` },
-      baseline: { label: parseLabel, value: m.parse.warm.p50, detail: `cold ${m.parse.cold.toFixed(1)}` },
+      baseline: { label: PARSE_LABEL, value: m.parse.warm.p50, detail: `cold ${m.parse.cold.toFixed(1)}` },
     });
   }
   const points = (side: 'escd' | 'parse') => [...bySize].map(([size, m]) => ({ size, value: m[side].warm.p50 }));
@@ -139,11 +115,11 @@ async function measureImported(options: EvaluationOptions, log: (m: string) => v
   growthPerDecade(points('escd')).forEach((g, i) => {
     rows.push({
       section: SECTION,
-      metric: `warm time growth ${sizes[i]!.toLocaleString('en-US')} → ${sizes[i + 1]!.toLocaleString('en-US')} keys, one import merged under`,
+      metric: `warm time growth ${sizes[i]!.toLocaleString('en-US')} → ${sizes[i + 1]!.toLocaleString('en-US')} keys${imported ? under : ' (linear 10, n^1.3 20)'}`,
       unit: '×/decade',
       escd: { value: g },
-      baseline: { label: parseLabel, value: parseGrowth[i]! },
-      note,
+      baseline: { label: PARSE_LABEL, value: parseGrowth[i]! },
+      ...(imported ? { note: 'informational (no target): the target row is the one without an import' } : { target: { kind: 'at-most', limit: 20 } as const }),
     });
   });
   return rows;
