@@ -162,11 +162,17 @@ interface ObjectMemo {
   };
 }
 
+/** Whether two lists hold the very same objects, in the same order (what a memo of constants checks). */
+function sameObjects(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The memo's constant map when `values` over `under` (the imports' entries) are the very ones it was made from. */
 function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[], under: ReadonlyMap<string, Val> | undefined): ObjectMemo['constant'] {
   const made = memo.constant;
-  if (made === undefined || made.under.length !== (under?.size ?? 0)) return undefined;
-  for (let i = 0; i < values.length; i++) if (values[i] !== made.values[i]) return undefined;
+  if (made === undefined || made.under.length !== (under?.size ?? 0) || !sameObjects(values, made.values)) return undefined;
   if (under !== undefined) {
     let i = 0;
     for (const [k, v] of under) {
@@ -174,14 +180,6 @@ function sameConstantMap(memo: ObjectMemo, values: readonly (Val | undefined)[],
       i++;
     }
   }
-  return made;
-}
-
-/** The memo's shared value when `values` are the very ones it was made from. */
-function sameSharedValue(memo: ObjectMemo, values: readonly (Val | undefined)[]): ObjectMemo['shared'] {
-  const made = memo.shared;
-  if (made === undefined) return undefined;
-  for (let i = 0; i < values.length; i++) if (values[i] !== made.values[i]) return undefined;
   return made;
 }
 
@@ -859,7 +857,7 @@ class EnvEval {
       if (x === this.root && this.isRoot && this.ev.scout && this.ev.shared.deferred > 0) return unknownVal(site);
       // Any other object than a root, with nothing merged under it, may be a constant (ObjectMemo.shared).
       const sharing = !exporting && x !== this.root && x.base === undefined;
-      const shared = sharing ? sameSharedValue(memo, values) : undefined;
+      const shared = sharing && memo.shared !== undefined && sameObjects(values, memo.shared.values) ? memo.shared : undefined;
       if (shared !== undefined) {
         shared.weight = this.ev.weighAs(shared.val, shared.weight);
         return shared.val;
@@ -939,7 +937,7 @@ class EnvEval {
         if (!constant) return val(items, { site });
         // Items that are all constants (literals, shared objects and arrays): the value made from them last time, if they are the same.
         const made = this.memo.arrays.get(expr.node.id);
-        if (made !== undefined && made.items.length === items.length && made.items.every((item, i) => item === items[i])) return made.val;
+        if (made !== undefined && sameObjects(items, made.items)) return made.val;
         const v = val(items, { site });
         this.memo.arrays.set(expr.node.id, { items, val: v });
         return v;
