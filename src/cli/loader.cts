@@ -7,7 +7,7 @@
 // V8 reads them instead.
 //
 // The cache of a command (`escd run`, `escd status`…: each calls other functions) is written when the
-// first run of it ends and is then used until the bundle or Node changes. It lives in the package
+// first successful run of it ends and is then used until the bundle or Node changes. It lives in the package
 // (dist/cli/code-cache/), so it is exactly as trusted as the code it was made from; where the package
 // directory cannot be written (a global install by root) there is simply no cache. V8 checks what it
 // reads (version, flags, source length, checksum) and compiles afresh when it refuses it.
@@ -68,8 +68,12 @@ function load(bundle: string): void {
     ...(cachedData ? { cachedData } : {}),
   });
   if (cachedData === undefined || script.cachedDataRejected === true) {
-    // At the end, so that the cache holds every function this command compiled.
-    process.once('exit', () => writeCache(cacheFile, script.createCachedData()));
+    // At the end, so that the cache holds every function this command compiled; and only after a run
+    // that succeeded: a cache is kept once made, and one made by a failure (`escd status` before any
+    // daemon runs) would hold the error's path instead of the one every later run takes.
+    process.once('exit', (code) => {
+      if (code === 0) writeCache(cacheFile, script.createCachedData());
+    });
   }
   // The bundle sits beside this file, so this file's `require` resolves its paths alike; a plain
   // module object spares loading `node:module` (which brings Node's ES module loader with it).

@@ -1,6 +1,6 @@
 // The loader of the installed `escd` (src/cli/loader.cts) keeps V8's code cache of each command beside
-// the bundle: written when the first run of a command ends, read (not rewritten) by the next, and a
-// cache V8 refuses is replaced, never a reason to fail. Run on a copy of dist/cli, so that the tests
+// the bundle: written when the first successful run of a command ends, read (not rewritten) by the next,
+// and a cache V8 refuses is replaced, never a reason to fail. Run on a copy of dist/cli, so that the tests
 // own the cache directory they look at.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +34,9 @@ describe("escd's code cache", () => {
   });
   afterAll(async () => home?.cleanup());
 
+  // No daemon in this home: `escd status` fails (3), `escd status --help` succeeds, both from escd-status.js.
   const status = () => runNode(cli, ['status'], { env: home.env });
+  const statusHelp = () => runNode(cli, ['status', '--help'], { env: home.env });
   const cacheFiles = (): string[] => {
     try {
       return readdirSync(cacheDir);
@@ -43,10 +45,17 @@ describe("escd's code cache", () => {
     }
   };
 
-  it('is written by the first run of a command and read, unchanged, by the next', async () => {
-    const first = await status();
-    // No daemon in this home: the status line says so, the same with or without a cache.
-    expect(first.stderr).toMatch(/no escd daemon is running/);
+  it('is not written by a run that fails: its cache would hold the path of the error', async () => {
+    const failed = await status();
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(/no escd daemon is running/);
+    expect(cacheFiles()).toEqual([]);
+  });
+
+  it('is written by the first successful run of a command and read, unchanged, by the next', async () => {
+    const first = await statusHelp();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^Usage: escd status/m);
     const files = cacheFiles();
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^status-${process.version.replace(/\./g, '\\.')}-${process.arch}-\\d+-\\d+\\.bin$`));
@@ -54,21 +63,24 @@ describe("escd's code cache", () => {
     const written = { bytes: readFileSync(file), mtimeMs: statSync(file).mtimeMs };
     expect(written.bytes.length).toBeGreaterThan(1_000);
 
-    const second = await status();
+    const second = await statusHelp();
     expect(second).toEqual(first);
     // V8 took the cache: a refused one would have been written again.
     expect(statSync(file).mtimeMs).toBe(written.mtimeMs);
     expect(readFileSync(file).equals(written.bytes)).toBe(true);
+    // A failed run reads it too, and leaves it as it is.
+    expect((await status()).code).toBe(3);
+    expect(readFileSync(file).equals(written.bytes)).toBe(true);
   });
 
   it('replaces a cache V8 refuses, and the command works all the same', async () => {
-    await status();
+    await statusHelp();
     const file = join(cacheDir, cacheFiles().find((f) => f.startsWith('status-'))!);
     const garbage = Buffer.alloc(statSync(file).size, 7);
     writeFileSync(file, garbage);
-    const run = await status();
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/no escd daemon is running/);
+    const run = await statusHelp();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: escd status/m);
     expect(readFileSync(file).equals(garbage)).toBe(false);
   });
 
