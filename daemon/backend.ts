@@ -23,7 +23,7 @@ import type { EnvCheckResult, EnvRotateResult, OidcTokenResult } from '../src/pr
 import { encodeValue } from '../src/esc/wire-value.js';
 import type { KubeToken, KubeTokenSources } from './kube-tokens.js';
 import type { BackendDescription, DaemonBackend } from './main.js';
-import { EscdError, isEscdError } from '../src/core/errors.js';
+import { isEscdError } from '../src/core/errors.js';
 
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 

@@ -807,7 +807,7 @@ class EnvEval {
       const imported = importedEntries(x, sorted.length);
       // An index loop: for-of in an async function allocated an iterator result per key.
       for (let i = 0; i < sorted.length; i++) {
-        const { key, entry, value: expr } = sorted[i]!;
+        const { entry, value: expr } = sorted[i]!;
         const slot = x.props[entry];
         if (slot === null) continue;
         // A plain literal with nothing under it needs no node: its value is made once (literal(), ObjectMemo),

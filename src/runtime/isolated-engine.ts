@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS } from '../esc/limits.js';
 import type { Provider, ProviderContext } from '../esc/provider.js';
-import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, RotateResult, Rotator } from '../esc/types.js';
+import type { Diagnostic, EvaluateOptions, EvaluateResult, RotateOptions, Rotator } from '../esc/types.js';
 import { decodeValue, encodeValue } from '../esc/wire-value.js';
 import type { EvaluationEngine } from './engine.js';
 import {

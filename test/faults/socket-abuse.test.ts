@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from '../../src/protocol/client.js';
-import { LineClient, startDaemon } from '../daemon/harness.js';
+import { startDaemon } from '../daemon/harness.js';
 
 const FIXTURE = fileURLToPath(new URL('../../dist/test/daemon/fixtures/fake-daemon.js', import.meta.url));
 const MiB = 1024 * 1024;

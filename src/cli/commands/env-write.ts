@@ -22,7 +22,6 @@ import { cloudTargetOf, withoutVersion, type CloudTarget } from '../../cloud/rou
 import { checkDefinition } from '../engine.js';
 import { propertyDiagnostics, yamlDiagnostics } from '../format/reference-diagnostics.js';
 import { looksLikeSecret } from '../secret-heuristic.js';
-import { EXIT_USAGE } from '../usage.js';
 import { EscdError } from '../../core/errors.js';
 
 export function register(env: Command): void {

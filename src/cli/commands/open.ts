@@ -1,7 +1,7 @@
 // `escd open`: evaluate an environment and print its values.
 import type { Command } from 'commander';
 import { renderEnviron } from '../format/environ.js';
-import { renderValue, selectValue, tracedEnvironment, type ValueFormat } from '../format/values.js';
+import { renderValue, selectValue, tracedEnvironment } from '../format/values.js';
 import { goQuote } from '../../esc/go-quote.js';
 import { projectEnvironment, type ProjectedSection } from '../../esc/project.js';
 import { join } from 'node:path';

@@ -19,7 +19,7 @@ function dashBeforeEnvironment(cmd: Command): boolean {
   // commander keeps the words it parsed as rawArgs (not in its typings).
   const raw: readonly string[] = (root as Command & { rawArgs?: string[] }).rawArgs ?? [];
   // The words after the command's own name, past escd's options before the environment.
-  let i = raw.findIndex((word, at) => path.every((name, k) => raw[at + k] === name || (k === path.length - 1 && cmd.aliases().includes(raw[at + k] ?? ''))));
+  let i = raw.findIndex((_word, at) => path.every((name, k) => raw[at + k] === name || (k === path.length - 1 && cmd.aliases().includes(raw[at + k] ?? ''))));
   if (i < 0) return false;
   for (i += path.length; i < raw.length && /^-/.test(raw[i]!) && raw[i] !== '--'; i++);
   return raw[i] === '--';
