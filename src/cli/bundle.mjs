@@ -5,8 +5,8 @@
 // Each is one CommonJS file, as the shim is (shim/bundle.mjs): Node starts a CommonJS file faster than
 // it resolves, reads and links an ES module graph. Everything else stays a module of its own that a
 // bundle imports only when the command needs it: the full program (run-cli.ts, with commander and
-// each verb's file), the in-process engine of --no-daemon (daemon/local.ts), the daemon itself
-// (daemon/entry.ts), and every package (yaml for `--format yaml` is imported on demand).
+// each command's file, `escd daemon`'s among them), the in-process engine of --no-daemon
+// (daemon/local.ts) and every package (yaml for `--format yaml` is imported on demand).
 // Run by `npm run build` after tsc; test/cli/bundle.test.ts checks what the bundles hold.
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -17,7 +17,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outdir = resolve(root, 'dist/cli');
 
 /** Loaded by the bundle with import() from tsc's output in dist/ (sources relative to the root). */
-const LAZY_MODULES = ['src/cli/run-cli.ts', 'daemon/local.ts', 'daemon/entry.ts'];
+const LAZY_MODULES = ['src/cli/run-cli.ts', 'daemon/local.ts'];
 
 const lazyModules = {
   name: 'lazy-modules',

@@ -4,6 +4,7 @@
 import { callerStsEndpoint, type EnvCheckResult, type ErrorBody, type Method, type MethodParams } from '../protocol/wire.js';
 import { cliDependencies } from './context.js';
 import { EscdError } from '../core/errors.js';
+import { EvaluationFailed } from './errors.js';
 
 export interface EngineOptions {
   /** `--no-daemon` was given (ESCD_NO_DAEMON=1 has the same effect). */
@@ -14,9 +15,6 @@ export interface EngineOptions {
   readonly once?: boolean;
   readonly timeoutMs?: number;
 }
-
-/** Thrown after the error line of a failed evaluation was printed: the command fails (status 1) without another message. */
-export class EvaluationFailed extends Error {}
 
 const truthy = (value: string | undefined): boolean => value !== undefined && ['1', 'true', 'yes'].includes(value.toLowerCase());
 

@@ -5,6 +5,9 @@ import { EscdError, type ErrorCode } from '../core/errors.js';
 /** Exit statuses that differ from 1 (usage as the shim's, see shim/args.ts; the others as shells and systemctl). */
 const EXIT_STATUS: Partial<Record<ErrorCode, number>> = { usage: 2, not_running: 3, command_failed: 127, cancelled: 130 };
 
+/** Thrown after the error line of a failed evaluation was printed: the command fails (status 1) without another message. */
+export class EvaluationFailed extends Error {}
+
 export function exitStatusOf(code: ErrorCode): number {
   return EXIT_STATUS[code] ?? 1;
 }

@@ -14,7 +14,7 @@ export function status(args: readonly string[]): FastCommand | undefined {
   if (args.length > 1 || (args.length === 1 && args[0] !== '--json')) return undefined;
   const json = args.length === 1;
   return async () => {
-    const { control } = await import('./commands/daemon.js');
+    const { control } = await import('./daemon-control.js');
     const { control: c, ctx } = await control();
     await c.status(ctx, json);
   };

@@ -2,8 +2,7 @@
 // into an exit status, reported by `report` (escd's one line on stderr by default).
 import { CommanderError } from 'commander';
 import type { CliDependencies } from './context.js';
-import { EvaluationFailed } from './engine.js';
-import { reportError } from './errors.js';
+import { EvaluationFailed, reportError } from './errors.js';
 import { buildProgram } from './program.js';
 import { EXIT_USAGE } from './usage.js';
 

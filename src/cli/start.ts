@@ -13,7 +13,7 @@ async function main(argv: readonly string[], commands: FastCommands): Promise<vo
     try {
       await fast();
     } catch (err) {
-      const [{ EvaluationFailed }, { reportError }] = await Promise.all([import('./engine.js'), import('./errors.js')]);
+      const { EvaluationFailed, reportError } = await import('./errors.js');
       // An evaluation error's lines are already out (compiler style, without the `escd:` prefix).
       process.exitCode = err instanceof EvaluationFailed ? 1 : reportError(err);
     }

@@ -1,19 +1,6 @@
 // Lifecycle commands: `escd daemon` (foreground), `start`, `stop`, `restart`, `status`, `flush`.
-// control() is shared with the fast path (../fast-path.ts).
 import type { Command } from 'commander';
-
-export async function control() {
-  const [{ resolvePaths }, control, { withProgress }] = await Promise.all([
-    import('../../config/paths.js'),
-    import('../../../daemon/control.js'),
-    import('../terminal.js'),
-  ]);
-  const paths = resolvePaths();
-  return {
-    control,
-    ctx: { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: (text: string) => process.stdout.write(text), progress: withProgress },
-  };
-}
+import { control } from '../daemon-control.js';
 
 export function register(program: Command): void {
   program
