@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { EscdError, isErrorCode } from '../src/core/errors.js';
 import { noProgress, type Progress } from '../src/core/progress.js';
+import { processGone } from '../src/core/process.js';
 import { DaemonUnreachable, request } from '../src/protocol/client.js';
 import { socketProblem } from '../src/protocol/socket-trust.js';
 import { ownershipProblems, ownershipRefusal } from '../src/config/ownership.js';
@@ -124,15 +125,6 @@ function lastLogLine(file: string, from: number): string | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Asks the daemon to shut down and waits until it has; the pid it had, or undefined when none was running. */
 export async function halt(ctx: ControlContext): Promise<number | undefined> {
   const result = (await call(ctx.socket, 'shutdown', {})) as { pid: number } | undefined;
@@ -141,10 +133,10 @@ export async function halt(ctx: ControlContext): Promise<number | undefined> {
   const gone = await (ctx.progress ?? noProgress)('stopping the daemon…', async () => {
     const deadline = Date.now() + STOP_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (!processAlive(pid) || !(await ping(ctx.socket, 500))) {
+      if (processGone(pid) || !(await ping(ctx.socket, 500))) {
         // The socket is gone; give the process a moment to flush and exit.
-        while (processAlive(pid) && Date.now() < deadline) await sleep(25);
-        if (!processAlive(pid)) return true;
+        while (!processGone(pid) && Date.now() < deadline) await sleep(25);
+        if (processGone(pid)) return true;
       }
       await sleep(50);
     }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { processGone } from './file-lock.js';
+import { processGone } from '../core/process.js';
 
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   await removeStaleTemps(path);
@@ -38,6 +38,6 @@ export async function removeStaleTemps(path: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     const pid = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
-    if (pid !== undefined && Number(pid) !== process.pid && (await processGone(Number(pid)))) await rm(join(dir, name), { force: true });
+    if (pid !== undefined && Number(pid) !== process.pid && processGone(Number(pid))) await rm(join(dir, name), { force: true });
   }
 }

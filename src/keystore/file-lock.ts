@@ -2,6 +2,7 @@
 // to create a key at the same moment, and exactly one of them must win.
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processGone } from '../core/process.js';
 
 export interface LockOptions {
   /** Give up after this long. */
@@ -67,17 +68,6 @@ async function holderIsGone(lockPath: string, age: number): Promise<boolean> {
   const text = (await readFile(lockPath, 'utf8').catch(() => '')).trim();
   if (text === '') return age > UNNAMED_GRACE_MS;
   const pid = Number(text);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await processGone(pid));
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && processGone(pid);
 }
 
-/** True when no live process has this pid: it does not exist, or it is a zombie (dead, not yet reaped). */
-export async function processGone(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  // Linux: state "Z" in /proc/<pid>/stat. Elsewhere signal 0 is all there is to ask.
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return /^\d+ \(.*\) Z /s.test(stat);
-}

@@ -5,6 +5,7 @@
 // the next run, inside that private directory only, without following a symbolic link.
 import { lstat, mkdir, mkdtemp, readdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processGone } from '../core/process.js';
 import { ancestorsProblem, privateDirProblem } from '../protocol/socket-trust.js';
 
 export interface TempFiles {
@@ -72,15 +73,6 @@ export async function writeTempFiles(files: Readonly<Record<string, string>>, ba
   return { dir, paths, remove };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the directories of dead runs from the private run-files directory `base`, and nothing
  * else: only when `base` passes the private-directory check, only entries that are real directories
@@ -94,7 +86,7 @@ export async function sweepStaleTempDirs(base: string): Promise<void> {
     const match = /^(\d+)-[A-Za-z0-9]{6}$/.exec(name);
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || !processGone(pid)) continue;
     const path = join(base, name);
     const info = await lstat(path).catch(() => undefined);
     if (info?.isDirectory()) await rm(path, { recursive: true, force: true }).catch(() => undefined);
