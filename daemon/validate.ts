@@ -1,15 +1,13 @@
 // Turns one request line into a typed Request, or into the error the client should get.
 // Every check names the field at fault; nothing here throws.
 import { isSubjectAttribute, SUBJECT_ATTRIBUTES } from '../src/oidc/claims.js';
-import { METHOD_SINCE, METHODS, SUPPORTED_VERSIONS, type CloudOperation, type ErrorBody, type ProtocolVersion, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
+import { MAX_GRANT_TTL_SECONDS, METHOD_SINCE, METHODS, SUPPORTED_VERSIONS, type CloudOperation, type ErrorBody, type ProtocolVersion, type KubeApiVersion, type Method, type MethodParams, type Request } from '../src/protocol/wire.js';
 
 export type Parsed = { ok: true; request: Request } | { ok: false; id: string | number | null; error: ErrorBody };
 
 const KUBE_API_VERSIONS: readonly KubeApiVersion[] = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
 const MAX_ID_LENGTH = 128;
 const MAX_NAME_LENGTH = 512;
-/** Endpoint grants live at most 30 days. */
-export const MAX_GRANT_TTL_SECONDS = 30 * 24 * 3600;
 
 type Fields = Record<string, unknown>;
 

@@ -58,7 +58,7 @@ export interface MethodParams {
    */
   'env.rotate': { env: string; paths?: string[]; showSecrets?: boolean };
   status: Record<string, never>;
-  /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h. */
+  /** A container-credentials endpoint grant for the environment (`escd endpoint`); `ttlSeconds` default 12 h, at most MAX_GRANT_TTL_SECONDS. */
   'endpoint.grant': { env: string; ttlSeconds?: number };
   /** Revokes endpoint grants: one (by id or token), an environment's, or all. */
   'endpoint.revoke': { id?: string; token?: string; env?: string; all?: boolean };
@@ -166,6 +166,9 @@ export interface ExecCredential {
   spec?: Record<string, unknown>;
   status: { token: string; expirationTimestamp: string };
 }
+
+/** Endpoint grants live at most 30 days (`escd run --endpoint` asks for that: its command may run as long). */
+export const MAX_GRANT_TTL_SECONDS = 30 * 24 * 3600;
 
 /** The answer to `endpoint.grant`: the two variables an AWS SDK reads, and what identifies the grant. */
 export interface EndpointGrantResult {

@@ -4,7 +4,7 @@ import { EscdError } from '../../core/errors.js';
 import { cliDependencies } from '../context.js';
 import { askEngine } from '../engine.js';
 import { withProgress } from '../terminal.js';
-import type { EndpointGrantResult, EnvRunResult } from '../../protocol/wire.js';
+import { MAX_GRANT_TTL_SECONDS, type EndpointGrantResult, type EnvRunResult } from '../../protocol/wire.js';
 import { endpointVariables, withoutAwsKeys } from '../../aws/container-env.js';
 
 /**
@@ -112,11 +112,7 @@ function texts(section: Readonly<Record<string, string>>, what: string): Record<
 
 /** A grant for the whole life of the command (revoked when it ends), and its two variables. */
 async function endpointGrant(env: string): Promise<{ variables: Record<string, string>; revoke: () => Promise<void> }> {
-  const [{ resolvePaths }, control, { MAX_GRANT_TTL_SECONDS }] = await Promise.all([
-    import('../../config/paths.js'),
-    import('../../../daemon/control.js'),
-    import('../../../daemon/validate.js'),
-  ]);
+  const [{ resolvePaths }, control] = await Promise.all([import('../../config/paths.js'), import('../../../daemon/control.js')]);
   const paths = resolvePaths();
   const ctx = { socket: paths.socket, logFile: paths.daemonLog, env: process.env, out: () => {} };
   const grant = (await control.ask(ctx, 'endpoint.grant', { env, ttlSeconds: MAX_GRANT_TTL_SECONDS })) as EndpointGrantResult;
