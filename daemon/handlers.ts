@@ -227,6 +227,25 @@ function runJson(session: Session): string {
   return text;
 }
 
+/**
+ * A cache hit's reply, one object per session and answer text: the server keeps the framed answer line
+ * on it (Reply.framed), so a client asking again the same way gets bytes already made.
+ */
+function hitReply(session: Session, result: string): Reply {
+  const memo = session.memo.get('reply:hit') as (Reply & { ok: true }) | undefined;
+  if (memo !== undefined && memo.result === result) return memo;
+  const reply: Reply = { ok: true, result, framed: { id: null, v: 1, line: '' } };
+  session.memo.set('reply:hit', reply);
+  return reply;
+}
+
+type Extra = { readonly cluster?: string; readonly revealed?: boolean };
+// The common answers and extras are made once, not per request.
+const NOTHING_EXTRA: Extra = {};
+const REVEALED: Extra = { revealed: true };
+const awsAnswer = (served: Served): string => awsProcessJson(served.session);
+const runAnswer = (served: Served): string => runJson(served.session);
+
 const sameEndpoint = (a: string, b: string): boolean => a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
 
 export function createDispatch(deps: HandlerDeps): Dispatch {
@@ -251,7 +270,6 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
     return reply instanceof Promise ? reply.then((r) => ({ ...r, warning })) : { ...reply, warning };
   };
 
-  type Extra = { cluster?: string; revealed?: boolean };
   const servedEvent = (action: AuditAction, env: string, extra: Extra, s: Served): AuditEvent => {
     return { environment: env, action, outcome: 'ok', source: s.source, ...extra, ...expiryField(s.session) };
   };
@@ -286,7 +304,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
         const result = answer(hit);
         if (typeof result === 'string') {
           deps.audit.record(hitEvent(action, env, extra, hit));
-          return ok(result);
+          return hitReply(hit.session, result);
         }
         pending = result;
       }
@@ -318,7 +336,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
   };
 
   const methods: { [M in Request['method']]: (params: MethodParams[M]) => Reply | Promise<Reply> } = {
-    'aws.credentials': (p) => withWarning(p, serve('aws.credentials', p.env, {}, (served) => awsProcessJson(served.session))),
+    'aws.credentials': (p) => withWarning(p, serve('aws.credentials', p.env, NOTHING_EXTRA, awsAnswer)),
     'kube.credentials': (p) =>
       withWarning(
         p,
@@ -329,7 +347,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
     'env.open': (p) =>
       withWarning(
         p,
-        serve('env.open', p.env, p.showSecrets ? { revealed: true } : {}, (served) =>
+        serve('env.open', p.env, p.showSecrets ? REVEALED : NOTHING_EXTRA, (served) =>
           p.format !== 'wire'
             ? openJson(served.session, p.showSecrets ?? false)
             : p.traces && deps.trace
@@ -338,7 +356,7 @@ export function createDispatch(deps: HandlerDeps): Dispatch {
         ),
       ),
     // The child's output is filtered unless interactive: then secrets may be shown.
-    'env.run': (p) => withWarning(p, serve('env.run', p.env, p.interactive ? { revealed: true } : {}, (served) => runJson(served.session))),
+    'env.run': (p) => withWarning(p, serve('env.run', p.env, p.interactive ? REVEALED : NOTHING_EXTRA, runAnswer)),
     'env.check': async (p) => {
       if (!deps.check) return { ok: false, error: { code: 'unknown_method', message: 'this daemon cannot check definitions' } };
       // Values with secrets in clear (`escd env get --show-secrets`) are a line in the audit log, as an open's.

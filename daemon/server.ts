@@ -18,10 +18,19 @@ import { parseRequest } from './validate.js';
 /**
  * A handler's answer; `result` is already JSON text so cached answers are written without re-encoding.
  * `warning`: one line for the client to print (see CallerSettings in the protocol).
+ * `framed`: a slot where `frame` keeps the answer line, for a reply object a handler hands out again
+ * and again (a cache hit's): the same client asking the same way gets the same bytes, built once.
  */
-export type Reply = ({ ok: true; result: string } | { ok: false; error: ErrorBody }) & { warning?: string };
+export type Reply = ({ ok: true; result: string; framed?: FramedLine } | { ok: false; error: ErrorBody }) & { warning?: string };
 /** A cache hit answers synchronously (written in the turn its request was read); anything else with a promise. */
 export type Dispatch = (request: Request) => Reply | Promise<Reply>;
+
+/** The last answer line made from a reply, and the request id and version it was made for. */
+export interface FramedLine {
+  id: string | number | null;
+  v: ProtocolVersion;
+  line: string;
+}
 
 export interface ServerLimits {
   readonly maxConnections: number;
@@ -43,26 +52,148 @@ export const DEFAULT_LIMITS: ServerLimits = {
 
 /** The answer line, in the protocol version of the request (1, which every client reads, for a request that could not be read). */
 export function frame(id: string | number | null, reply: Reply, v: ProtocolVersion = 1): string {
-  const warning = reply.warning === undefined ? '' : `,"warning":${JSON.stringify(reply.warning)}`;
-  if (reply.ok) return `{"v":${v},"id":${JSON.stringify(id)},"ok":true,"result":${reply.result}${warning}}\n`;
+  if (reply.ok) {
+    const slot = reply.warning === undefined ? reply.framed : undefined;
+    if (slot !== undefined && slot.id === id && slot.v === v) return slot.line;
+    const warning = reply.warning === undefined ? '' : `,"warning":${JSON.stringify(reply.warning)}`;
+    const line = `{"v":${v},"id":${JSON.stringify(id)},"ok":true,"result":${reply.result}${warning}}\n`;
+    if (slot !== undefined) {
+      slot.id = id;
+      slot.v = v;
+      slot.line = line;
+    }
+    return line;
+  }
   return JSON.stringify({ v, id, ok: false, error: reply.error, ...(reply.warning === undefined ? {} : { warning: reply.warning }) }) + '\n';
 }
 
-interface Connection {
-  readonly socket: Socket;
-  inFlight: number;
-  closing: boolean;
+const INTERNAL_ERROR: Reply = { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } };
+const SHUTTING_DOWN: Reply = { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } };
+const INCOMPLETE_AT_END: Reply = { ok: false, error: { code: 'bad_request', message: 'incomplete request: the connection ended before the end of the line' } };
+
+/** Where a socket's listeners find its connection: one set of listener functions serves every socket. */
+const CONNECTION = Symbol('escd.connection');
+type ServedSocket = Socket & { [CONNECTION]: Connection };
+
+/** One client connection: its read state, and what it is owed. */
+class Connection {
+  inFlight = 0;
+  closing = false;
   /** The client half-closed (sent FIN): end once its answers are written. */
-  peerEnded: boolean;
+  peerEnded = false;
   /** Received bytes not parsed yet because the connection was busy (≤ one read chunk). */
-  backlog: Buffer | undefined;
+  backlog: Buffer | undefined = undefined;
   /** performance.now() of the last request, answer or drain: who makes way at the connection limit, and when it is idle. */
-  lastActive: number;
+  lastActive = performance.now();
+  /** The start of a request line whose end has not arrived. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private partialTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly server: RequestServer,
+    private readonly limits: ServerLimits,
+  ) {}
+
   /** True while part of a request line has arrived. */
-  hasPartial(): boolean;
-  /** Parses and dispatches complete lines of `data`, stopping (into `backlog`) when busy. */
-  consume(data: Buffer): void;
+  hasPartial(): boolean {
+    return this.partialBytes > 0;
+  }
+
+  clearPartial(): void {
+    if (this.partialBytes > 0) this.partial = [];
+    this.partialBytes = 0;
+    this.clearPartialTimer();
+  }
+
+  private clearPartialTimer(): void {
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partialTimer = undefined;
+  }
+
+  /** Parses and dispatches the complete lines of `data`, stopping (into `backlog`) when busy. */
+  consume(data: Buffer): void {
+    if (this.closing) return;
+    const limits = this.limits;
+    let start = 0;
+    for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10, start)) {
+      if (this.server.busy(this)) {
+        // Keep the rest for later: the answers in flight must be taken before more work is read.
+        this.backlog = Buffer.from(data.subarray(start));
+        this.clearPartialTimer(); // what is waiting here is complete lines, not a slow client
+        return;
+      }
+      const lineStart = start;
+      start = newline + 1;
+      let text: string;
+      if (this.partialBytes > 0) {
+        const bytes = this.partialBytes + newline - lineStart;
+        if (bytes > limits.maxRequestBytes) return this.fatal(tooLarge(limits));
+        text = Buffer.concat([...this.partial, data.subarray(lineStart, newline)], bytes).toString('utf8');
+        this.clearPartial();
+      } else {
+        if (newline - lineStart > limits.maxRequestBytes) return this.fatal(tooLarge(limits));
+        text = data.toString('utf8', lineStart, newline); // no Buffer view for the usual one-chunk line
+      }
+      this.server.handleLine(this, text);
+      if (this.closing) return;
+    }
+    if (start < data.length) {
+      this.partial.push(Buffer.from(data.subarray(start))); // a copy: do not pin the whole chunk
+      this.partialBytes += data.length - start;
+      if (this.partialBytes > limits.maxRequestBytes) return this.fatal(tooLarge(limits));
+      this.partialTimer ??= setTimeout(
+        () => this.fatal({ code: 'bad_request', message: `incomplete request: no end of line within ${limits.partialLineTimeoutMs / 1000} s` }),
+        limits.partialLineTimeoutMs,
+      );
+    }
+  }
+
+  /** A framing error: say so, stop reading, close. */
+  private fatal(error: ErrorBody): void {
+    this.clearPartial();
+    this.backlog = undefined;
+    this.server.write(this, frame(null, { ok: false, error }));
+    this.closing = true;
+    const socket = this.socket;
+    socket.end();
+    // A client that keeps sending after the error is not read any further.
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  }
 }
+
+// The socket listeners, shared by every connection (`this` is the socket): none is made per connection.
+function onData(this: ServedSocket, chunk: Buffer): void {
+  const conn = this[CONNECTION];
+  conn.lastActive = performance.now();
+  // Bytes keep their order: behind a backlog, new data waits too (reading is paused by then).
+  if (conn.backlog) conn.backlog = Buffer.concat([conn.backlog, chunk]);
+  else conn.consume(chunk);
+  conn.server.updateReading(conn);
+}
+function onDrain(this: ServedSocket): void {
+  const conn = this[CONNECTION];
+  conn.lastActive = performance.now(); // a client taking a long answer is not idle
+  conn.server.updateReading(conn);
+}
+function onEnd(this: ServedSocket): void {
+  const conn = this[CONNECTION];
+  const server = conn.server;
+  if (conn.hasPartial()) {
+    conn.clearPartial();
+    server.write(conn, frame(null, INCOMPLETE_AT_END));
+  }
+  conn.peerEnded = true;
+  server.updateReading(conn);
+}
+function onClose(this: ServedSocket): void {
+  const conn = this[CONNECTION];
+  conn.clearPartial();
+  conn.backlog = undefined;
+  conn.server.forget(conn);
+}
+function ignoreError(): void {} // EPIPE/ECONNRESET: the peer went away; 'close' cleans up
 
 export class RequestServer {
   private readonly connections = new Set<Connection>();
@@ -146,129 +277,59 @@ export class RequestServer {
   }
 
   private serve(socket: Socket): void {
-    const limits = this.limits;
-    let partial: Buffer[] = [];
-    let partialBytes = 0;
-    let partialTimer: NodeJS.Timeout | undefined;
-
-    const clearPartialTimer = (): void => {
-      if (partialTimer) clearTimeout(partialTimer);
-      partialTimer = undefined;
-    };
-    const clearPartial = (): void => {
-      partial = [];
-      partialBytes = 0;
-      clearPartialTimer();
-    };
-    const fatal = (error: ErrorBody): void => {
-      clearPartial();
-      conn.backlog = undefined;
-      this.write(conn, frame(null, { ok: false, error }));
-      conn.closing = true;
-      socket.end();
-      // A client that keeps sending after the error is not read any further.
-      setTimeout(() => socket.destroy(), 1_000).unref();
-    };
-    const consume = (data: Buffer): void => {
-      if (conn.closing) return;
-      let start = 0;
-      for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10, start)) {
-        if (this.busy(conn)) {
-          // Keep the rest for later: the answers in flight must be taken before more work is read.
-          conn.backlog = Buffer.from(data.subarray(start));
-          clearPartialTimer(); // what is waiting here is complete lines, not a slow client
-          return;
-        }
-        let line = data.subarray(start, newline);
-        start = newline + 1;
-        if (partialBytes > 0) {
-          line = Buffer.concat([...partial, line], partialBytes + line.length);
-          clearPartial();
-        }
-        if (line.length > limits.maxRequestBytes) return fatal(tooLarge(limits));
-        this.handleLine(conn, line);
-        if (conn.closing) return;
-      }
-      if (start < data.length) {
-        partial.push(Buffer.from(data.subarray(start))); // a copy: do not pin the whole chunk
-        partialBytes += data.length - start;
-        if (partialBytes > limits.maxRequestBytes) return fatal(tooLarge(limits));
-        partialTimer ??= setTimeout(
-          () => fatal({ code: 'bad_request', message: `incomplete request: no end of line within ${limits.partialLineTimeoutMs / 1000} s` }),
-          limits.partialLineTimeoutMs,
-        );
-      }
-    };
-    const conn: Connection = {
-      socket,
-      inFlight: 0,
-      closing: false,
-      peerEnded: false,
-      backlog: undefined,
-      lastActive: performance.now(),
-      hasPartial: () => partialBytes > 0,
-      consume,
-    };
+    const conn = new Connection(socket, this, this.limits);
+    (socket as ServedSocket)[CONNECTION] = conn;
     this.connections.add(conn);
-
-    socket.on('drain', () => {
-      conn.lastActive = performance.now(); // a client taking a long answer is not idle
-      this.updateReading(conn);
-    });
-    socket.on('error', () => {}); // EPIPE/ECONNRESET: the peer went away; 'close' cleans up
-    socket.on('close', () => {
-      clearPartial();
-      conn.backlog = undefined;
-      this.connections.delete(conn);
-      if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
-    });
-    socket.on('end', () => {
-      if (partialBytes > 0) {
-        clearPartial();
-        this.write(conn, frame(null, { ok: false, error: { code: 'bad_request', message: 'incomplete request: the connection ended before the end of the line' } }));
-      }
-      conn.peerEnded = true;
-      this.updateReading(conn);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      conn.lastActive = performance.now();
-      // Bytes keep their order: behind a backlog, new data waits too (reading is paused by then).
-      if (conn.backlog) conn.backlog = Buffer.concat([conn.backlog, chunk]);
-      else consume(chunk);
-      this.updateReading(conn);
-    });
+    socket.on('data', onData);
+    socket.on('drain', onDrain);
+    socket.on('end', onEnd);
+    socket.on('error', ignoreError);
+    socket.on('close', onClose);
   }
 
-  private handleLine(conn: Connection, raw: Buffer): void {
-    const text = raw.toString('utf8').trim();
+  /** The connection has closed. */
+  forget(conn: Connection): void {
+    this.connections.delete(conn);
+    if (this.connections.size === 0) for (const done of this.drained.splice(0)) done();
+  }
+
+  /** One complete request line, decoded. */
+  handleLine(conn: Connection, line: string): void {
+    const text = line.trim();
     if (text.length === 0) return;
     const parsed = parseRequest(text);
     if (!parsed.ok) return this.write(conn, frame(parsed.id, { ok: false, error: parsed.error }));
     const { request } = parsed;
-    if (this.stopping) {
-      return this.write(conn, frame(request.id, { ok: false, error: { code: 'shutting_down', message: 'the daemon is shutting down' } }, request.v));
-    }
+    if (this.stopping) return this.write(conn, frame(request.id, SHUTTING_DOWN, request.v));
     conn.inFlight++;
-    const done = (line: string): void => {
-      conn.inFlight--;
-      conn.lastActive = performance.now();
-      // One answer beyond the write limit would only get the connection cut: say why instead.
-      this.write(conn, this.fits(line) ? line : frame(request.id, { ok: false, error: answerTooLarge(Buffer.byteLength(line), this.limits) }, request.v));
-      this.updateReading(conn);
-      if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
-    };
-    const internal = (): void => done(frame(request.id, { ok: false, error: { code: 'internal', message: 'internal error (see the daemon log)' } }, request.v));
     let reply: Reply | Promise<Reply>;
     try {
       reply = this.dispatch(request);
     } catch {
-      return internal();
+      reply = INTERNAL_ERROR;
     }
-    if (reply instanceof Promise) reply.then((r) => done(frame(request.id, r, request.v)), internal);
-    else done(frame(request.id, reply, request.v));
+    if (reply instanceof Promise) {
+      reply.then(
+        (r) => this.answer(conn, request, r),
+        () => this.answer(conn, request, INTERNAL_ERROR),
+      );
+    } else {
+      this.answer(conn, request, reply);
+    }
   }
 
-  private write(conn: Connection, line: string): void {
+  /** Writes the answer to a request in flight. */
+  private answer(conn: Connection, request: Request, reply: Reply): void {
+    conn.inFlight--;
+    conn.lastActive = performance.now();
+    const line = frame(request.id, reply, request.v);
+    // One answer beyond the write limit would only get the connection cut: say why instead.
+    this.write(conn, this.fits(line) ? line : frame(request.id, { ok: false, error: answerTooLarge(Buffer.byteLength(line), this.limits) }, request.v));
+    this.updateReading(conn);
+    if (conn.inFlight === 0 && this.stopping) this.endWhenIdle(conn);
+  }
+
+  write(conn: Connection, line: string): void {
     const { socket } = conn;
     if (socket.destroyed || !socket.writable) return;
     // Back-pressure: a full write buffer makes the connection busy until 'drain' (see updateReading).
@@ -283,12 +344,12 @@ export class RequestServer {
     return line.length <= max / 3 || Buffer.byteLength(line) <= max;
   }
 
-  private busy(conn: Connection): boolean {
+  busy(conn: Connection): boolean {
     return conn.inFlight >= this.limits.maxInFlightPerConnection || conn.socket.writableNeedDrain;
   }
 
   /** Reads while the connection has room for more work: few requests in flight, answers being taken. */
-  private updateReading(conn: Connection): void {
+  updateReading(conn: Connection): void {
     const { socket } = conn;
     if (socket.destroyed || conn.closing) return;
     if (!this.busy(conn) && conn.backlog) {

@@ -56,7 +56,12 @@ function caller(p: Fields): { callerStsEndpoint?: string } {
 }
 
 const paramParsers: { [M in Method]: (params: Fields) => MethodParams[M] } = {
-  'aws.credentials': (p) => ({ env: requiredString(p, 'env'), ...caller(p) }),
+  // The shim's hot path: one object, no spread (the other methods are rare enough not to care).
+  'aws.credentials': (p) => {
+    const env = requiredString(p, 'env');
+    const endpoint = optionalString(p, 'callerStsEndpoint');
+    return endpoint === undefined ? { env } : { env, callerStsEndpoint: endpoint };
+  },
   'kube.credentials': (p) => {
     const apiVersion = p.apiVersion ?? 'client.authentication.k8s.io/v1beta1';
     if (!KUBE_API_VERSIONS.includes(apiVersion as KubeApiVersion)) throw new FieldError(`params.apiVersion must be one of ${KUBE_API_VERSIONS.join(', ')}`);
@@ -245,6 +250,10 @@ function cloudOperation(p: Fields): CloudOperation {
   }
 }
 
+function failure(id: string | number, code: ErrorBody['code'], message: string): Parsed {
+  return { ok: false, id, error: { code, message } };
+}
+
 export function parseRequest(line: string): Parsed {
   let raw: unknown;
   try {
@@ -256,22 +265,21 @@ export function parseRequest(line: string): Parsed {
   const { id } = raw;
   const validId = (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || (typeof id === 'number' && Number.isFinite(id));
   if (!validId) return { ok: false, id: null, error: { code: 'bad_request', message: `id must be a string (up to ${MAX_ID_LENGTH} characters) or a number` } };
-  const fail = (code: ErrorBody['code'], message: string): Parsed => ({ ok: false, id, error: { code, message } });
   if (!SUPPORTED_VERSIONS.includes(raw.v as ProtocolVersion)) {
-    return fail('unsupported_version', `protocol version ${JSON.stringify(raw.v) ?? 'missing'} is not supported (this daemon speaks ${SUPPORTED_VERSIONS.join(' and ')})`);
+    return failure(id, 'unsupported_version', `protocol version ${JSON.stringify(raw.v) ?? 'missing'} is not supported (this daemon speaks ${SUPPORTED_VERSIONS.join(' and ')})`);
   }
   const v = raw.v as ProtocolVersion;
   const method = raw.method;
-  if (typeof method !== 'string') return fail('bad_request', 'method must be a string');
-  if (!(METHODS as readonly string[]).includes(method)) return fail('unknown_method', `unknown method '${method.slice(0, 64)}'`);
-  if (METHOD_SINCE[method as Method] > v) return fail('unsupported_version', `method '${method}' needs protocol version ${METHOD_SINCE[method as Method]} (the request says ${v})`);
+  if (typeof method !== 'string') return failure(id, 'bad_request', 'method must be a string');
+  if (!(METHODS as readonly string[]).includes(method)) return failure(id, 'unknown_method', `unknown method '${method.slice(0, 64)}'`);
+  if (METHOD_SINCE[method as Method] > v) return failure(id, 'unsupported_version', `method '${method}' needs protocol version ${METHOD_SINCE[method as Method]} (the request says ${v})`);
   const params = raw.params ?? {};
-  if (!isRecord(params)) return fail('bad_request', 'params must be a JSON object');
+  if (!isRecord(params)) return failure(id, 'bad_request', 'params must be a JSON object');
   try {
     const typed = paramParsers[method as Method](params);
     return { ok: true, request: { v, id, method: method as Method, params: typed } };
   } catch (err) {
-    if (err instanceof FieldError) return fail('bad_request', err.message);
+    if (err instanceof FieldError) return failure(id, 'bad_request', err.message);
     throw err;
   }
 }

@@ -40,6 +40,19 @@ describe('file stamps', () => {
     expect(filesChangedThisTurn(stamps)).toBe(true);
   });
 
+  it('two stamps of one file, taken before and after an edit in one turn, are both judged by the turn\'s first look', async () => {
+    const before = stampFiles([file]);
+    await nextTurn();
+    expect(filesChangedThisTurn(before)).toBe(false); // the turn's first look: as before the edit
+    touch();
+    const after = stampFiles([file]); // stamps always stat now
+    expect(filesChangedThisTurn(after)).toBe(true); // not what this turn saw: evaluated again, never served stale
+    expect(filesChangedThisTurn(before)).toBe(false);
+    await nextTurn();
+    expect(filesChangedThisTurn(before)).toBe(true);
+    expect(filesChangedThisTurn(after)).toBe(false);
+  });
+
   it('a file removed, or one that did not exist, is told apart', async () => {
     const missing = join(dir, 'missing.yaml');
     const stamps = stampFiles([file, missing]);
