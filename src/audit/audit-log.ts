@@ -87,10 +87,17 @@ export async function auditServed(audit: AuditSink, required: boolean, event: Au
 /** How long lines that queued during a write wait for more before the next write (see drain). */
 const BATCH_MS = 5;
 
+/**
+ * A line waiting for the disk, in its two parts: the time (`{"time":"…",`, ASCII) and the rest (shared
+ * by every cache hit of a session, see tailOf). They are joined only in the write buffer.
+ */
 interface Queued {
-  readonly line: string;
+  readonly prefix: string;
+  readonly tail: string;
+  /** The line's length in bytes. */
+  readonly bytes: number;
   /** Told when the line is on disk (no error) or lost. */
-  readonly settle?: (error?: string) => void;
+  readonly settle: ((error?: string) => void) | undefined;
 }
 
 export interface AuditLogOptions {
@@ -160,28 +167,33 @@ export class AuditLog implements AuditSink {
       settle?.('too many lines waiting for the disk');
       return;
     }
-    this.queue.push({ line: `{"time":"${this.timeText()}",${this.tailOf(event)}`, ...(settle ? { settle } : {}) });
+    const prefix = this.timePrefix();
+    const tail = this.tailOf(event);
+    this.queue.push({ prefix, tail: tail.text, bytes: prefix.length + tail.bytes, settle });
     this.writing ??= this.drain();
   }
 
-  private lastTime = { ms: Number.NaN, text: '' };
-  private lastTail: { event: AuditEvent | undefined; text: string } = { event: undefined, text: '' };
+  private lastTime = { ms: Number.NaN, prefix: '' };
+  private lastTail: { event: AuditEvent | undefined; text: string; bytes: number } = { event: undefined, text: '', bytes: 0 };
 
   /**
    * The line after its time: the event's JSON without its opening brace, and the newline. The daemon
    * records the same event object for every cache hit of a session (handlers.ts), so under load this is
    * serialized once, not per request.
    */
-  private tailOf(event: AuditEvent): string {
-    if (event !== this.lastTail.event) this.lastTail = { event, text: `${JSON.stringify(event).slice(1)}\n` };
-    return this.lastTail.text;
+  private tailOf(event: AuditEvent): { readonly text: string; readonly bytes: number } {
+    if (event !== this.lastTail.event) {
+      const text = `${JSON.stringify(event).slice(1)}\n`;
+      this.lastTail = { event, text, bytes: Buffer.byteLength(text) };
+    }
+    return this.lastTail;
   }
 
-  /** Now as ISO 8601: one conversion per millisecond (under load, many lines share it). */
-  private timeText(): string {
+  /** The line's start with now as ISO 8601: one conversion per millisecond (under load, many lines share it). */
+  private timePrefix(): string {
     const ms = this.now();
-    if (ms !== this.lastTime.ms) this.lastTime = { ms, text: new Date(ms).toISOString() };
-    return this.lastTime.text;
+    if (ms !== this.lastTime.ms) this.lastTime = { ms, prefix: `{"time":"${new Date(ms).toISOString()}",` };
+    return this.lastTime.prefix;
   }
 
   /** Resolves once every queued line is on disk (or dropped); then closes the file. */
@@ -204,7 +216,7 @@ export class AuditLog implements AuditSink {
         const batch = this.queue;
         this.queue = [];
         try {
-          await this.appendLines(batch.map((q) => q.line));
+          await this.appendLines(batch);
           if (this.failing) this.warn(`the audit log ${this.file} is written again (${this.dropped} line(s) lost meanwhile)`);
           this.failing = false;
           for (const q of batch) q.settle?.();
@@ -228,25 +240,33 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  /** Appends in chunks that fit under the size limit; rotates first when the next line would not fit. */
-  private async appendLines(lines: readonly string[]): Promise<void> {
+  /**
+   * Appends in chunks that fit under the size limit; rotates first when the next line would not fit.
+   * Each chunk is one buffer the lines' parts are copied into (no joined string per line or batch).
+   */
+  private async appendLines(lines: readonly Queued[]): Promise<void> {
     let i = 0;
     while (i < lines.length) {
       let handle = await this.open();
-      if (this.size > 0 && this.size + Buffer.byteLength(lines[i]!) > this.maxBytes) {
+      if (this.size > 0 && this.size + lines[i]!.bytes > this.maxBytes) {
         await this.rotate();
         handle = await this.open();
       }
-      let chunk = '';
+      let end = i;
       let bytes = 0;
       do {
-        const line = lines[i]!;
-        const lineBytes = Buffer.byteLength(line);
+        const lineBytes = lines[end]!.bytes;
         if (bytes > 0 && this.size + bytes + lineBytes > this.maxBytes) break;
-        chunk += line;
         bytes += lineBytes;
-        i++;
-      } while (i < lines.length);
+        end++;
+      } while (end < lines.length);
+      const chunk = Buffer.allocUnsafe(bytes);
+      let offset = 0;
+      for (; i < end; i++) {
+        const line = lines[i]!;
+        offset += chunk.write(line.prefix, offset, 'latin1');
+        offset += chunk.write(line.tail, offset, 'utf8');
+      }
       await handle.appendFile(chunk);
       this.size += bytes;
     }
