@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../../src/protocol/client.js';
 import { encodeLine } from '../../src/protocol/wire.js';
-import { startDaemon } from './daemon.js';
+import { startDaemon, type TracedNode } from './daemon.js';
+import { allocationCounter, type AllocationCounter } from './gc-trace.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 import type { Row } from './report.js';
 import { spawnOwned } from './resources.js';
@@ -38,11 +39,12 @@ export function runLoadgen(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** Starts the bare baseline server; resolves once it listens. */
-async function startBareServer(socket: string, answerFile: string): Promise<() => Promise<void>> {
-  const owned = spawnOwned('bare node server', process.execPath, [here('./bare-server.js'), socket, answerFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startBareServer(socket: string, answerFile: string, traced?: TracedNode): Promise<() => Promise<void>> {
+  const owned = spawnOwned('bare node server', process.execPath, [...(traced?.flags ?? []), here('./bare-server.js'), socket, answerFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     owned.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      traced?.stdout(d);
       out += d;
       if (out.includes('listening')) resolve();
     });
@@ -133,6 +135,55 @@ export async function measureDaemonLatency(options: LatencyOptions, log: (m: str
         escd: { value: escd.latency.p99, detail: `p50 ${escd.latency.p50.toFixed(3)}, ${Math.round(escd.throughput)} req/s` },
         baseline: { label: 'bare node:net server', value: bare.latency.p99, detail: `p50 ${bare.latency.p50.toFixed(3)}` },
         ...(escd.errors + bare.errors > 0 ? { note: `errors: escd ${escd.errors}, bare ${bare.errors} (${escd.firstError ?? bare.firstError ?? ''})` } : {}),
+      });
+    }
+    await stopBare();
+    return rows;
+  } finally {
+    await daemon.stop();
+    await world.close();
+  }
+}
+
+/**
+ * 2b. Bytes allocated per cached answer, by the daemon and by the bare server, under the same load
+ * (100 concurrent clients): a figure the machine's noise does not move. Each server runs with V8's GC
+ * trace (so in processes of its own, not the timed ones above).
+ */
+export async function measureAllocation(log: (m: string) => void): Promise<Row[]> {
+  const world = await makeWorld('allocation');
+  const escdCounter = allocationCounter();
+  const bareCounter = allocationCounter();
+  const daemon = await startDaemon(world, {}, escdCounter);
+  try {
+    const env = writeEnvironment(world, 'dev', awsLoginYaml('bench-allocation', '1h'));
+    await warm(world.socket, [env]);
+    const answerFile = join(world.home.dir, 'answer.json');
+    writeFileSync(answerFile, JSON.stringify(await request(world.socket, 'aws.credentials', { env })) + '\n');
+    const bareSocket = join(world.home.dir, 'bare.sock');
+    const stopBare = await startBareServer(bareSocket, answerFile, bareCounter);
+    const line = encodeLine({ v: 1, id: 1, method: 'aws.credentials', params: { env } });
+    /** KB allocated per answered request over one timed window, after a warm-up run. */
+    const perRequest = async (socket: string, counter: AllocationCounter, mode: LoadSpec['mode']): Promise<number> => {
+      await runLoadgen({ socket, mode, concurrency: 100, warmupMs: 0, durationMs: 300, line });
+      const before = counter.bytes();
+      const run = await runLoadgen({ socket, mode, concurrency: 100, warmupMs: 0, durationMs: 1_500, line });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the trace lines of the window's last collections
+      if (run.requests === 0) throw new Error(`no request was answered: ${run.firstError ?? 'no error seen'}`);
+      return (counter.bytes() - before) / run.requests / 1024;
+    };
+    const rows: Row[] = [];
+    for (const mode of ['connect', 'persistent'] as const) {
+      const escd = await perRequest(world.socket, escdCounter, mode);
+      const bare = await perRequest(bareSocket, bareCounter, mode);
+      const label = mode === 'connect' ? 'new connection per request' : 'persistent connections';
+      log(`allocation: ${label}: escd ${escd.toFixed(2)} KB/request, bare ${bare.toFixed(2)} KB/request`);
+      rows.push({
+        section: SECTION,
+        metric: `${label}, 100 concurrent: JavaScript heap allocated per request`,
+        unit: 'KB',
+        escd: { value: escd },
+        baseline: { label: 'bare node:net server', value: bare },
       });
     }
     await stopBare();

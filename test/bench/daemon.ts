@@ -6,6 +6,12 @@ import { CLI } from '../support/cli.js';
 import { spawnOwned, type OwnedChild } from './resources.js';
 import { waitForPing, type World } from './world.js';
 
+/** Extra node flags for a daemon whose stdout (where V8 traces go) is read. */
+export interface TracedNode {
+  readonly flags: readonly string[];
+  readonly stdout: (text: string) => void;
+}
+
 export interface Daemon {
   readonly pid: number;
   readonly socket: string;
@@ -16,8 +22,8 @@ export interface Daemon {
 }
 
 /** Spawns `escd daemon` in the world's home; resolves once it answers `ping`. */
-export async function startDaemon(world: World, extraEnv: Record<string, string> = {}): Promise<Daemon> {
-  const owned = spawnEscdDaemon(world, extraEnv);
+export async function startDaemon(world: World, extraEnv: Record<string, string> = {}, traced?: TracedNode): Promise<Daemon> {
+  const owned = spawnEscdDaemon(world, extraEnv, traced);
   try {
     await Promise.race([
       waitForPing(world.socket, 15_000),
@@ -38,13 +44,14 @@ export function profileDaemonsInto(dir: string): void {
 }
 
 /** Spawns without waiting (cold-start timing does its own waiting). */
-export function spawnEscdDaemon(world: World, extraEnv: Record<string, string> = {}): OwnedChild & { log(): string } {
+export function spawnEscdDaemon(world: World, extraEnv: Record<string, string> = {}, traced?: TracedNode): OwnedChild & { log(): string } {
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   // As `escd start`, the shim and the service units start it.
-  const owned = spawnOwned('escd daemon', process.execPath, [...profiling, ...DAEMON_NODE_OPTIONS, CLI, 'daemon'], {
+  const owned = spawnOwned('escd daemon', process.execPath, [...profiling, ...(traced?.flags ?? []), ...DAEMON_NODE_OPTIONS, CLI, 'daemon'], {
     env: { ...world.env, ...extraEnv },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', traced ? 'pipe' : 'ignore', 'pipe'],
   });
+  if (traced) owned.child.stdout!.setEncoding('utf8').on('data', traced.stdout);
   let stderr = '';
   owned.child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8_000)));
   return { ...owned, log: () => stderr };

@@ -1,7 +1,7 @@
 // What a measurement reports (rows), how a row is judged against its target, and the two outputs:
 // the table people read and the JSON machines read. Pure: no timing, no I/O.
 
-export type Unit = 'ms' | 'req/s' | 'MB' | '×/decade';
+export type Unit = 'ms' | 'req/s' | 'MB' | 'KB' | '×/decade';
 
 /** Targets are stated either on the ratio to the baseline or on the absolute value. */
 export type Target =

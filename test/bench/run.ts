@@ -15,7 +15,7 @@ import { formatTable, toJson, type Report, type Row } from './report.js';
 import { installCleanupHandlers, isInterrupted, stopAll } from './resources.js';
 import { measureColdStart } from './cold-start.js';
 import { profileDaemonsInto } from './daemon.js';
-import { measureDaemonLatency } from './daemon-latency.js';
+import { measureAllocation, measureDaemonLatency } from './daemon-latency.js';
 import { measureEndpoint } from './endpoint.js';
 import { measureEvaluation } from './evaluation.js';
 import { measureMemory } from './memory.js';
@@ -35,10 +35,13 @@ const SECTIONS: readonly Section[] = [
   {
     id: '2',
     name: 'daemon latency and throughput',
-    run: (log) => measureDaemonLatency(
+    run: async (log) => [
+      ...(await measureDaemonLatency(
         { concurrency: [1, 10, 100, 500], paced: { concurrency: 100, intervalMs: 50 }, repeats: 3, warmupMs: 200, durationMs: 700 },
         log,
-      ),
+      )),
+      ...(await measureAllocation(log)),
+    ],
   },
   { id: '3', name: 'refresh never blocks', run: (log) => measureRefresh({ environments: 10, rounds: 5, stsDelayMs: 2_000 }, log) },
   { id: '4', name: 'evaluation', run: (log) => measureEvaluation({ processes: 5, sizeProcesses: 3, sizes: [100, 1_000, 10_000], importSizes: [1_000, 10_000] }, log) },
